@@ -1,0 +1,12 @@
+# Every dependency comes from a Debian 12 package (see scripts/install-deps.sh); nothing is downloaded.
+find_package(Threads REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+if(RTSTEP_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
+if(RTSTEP_BUILD_BENCHMARKS)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,132 @@
+#pragma once
+// config: reads a Klipper-style printer.cfg into typed settings.
+//
+// File format (DESIGN.md §4): `[section]` headers, `key: value` or `key = value`, `#` and `;` comments
+// (whole-line, or after whitespace inside a value), indented continuation lines appended to the previous
+// value with a newline, `[include other.cfg]` (path relative to the including file, glob patterns
+// allowed; include loops are an error). A later section with the same name merges into the earlier one,
+// later keys overriding, as Klipper does. Section and key names are case-insensitive (lower-cased).
+//
+// Errors name the file, line, section and key:
+//   "printer.cfg:14: [stepper_x] rotation_distance: expected a number > 0, got "abc""
+// Sections rtstep does not know are not errors: they are listed in MachineConfig::ignored_sections, so a
+// real Klipper config (`[mcu]`, `[heater_bed]`, `[gcode_macro START]`) loads on the sim backend unchanged.
+// Keys rtstep does not know inside a known section are listed in MachineConfig::ignored_keys.
+// All functions are non-real-time (init only).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace rtstep::config {
+
+// --- Raw layer: sections of key/value strings with their origin -----------------------------------
+
+struct Value {
+  std::string text;   // continuation lines joined with '\n', comments and surrounding blanks removed
+  std::string file;   // file that set it (after includes)
+  uint32_t line = 0;  // 1-based line of the key
+};
+
+struct Section {
+  std::string name;  // lower-cased, e.g. "stepper_x", "gcode_macro start"
+  std::string file;  // where the section was first opened
+  uint32_t line = 0;
+  std::map<std::string, Value> values;  // key (lower-cased) -> value
+};
+
+struct RawConfig {
+  std::vector<Section> sections;  // in order of first appearance
+  const Section* find(const std::string& name) const;
+};
+
+// Reads `path` and its includes. Errors: missing file, unreadable file, line outside any section,
+// malformed header or key line, include loop, include matching no file.
+Result<RawConfig> read_raw(const std::string& path);
+// Same, from text already in memory; `name` is used in messages and includes resolve relative to
+// the current directory.
+Result<RawConfig> parse_raw(const std::string& text, const std::string& name);
+
+// --- Typed layer ---------------------------------------------------------------------------------
+
+struct PinConfig {
+  std::string name;       // label as written without modifiers: "gpio17", "PC2", "gpiochip0/gpio17"
+  bool inverted = false;  // leading '!'
+  bool pullup = false;    // leading '^' (inputs)
+  bool empty() const noexcept { return name.empty(); }
+};
+
+struct PrinterConfig {
+  std::string kinematics;                // "cartesian" or "corexy" (required)
+  double max_velocity = 0;               // mm/s (required, > 0)
+  double max_accel = 0;                  // mm/s^2 (required, > 0)
+  double square_corner_velocity = 5.0;   // mm/s (>= 0)
+  double minimum_cruise_ratio = 0.5;     // [0, 1)
+  double max_z_velocity = 0;             // mm/s; 0 in the file means "max_velocity"
+  double max_z_accel = 0;                // mm/s^2; 0 in the file means "max_accel"
+};
+
+struct StepperConfig {
+  std::string name;  // section name: "stepper_x", "stepper_y", "stepper_z", "extruder", "stepper_z1", ...
+  char axis = 0;     // 'x', 'y', 'z' for stepper_<axis>[N]; 'e' for extruder
+  PinConfig step_pin;    // required
+  PinConfig dir_pin;     // required
+  PinConfig enable_pin;  // optional
+  int microsteps = 0;                   // required, > 0
+  int full_steps_per_rotation = 200;    // > 0
+  double rotation_distance = 0;         // mm per full rotation, required, > 0
+  double gear_ratio = 1.0;              // product of `gear_ratio: a:b, c:d` pairs (a/b * c/d); 1 if absent
+  double position_min = 0;              // mm (axes only)
+  double position_max = 0;              // mm (axes only; required for x, y, z)
+  double position_endstop = 0;          // mm (axes only; required for x, y, z)
+  double homing_speed = 5.0;            // mm/s
+  double homing_retract_dist = 5.0;     // mm
+  double second_homing_speed = 2.5;     // mm/s; default homing_speed / 2
+  bool homing_positive_dir = false;     // derived as Klipper does when absent
+  double step_pulse_duration = 2e-6;    // seconds; Klipper's default for most drivers
+  double max_extrude_only_distance = 50.0;  // mm (extruder only)
+  double steps_per_mm() const noexcept {
+    return full_steps_per_rotation * microsteps * gear_ratio / rotation_distance;
+  }
+};
+
+// [rt]: real-time placement and timing of the executor (DESIGN.md §4).
+struct RtConfig {
+  int executor_priority = 80;          // SCHED_FIFO priority 1..99
+  std::vector<int> cpus;               // executor CPUs, e.g. "1" or "2-3"; empty = no pinning
+  std::vector<int> host_cpus;          // CPUs for every other rtstep thread; empty = no pinning
+  int64_t slack_ns = 50'000;           // sleep until deadline - slack, then spin
+  int64_t buffer_time_ns = 250'000'000;  // how far the host runs ahead of the executor
+  uint32_t ring_capacity = 4096;       // records; power of two
+  double max_step_error = 1e-6;        // seconds, compression tolerance (must be <= 10 us)
+  int64_t dir_setup_ns = 200;          // time from a direction change to the next step edge
+  bool allow_non_realtime = true;      // fall back to SCHED_OTHER when SCHED_FIFO is refused
+};
+
+struct MachineConfig {
+  std::string path;
+  PrinterConfig printer;
+  std::vector<StepperConfig> steppers;  // stepper_x, stepper_y, stepper_z, then extra (z1, ...), then extruder
+  RtConfig rt;
+  std::vector<std::string> ignored_sections;  // e.g. "mcu", "heater_bed", "gcode_macro start"
+  std::vector<std::string> ignored_keys;      // "[stepper_x] endstop_pin", ...
+  const StepperConfig* find_stepper(const std::string& name) const;
+};
+
+// Reads and validates a printer.cfg: required sections [printer], [stepper_x], [stepper_y], [stepper_z];
+// [extruder] and [rt] optional. Every error names file, line, section and key.
+Result<MachineConfig> load(const std::string& path);
+// Same, from a RawConfig already read.
+Result<MachineConfig> interpret(const RawConfig& raw, const std::string& path);
+
+// Parses a pin description: optional '!' and '^' in either order, then a name of letters, digits,
+// '_', '/', '.', '-'. Errors name only the problem; the caller adds section and key.
+Result<PinConfig> parse_pin(const std::string& text);
+// Parses a CPU list like "0-1,3" into sorted, unique CPU numbers (each < 1024).
+Result<std::vector<int>> parse_cpu_list(const std::string& text);
+
+}  // namespace rtstep::config

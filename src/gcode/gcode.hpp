@@ -30,7 +30,7 @@ enum class CommandKind : uint8_t {
   kEmpty,     // blank line or comment only: nothing to do
   kG,         // G<number>, e.g. G1
   kM,         // M<number>, e.g. M104
-  kT,         // T<number>: tool change (reported as ignored by the caller until tools exist)
+  kT,         // T<number>: tool change. Not produced yet: until tools exist, T0 comes back as kIgnored "T0"
   kExtended,  // Klipper-style `NAME KEY=VALUE ...` that rtstep knows (SET_VELOCITY_LIMIT, GET_POSITION)
   kIgnored,   // a command rtstep does not know (M73, M117, PRINT_START, ...); see Command::name
 };
@@ -103,10 +103,22 @@ class Reader {
   // Names reported as ignored so far, in the order first seen.
   const std::vector<std::string>& ignored_names() const noexcept { return ignored_names_; }
 
+  // At most this many distinct ignored names are remembered, so a hostile file cannot grow memory
+  // without bound; names seen after that are never reported as first_ignored.
+  static constexpr std::size_t kMaxIgnoredNames = 256;
+
  private:
+  enum class Fetch : uint8_t { kLine, kTooLong, kEnd, kReadError };
+  // Reads one line into line_. `length` is its length without the line ending; for kTooLong it is the
+  // whole line's length, the rest of which was consumed without being stored.
+  Fetch fetch_line(std::size_t& length);
+  // Sets command_.first_ignored and remembers the name (kIgnored commands only).
+  void note_ignored();
+
   std::istream& in_;
   std::string source_name_;
-  std::string line_;  // reused buffer, capacity kMaxLineLength + 1
+  // Reused buffer: kMaxLineLength bytes, one for a '\r' before the '\n', one for getline's NUL.
+  std::array<char, kMaxLineLength + 2> line_{};
   uint32_t line_number_ = 0;
   Command command_;
   ParseError error_;

@@ -9,6 +9,9 @@
 //
 // Errors name the file, line, section and key:
 //   "printer.cfg:14: [stepper_x] rotation_distance: expected a number > 0, got "abc""
+//   "printer.cfg:12: [stepper_x] missing required key rotation_distance"   (line of the section header)
+// In the top-level file, a Klipper SAVE_CONFIG block (`#*# [section]` lines after the `#*# <--- SAVE_CONFIG`
+// marker) is read as configuration, as Klipper does, so values saved by calibration are not lost.
 // Sections rtstep does not know are not errors: they are listed in MachineConfig::ignored_sections, so a
 // real Klipper config (`[mcu]`, `[heater_bed]`, `[gcode_macro START]`) loads on the sim backend unchanged.
 // Keys rtstep does not know inside a known section are listed in MachineConfig::ignored_keys.
@@ -54,9 +57,10 @@ Result<RawConfig> parse_raw(const std::string& text, const std::string& name);
 // --- Typed layer ---------------------------------------------------------------------------------
 
 struct PinConfig {
-  std::string name;       // label as written without modifiers: "gpio17", "PC2", "gpiochip0/gpio17"
+  std::string name;       // label as written without modifiers: "gpio17", "PC2", "gpiochip0/gpio17", "rpi:gpio20"
   bool inverted = false;  // leading '!'
   bool pullup = false;    // leading '^' (inputs)
+  bool pulldown = false;  // leading '~' (inputs)
   bool empty() const noexcept { return name.empty(); }
 };
 
@@ -66,8 +70,8 @@ struct PrinterConfig {
   double max_accel = 0;                  // mm/s^2 (required, > 0)
   double square_corner_velocity = 5.0;   // mm/s (>= 0)
   double minimum_cruise_ratio = 0.5;     // [0, 1)
-  double max_z_velocity = 0;             // mm/s; 0 in the file means "max_velocity"
-  double max_z_accel = 0;                // mm/s^2; 0 in the file means "max_accel"
+  double max_z_velocity = 0;             // mm/s, (0, max_velocity]; absent: max_velocity (filled in by load)
+  double max_z_accel = 0;                // mm/s^2, (0, max_accel]; absent: max_accel (filled in by load)
 };
 
 struct StepperConfig {
@@ -75,35 +79,40 @@ struct StepperConfig {
   char axis = 0;     // 'x', 'y', 'z' for stepper_<axis>[N]; 'e' for extruder
   PinConfig step_pin;    // required
   PinConfig dir_pin;     // required
-  PinConfig enable_pin;  // optional
+  PinConfig enable_pin;  // optional; several steppers may share one enable pin
+  PinConfig endstop_pin; // optional, read but not used yet (homing is not implemented)
   int microsteps = 0;                   // required, > 0
   int full_steps_per_rotation = 200;    // > 0
   double rotation_distance = 0;         // mm per full rotation, required, > 0
   double gear_ratio = 1.0;              // product of `gear_ratio: a:b, c:d` pairs (a/b * c/d); 1 if absent
+  // Axis keys below are read from the primary stepper_<axis>; extra steppers (stepper_z1, ...) copy them.
   double position_min = 0;              // mm (axes only)
-  double position_max = 0;              // mm (axes only; required for x, y, z)
-  double position_endstop = 0;          // mm (axes only; required for x, y, z)
+  double position_max = 0;              // mm (axes only; required for x, y, z; > position_min)
+  double position_endstop = 0;          // mm (axes only; required for x, y, z; in [position_min, position_max])
   double homing_speed = 5.0;            // mm/s
   double homing_retract_dist = 5.0;     // mm
   double second_homing_speed = 2.5;     // mm/s; default homing_speed / 2
-  bool homing_positive_dir = false;     // derived as Klipper does when absent
-  double step_pulse_duration = 2e-6;    // seconds; Klipper's default for most drivers
+  bool homing_positive_dir = false;     // absent: false if position_endstop is in the lowest quarter of the
+                                        // travel, true if in the highest quarter, else an error (as Klipper)
+  double step_pulse_duration = 2e-6;    // seconds, [0, 0.001]
   double max_extrude_only_distance = 50.0;  // mm (extruder only)
   double steps_per_mm() const noexcept {
     return full_steps_per_rotation * microsteps * gear_ratio / rotation_distance;
   }
 };
 
-// [rt]: real-time placement and timing of the executor (DESIGN.md §4).
+// [rt]: real-time placement and timing of the executor (DESIGN.md §4). Times are written in the file in
+// seconds, as Klipper writes times (`slack: 0.00005`), and stored here in integer nanoseconds.
 struct RtConfig {
   int executor_priority = 80;          // SCHED_FIFO priority 1..99
   std::vector<int> cpus;               // executor CPUs, e.g. "1" or "2-3"; empty = no pinning
-  std::vector<int> host_cpus;          // CPUs for every other rtstep thread; empty = no pinning
-  int64_t slack_ns = 50'000;           // sleep until deadline - slack, then spin
-  int64_t buffer_time_ns = 250'000'000;  // how far the host runs ahead of the executor
-  uint32_t ring_capacity = 4096;       // records; power of two
-  double max_step_error = 1e-6;        // seconds, compression tolerance (must be <= 10 us)
-  int64_t dir_setup_ns = 200;          // time from a direction change to the next step edge
+  std::vector<int> host_cpus;          // CPUs for every other rtstep thread; empty = no pinning; must not
+                                       // overlap `cpus`
+  int64_t slack_ns = 50'000;           // `slack` [0, 0.01] s: sleep until deadline - slack, then spin
+  int64_t buffer_time_ns = 250'000'000;  // `buffer_time` [0.02, 5] s: how far the host runs ahead
+  uint32_t ring_capacity = 4096;       // records; power of two in [64, 1048576]
+  double max_step_error = 1e-6;        // seconds, compression tolerance, (0, 10e-6]
+  int64_t dir_setup_ns = 200;          // `dir_setup_time` [0, 0.001] s: direction change to next step edge
   bool allow_non_realtime = true;      // fall back to SCHED_OTHER when SCHED_FIFO is refused
 };
 
@@ -123,10 +132,12 @@ Result<MachineConfig> load(const std::string& path);
 // Same, from a RawConfig already read.
 Result<MachineConfig> interpret(const RawConfig& raw, const std::string& path);
 
-// Parses a pin description: optional '!' and '^' in either order, then a name of letters, digits,
-// '_', '/', '.', '-'. Errors name only the problem; the caller adds section and key.
+// Parses a pin description: optional '!', '^' (pull-up) and '~' (pull-down) in any order, each at most once
+// and not both '^' and '~', then a name of letters, digits, '_', '/', '.', '-', ':' (Klipper's "chip:pin").
+// Errors name only the problem ("bad pin "PB 9": whitespace inside the name"); the caller adds file,
+// line, section and key.
 Result<PinConfig> parse_pin(const std::string& text);
-// Parses a CPU list like "0-1,3" into sorted, unique CPU numbers (each < 1024).
+// Parses a CPU list like "0-1,3" into sorted, unique CPU numbers (each < 1024). Empty text: empty list.
 Result<std::vector<int>> parse_cpu_list(const std::string& text);
 
 }  // namespace rtstep::config

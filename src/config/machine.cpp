@@ -1,0 +1,142 @@
+// Typed layer of the config reader: checks which sections are present, reads [printer], the steppers,
+// [extruder] and [rt] with their range checks, and lists what it ignored. The first error stops the load
+// and names file, line, section and key; ignored sections and keys are reported, never silently dropped.
+
+#include <algorithm>
+#include <cmath>
+
+#include "config/config.hpp"
+#include "config/section_reader.hpp"
+#include "config/steppers.hpp"
+#include "config/text.hpp"
+
+namespace rtstep::config {
+
+namespace {
+
+constexpr double kNsPerSecond = 1e9;
+constexpr std::string_view kSupportedKinematics = "cartesian, corexy";
+constexpr int64_t kMinRingCapacity = 64;
+constexpr int64_t kMaxRingCapacity = 1 << 20;
+
+int64_t to_ns(double seconds) { return std::llround(seconds * kNsPerSecond); }
+
+bool is_known_section(const std::string& name) {
+  return name == "printer" || name == "rt" || name == "extruder" || name == "stepper_x" || name == "stepper_y" ||
+         name == "stepper_z" || extra_stepper_axis(name) != 0;
+}
+
+PrinterConfig read_printer(SectionReader& r) {
+  PrinterConfig p;
+  p.kinematics = r.word("kinematics");
+  if (r.find("kinematics") != nullptr && p.kinematics != "cartesian" && p.kinematics != "corexy") {
+    r.fail_value("kinematics", "kinematics " + text::quote(p.kinematics) +
+                                   " is not supported (supported: " + std::string(kSupportedKinematics) + ")");
+  }
+  p.max_velocity = r.number("max_velocity", Range::positive(), std::nullopt);
+  p.max_accel = r.number("max_accel", Range::positive(), std::nullopt);
+  p.square_corner_velocity = r.number("square_corner_velocity", Range::at_least(0), p.square_corner_velocity);
+  p.minimum_cruise_ratio = r.number("minimum_cruise_ratio", Range::closed_open(0, 1), p.minimum_cruise_ratio);
+  // Z limits cannot exceed the toolhead limits (as in Klipper); absent means "same as the toolhead".
+  p.max_z_velocity = r.number("max_z_velocity", Range::open_closed(0, p.max_velocity), p.max_velocity);
+  p.max_z_accel = r.number("max_z_accel", Range::open_closed(0, p.max_accel), p.max_accel);
+  return p;
+}
+
+// The executor's CPUs must be its own: a host thread sharing them would add latency to every step.
+void check_cpu_overlap(SectionReader& r, const RtConfig& rt) {
+  for (int cpu : rt.host_cpus) {
+    if (std::binary_search(rt.cpus.begin(), rt.cpus.end(), cpu)) {
+      r.fail_value("host_cpus",
+                   "CPU " + std::to_string(cpu) + " is also in cpus; the executor's CPUs must not run host threads");
+      return;
+    }
+  }
+}
+
+RtConfig read_rt(SectionReader& r) {
+  RtConfig rt;
+  rt.executor_priority = static_cast<int>(r.integer("executor_priority", Range::closed(1, 99), rt.executor_priority));
+  rt.cpus = r.cpu_list("cpus");
+  rt.host_cpus = r.cpu_list("host_cpus");
+  check_cpu_overlap(r, rt);
+  rt.slack_ns = to_ns(r.number("slack", Range::closed(0, 0.01), static_cast<double>(rt.slack_ns) / kNsPerSecond));
+  rt.buffer_time_ns =
+      to_ns(r.number("buffer_time", Range::closed(0.02, 5), static_cast<double>(rt.buffer_time_ns) / kNsPerSecond));
+  const int64_t capacity = r.integer("ring_capacity", Range::any(), rt.ring_capacity);
+  // The ring indexes with a mask, so the capacity must be a power of two.
+  if (capacity < kMinRingCapacity || capacity > kMaxRingCapacity || (capacity & (capacity - 1)) != 0) {
+    r.fail_expected("ring_capacity", "a power of two in [64, 1048576]");
+  }
+  rt.ring_capacity = static_cast<uint32_t>(capacity);
+  rt.max_step_error = r.number("max_step_error", Range::open_closed(0, 10e-6), rt.max_step_error);
+  rt.dir_setup_ns =
+      to_ns(r.number("dir_setup_time", Range::closed(0, 0.001), static_cast<double>(rt.dir_setup_ns) / kNsPerSecond));
+  rt.allow_non_realtime = r.boolean("allow_non_realtime", rt.allow_non_realtime);
+  return rt;
+}
+
+// Reads every stepper section into `m.steppers` in the documented order: x, y, z, extras, extruder.
+void read_steppers(const RawConfig& raw, MachineConfig& m, std::vector<SectionReader>& readers, ErrorSink& errors) {
+  std::vector<PinUse> pins;
+  const auto reader_for = [&](const Section& s) -> SectionReader& { return readers.emplace_back(s, errors); };
+  for (const char axis : {'x', 'y', 'z'}) {
+    m.steppers.push_back(read_axis_stepper(reader_for(*raw.find(std::string("stepper_") + axis)), axis, pins));
+  }
+  for (const Section& s : raw.sections) {
+    if (const char axis = extra_stepper_axis(s.name); axis != 0) {
+      const StepperConfig& primary = m.steppers[static_cast<size_t>(axis - 'x')];
+      m.steppers.push_back(read_extra_stepper(reader_for(s), primary, pins));
+    }
+  }
+  if (const Section* e = raw.find("extruder")) m.steppers.push_back(read_extruder(reader_for(*e), pins));
+  check_pin_conflicts(pins, errors);
+}
+
+// Ignored keys in the order their sections appear in the file.
+void collect_ignored(const RawConfig& raw, const std::vector<SectionReader>& readers, MachineConfig& m) {
+  for (const Section& s : raw.sections) {
+    if (!is_known_section(s.name)) {
+      m.ignored_sections.push_back(s.name);
+      continue;
+    }
+    for (const SectionReader& r : readers) {
+      if (&r.section() != &s) continue;
+      const auto keys = r.unused_keys();
+      m.ignored_keys.insert(m.ignored_keys.end(), keys.begin(), keys.end());
+    }
+  }
+}
+
+}  // namespace
+
+const StepperConfig* MachineConfig::find_stepper(const std::string& name) const {
+  const auto it =
+      std::find_if(steppers.begin(), steppers.end(), [&](const StepperConfig& s) { return s.name == name; });
+  return it == steppers.end() ? nullptr : &*it;
+}
+
+Result<MachineConfig> interpret(const RawConfig& raw, const std::string& path) {
+  for (const char* required : {"printer", "stepper_x", "stepper_y", "stepper_z"}) {
+    if (raw.find(required) == nullptr) return Error{path + ": missing required section [" + required + "]"};
+  }
+  ErrorSink errors;
+  MachineConfig m;
+  m.path = path;
+  std::vector<SectionReader> readers;
+  readers.reserve(raw.sections.size());  // references into it are held while reading
+  m.printer = read_printer(readers.emplace_back(*raw.find("printer"), errors));
+  read_steppers(raw, m, readers, errors);
+  if (const Section* rt = raw.find("rt")) m.rt = read_rt(readers.emplace_back(*rt, errors));
+  if (errors.failed()) return errors.first();
+  collect_ignored(raw, readers, m);
+  return m;
+}
+
+Result<MachineConfig> load(const std::string& path) {
+  auto raw = read_raw(path);
+  if (!raw) return raw.error();
+  return interpret(raw.value(), path);
+}
+
+}  // namespace rtstep::config

@@ -1,0 +1,86 @@
+// Private text helpers of the config reader (see text.hpp).
+
+#include "config/text.hpp"
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <system_error>
+
+namespace rtstep::config::text {
+
+namespace {
+
+bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+
+// from_chars rejects a leading '+', which people do write ("+5"); accept it unless a sign follows it.
+std::string_view skip_plus(std::string_view s) noexcept {
+  if (s.size() > 1 && s[0] == '+' && s[1] != '-' && s[1] != '+') s.remove_prefix(1);
+  return s;
+}
+
+}  // namespace
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string quote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  out += s;
+  out += '"';
+  return out;
+}
+
+std::string format_number(double v) {
+  std::array<char, 32> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
+  if (ec != std::errc{}) return "?";
+  return std::string(buf.data(), end);
+}
+
+std::optional<double> parse_double(std::string_view s) noexcept {
+  s = skip_plus(trim(s));
+  if (s.empty()) return std::nullopt;
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, std::chars_format::general);
+  if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> parse_int(std::string_view s) noexcept {
+  s = skip_plus(trim(s));
+  if (s.empty()) return std::nullopt;
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+  const std::string v = to_lower(trim(s));
+  if (v == "true" || v == "yes" || v == "1" || v == "on") return true;
+  if (v == "false" || v == "no" || v == "0" || v == "off") return false;
+  return std::nullopt;
+}
+
+std::string_view strip_comment(std::string_view line) noexcept {
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] != '#' && line[i] != ';') continue;
+    if (i == 0 || is_blank(line[i - 1])) return line.substr(0, i);
+  }
+  return line;
+}
+
+}  // namespace rtstep::config::text

@@ -1,0 +1,93 @@
+// Scenario tests: the shipped examples/printer.cfg and a Klipper-style Ender-3 config load with the
+// expected values and ignored sections.
+
+#include <gtest/gtest.h>
+
+#include "config/config.hpp"
+#include "config_test_util.hpp"
+
+namespace rtstep::config {
+namespace {
+
+using testing::data_path;
+
+MachineConfig load_file(const std::string& path) {
+  auto config = load(path);
+  EXPECT_TRUE(config.ok()) << config.error().message;
+  return config ? std::move(config).value() : MachineConfig{};
+}
+
+TEST(Examples, PrinterCfgLoads) {
+  const std::string path = std::string(RTSTEP_SOURCE_DIR) + "/examples/printer.cfg";
+  const MachineConfig m = load_file(path);
+  EXPECT_EQ(m.path, path);
+  EXPECT_EQ(m.printer.kinematics, "cartesian");
+  EXPECT_EQ(m.printer.max_velocity, 300.0);
+  EXPECT_EQ(m.printer.max_accel, 3000.0);
+  EXPECT_EQ(m.printer.max_z_velocity, 5.0);
+  EXPECT_EQ(m.printer.max_z_accel, 100.0);
+
+  ASSERT_EQ(m.steppers.size(), 4u);
+  const StepperConfig& x = *m.find_stepper("stepper_x");
+  EXPECT_EQ(x.step_pin.name, "PB9");
+  EXPECT_EQ(x.steps_per_mm(), 80.0);
+  EXPECT_EQ(x.position_max, 235.0);
+  EXPECT_EQ(x.homing_speed, 50.0);
+  EXPECT_EQ(x.second_homing_speed, 25.0);
+  EXPECT_FALSE(x.homing_positive_dir);
+  EXPECT_EQ(x.endstop_pin.name, "PA5");
+  EXPECT_TRUE(x.endstop_pin.pullup);
+  EXPECT_EQ(m.find_stepper("stepper_y")->position_max, 235.0);
+  const StepperConfig& z = *m.find_stepper("stepper_z");
+  EXPECT_EQ(z.steps_per_mm(), 400.0);
+  EXPECT_EQ(z.position_min, -2.0);
+  EXPECT_EQ(z.position_max, 250.0);
+  EXPECT_TRUE(z.dir_pin.inverted);
+  const StepperConfig& e = m.steppers.back();
+  EXPECT_EQ(e.name, "extruder");
+  EXPECT_EQ(e.rotation_distance, 33.5);
+  EXPECT_EQ(e.max_extrude_only_distance, 100.0);
+
+  EXPECT_EQ(m.rt.executor_priority, 80);
+  EXPECT_EQ(m.rt.cpus, (std::vector<int>{1}));
+  EXPECT_EQ(m.rt.host_cpus, (std::vector<int>{0}));
+  EXPECT_EQ(m.rt.slack_ns, 50'000);
+  EXPECT_EQ(m.rt.buffer_time_ns, 250'000'000);
+  EXPECT_EQ(m.rt.ring_capacity, 4096u);
+  EXPECT_EQ(m.rt.max_step_error, 1e-6);
+  EXPECT_EQ(m.rt.dir_setup_ns, 200);
+  EXPECT_TRUE(m.rt.allow_non_realtime);
+
+  EXPECT_EQ(m.ignored_sections, (std::vector<std::string>{"heater_bed", "fan", "mcu", "gcode_macro print_start"}));
+  EXPECT_EQ(m.ignored_keys.size(), 11u);  // the extruder's heater and thermistor keys
+  EXPECT_EQ(m.ignored_keys.front(), "[extruder] control");
+}
+
+TEST(Examples, KlipperEnder3ConfigLoads) {
+  const MachineConfig m = load_file(data_path("ender3.cfg"));
+  EXPECT_EQ(m.printer.max_velocity, 250.0);
+  EXPECT_EQ(m.printer.square_corner_velocity, 6.0);
+  const StepperConfig& x = *m.find_stepper("stepper_x");
+  EXPECT_EQ(x.position_min, -3.0);
+  EXPECT_EQ(x.position_endstop, -3.0);
+  EXPECT_FALSE(x.homing_positive_dir);
+  EXPECT_TRUE(x.dir_pin.inverted);
+  // stepper_z's position_endstop comes from the SAVE_CONFIG block.
+  EXPECT_EQ(m.find_stepper("stepper_z")->position_endstop, 0.625);
+  EXPECT_EQ(m.find_stepper("extruder")->rotation_distance, 34.406);
+  EXPECT_EQ(
+      m.ignored_sections,
+      (std::vector<std::string>{"mcu", "virtual_sdcard", "pause_resume", "display_status", "tmc2209 stepper_x",
+                                "tmc2209 stepper_y", "tmc2209 stepper_z", "tmc2209 extruder", "heater_bed",
+                                "heater_fan nozzle_cooling_fan", "fan", "bed_screws", "display", "output_pin beeper",
+                                "gcode_macro start_print", "gcode_macro end_print", "bed_mesh default"}));
+  EXPECT_EQ(m.ignored_keys,
+            (std::vector<std::string>{"[printer] max_accel_to_decel", "[extruder] control",
+                                      "[extruder] filament_diameter", "[extruder] heater_pin", "[extruder] max_temp",
+                                      "[extruder] min_temp", "[extruder] nozzle_diameter", "[extruder] pid_kd",
+                                      "[extruder] pid_ki", "[extruder] pid_kp", "[extruder] pressure_advance",
+                                      "[extruder] sensor_pin", "[extruder] sensor_type"}));
+}
+
+}  // namespace
+}  // namespace rtstep::config

@@ -1,0 +1,78 @@
+#pragma once
+// gpio: the output backends the executor writes step, dir and enable levels through (DESIGN.md §1).
+//
+// A backend is configured once with the list of pins it drives (init only); after that a pin is a
+// small index and a group of level changes is one write of two masks. Inversion ('!' in printer.cfg) is
+// applied here, so callers always speak logical levels (1 = step high, dir positive, enable active).
+//
+// Real-time: Backend::write is real-time safe for every backend (the sim backend only does atomic
+// counter updates; hardware backends do one store or one ioctl).
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace rtstep::gpio {
+
+using PinMask = uint64_t;  // bit i = pin index i
+inline constexpr std::size_t kMaxPins = 64;
+
+struct PinSpec {
+  std::string name;       // label as configured ("gpio17", "PB9", ...)
+  bool inverted = false;  // the physical level is the inverse of the logical one
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Declares the pins, in index order, and drives every pin to logical 0. Init only.
+  virtual Status configure(std::span<const PinSpec> pins) = 0;
+  // Sets the pins in `high` to logical 1 and those in `low` to logical 0 in one write where the hardware
+  // allows; a pin in neither keeps its level. `high & low` must be 0. Real-time safe.
+  virtual void write(PinMask high, PinMask low) noexcept = 0;
+  virtual std::string_view name() const noexcept = 0;
+};
+
+// The sim backend: no hardware. It keeps every pin's level, counts rising edges per pin and, for the
+// step/dir pairs it is told about, the position each pair's step pulses add up to (rising edge of step:
+// +1 when dir is high, -1 when low). Counters are atomics so other threads may read them while the
+// executor writes.
+class SimBackend final : public Backend {
+ public:
+  std::string_view name() const noexcept override { return "sim"; }
+
+  // Declares the pins (at most kMaxPins, names unique: "pin PB9 used twice"), drives them all to logical 0
+  // and zeroes every counter and tracked position. Init only.
+  Status configure(std::span<const PinSpec> pins) override;
+  // Real-time safe (relaxed atomics only). Precondition: the caller is the only writer.
+  void write(PinMask high, PinMask low) noexcept override;
+
+  // Tracks the position of a stepper whose step and dir pins are these indices (< kMaxPins; at most
+  // kMaxPins pairs; calls outside that are ignored). May be called before or
+  // after configure(). Init only.
+  void track_stepper(std::size_t step_pin, std::size_t dir_pin);
+
+  // Readers, any thread.
+  bool level(std::size_t pin) const noexcept;
+  uint64_t rising_edges(std::size_t pin) const noexcept;
+  int64_t position(std::size_t tracked_index) const noexcept;  // in order of track_stepper calls
+  uint64_t writes() const noexcept { return writes_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Tracked { std::size_t step_pin = 0; std::size_t dir_pin = 0; std::atomic<int64_t> position{0}; };
+  std::vector<PinSpec> pins_;
+  std::atomic<PinMask> levels_{0};  // logical levels; written by the executor only
+  std::array<std::atomic<uint64_t>, kMaxPins> rising_{};  // rising edges per pin; executor writes
+  std::array<Tracked, kMaxPins> tracked_{};
+  std::size_t tracked_count_ = 0;
+  std::atomic<uint64_t> writes_{0};
+};
+
+}  // namespace rtstep::gpio

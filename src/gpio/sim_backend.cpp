@@ -1,0 +1,80 @@
+// SimBackend: the backend without hardware (see gpio.hpp). It is what tests, --virtual-clock runs and
+// machines without GPIO use, so it counts exactly what real pins would have shown: levels, rising edges
+// per pin, and the position each tracked step/dir pair adds up to.
+//
+// The executor is the only writer, so write() uses plain relaxed load/store pairs instead of
+// read-modify-write atomics; readers on other threads see each counter tear-free.
+
+#include <bit>
+#include <cassert>
+#include <string>
+#include <unordered_set>
+
+#include "gpio/gpio.hpp"
+
+namespace rtstep::gpio {
+
+Status SimBackend::configure(std::span<const PinSpec> pins) {
+  if (pins.size() > kMaxPins) {
+    return Error{"sim backend: " + std::to_string(pins.size()) + " pins configured, at most " +
+                 std::to_string(kMaxPins)};
+  }
+  std::unordered_set<std::string> seen;
+  for (const PinSpec& pin : pins) {
+    if (!seen.insert(pin.name).second) return Error{"pin " + pin.name + " used twice"};
+  }
+  pins_.assign(pins.begin(), pins.end());
+  // Every pin starts at logical 0, and the counters describe this configuration only.
+  levels_.store(0, std::memory_order_relaxed);
+  for (auto& count : rising_) count.store(0, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < tracked_count_; ++i) tracked_[i].position.store(0, std::memory_order_relaxed);
+  writes_.store(0, std::memory_order_relaxed);
+  return Ok{};
+}
+
+void SimBackend::track_stepper(std::size_t step_pin, std::size_t dir_pin) {
+  if (step_pin >= kMaxPins || dir_pin >= kMaxPins || tracked_count_ >= kMaxPins) return;
+  Tracked& t = tracked_[tracked_count_++];
+  t.step_pin = step_pin;
+  t.dir_pin = dir_pin;
+  t.position.store(0, std::memory_order_relaxed);
+}
+
+void SimBackend::write(PinMask high, PinMask low) noexcept {
+  assert((high & low) == 0 && "a pin cannot go high and low in one write");
+  const PinMask before = levels_.load(std::memory_order_relaxed);
+  const PinMask after = (before | high) & ~low;
+  levels_.store(after, std::memory_order_relaxed);
+
+  PinMask rose = after & ~before;
+  const PinMask rose_all = rose;
+  while (rose != 0) {
+    const int pin = std::countr_zero(rose);
+    rose &= rose - 1;
+    auto& count = rising_[static_cast<std::size_t>(pin)];
+    count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  // Direction is taken after this write: a dir change in the same write as a step counts with the new
+  // dir (the executor never does that; it writes dir at least dir_setup_ns earlier).
+  for (std::size_t i = 0; i < tracked_count_; ++i) {
+    Tracked& t = tracked_[i];
+    if ((rose_all >> t.step_pin & 1U) == 0) continue;
+    const int64_t delta = (after >> t.dir_pin & 1U) != 0 ? 1 : -1;
+    t.position.store(t.position.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+  }
+  writes_.store(writes_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+bool SimBackend::level(std::size_t pin) const noexcept {
+  return pin < kMaxPins && (levels_.load(std::memory_order_relaxed) >> pin & 1U) != 0;
+}
+
+uint64_t SimBackend::rising_edges(std::size_t pin) const noexcept {
+  return pin < kMaxPins ? rising_[pin].load(std::memory_order_relaxed) : 0;
+}
+
+int64_t SimBackend::position(std::size_t tracked_index) const noexcept {
+  return tracked_index < tracked_count_ ? tracked_[tracked_index].position.load(std::memory_order_relaxed) : 0;
+}
+
+}  // namespace rtstep::gpio

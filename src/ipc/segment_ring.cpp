@@ -1,0 +1,249 @@
+// SegmentRing: the SPSC ring of Records in a named POSIX shared-memory object (see ipc.hpp).
+//
+// The mapping is one block: Header | ProducerLine | ConsumerLine | Record[capacity], each of the first
+// three on its own 64-byte line so the producer and the consumer never write the same cache line.
+// Each side keeps a private copy of the other side's index in its own line and re-reads the shared one
+// only when that copy says full (producer) or empty (consumer), so in streaming both sides mostly touch
+// only their own line. Indices run free (never wrap in practice: 2^64 records) and slot = index & mask.
+//
+// Trust: the consumer (the executor) trusts nothing it reads from the mapping except through its own,
+// validated capacity: every slot index is masked with it, and an index pair with write - read > capacity
+// is reported as corruption instead of being used.
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <new>
+#include <string>
+#include <utility>
+
+#include "ipc/ipc.hpp"
+
+namespace rtstep::ipc {
+
+struct alignas(kCacheLine) RingHeader {
+  uint64_t magic;        // kRingMagic, written last (release) by the creator
+  uint32_t abi_version;  // kRingAbiVersion
+  uint32_t capacity;     // records, power of two
+  uint32_t record_size;  // sizeof(Record)
+  uint32_t header_size;  // offset of the first record
+};
+
+// Written by the producer only.
+struct alignas(kCacheLine) ProducerLine {
+  std::atomic<uint64_t> write;  // next index to fill; release-stored after the slot is written
+  uint64_t cached_read;         // producer's last seen copy of ConsumerLine::read
+};
+
+// Written by the consumer only.
+struct alignas(kCacheLine) ConsumerLine {
+  std::atomic<uint64_t> read;  // next index to take; release-stored after the slot is copied out
+  uint64_t cached_write;       // consumer's last seen copy of ProducerLine::write
+};
+
+struct RingLayout {
+  RingHeader header;
+  ProducerLine producer;
+  ConsumerLine consumer;
+  // Record records[capacity] follows at kRecordsOffset.
+};
+
+namespace {
+
+static_assert(std::atomic<uint64_t>::is_always_lock_free, "the ring's indices must be address-free atomics");
+static_assert(sizeof(RingHeader) == kCacheLine);
+static_assert(sizeof(ProducerLine) == kCacheLine && sizeof(ConsumerLine) == kCacheLine);
+static_assert(offsetof(RingLayout, producer) == 64);
+static_assert(offsetof(RingLayout, consumer) == 128);
+constexpr std::size_t kRecordsOffset = 192;
+static_assert(sizeof(RingLayout) == kRecordsOffset);
+static_assert(kRecordsOffset % alignof(Record) == 0);
+
+constexpr uint32_t kMinCapacity = 2;
+constexpr uint32_t kMaxCapacity = 1U << 24;
+
+constexpr bool is_power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+std::size_t object_bytes(uint32_t capacity) { return kRecordsOffset + std::size_t{capacity} * sizeof(Record); }
+
+Error sys_error(const std::string& name, const char* call, int err) {
+  return Error{"shared memory " + name + ": " + call + " failed: " + std::strerror(err)};
+}
+
+Error field_error(const std::string& name, const char* field, uint64_t found, uint64_t expected) {
+  return Error{"shared memory " + name + ": " + field + " is " + std::to_string(found) + ", expected " +
+               std::to_string(expected) + " (not an rtstep ring of this version?)"};
+}
+
+// POSIX leaves names with inner slashes implementation-defined; insist on the portable form.
+Status check_name(const std::string& name) {
+  if (name.size() < 2 || name[0] != '/' || name.find('/', 1) != std::string::npos || name.size() > 255) {
+    return Error{"shared memory name '" + name + "' must be '/' followed by 1-254 characters without '/'"};
+  }
+  return Ok{};
+}
+
+Record* records_of(void* base) noexcept {
+  return reinterpret_cast<Record*>(static_cast<unsigned char*>(base) + kRecordsOffset);
+}
+
+}  // namespace
+
+Result<SegmentRing> SegmentRing::create(const std::string& name, uint32_t capacity) {
+  if (auto st = check_name(name); !st) return st.error();
+  if (!is_power_of_two(capacity) || capacity < kMinCapacity || capacity > kMaxCapacity) {
+    return Error{"shared memory " + name + ": capacity " + std::to_string(capacity) +
+                 " must be a power of two in [2, 2^24]"};
+  }
+  const int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  if (fd < 0) return sys_error(name, "shm_open(O_CREAT|O_EXCL)", errno);
+  // From here on, a failure must both close and unlink what we created.
+  auto fail = [&](const char* call, int err) {
+    close(fd);
+    shm_unlink(name.c_str());
+    return sys_error(name, call, err);
+  };
+  // The umask may have removed bits but never adds any; make the mode exactly 0600 regardless.
+  if (fchmod(fd, 0600) != 0) return fail("fchmod", errno);
+  const std::size_t bytes = object_bytes(capacity);
+  if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) return fail("ftruncate", errno);
+  void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) return fail("mmap", errno);
+  close(fd);  // the mapping keeps the object alive
+
+  auto* shared = new (base) RingLayout{};
+  shared->header.abi_version = kRingAbiVersion;
+  shared->header.capacity = capacity;
+  shared->header.record_size = sizeof(Record);
+  shared->header.header_size = kRecordsOffset;
+  shared->producer.write.store(0, std::memory_order_relaxed);
+  shared->producer.cached_read = 0;
+  shared->consumer.read.store(0, std::memory_order_relaxed);
+  shared->consumer.cached_write = 0;
+  // Magic last: an attacher that sees it also sees the fields above.
+  std::atomic_ref<uint64_t>(shared->header.magic).store(kRingMagic, std::memory_order_release);
+  return SegmentRing(name, base, bytes, capacity, /*owner=*/true);
+}
+
+Result<SegmentRing> SegmentRing::attach(const std::string& name) {
+  if (auto st = check_name(name); !st) return st.error();
+  const int fd = shm_open(name.c_str(), O_RDWR, 0);
+  if (fd < 0) return sys_error(name, "shm_open", errno);
+  struct stat info {};
+  if (fstat(fd, &info) != 0) {
+    const int err = errno;
+    close(fd);
+    return sys_error(name, "fstat", err);
+  }
+  const auto bytes = static_cast<std::size_t>(info.st_size);
+  if (bytes < kRecordsOffset) {
+    close(fd);
+    return field_error(name, "object size", bytes, kRecordsOffset);
+  }
+  void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const int mmap_errno = errno;
+  close(fd);
+  if (base == MAP_FAILED) return sys_error(name, "mmap", mmap_errno);
+
+  // The SegmentRing owns the mapping from here, so every refusal below unmaps it.
+  SegmentRing ring(name, base, bytes, 0, /*owner=*/false);
+  const RingHeader& h = static_cast<RingLayout*>(base)->header;
+  const uint64_t magic = std::atomic_ref<const uint64_t>(h.magic).load(std::memory_order_acquire);
+  if (magic != kRingMagic) return field_error(name, "magic", magic, kRingMagic);
+  if (h.abi_version != kRingAbiVersion) return field_error(name, "ABI version", h.abi_version, kRingAbiVersion);
+  if (h.record_size != sizeof(Record)) return field_error(name, "record size", h.record_size, sizeof(Record));
+  if (h.header_size != kRecordsOffset) return field_error(name, "header size", h.header_size, kRecordsOffset);
+  if (!is_power_of_two(h.capacity) || h.capacity < kMinCapacity || h.capacity > kMaxCapacity) {
+    return Error{"shared memory " + name + ": capacity is " + std::to_string(h.capacity) +
+                 ", expected a power of two in [2, 2^24]"};
+  }
+  if (bytes != object_bytes(h.capacity)) return field_error(name, "object size", bytes, object_bytes(h.capacity));
+  ring.capacity_ = h.capacity;
+  return ring;
+}
+
+SegmentRing::SegmentRing(std::string name, void* base, std::size_t bytes, uint32_t capacity, bool owner) noexcept
+    : name_(std::move(name)), base_(base), bytes_(bytes), capacity_(capacity), owner_(owner) {}
+
+SegmentRing::SegmentRing(SegmentRing&& other) noexcept
+    : name_(std::move(other.name_)),
+      base_(std::exchange(other.base_, nullptr)),
+      bytes_(std::exchange(other.bytes_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      owner_(std::exchange(other.owner_, false)),
+      corrupted_(std::exchange(other.corrupted_, false)) {}
+
+SegmentRing& SegmentRing::operator=(SegmentRing&& other) noexcept {
+  if (this != &other) {
+    release();
+    name_ = std::move(other.name_);
+    base_ = std::exchange(other.base_, nullptr);
+    bytes_ = std::exchange(other.bytes_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+    owner_ = std::exchange(other.owner_, false);
+    corrupted_ = std::exchange(other.corrupted_, false);
+  }
+  return *this;
+}
+
+SegmentRing::~SegmentRing() { release(); }
+
+void SegmentRing::release() noexcept {
+  if (base_ != nullptr) munmap(base_, bytes_);
+  if (owner_) shm_unlink(name_.c_str());
+  base_ = nullptr;
+  owner_ = false;
+}
+
+bool SegmentRing::try_push(const Record& record) noexcept {
+  auto& p = static_cast<RingLayout*>(base_)->producer;
+  const uint64_t write = p.write.load(std::memory_order_relaxed);  // only this side writes it
+  if (write - p.cached_read >= capacity_) {
+    // Looks full by the cache: refresh it from the consumer's line.
+    p.cached_read = static_cast<RingLayout*>(base_)->consumer.read.load(std::memory_order_acquire);
+    const uint64_t used = write - p.cached_read;
+    if (used > capacity_) {
+      corrupted_ = true;
+      return false;
+    }
+    if (used == capacity_) return false;
+  }
+  records_of(base_)[write & (capacity_ - 1)] = record;
+  p.write.store(write + 1, std::memory_order_release);
+  return true;
+}
+
+bool SegmentRing::try_pop(Record& out) noexcept {
+  auto& c = static_cast<RingLayout*>(base_)->consumer;
+  const uint64_t read = c.read.load(std::memory_order_relaxed);  // only this side writes it
+  if (c.cached_write == read) {
+    // Looks empty by the cache: refresh it from the producer's line.
+    c.cached_write = static_cast<RingLayout*>(base_)->producer.write.load(std::memory_order_acquire);
+    if (c.cached_write == read) return false;
+  }
+  // Checked on every pop, not only on refresh: the cached copy lives in shared memory too.
+  if (c.cached_write - read > capacity_) {
+    corrupted_ = true;
+    return false;
+  }
+  out = records_of(base_)[read & (capacity_ - 1)];
+  c.read.store(read + 1, std::memory_order_release);
+  return true;
+}
+
+uint64_t SegmentRing::size() const noexcept {
+  const auto* shared = static_cast<const RingLayout*>(base_);
+  const uint64_t read = shared->consumer.read.load(std::memory_order_acquire);
+  const uint64_t write = shared->producer.write.load(std::memory_order_acquire);
+  const uint64_t used = write - read;
+  // Seen from the producer, read may have advanced after we loaded it (used "negative"): clamp.
+  return used > capacity_ ? (write < read ? 0 : capacity_) : used;
+}
+
+}  // namespace rtstep::ipc

@@ -1,0 +1,160 @@
+// StepExecutor (see executor.hpp): configuration checks, the thread's lifecycle and the report.
+// The real-time loop itself is StepLoop (step_loop.cpp); thread placement is in sched.cpp.
+
+#include "rt/executor.hpp"
+
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "rt/sched.hpp"
+#include "rt/step_loop.hpp"
+
+namespace rtstep::rt {
+
+namespace {
+
+constexpr std::size_t kStackPrefaultBytes = 256 * 1024;
+
+Status check_config(const ExecutorConfig& c) {
+  if (c.steppers.size() > ipc::kMaxSteppers) {
+    return Error{"executor: " + std::to_string(c.steppers.size()) + " steppers configured, at most " +
+                 std::to_string(ipc::kMaxSteppers)};
+  }
+  for (std::size_t i = 0; i < c.steppers.size(); ++i) {
+    const StepperOutputs& s = c.steppers[i];
+    const std::string which = "executor: stepper " + std::to_string(i) + ": ";
+    if (s.step_pin >= gpio::kMaxPins || s.dir_pin >= gpio::kMaxPins || s.enable_pin > gpio::kMaxPins) {
+      return Error{which + "pin index out of range (step, dir < 64; enable <= 64 = none)"};
+    }
+    if (s.step_pin == s.dir_pin || s.step_pin == s.enable_pin || s.dir_pin == s.enable_pin) {
+      return Error{which + "step, dir and enable must be different pins"};
+    }
+    // A pulse as long as the shortest step interval would leave no low time between two steps.
+    if (s.pulse_ns <= 0 || s.pulse_ns >= ipc::kMinStepIntervalNs) {
+      return Error{which + "pulse_ns " + std::to_string(s.pulse_ns) + " must be in (0, " +
+                   std::to_string(ipc::kMinStepIntervalNs) + ")"};
+    }
+  }
+  if (c.slack_ns < 0 || c.dir_setup_ns < 0 || c.dir_hold_ns < 0 || c.coalesce_ns < 0 || c.underrun_grace_ns <= 0) {
+    return Error{"executor: slack, dir setup/hold and coalesce must be >= 0 and the underrun grace > 0"};
+  }
+  if (!c.virtual_clock && (c.priority < 1 || c.priority > 99)) {
+    return Error{"executor: SCHED_FIFO priority " + std::to_string(c.priority) + " must be in 1..99"};
+  }
+  return Ok{};
+}
+
+std::string describe_fault(const LoopOutcome& o) {
+  const std::string stepper = std::to_string(o.fault_stepper);
+  switch (o.reason) {
+    case FaultReason::kCorruptedRing: return "ring indices corrupted (write - read > capacity)";
+    case FaultReason::kUnknownKind: return "unknown record kind " + std::to_string(o.fault_value);
+    case FaultReason::kUnknownStepper:
+      return (o.fault_value == static_cast<uint32_t>(ipc::RecordKind::kPin) ? "pin command" : "segment") +
+             std::string(" of unknown stepper ") + stepper;
+    case FaultReason::kInvalidSegment: return "invalid segment of stepper " + stepper +
+                                              " (count, dir, add or step interval out of bounds)";
+    case FaultReason::kTimeOutOfRange: return "time or interval out of range for stepper " + stepper;
+    case FaultReason::kTimeBackwards:
+      return "time goes backwards (" + std::to_string(o.fault_time_ns) + " ns after a record at " +
+             std::to_string(o.fault_other_ns) + " ns)";
+    case FaultReason::kOverlap:
+      return "segment of stepper " + stepper + " starts at " + std::to_string(o.fault_time_ns) +
+             " ns, before the previous one's last step at " + std::to_string(o.fault_other_ns) + " ns";
+    case FaultReason::kBadPinCommand: return "pin command of stepper " + stepper + " with unknown role or level";
+    case FaultReason::kNone:
+    case FaultReason::kUnderrun: break;
+  }
+  return {};
+}
+
+}  // namespace
+
+StepExecutor::StepExecutor(ExecutorConfig config, ipc::SegmentRing& ring, gpio::Backend& backend)
+    : config_(std::move(config)), ring_(ring), backend_(backend) {}
+
+StepExecutor::~StepExecutor() {
+  if (thread_.joinable()) {
+    request_stop();
+    thread_.join();
+  }
+}
+
+Status StepExecutor::start() {
+  if (thread_.joinable() || report_.status != ExecutorStatus::kRunning) return Error{"executor: already started"};
+  if (auto st = check_config(config_); !st) return st;
+  std::promise<Status> placed;
+  std::future<Status> result = placed.get_future();
+  // The promise moves into the thread, so nothing the thread touches lives on this stack frame.
+  thread_ = std::thread([this, p = std::move(placed)]() mutable { thread_main(std::move(p)); });
+  Status st = result.get();
+  if (!st) thread_.join();
+  return st;
+}
+
+void StepExecutor::thread_main(std::promise<Status> placed) {
+  name_current_thread("rtstep-exec");
+  if (!config_.virtual_clock) {
+    // Verification runs (virtual clock) change no scheduling at all.
+    RealtimeRequest request;
+    request.priority = config_.priority;
+    request.cpus = config_.cpus;
+    request.lock_memory = config_.lock_memory;
+    request.allow_non_realtime = config_.allow_non_realtime;
+    auto placement = make_current_thread_realtime(request);
+    if (!placement) {
+      report_.status = ExecutorStatus::kStopped;
+      placed.set_value(placement.error());
+      return;
+    }
+    report_.realtime = placement->realtime;
+    report_.warning = std::move(placement->warning);
+    prefault_stack(kStackPrefaultBytes);
+  }
+  placed.set_value(Ok{});
+
+  StepLoop loop(config_, ring_, backend_, lateness_, steps_, stop_requested_);
+  const LoopOutcome out = loop.run();
+
+  report_.status = out.status;
+  report_.steps = steps_.load(std::memory_order_relaxed);
+  report_.writes = out.writes;
+  report_.start_time_ns = out.start_time_ns;
+  if (out.status == ExecutorStatus::kUnderrun || out.status == ExecutorStatus::kBadRecord) {
+    report_.fault_stepper = out.fault_stepper;
+    report_.fault_time_ns = out.fault_time_ns;
+  }
+  if (out.status == ExecutorStatus::kBadRecord) {
+    report_.fault_record = out.fault_record;
+    report_.fault_detail = describe_fault(out);
+  }
+}
+
+ExecutorReport StepExecutor::join() {
+  if (thread_.joinable()) thread_.join();
+  return report_;
+}
+
+std::string ExecutorReport::message() const {
+  switch (status) {
+    case ExecutorStatus::kRunning: return "running";
+    case ExecutorStatus::kFinished: return "finished: " + std::to_string(steps) + " steps";
+    case ExecutorStatus::kStopped: return "stopped on request after " + std::to_string(steps) + " steps";
+    case ExecutorStatus::kBadRecord:
+      return "bad record #" + std::to_string(fault_record) + ": " + fault_detail + "; stopped after " +
+             std::to_string(steps) + " steps";
+    case ExecutorStatus::kUnderrun: {
+      char when[48];
+      const int64_t rel = fault_time_ns - start_time_ns;
+      std::snprintf(when, sizeof when, "%s%lld.%06lld s", rel < 0 ? "-" : "+",
+                    static_cast<long long>((rel < 0 ? -rel : rel) / 1'000'000'000),
+                    static_cast<long long>((rel < 0 ? -rel : rel) % 1'000'000'000 / 1'000));
+      return "underrun: stepper " + std::to_string(fault_stepper) + " had an edge due at " + when +
+             " and the host had not delivered; stopped after " + std::to_string(steps) + " steps";
+    }
+  }
+  return "unknown";
+}
+
+}  // namespace rtstep::rt

@@ -1,0 +1,129 @@
+#pragma once
+// StepLoop: the executor's real-time loop and all its state (private to rt; StepExecutor runs it).
+//
+// State is fixed-size (arrays sized by kMaxSteppers and small FIFOs), built before the loop starts, so
+// run() never allocates. Per stepper: the current segment and the index k of its next step, whether a
+// falling edge is pending, the dir level written last, and a FIFO of the segments that follow.
+// One record (the lookahead) is held outside the FIFOs: it is how the loop knows it has read every
+// record up to a time without taking records it has no room for.
+//
+// Event order per stepper is fixed by construction, so at most one of its events is eligible at a time:
+// a pending falling edge first; then, for a new segment whose dir differs, the dir write (not before the
+// last falling edge + dir_hold_ns, aimed at first step - dir_setup_ns); then the rising edge of step k
+// (not before the dir write + dir_setup_ns). A rule that holds a step back makes it late, and the
+// lateness histogram shows it; nothing is reordered or dropped.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "gpio/gpio.hpp"
+#include "ipc/ipc.hpp"
+#include "rt/executor.hpp"
+#include "rt/histogram.hpp"
+
+namespace rtstep::rt {
+
+// Why the loop stopped with a fault; turned into text outside the loop.
+enum class FaultReason : uint8_t {
+  kNone,
+  kUnderrun,
+  kCorruptedRing,
+  kUnknownKind,
+  kUnknownStepper,
+  kInvalidSegment,
+  kTimeOutOfRange,
+  kTimeBackwards,
+  kOverlap,
+  kBadPinCommand,
+};
+
+struct LoopOutcome {
+  ExecutorStatus status = ExecutorStatus::kRunning;
+  FaultReason reason = FaultReason::kNone;
+  int fault_stepper = -1;
+  int64_t fault_time_ns = 0;     // the deadline not served / the offending record's time
+  int64_t fault_other_ns = 0;    // time backwards: the previous record's time; overlap: previous last step
+  uint64_t fault_record = 0;     // 0-based index of the offending record in the stream
+  uint32_t fault_value = 0;      // unknown kind / unknown stepper: the record's kind value
+  int64_t start_time_ns = 0;     // the first record's time: the origin of the job's timeline
+  uint64_t writes = 0;
+};
+
+class StepLoop {
+ public:
+  StepLoop(const ExecutorConfig& config, ipc::SegmentRing& ring, gpio::Backend& backend,
+           LatencyHistogram& lateness, std::atomic<uint64_t>& steps, const std::atomic<bool>& stop) noexcept;
+  // Runs until end of stream, a fault or a stop request; always leaves step pins low and enable pins
+  // inactive. Real-time safe.
+  LoopOutcome run() noexcept;
+
+  static constexpr uint32_t kSegmentQueue = 8;  // segments queued per stepper behind the current one
+  static constexpr uint32_t kPinQueue = 16;     // pin commands waiting for their time
+
+ private:
+  enum class EventKind : uint8_t { kNone, kFall, kDir, kRise };
+  struct Due {
+    EventKind kind = EventKind::kNone;
+    int64_t deadline = INT64_MAX;
+  };
+  struct Stepper {
+    gpio::PinMask step_bit = 0, dir_bit = 0, enable_bit = 0;  // enable_bit 0: no enable pin
+    int64_t pulse_ns = 0;
+    ipc::StepSegment seg{};  // current segment, valid when active
+    bool active = false;
+    uint32_t k = 0;          // next step of seg
+    bool dir_pending = false;
+    uint8_t dir_level = 0;   // dir pin level as last written (configure leaves it at 0)
+    int64_t not_before = 0;  // earliest write time of the next rising edge (dir setup)
+    bool fall_pending = false;
+    int64_t fall_time = 0;
+    int64_t last_fall = 0;        // when the last falling edge was written
+    int64_t last_queued_ns = 0;   // last step time of the newest segment accepted (overlap check)
+    std::array<ipc::StepSegment, kSegmentQueue> queue{};
+    uint32_t queue_head = 0, queue_size = 0;
+  };
+  struct Earliest {
+    int64_t deadline = INT64_MAX;  // INT64_MAX: nothing pending
+    int stepper = -1;
+  };
+
+  Due due(const Stepper& s) const noexcept;
+  Earliest earliest() const noexcept;
+  bool read_ahead() noexcept;                      // false: bad record (outcome_ filled)
+  bool validate(const ipc::Record& r) noexcept;    // false: bad record (outcome_ filled)
+  bool distribute(const ipc::Record& r) noexcept;  // false: no room, keep it as lookahead
+  void start_segment(Stepper& s, const ipc::StepSegment& seg) noexcept;
+  void serve(int64_t deadline) noexcept;
+  bool wait_until(int64_t t) noexcept;  // false: stop requested while waiting
+  void wait_for_host(int64_t deadline) noexcept;
+  void idle() noexcept;
+  int64_t now() const noexcept;
+  LoopOutcome finish(ExecutorStatus status) noexcept;
+  bool fault(FaultReason reason, int stepper, int64_t time_ns) noexcept;
+
+  const ExecutorConfig& config_;
+  ipc::SegmentRing& ring_;
+  gpio::Backend& backend_;
+  LatencyHistogram& lateness_;
+  std::atomic<uint64_t>& steps_;
+  const std::atomic<bool>& stop_;
+
+  std::array<Stepper, ipc::kMaxSteppers> steppers_{};
+  uint32_t stepper_count_ = 0;
+  std::array<ipc::PinCommand, kPinQueue> pins_{};
+  uint32_t pin_head_ = 0, pin_size_ = 0;
+  gpio::PinMask all_step_bits_ = 0, all_enable_bits_ = 0;
+
+  ipc::Record lookahead_{};
+  bool have_lookahead_ = false;
+  bool end_of_stream_ = false;
+  uint64_t records_read_ = 0;
+  int64_t previous_record_ns_ = INT64_MIN;
+  int64_t read_margin_ns_ = 0;  // records this far past the next deadline are read before serving it
+  int64_t virtual_now_ = 0;
+  uint64_t steps_local_ = 0;
+  LoopOutcome outcome_{};
+};
+
+}  // namespace rtstep::rt

@@ -89,7 +89,11 @@ Status StepExecutor::start() {
   // The promise moves into the thread, so nothing the thread touches lives on this stack frame.
   thread_ = std::thread([this, p = std::move(placed)]() mutable { thread_main(std::move(p)); });
   Status st = result.get();
-  if (!st) thread_.join();
+  if (!st) {
+    thread_.join();
+  } else {
+    thread_started_ = true;
+  }
   return st;
 }
 
@@ -105,6 +109,7 @@ void StepExecutor::thread_main(std::promise<Status> placed) {
     auto placement = make_current_thread_realtime(request);
     if (!placement) {
       report_.status = ExecutorStatus::kStopped;
+      loop_ended_.store(true, std::memory_order_release);
       placed.set_value(placement.error());
       return;
     }
@@ -129,6 +134,8 @@ void StepExecutor::thread_main(std::promise<Status> placed) {
     report_.fault_record = out.fault_record;
     report_.fault_detail = describe_fault(out);
   }
+  // Published last: a reader that sees the loop ended may call join() and find the report complete.
+  loop_ended_.store(true, std::memory_order_release);
 }
 
 ExecutorReport StepExecutor::join() {

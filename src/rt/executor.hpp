@@ -96,6 +96,9 @@ class StepExecutor {
   // time - StepSegment::step_time(k) in ns.
   const LatencyHistogram& lateness() const noexcept { return lateness_; }
   uint64_t steps_written() const noexcept { return steps_.load(std::memory_order_relaxed); }
+  // True from a successful start() until the loop ends (end of stream, fault or stop). Any thread; the
+  // host polls it while waiting for room in the ring, so a dead executor never leaves it waiting.
+  bool running() const noexcept { return thread_started_ && !loop_ended_.load(std::memory_order_acquire); }
 
  private:
   // The thread: placement, then the real-time loop (StepLoop in step_loop.hpp), then report_.
@@ -107,6 +110,8 @@ class StepExecutor {
   LatencyHistogram lateness_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<uint64_t> steps_{0};
+  std::atomic<bool> loop_ended_{false};
+  bool thread_started_ = false;  // set by start() on success
   ExecutorReport report_;
   std::thread thread_;
 };

@@ -1,0 +1,141 @@
+// Scenario tests of `rtstep run`: the whole pipeline on real files, checking the produced step counts,
+// final positions and the exact errors.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "cli/run.hpp"
+
+namespace rtstep::cli {
+namespace {
+
+const std::string kSource = RTSTEP_SOURCE_DIR;
+const std::string kExampleConfig = kSource + "/examples/printer.cfg";
+
+class RunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("rtstep-cli-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const auto path = (dir_ / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+  RunSummary run(const std::string& gcode_path, bool virtual_clock = true, std::string config = kExampleConfig) {
+    RunOptions options;
+    options.config_path = std::move(config);
+    options.gcode_path = gcode_path;
+    options.virtual_clock = virtual_clock;
+    return run_job(options, log_);
+  }
+  std::filesystem::path dir_;
+  std::ostringstream log_;
+};
+
+TEST_F(RunTest, ExampleJobEndsWherePlannedOnTheVirtualClock) {
+  const RunSummary s = run(kSource + "/examples/square.gcode");
+  ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
+  EXPECT_EQ(s.executor_status, "finished");
+  ASSERT_EQ(s.steppers.size(), 4u);
+  for (const auto& stepper : s.steppers) {
+    EXPECT_EQ(stepper.position, stepper.planned_position) << stepper.name;
+    EXPECT_EQ(stepper.steps, stepper.planned_steps) << stepper.name;
+    EXPECT_GT(stepper.steps, 0u) << stepper.name;
+  }
+  // X: 20 mm from the endstop at 0, at 80 steps/mm (examples/printer.cfg).
+  EXPECT_EQ(s.steppers[0].name, "stepper_x");
+  EXPECT_EQ(s.steppers[0].planned_position, 1600);
+  uint64_t steps = 0;
+  for (const auto& stepper : s.steppers) steps += stepper.steps;
+  EXPECT_EQ(s.lateness.edges, steps);
+  EXPECT_NE(log_.str().find("X:20.000 Y:20.000 Z:3.000"), std::string::npos) << log_.str();
+}
+
+TEST_F(RunTest, ShortJobOnTheRealClock) {
+  const auto gcode = write("short.gcode", "G28\nG1 X5 Y3 F6000\nG1 X0 Y0\nG1 X2 E0.5\n");
+  const RunSummary s = run(gcode, /*virtual_clock=*/false);
+  ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
+  EXPECT_EQ(s.steppers[0].planned_position, 160);
+  EXPECT_EQ(s.steppers[0].position, 160);
+  EXPECT_EQ(s.steppers[1].position, 0);
+  EXPECT_EQ(s.steppers[0].steps, 400u + 400u + 160u);
+  EXPECT_EQ(s.lateness.edges, s.steppers[0].steps + s.steppers[1].steps + s.steppers[3].steps);
+}
+
+TEST_F(RunTest, GcodeErrorStopsTheJobAndNamesTheLine) {
+  const auto gcode = write("bad.gcode", "G28\nG1 X10 F6000\nG1 X1.2.3\nG1 X50\n");
+  const RunSummary s = run(gcode);
+  EXPECT_EQ(s.exit_code, ExitCode::kJobError);
+  EXPECT_EQ(s.error, gcode + ":3:5: bad number \"1.2.3\" for X");
+  // The motion before the bad line was executed to the end, nothing after it.
+  EXPECT_EQ(s.moves, 1u);
+  EXPECT_EQ(s.steppers[0].position, 800);
+  EXPECT_EQ(s.executor_status, "finished");
+}
+
+TEST_F(RunTest, OutOfRangeMoveIsAnErrorWithTheLine) {
+  const auto gcode = write("range.gcode", "G28\nG1 X251 F6000\n");
+  const RunSummary s = run(gcode);
+  EXPECT_EQ(s.exit_code, ExitCode::kJobError);
+  EXPECT_EQ(s.error, gcode + ":2: move out of range: X=251.000 (max 235.000)");
+  EXPECT_EQ(s.moves, 0u);
+}
+
+TEST_F(RunTest, UnknownCommandsAreReportedOnceAndTheJobGoesOn) {
+  const auto gcode = write("slicer.gcode", "M73 P0\nG28\nM73 P50\nPRINT_START\nG1 X1 F600\nM104 S200\n");
+  const RunSummary s = run(gcode);
+  ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
+  EXPECT_EQ(s.ignored_commands, (std::vector<std::string>{"M73", "PRINT_START"}));
+  const std::string log = log_.str();
+  EXPECT_NE(log.find(gcode + ":1: note: ignoring unknown command M73 (reported once)"), std::string::npos) << log;
+  EXPECT_EQ(log.find(gcode + ":3:"), std::string::npos) << log;
+  EXPECT_NE(log.find("M104 accepted but has no effect"), std::string::npos) << log;
+}
+
+TEST_F(RunTest, BadConfigIsAUsageErrorNamingTheKey) {
+  // The example with one bad value: the error names file, line, section and key.
+  std::ifstream in(kExampleConfig);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string cfg_text = text.str();
+  const auto at = cfg_text.find("\nmax_accel:");
+  ASSERT_NE(at, std::string::npos);
+  cfg_text.replace(at, cfg_text.find('\n', at + 1) - at, "\nmax_accel: abc");
+  const uint32_t line = static_cast<uint32_t>(std::count(cfg_text.begin(), cfg_text.begin() + at + 1, '\n')) + 1;
+  const auto cfg = write("printer.cfg", cfg_text);
+  const RunSummary s = run(kSource + "/examples/square.gcode", true, cfg);
+  EXPECT_EQ(s.exit_code, ExitCode::kUsage);
+  EXPECT_EQ(s.error.rfind(cfg + ":" + std::to_string(line) + ": [printer] max_accel: ", 0), 0u) << s.error;
+}
+
+TEST_F(RunTest, MissingGcodeFileIsAUsageError) {
+  const RunSummary s = run((dir_ / "none.gcode").string());
+  EXPECT_EQ(s.exit_code, ExitCode::kUsage);
+  EXPECT_EQ(s.error, (dir_ / "none.gcode").string() + ": cannot open G-code file");
+}
+
+TEST_F(RunTest, JsonSummaryHasTheDocumentedFields) {
+  const RunSummary s = run(kSource + "/examples/square.gcode");
+  const auto j = s.to_json();
+  EXPECT_EQ(j.at("ok"), true);
+  EXPECT_EQ(j.at("exit_code"), 0);
+  EXPECT_EQ(j.at("clock"), "virtual");
+  EXPECT_EQ(j.at("steppers").size(), 4u);
+  EXPECT_EQ(j.at("steppers")[0].at("position_ok"), true);
+  EXPECT_TRUE(j.at("lateness_ns").contains("p99"));
+  EXPECT_EQ(j.at("executor").at("status"), "finished");
+  EXPECT_FALSE(j.contains("error"));
+}
+
+}  // namespace
+}  // namespace rtstep::cli

@@ -51,7 +51,7 @@ TEST(Examples, PrinterCfgLoads) {
   EXPECT_EQ(m.rt.executor_priority, 80);
   EXPECT_EQ(m.rt.cpus, (std::vector<int>{1}));
   EXPECT_EQ(m.rt.host_cpus, (std::vector<int>{0}));
-  EXPECT_EQ(m.rt.slack_ns, 50'000);
+  EXPECT_EQ(m.rt.slack_ns, 100000);
   EXPECT_EQ(m.rt.buffer_time_ns, 250'000'000);
   EXPECT_EQ(m.rt.ring_capacity, 4096u);
   EXPECT_EQ(m.rt.max_step_error, 1e-6);

@@ -3,7 +3,7 @@
 add_library(rtstep_project_options INTERFACE)
 target_compile_options(rtstep_project_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow
                        -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual
-                       -Wnull-dereference -Wimplicit-fallthrough)
+                       -Wimplicit-fallthrough)
 if(RTSTEP_WARNINGS_AS_ERRORS)
   target_compile_options(rtstep_project_options INTERFACE -Werror)
 endif()

@@ -1,0 +1,23 @@
+#pragma once
+// The subcommands of the `rtstep` binary. Each lives in its own file, registers its options on the app and
+// returns what to run when the user chose it; main.cpp only lists them.
+// Non-real-time.
+
+#include <functional>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace rtstep::cli {
+
+struct Command {
+  CLI::App* app = nullptr;      // the subcommand, for parsed()
+  std::function<int()> action;  // runs it; returns the process exit code
+};
+using Commands = std::vector<Command>;
+
+void add_run_command(CLI::App& app, Commands& commands);  // run_command.cpp
+
+}  // namespace rtstep::cli

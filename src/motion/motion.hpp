@@ -105,6 +105,7 @@ class Toolhead {
   Result<Ok> enable_steppers(bool enabled, const gcode::Command& cmd);
   Result<Ok> check_limits(const Coord& target, uint32_t line) const;
   Result<Ok> enable_moving_steppers(const Move& move);
+  Result<Ok> emit(Move& move);  // stamps the start time, sends the move and advances position and time
   const config::StepperConfig* axis_config(std::size_t axis) const noexcept;  // first stepper of X/Y/Z/E
   double machine_extrude_limit() const noexcept;
   Error error(uint32_t line, std::string message) const;

@@ -143,11 +143,14 @@ Result<Ok> Toolhead::linear_move(const gcode::Command& cmd) {
     accel = std::min(accel, machine_.printer.max_z_accel * z_ratio);
   }
   plan_trapezoid(move, max_v, accel);
-  move.start_time = print_time_;
+  return emit(move);
+}
 
+Result<Ok> Toolhead::emit(Move& move) {
+  move.start_time = print_time_;
   if (auto enabled = enable_moving_steppers(move); !enabled) return enabled;
   if (auto sent = sink_.on_move(move); !sent) return sent;
-  position_ = target;
+  position_ = move.end;
   print_time_ = move.end_time();
   ++moves_;
   return Ok{};
@@ -207,12 +210,7 @@ Result<Ok> Toolhead::home(const gcode::Command& cmd) {
       move.distance = std::fabs(target[a] - position_[a]);
       move.axis_ratio[a] = (target[a] - position_[a]) / move.distance;
       plan_trapezoid(move, axis->homing_speed, max_accel_);
-      move.start_time = print_time_;
-      if (auto enabled = enable_moving_steppers(move); !enabled) return enabled;
-      if (auto sent = sink_.on_move(move); !sent) return sent;
-      position_ = target;
-      print_time_ = move.end_time();
-      ++moves_;
+      if (auto sent = emit(move); !sent) return sent;
     }
     homed_[a] = true;
     gcode_position_[a] = position_[a];  // homing drops any G92 offset on the axis

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake g++ libcli11-dev libfmt-dev nlohmann-json3-dev
-          libgtest-dev libgmock-dev libbenchmark-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev libgpiod-dev pkg-config)
 
 missing=()
 for p in "${packages[@]}"; do

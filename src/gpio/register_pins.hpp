@@ -1,0 +1,31 @@
+#pragma once
+// Private to the gpio module: shared set-up steps of the register backends.
+#include <string_view>
+#include <vector>
+
+#include "gpio/hardware.hpp"
+
+namespace rtstep::gpio {
+
+// The GPIO number of a register-backend pin: gpioN or the Raspberry Pi line name GPION, below pin_count.
+Result<int> register_pin_number(const PinSpec& pin, int pin_count, std::string_view backend);
+
+// Resolves every pin to its GPIO number, refusing a number used twice. Fills `numbers` and `inverted`.
+Status resolve_register_pins(std::span<const PinSpec> pins, int pin_count, std::string_view backend,
+                             std::vector<uint8_t>& numbers, PinMask& inverted);
+
+// Physical high/low masks over GPIO numbers for a logical write (inverted pins swap sides).
+struct PhysicalWrite {
+  uint64_t high = 0;
+  uint64_t low = 0;
+};
+inline PhysicalWrite to_physical(PinMask high, PinMask low, PinMask inverted, const std::vector<uint8_t>& numbers) noexcept {
+  PhysicalWrite out;
+  const PinMask want_high = (high & ~inverted) | (low & inverted);
+  const PinMask want_low = (low & ~inverted) | (high & inverted);
+  for (PinMask m = want_high; m != 0; m &= m - 1) out.high |= uint64_t{1} << numbers[static_cast<std::size_t>(__builtin_ctzll(m))];
+  for (PinMask m = want_low; m != 0; m &= m - 1) out.low |= uint64_t{1} << numbers[static_cast<std::size_t>(__builtin_ctzll(m))];
+  return out;
+}
+
+}  // namespace rtstep::gpio

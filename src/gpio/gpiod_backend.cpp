@@ -17,7 +17,7 @@ struct GpiodBackend::Chip {
 GpiodBackend::GpiodBackend(std::string default_chip, std::string consumer)
     : default_chip_(std::move(default_chip)), consumer_(std::move(consumer)) {}
 
-GpiodBackend::~GpiodBackend() = default;
+GpiodBackend::~GpiodBackend() { write(0, configured_, 0, 0); }
 
 Status GpiodBackend::configure(std::span<const PinSpec> pins) {
   if (pins.size() > kMaxPins) return Error{"more than " + std::to_string(kMaxPins) + " pins"};
@@ -46,6 +46,7 @@ Status GpiodBackend::configure(std::span<const PinSpec> pins) {
     p.chip->values = p.initial;
     chips_.push_back(std::move(p.chip));
   }
+  configured_ = pins.size() == kMaxPins ? ~PinMask{0} : (PinMask{1} << pins.size()) - 1;
   return Ok{};
 }
 

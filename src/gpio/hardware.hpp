@@ -72,6 +72,8 @@ inline constexpr int kPinCount = 58;
 class Rpi4Backend final : public Backend {
  public:
   explicit Rpi4Backend(MmioRegion region) noexcept : region_(std::move(region)) {}
+  // Leaves every configured pin at its safe level (logical 0: step low, enable released).
+  ~Rpi4Backend() override { write(0, configured_, 0, 0); }
   // Pins: gpioN or GPION with N < 58. Sets each to output (GPFSEL read-modify-write, init only) and drives
   // it to its logical 0.
   Status configure(std::span<const PinSpec> pins) override;
@@ -82,6 +84,7 @@ class Rpi4Backend final : public Backend {
   MmioRegion region_;
   std::vector<uint8_t> gpio_;  // logical pin index -> BCM GPIO number
   PinMask inverted_ = 0;
+  PinMask configured_ = 0;
 };
 
 // Raspberry Pi 5 (RP1 behind PCIe). Offsets inside the /dev/gpiomem0 window, which starts at IO_BANK0
@@ -103,6 +106,8 @@ inline constexpr int kPinCount = 28;  // bank 0: the 40-pin header
 class Rpi5Backend final : public Backend {
  public:
   explicit Rpi5Backend(MmioRegion region) noexcept : region_(std::move(region)) {}
+  // Leaves every configured pin at its safe level (logical 0: step low, enable released).
+  ~Rpi5Backend() override { write(0, configured_, 0, 0); }
   // Pins: gpioN or GPION with N < 28 (bank 0). Drives the pin low through RIO CLR, enables its output
   // (RIO OE SET), pads: output enabled, input enabled; then selects SYS_RIO in IO_BANK0 CTRL.
   Status configure(std::span<const PinSpec> pins) override;
@@ -114,6 +119,7 @@ class Rpi5Backend final : public Backend {
   MmioRegion region_;
   std::vector<uint8_t> gpio_;  // logical pin index -> RP1 bank-0 GPIO number
   PinMask inverted_ = 0;
+  PinMask configured_ = 0;
 };
 
 // The Linux GPIO character device through libgpiod. Lines are requested once, as a bulk per chip, and
@@ -122,7 +128,7 @@ class GpiodBackend final : public Backend {
  public:
   // `default_chip`: the chip for names without one ("gpiochip0"); `consumer`: the label the kernel shows.
   explicit GpiodBackend(std::string default_chip = "gpiochip0", std::string consumer = "rtstep");
-  ~GpiodBackend() override;
+  ~GpiodBackend() override;  // drives every line to its safe level (logical 0), then releases it
   Status configure(std::span<const PinSpec> pins) override;
   void write(PinMask high, PinMask low, int64_t scheduled_ns, int64_t issued_ns) noexcept override;
   std::string_view name() const noexcept override { return "gpiod"; }
@@ -135,6 +141,7 @@ class GpiodBackend final : public Backend {
   std::string default_chip_;
   std::string consumer_;
   std::vector<std::unique_ptr<Chip>> chips_;
+  PinMask configured_ = 0;
   std::atomic<uint64_t> write_errors_{0};
 };
 
@@ -161,5 +168,15 @@ BackendChoice choose_backend(const std::string& root = "/");
 // Opens the backend of `kind` on this machine (/dev/gpiomem, /dev/gpiomem0, the gpiod chip); errors say
 // what to do (group gpio, udev rule, run as root). kSim gives a SimBackend. Init only.
 Result<std::unique_ptr<Backend>> open_backend(BackendKind kind);
+
+// The cost of Backend::write on this machine, for `rtstep bench gpio`: `writes` writes toggling the first
+// `pins` configured pins (alternately all high, all low), timed in batches of 1000 with CLOCK_MONOTONIC.
+struct WriteCost {
+  uint64_t writes = 0;
+  double median_ns = 0;  // per write, median over batches
+  double p99_ns = 0;     // per write, 99th percentile over batches
+  double min_ns = 0, max_ns = 0;
+};
+WriteCost measure_write_cost(Backend& backend, std::size_t pins, uint64_t writes);
 
 }  // namespace rtstep::gpio

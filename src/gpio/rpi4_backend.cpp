@@ -10,7 +10,8 @@ Status Rpi4Backend::configure(std::span<const PinSpec> pins) {
     return resolved;
   }
   // Drive every pin to its logical 0 before it becomes an output, so it never glitches to the wrong level.
-  write(0, pins.size() == kMaxPins ? ~PinMask{0} : (PinMask{1} << pins.size()) - 1, 0, 0);
+  configured_ = pins.size() == kMaxPins ? ~PinMask{0} : (PinMask{1} << pins.size()) - 1;
+  write(0, configured_, 0, 0);
   for (uint8_t n : gpio_) {
     volatile uint32_t* fsel = region_.reg(bcm2711::kGpfsel0 + 4 * (n / 10));
     const unsigned shift = 3 * (n % 10);

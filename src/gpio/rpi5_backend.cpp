@@ -15,7 +15,8 @@ Status Rpi5Backend::configure(std::span<const PinSpec> pins) {
     return resolved;
   }
   // Order: level, then output enable, then pads, then hand the pin to RIO, so it never drives a wrong level.
-  write(0, pins.size() == kMaxPins ? ~PinMask{0} : (PinMask{1} << pins.size()) - 1, 0, 0);
+  configured_ = pins.size() == kMaxPins ? ~PinMask{0} : (PinMask{1} << pins.size()) - 1;
+  write(0, configured_, 0, 0);
   uint32_t all = 0;
   for (uint8_t n : gpio_) all |= 1u << n;
   *region_.reg(kOeSet) = all;

@@ -189,6 +189,24 @@ TEST(Rpi5Backend, WritesGoThroughTheSetAndClearAliasesOnly) {
   EXPECT_EQ(*view.reg(rp1::kSysRio0 + rp1::kRioOut), kPattern) << "the plain OUT register must never be written";
 }
 
+TEST(Rpi5Backend, DestructionLeavesEveryPinAtItsSafeLevel) {
+  TempDir dir;
+  RegisterImage image(dir, rp1::kWindowBytes);
+  MmioRegion view = image.map();
+  const std::size_t set = rp1::kSysRio0 + rp1::kAliasSet + rp1::kRioOut;
+  const std::size_t clr = rp1::kSysRio0 + rp1::kAliasClr + rp1::kRioOut;
+  {
+    Rpi5Backend backend(image.map());
+    const std::vector<PinSpec> pins{{"gpio4", false}, {"gpio27", true}};
+    ASSERT_TRUE(backend.configure(pins).ok());
+    backend.write(0b11, 0, 0, 0);  // step high, enable (inverted) active
+    image.restore(view, set);
+    image.restore(view, clr);
+  }
+  EXPECT_EQ(*view.reg(clr), 1u << 4);   // gpio4 low
+  EXPECT_EQ(*view.reg(set), 1u << 27);  // gpio27 inverted: logical 0 is high (released)
+}
+
 TEST(Rpi5Backend, OnlyBankZeroPins) {
   TempDir dir;
   RegisterImage image(dir, rp1::kWindowBytes);

@@ -1,0 +1,326 @@
+// The HAL registry: components, pins, params, signals and the linking rules (see hal.hpp).
+#include "hal/hal.hpp"
+
+#include <algorithm>
+
+#include "hal/thread.hpp"
+#include "rt/periodic.hpp"
+
+namespace rtstep::hal {
+
+namespace {
+
+bool is_reader(Dir d) { return d == Dir::kIn || d == Dir::kIo; }
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+const PinRecord* first_pin_with(const SignalRecord& sig, Dir dir) {
+  for (const PinRecord* p : sig.pins) {
+    if (p->dir == dir) return p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Hal::Hal() : running_(std::make_unique<std::atomic<bool>>(false)) {}
+
+Hal::~Hal() { shutdown(); }
+
+Result<int> Hal::add_component(std::string name) {
+  if (name.empty()) return Error{"component name is empty"};
+  if (find_component(name) != nullptr) return Error{"duplicate component name " + quoted(name)};
+  auto comp = std::make_unique<ComponentRecord>();
+  comp->id = next_component_id_++;
+  comp->name = std::move(name);
+  components_.push_back(std::move(comp));
+  return components_.back()->id;
+}
+
+void Hal::ready(int comp_id) {
+  if (ComponentRecord* c = component_mut(comp_id)) c->ready = true;
+}
+
+void Hal::remove_component(int comp_id) {
+  for (auto it = pins_.begin(); it != pins_.end();) {
+    if (it->second->owner == comp_id) {
+      if (it->second->signal != nullptr) do_unlink(*it->second);
+      it = pins_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::erase_if(params_, [comp_id](const auto& kv) { return kv.second->owner == comp_id; });
+  std::erase_if(functions_, [comp_id](const auto& kv) { return kv.second->owner == comp_id; });
+  std::erase_if(components_, [comp_id](const auto& c) { return c->id == comp_id; });
+}
+
+const ComponentRecord* Hal::component(int id) const {
+  for (const auto& c : components_) {
+    if (c->id == id) return c.get();
+  }
+  return nullptr;
+}
+
+ComponentRecord* Hal::component_mut(int id) { return const_cast<ComponentRecord*>(component(id)); }
+
+const ComponentRecord* Hal::find_component(std::string_view name) const {
+  for (const auto& c : components_) {
+    if (c->name == name) return c.get();
+  }
+  return nullptr;
+}
+
+Status Hal::check_new_name(int comp_id, const std::string& name, bool is_param) const {
+  const ComponentRecord* c = component(comp_id);
+  if (c == nullptr) return Error{"component id " + std::to_string(comp_id) + " not found"};
+  if (c->ready) return Error{"component " + quoted(c->name) + " is ready: cannot add " + quoted(name)};
+  if (name.empty() || name.size() > 127) return Error{"invalid name " + quoted(name)};
+  if (is_param ? params_.contains(name) : pins_.contains(name)) {
+    return Error{std::string(is_param ? "duplicate parameter " : "duplicate pin ") + quoted(name)};
+  }
+  return Ok{};
+}
+
+Status Hal::add_pin_record(int comp_id, std::string name, Type type, Dir dir, std::atomic<Value*>& slot,
+                           uint64_t initial) {
+  if (auto st = check_new_name(comp_id, name, false); !st) return st;
+  auto pin = std::make_unique<PinRecord>();
+  pin->name = name;
+  pin->type = type;
+  pin->dir = dir;
+  pin->owner = comp_id;
+  pin->slot = &slot;
+  pin->dummy.set_raw(initial);
+  slot.store(&pin->dummy, std::memory_order_relaxed);
+  pins_.emplace(std::move(name), std::move(pin));
+  return Ok{};
+}
+
+Status Hal::add_param_record(int comp_id, std::string name, Type type, ParamDir dir, Value& value) {
+  if (auto st = check_new_name(comp_id, name, true); !st) return st;
+  auto param = std::make_unique<ParamRecord>();
+  param->name = name;
+  param->type = type;
+  param->dir = dir;
+  param->owner = comp_id;
+  param->value = &value;
+  params_.emplace(std::move(name), std::move(param));
+  return Ok{};
+}
+
+Status Hal::add_function(int comp_id, std::string name, FunctionFn fn, void* arg) {
+  const ComponentRecord* c = component(comp_id);
+  if (c == nullptr) return Error{"component id " + std::to_string(comp_id) + " not found"};
+  if (functions_.contains(name)) return Error{"duplicate function " + quoted(name)};
+  if (fn == nullptr) return Error{"function " + quoted(name) + " has no code"};
+  auto f = std::make_unique<FunctionRecord>();
+  f->name = name;
+  f->owner = comp_id;
+  f->fn = fn;
+  f->arg = arg;
+  FunctionRecord& rec = *f;
+  functions_.emplace(name, std::move(f));
+  // LinuxCNC's per-function statistics: <funct>.time (pin), .tmax and .tmax-increased (params).
+  Status st = add_pin(comp_id, name + ".time", Dir::kOut, rec.time, int32_t{0});
+  if (st) st = add_param(comp_id, name + ".tmax", ParamDir::kRw, rec.tmax);
+  if (st) st = add_param(comp_id, name + ".tmax-increased", ParamDir::kRo, rec.tmax_increased);
+  if (!st) functions_.erase(name);
+  return st;
+}
+
+Instance* Hal::own(int comp_id, std::unique_ptr<Instance> instance) {
+  ComponentRecord* c = component_mut(comp_id);
+  if (c == nullptr) return nullptr;
+  c->instances.push_back(std::move(instance));
+  return c->instances.back().get();
+}
+
+// --- Signals and links ---
+
+Status Hal::new_signal(const std::string& name, Type type) {
+  if (name.empty()) return Error{"signal name is empty"};
+  if (signals_.contains(name)) return Error{"Signal " + quoted(name) + " already exists"};
+  if (pins_.contains(name)) return Error{"Signal name " + quoted(name) + " is the name of a pin"};
+  auto sig = std::make_unique<SignalRecord>();
+  sig->name = name;
+  sig->type = type;
+  signals_.emplace(name, std::move(sig));
+  return Ok{};
+}
+
+Status Hal::delete_signal(const std::string& name) {
+  auto it = signals_.find(name);
+  if (it == signals_.end()) return Error{"Signal " + quoted(name) + " not found"};
+  while (!it->second->pins.empty()) do_unlink(*it->second->pins.back());
+  signals_.erase(it);
+  return Ok{};
+}
+
+Status Hal::check_link(const PinRecord& pin, const SignalRecord& sig) const {
+  if (pin.signal != nullptr && pin.signal != &sig) {
+    return Error{"Pin " + quoted(pin.name) + " was already linked to signal " + quoted(pin.signal->name)};
+  }
+  if (pin.signal == &sig) return Ok{};
+  if (pin.type != sig.type) {
+    return Error{"Signal " + quoted(sig.name) + " of type " + quoted(type_name(sig.type)) + " cannot add pin " +
+                 quoted(pin.name) + " of type " + quoted(type_name(pin.type))};
+  }
+  if (pin.dir == Dir::kOut && sig.writers > 0) {
+    return Error{"Signal " + quoted(sig.name) + " can not add OUT pin " + quoted(pin.name) + ", it already has OUT pin " +
+                 quoted(first_pin_with(sig, Dir::kOut)->name)};
+  }
+  if (pin.dir == Dir::kOut && sig.bidirs > 0) {
+    return Error{"Signal " + quoted(sig.name) + " can not add OUT pin " + quoted(pin.name) + ", it already has I/O pin " +
+                 quoted(first_pin_with(sig, Dir::kIo)->name)};
+  }
+  if (pin.dir == Dir::kIo && sig.writers > 0) {
+    return Error{"Signal " + quoted(sig.name) + " can not add I/O pin " + quoted(pin.name) + ", it already has OUT pin " +
+                 quoted(first_pin_with(sig, Dir::kOut)->name)};
+  }
+  return Ok{};
+}
+
+void Hal::do_link(PinRecord& pin, SignalRecord& sig) {
+  // Hand-over: the first writer, or the first pin of a signal without writers, seeds the value; an IN
+  // pin joining a signal that already has readers takes the signal's value.
+  if (sig.writers == 0 && sig.bidirs == 0 && (pin.dir != Dir::kIn || sig.readers == 0)) {
+    sig.value.set_raw(pin.dummy.raw());
+  }
+  pin.slot->store(&sig.value, std::memory_order_relaxed);
+  pin.signal = &sig;
+  sig.pins.push_back(&pin);
+  if (is_reader(pin.dir)) ++sig.readers;
+  if (pin.dir == Dir::kOut) ++sig.writers;
+  if (pin.dir == Dir::kIo) ++sig.bidirs;
+}
+
+void Hal::do_unlink(PinRecord& pin) {
+  SignalRecord& sig = *pin.signal;
+  pin.dummy.set_raw(sig.value.raw());  // the pin keeps the last value it saw
+  pin.slot->store(&pin.dummy, std::memory_order_relaxed);
+  pin.signal = nullptr;
+  std::erase(sig.pins, &pin);
+  if (is_reader(pin.dir)) --sig.readers;
+  if (pin.dir == Dir::kOut) --sig.writers;
+  if (pin.dir == Dir::kIo) --sig.bidirs;
+}
+
+Status Hal::link(const std::string& pin_name, const std::string& signal_name) {
+  auto pit = pins_.find(pin_name);
+  if (pit == pins_.end()) return Error{"Pin " + quoted(pin_name) + " does not exist"};
+  auto sit = signals_.find(signal_name);
+  if (sit == signals_.end()) return Error{"Signal " + quoted(signal_name) + " does not exist"};
+  if (auto st = check_link(*pit->second, *sit->second); !st) return st;
+  if (pit->second->signal == nullptr) do_link(*pit->second, *sit->second);
+  return Ok{};
+}
+
+Status Hal::unlink(const std::string& pin_name) {
+  auto pit = pins_.find(pin_name);
+  if (pit == pins_.end()) return Error{"Pin " + quoted(pin_name) + " does not exist"};
+  if (pit->second->signal != nullptr) do_unlink(*pit->second);
+  return Ok{};
+}
+
+Status Hal::net(const std::string& signal_name, std::span<const std::string> pin_names) {
+  if (pins_.contains(signal_name)) {
+    return Error{"Signal name " + quoted(signal_name) + " must not be the same as a pin.  Did you omit the signal name?"};
+  }
+  if (pin_names.empty()) return Error{"'net' requires at least one pin, none given"};
+  auto sit = signals_.find(signal_name);
+  // Preflight on a scratch signal that mirrors the existing one (or the one to create): nothing changes
+  // until every pin passed.
+  SignalRecord trial;
+  trial.name = signal_name;
+  if (sit != signals_.end()) {
+    trial.type = sit->second->type;
+    trial.readers = sit->second->readers;
+    trial.writers = sit->second->writers;
+    trial.bidirs = sit->second->bidirs;
+    trial.pins = sit->second->pins;
+  }
+  bool have_type = sit != signals_.end();
+  std::vector<PinRecord*> to_link;
+  for (const std::string& name : pin_names) {
+    auto pit = pins_.find(name);
+    if (pit == pins_.end()) return Error{"Pin " + quoted(name) + " does not exist"};
+    PinRecord& pin = *pit->second;
+    if (pin.signal != nullptr && pin.signal->name == signal_name) continue;
+    if (std::find(to_link.begin(), to_link.end(), &pin) != to_link.end()) continue;
+    if (!have_type) {
+      trial.type = pin.type;
+      have_type = true;
+    }
+    if (pin.signal != nullptr) {
+      return Error{"Pin " + quoted(pin.name) + " was already linked to signal " + quoted(pin.signal->name)};
+    }
+    if (auto st = check_link(pin, trial); !st) return st;
+    trial.pins.push_back(&pin);
+    if (is_reader(pin.dir)) ++trial.readers;
+    if (pin.dir == Dir::kOut) ++trial.writers;
+    if (pin.dir == Dir::kIo) ++trial.bidirs;
+    to_link.push_back(&pin);
+  }
+  if (sit == signals_.end()) {
+    if (auto st = new_signal(signal_name, trial.type); !st) return st;
+    sit = signals_.find(signal_name);
+  }
+  for (PinRecord* pin : to_link) do_link(*pin, *sit->second);
+  return Ok{};
+}
+
+// --- Values ---
+
+Status Hal::set_pin_or_param(const std::string& name, std::string_view text) {
+  if (auto it = params_.find(name); it != params_.end()) {
+    ParamRecord& p = *it->second;
+    if (p.dir == ParamDir::kRo) return Error{"param " + quoted(name) + " is not writable"};
+    auto v = parse_value(p.type, text);
+    if (!v) return Error{"setp " + quoted(name) + ": " + v.error().message};
+    p.value->set_raw(*v);
+    return Ok{};
+  }
+  auto it = pins_.find(name);
+  if (it == pins_.end()) return Error{"pin or parameter " + quoted(name) + " not found"};
+  PinRecord& pin = *it->second;
+  if (pin.dir == Dir::kOut) return Error{"pin " + quoted(name) + " is not writable (it is an OUT pin)"};
+  if (pin.signal != nullptr) {
+    return Error{"pin " + quoted(name) + " is connected to signal " + quoted(pin.signal->name) +
+                 ": use sets on the signal"};
+  }
+  auto v = parse_value(pin.type, text);
+  if (!v) return Error{"setp " + quoted(name) + ": " + v.error().message};
+  pin.dummy.set_raw(*v);
+  return Ok{};
+}
+
+Result<std::string> Hal::get_pin_or_param(const std::string& name) const {
+  if (auto it = params_.find(name); it != params_.end()) {
+    return format_value(it->second->type, it->second->value->raw());
+  }
+  auto it = pins_.find(name);
+  if (it == pins_.end()) return Error{"pin or parameter " + quoted(name) + " not found"};
+  return format_value(it->second->type, it->second->slot->load(std::memory_order_relaxed)->raw());
+}
+
+Status Hal::set_signal(const std::string& name, std::string_view text) {
+  auto it = signals_.find(name);
+  if (it == signals_.end()) return Error{"signal " + quoted(name) + " not found"};
+  SignalRecord& sig = *it->second;
+  if (sig.writers > 0) {
+    return Error{"signal " + quoted(name) + " already has writer " + quoted(first_pin_with(sig, Dir::kOut)->name)};
+  }
+  auto v = parse_value(sig.type, text);
+  if (!v) return Error{"sets " + quoted(name) + ": " + v.error().message};
+  sig.value.set_raw(*v);
+  return Ok{};
+}
+
+Result<std::string> Hal::get_signal(const std::string& name) const {
+  auto it = signals_.find(name);
+  if (it == signals_.end()) return Error{"signal " + quoted(name) + " not found"};
+  return format_value(it->second->type, it->second->value.raw());
+}
+
+}  // namespace rtstep::hal

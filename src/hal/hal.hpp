@@ -1,0 +1,187 @@
+#pragma once
+// The HAL registry: components, pins, parameters, signals, functions and threads of one HAL graph, as
+// LinuxCNC's HAL describes a machine. One Hal object owns everything (no globals); a test makes its own.
+//
+// Configuration (everything here unless marked otherwise) is non-real-time and single-threaded: the
+// command interpreter calls it. The real-time side never calls the Hal: components' functions touch only
+// their Pin/Param handles (pin.hpp), and threads run fixed function arrays (thread.hpp).
+//
+// Linking rules (LinuxCNC's): a pin and a signal must have the same type; a signal has at most one OUT
+// pin, and never an OUT pin together with I/O pins; a pin is on at most one signal; the first writer
+// (or the first pin) seeds the signal's value; unlinking leaves the pin holding the last value it saw.
+
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hal/pin.hpp"
+#include "hal/value.hpp"
+#include "util/result.hpp"
+
+namespace rtstep::rt {
+class PeriodicThread;
+}
+
+namespace rtstep::hal {
+
+class HalThread;
+struct SignalRecord;
+
+// A component instance's state (a stepgen channel set, an and2 gate). Owned by the Hal, never moved.
+class Instance {
+ public:
+  virtual ~Instance() = default;
+};
+
+struct ComponentRecord {
+  int id = 0;
+  std::string name;
+  bool ready = false;
+  std::vector<std::unique_ptr<Instance>> instances;
+};
+
+struct PinRecord {
+  std::string name;
+  Type type = Type::kBit;
+  Dir dir = Dir::kIn;
+  int owner = 0;
+  std::atomic<Value*>* slot = nullptr;  // the component's Pin<T>
+  Value dummy;                          // the private value while unlinked
+  SignalRecord* signal = nullptr;
+};
+
+struct ParamRecord {
+  std::string name;
+  Type type = Type::kBit;
+  ParamDir dir = ParamDir::kRw;
+  int owner = 0;
+  Value* value = nullptr;  // the component's Param<T>
+};
+
+struct SignalRecord {
+  std::string name;
+  Type type = Type::kBit;
+  Value value;
+  int readers = 0;  // IN and I/O pins
+  int writers = 0;  // OUT pins
+  int bidirs = 0;   // I/O pins
+  std::vector<PinRecord*> pins;  // in link order
+};
+
+struct FunctionRecord {
+  std::string name;
+  int owner = 0;
+  FunctionFn fn = nullptr;
+  void* arg = nullptr;
+  int users = 0;  // threads it is in (0 or 1: functions are not reentrant)
+  Pin<int32_t> time;                   // <funct>.time: ns of the last run
+  Param<int32_t> tmax;                 // <funct>.tmax: the maximum, writable to reset
+  Param<bool> tmax_increased;          // <funct>.tmax-increased
+};
+
+class Hal {
+ public:
+  Hal();
+  ~Hal();  // stops the threads first
+  Hal(const Hal&) = delete;
+  Hal& operator=(const Hal&) = delete;
+
+  // --- Components (used by component loaders) ---
+  Result<int> add_component(std::string name);  // returns the id; "initializing" until ready()
+  void ready(int comp_id);
+  // Removes a component and everything it owns (a loader that failed half-way). Its functions must not
+  // be in a thread.
+  void remove_component(int comp_id);
+  template <typename T>
+  Status add_pin(int comp_id, std::string name, Dir dir, Pin<T>& pin, T initial = T{}) {
+    return add_pin_record(comp_id, std::move(name), type_of<T>(), dir, pin.slot(), Value::encode(initial));
+  }
+  template <typename T>
+  Status add_param(int comp_id, std::string name, ParamDir dir, Param<T>& param) {
+    return add_param_record(comp_id, std::move(name), type_of<T>(), dir, param.value());
+  }
+  Status add_function(int comp_id, std::string name, FunctionFn fn, void* arg);
+  Instance* own(int comp_id, std::unique_ptr<Instance> instance);
+
+  // --- Signals and links ---
+  Status new_signal(const std::string& name, Type type);
+  Status delete_signal(const std::string& name);
+  Status link(const std::string& pin, const std::string& signal);
+  Status unlink(const std::string& pin);
+  // `net SIG PIN...`: checks every pin first, then creates the signal if needed and links them all.
+  Status net(const std::string& signal, std::span<const std::string> pins);
+
+  // --- Values (setp/getp/sets/gets) ---
+  Status set_pin_or_param(const std::string& name, std::string_view text);
+  Result<std::string> get_pin_or_param(const std::string& name) const;
+  Status set_signal(const std::string& name, std::string_view text);
+  Result<std::string> get_signal(const std::string& name) const;
+
+  // --- Threads (thread.cpp) ---
+  Status set_exact_periods();  // setexact_for_test_suite_only: before the first thread
+  // Creates a thread; the first fixes the base period, later ones are rounded to multiples of it and must
+  // not be faster than the slowest so far. Priorities step down from the first.
+  Status create_thread(const std::string& name, int64_t period_ns, int owner_comp);
+  Status add_function_to_thread(const std::string& funct, const std::string& thread, int position);
+  Status remove_function_from_thread(const std::string& funct, const std::string& thread = "");
+  // start: creates and starts the periodic threads at the first call, then sets the run flag; stop
+  // clears it (the threads keep ticking without running functions, as LinuxCNC's). Live addf/delf is
+  // allowed either way.
+  Status start();
+  void stop() noexcept;
+  bool running() const noexcept;
+  bool threads_started() const noexcept { return !periodic_.empty(); }
+  void shutdown();  // stops and joins the periodic threads
+  // Runs `base_cycles` periods of every thread synchronously on the calling thread, fastest first, as if
+  // started: deterministic, for tests and simulation. Not while the periodic threads run.
+  Status run_virtual(int64_t base_cycles);
+  // Real-time options of the periodic threads (set before start).
+  struct ThreadOptions {
+    bool realtime = true;        // SCHED_FIFO, priorities from 98 down; else SCHED_OTHER
+    bool lock_memory = true;
+    bool allow_non_realtime = true;  // a refused policy runs SCHED_OTHER with a warning
+  };
+  void set_thread_options(ThreadOptions options) { thread_options_ = options; }
+  // One line per thread: period, cycles, exec time, latency and overruns, for reports. Non-real-time.
+  std::string thread_report() const;
+  std::vector<std::string> take_overrun_reports();
+
+  // --- Queries (show/list) ---
+  const std::map<std::string, std::unique_ptr<PinRecord>, std::less<>>& pins() const { return pins_; }
+  const std::map<std::string, std::unique_ptr<ParamRecord>, std::less<>>& params() const { return params_; }
+  const std::map<std::string, std::unique_ptr<SignalRecord>, std::less<>>& signals() const { return signals_; }
+  const std::map<std::string, std::unique_ptr<FunctionRecord>, std::less<>>& functions() const { return functions_; }
+  const std::vector<std::unique_ptr<ComponentRecord>>& components() const { return components_; }
+  const std::vector<std::unique_ptr<HalThread>>& threads() const { return threads_; }  // fastest first
+  const ComponentRecord* component(int id) const;
+  const ComponentRecord* find_component(std::string_view name) const;
+  HalThread* find_thread(std::string_view name) const;
+  int64_t base_period_ns() const;  // 0 before the first thread
+
+ private:
+  Status add_pin_record(int comp_id, std::string name, Type type, Dir dir, std::atomic<Value*>& slot,
+                        uint64_t initial);
+  Status add_param_record(int comp_id, std::string name, Type type, ParamDir dir, Value& value);
+  Status check_new_name(int comp_id, const std::string& name, bool is_param) const;
+  Status check_link(const PinRecord& pin, const SignalRecord& sig) const;
+  void do_link(PinRecord& pin, SignalRecord& sig);
+  void do_unlink(PinRecord& pin);
+  ComponentRecord* component_mut(int id);
+
+  std::vector<std::unique_ptr<ComponentRecord>> components_;
+  std::map<std::string, std::unique_ptr<PinRecord>, std::less<>> pins_;
+  std::map<std::string, std::unique_ptr<ParamRecord>, std::less<>> params_;
+  std::map<std::string, std::unique_ptr<SignalRecord>, std::less<>> signals_;
+  std::map<std::string, std::unique_ptr<FunctionRecord>, std::less<>> functions_;
+  std::vector<std::unique_ptr<HalThread>> threads_;
+  std::vector<std::unique_ptr<rt::PeriodicThread>> periodic_;  // created by start()
+  int next_component_id_ = 1;
+  bool exact_periods_ = false;
+  ThreadOptions thread_options_;
+  std::unique_ptr<std::atomic<bool>> running_;  // read by the threads' trampolines
+};
+
+}  // namespace rtstep::hal

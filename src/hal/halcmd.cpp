@@ -1,0 +1,228 @@
+// The halcmd command language (see halcmd.hpp).
+#include "hal/halcmd.hpp"
+
+#include <charconv>
+#include <fstream>
+
+#include "hal/component.hpp"
+#include "hal/show.hpp"
+
+namespace rtstep::hal {
+
+namespace {
+
+bool is_arrow(const std::string& t) { return t == "=>" || t == "<=" || t == "<=>"; }
+
+// net/linkps arguments without the decorative arrows.
+std::vector<std::string> without_arrows(std::span<const std::string> args) {
+  std::vector<std::string> out;
+  for (const auto& a : args) {
+    if (!is_arrow(a)) out.push_back(a);
+  }
+  return out;
+}
+
+Status need_args(std::string_view cmd, std::span<const std::string> args, std::size_t min, std::size_t max,
+                 std::string_view usage) {
+  if (args.size() < min || args.size() > max) return Error{std::string(cmd) + ": usage: " + std::string(usage)};
+  return Ok{};
+}
+
+}  // namespace
+
+Halcmd::Halcmd(Hal& hal, std::ostream& out, std::ostream& err) : hal_(hal), out_(out), err_(err) {}
+
+void Halcmd::add_user_program(std::string name, UserProgram program) {
+  programs_.emplace_back(std::move(name), std::move(program));
+}
+
+bool Halcmd::run_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    err_ << path << ": error: cannot open HAL file\n";
+    ++errors_;
+    return false;
+  }
+  return run_stream(in, path);
+}
+
+bool Halcmd::run_stream(std::istream& in, const std::string& source_name, std::string_view prompt) {
+  if (prompt.empty()) return run_lines(read_logical_lines(in), source_name);
+  // Interactive: one line at a time, errors reported and never fatal.
+  int line_no = 0;
+  std::string pending;
+  out_ << prompt << std::flush;
+  for (std::string raw; std::getline(in, raw);) {
+    ++line_no;
+    if (!raw.empty() && raw.back() == '\\') {
+      raw.pop_back();
+      pending += raw;
+      continue;
+    }
+    pending += raw;
+    std::vector<SourceLine> one{{pending, line_no}};
+    pending.clear();
+    const bool saved = keep_going_;
+    keep_going_ = true;
+    run_lines(one, source_name);
+    keep_going_ = saved;
+    if (quit_) break;
+    out_ << prompt << std::flush;
+  }
+  return errors_ == 0;
+}
+
+bool Halcmd::run_lines(const std::vector<SourceLine>& lines, const std::string& source_name) {
+  bool ok = true;
+  for (const SourceLine& line : lines) {
+    auto tokens = tokenize(line.text, ini_, env_);
+    Status st = tokens ? execute(*tokens) : Status(tokens.error());
+    if (!st) {
+      ++errors_;
+      ok = false;
+      err_ << source_name << ":" << line.line << ": error: " << st.error().message << "\n";
+      if (!keep_going_) return false;
+    }
+    if (quit_) break;
+  }
+  return ok;
+}
+
+Status Halcmd::execute(std::span<const std::string> t) {
+  if (t.empty()) return Ok{};
+  const std::string& cmd = t[0];
+  const auto args = t.subspan(1);
+  if (t.size() == 3 && t[1] == "=") return hal_.set_pin_or_param(t[0], t[2]);  // NAME = VALUE
+  if (cmd == "loadrt") return cmd_loadrt(args);
+  if (cmd == "loadusr") return cmd_loadusr(args);
+  if (cmd == "addf") return cmd_addf(args);
+  if (cmd == "delf") {
+    if (auto st = need_args(cmd, args, 1, 2, "delf FUNCT [THREAD]"); !st) return st;
+    return hal_.remove_function_from_thread(args[0], args.size() > 1 ? args[1] : "");
+  }
+  if (cmd == "net") return cmd_net(args);
+  if (cmd == "linkps") return cmd_linkps(args, true);
+  if (cmd == "linksp") return cmd_linkps(args, false);
+  if (cmd == "unlinkp") {
+    if (auto st = need_args(cmd, args, 1, 1, "unlinkp PIN"); !st) return st;
+    return hal_.unlink(args[0]);
+  }
+  if (cmd == "newsig") return cmd_newsig(args);
+  if (cmd == "delsig") {
+    if (auto st = need_args(cmd, args, 1, 1, "delsig SIGNAL"); !st) return st;
+    return hal_.delete_signal(args[0]);
+  }
+  if (cmd == "setp" || cmd == "sets") {
+    if (auto st = need_args(cmd, args, 2, 2, cmd + " NAME VALUE"); !st) return st;
+    return cmd == "setp" ? hal_.set_pin_or_param(args[0], args[1]) : hal_.set_signal(args[0], args[1]);
+  }
+  if (cmd == "getp" || cmd == "gets") {
+    if (auto st = need_args(cmd, args, 1, 1, cmd + " NAME"); !st) return st;
+    auto v = cmd == "getp" ? hal_.get_pin_or_param(args[0]) : hal_.get_signal(args[0]);
+    if (!v) return v.error();
+    out_ << *v << "\n";
+    return Ok{};
+  }
+  if (cmd == "show") return cmd_show(args, false);
+  if (cmd == "list") return cmd_show(args, true);
+  if (cmd == "start") return hal_.start();
+  if (cmd == "stop") {
+    hal_.stop();
+    return Ok{};
+  }
+  if (cmd == "source") return cmd_source(args);
+  if (cmd == "setexact_for_test_suite_only") return hal_.set_exact_periods();
+  if (cmd == "echo" || cmd == "unecho") return Ok{};
+  if (cmd == "quit" || cmd == "exit") {
+    quit_ = true;
+    return Ok{};
+  }
+  return Error{"unknown command '" + cmd + "'"};
+}
+
+Status Halcmd::cmd_loadrt(std::span<const std::string> args) {
+  if (args.empty()) return Error{"loadrt: usage: loadrt COMPONENT [ARG=VALUE...]"};
+  auto load_args = LoadArgs::parse(args.subspan(1));
+  if (!load_args) return Error{"loadrt " + args[0] + ": " + load_args.error().message};
+  if (args[0].starts_with("conv_")) return load_conv(hal_, *load_args, args[0]);
+  const ComponentType* type = find_builtin_component(args[0]);
+  if (type == nullptr) {
+    std::string known;
+    for (const auto& c : builtin_components()) known += std::string(known.empty() ? "" : ", ") + c.name;
+    return Error{"loadrt: unknown component '" + args[0] + "' (built in: " + known + ", conv_<from>_<to>)"};
+  }
+  return type->load(hal_, *load_args);
+}
+
+Status Halcmd::cmd_loadusr(std::span<const std::string> args) {
+  bool wait = false;
+  std::size_t i = 0;
+  for (; i < args.size() && args[i].starts_with("-") && args[i].size() > 1; ++i) {
+    if (args[i] == "-w") wait = true;
+    else if (args[i] == "-W" || args[i] == "-i") continue;
+    else if (args[i] == "-n" && i + 1 < args.size()) ++i;  // the component name to wait for
+    else return Error{"loadusr: unknown option '" + args[i] + "'"};
+  }
+  if (i >= args.size()) return Error{"loadusr: usage: loadusr [-w] [-W] [-i] [-n NAME] PROGRAM [ARGS...]"};
+  for (const auto& [name, program] : programs_) {
+    if (name == args[i]) return program(args.subspan(i + 1), wait);
+  }
+  return Error{"loadusr: program '" + args[i] + "' is not built into rtstep (built in: halsampler, halstreamer)"};
+}
+
+Status Halcmd::cmd_addf(std::span<const std::string> args) {
+  if (auto st = need_args("addf", args, 2, 3, "addf FUNCT THREAD [POSITION]"); !st) return st;
+  int position = -1;
+  if (args.size() == 3) {
+    const std::string& p = args[2];
+    const char* begin = p.data() + (p.starts_with("+") ? 1 : 0);
+    const auto [ptr, ec] = std::from_chars(begin, p.data() + p.size(), position);
+    if (ec != std::errc{} || ptr != p.data() + p.size()) return Error{"addf: position '" + p + "' is not an integer"};
+  }
+  return hal_.add_function_to_thread(args[0], args[1], position);
+}
+
+Status Halcmd::cmd_net(std::span<const std::string> args) {
+  const std::vector<std::string> a = without_arrows(args);
+  if (a.empty()) return Error{"net: usage: net SIGNAL PIN..."};
+  return hal_.net(a[0], std::span<const std::string>(a).subspan(1));
+}
+
+Status Halcmd::cmd_linkps(std::span<const std::string> args, bool pin_first) {
+  const std::vector<std::string> a = without_arrows(args);
+  if (a.size() != 2) return Error{pin_first ? "linkps: usage: linkps PIN SIGNAL" : "linksp: usage: linksp SIGNAL PIN"};
+  return pin_first ? hal_.link(a[0], a[1]) : hal_.link(a[1], a[0]);
+}
+
+Status Halcmd::cmd_newsig(std::span<const std::string> args) {
+  if (auto st = need_args("newsig", args, 2, 2, "newsig SIGNAL TYPE"); !st) return st;
+  auto type = parse_type(args[1]);
+  if (!type) return Error{"newsig " + args[0] + ": " + type.error().message};
+  return hal_.new_signal(args[0], *type);
+}
+
+Status Halcmd::cmd_show(std::span<const std::string> args, bool is_list) {
+  if (is_list && args.empty()) return Error{"list: usage: list comp|pin|sig|param|funct|thread [PATTERN...]"};
+  const std::string what = args.empty() ? "" : args[0];
+  const auto patterns = args.empty() ? args : args.subspan(1);
+  auto text = is_list ? list(hal_, what, patterns) : show(hal_, what, patterns);
+  if (!text) return text.error();
+  out_ << *text << std::flush;
+  return Ok{};
+}
+
+Status Halcmd::cmd_source(std::span<const std::string> args) {
+  if (auto st = need_args("source", args, 1, 1, "source FILE"); !st) return st;
+  if (source_depth_ >= 16) return Error{"source: nested too deeply (16 levels)"};
+  std::ifstream in(args[0]);
+  if (!in) return Error{"source: cannot open '" + args[0] + "'"};
+  ++source_depth_;
+  const int before = errors_;
+  run_lines(read_logical_lines(in), args[0]);
+  --source_depth_;
+  // The sourced file printed its own errors with their locations; this line fails without another one.
+  if (errors_ > before && !keep_going_) return Error{"in file sourced from here"};
+  return Ok{};
+}
+
+}  // namespace rtstep::hal

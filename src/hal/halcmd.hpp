@@ -1,0 +1,67 @@
+#pragma once
+// The halcmd command language on a Hal: .hal files, `source`, and one line at a time for the interactive
+// prompt. Errors print as "FILE:LINE: error: message"; the first one stops a file unless keep_going (-k).
+// Non-real-time.
+
+#include <functional>
+#include <istream>
+#include <memory>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hal/hal.hpp"
+#include "hal/lexer.hpp"
+
+namespace rtstep::hal {
+
+// `loadusr` programs built into rtstep (halsampler, halstreamer). Given the arguments after the program
+// name and the `-w` flag, returns its exit status.
+using UserProgram = std::function<Status(std::span<const std::string> args, bool wait)>;
+
+class Halcmd {
+ public:
+  Halcmd(Hal& hal, std::ostream& out, std::ostream& err);
+
+  void set_ini(const IniFile* ini) { ini_ = ini; }
+  void set_keep_going(bool keep_going) { keep_going_ = keep_going; }
+  void set_env_lookup(EnvLookup lookup) { env_ = lookup; }
+  void add_user_program(std::string name, UserProgram program);
+
+  // Runs a file; returns false after an error that stopped it (or, with -k, when any error happened).
+  bool run_file(const std::string& path);
+  // Runs lines from a stream named `source_name` in messages; `prompt` (may be empty) is printed before
+  // each line for the interactive mode.
+  bool run_stream(std::istream& in, const std::string& source_name, std::string_view prompt = {});
+  // Runs one command (already tokenized). Errors come back without the location.
+  Status execute(std::span<const std::string> tokens);
+
+  int error_count() const noexcept { return errors_; }
+  bool quit_requested() const noexcept { return quit_; }
+
+ private:
+  bool run_lines(const std::vector<SourceLine>& lines, const std::string& source_name);
+  Status cmd_loadrt(std::span<const std::string> args);
+  Status cmd_loadusr(std::span<const std::string> args);
+  Status cmd_addf(std::span<const std::string> args);
+  Status cmd_net(std::span<const std::string> args);
+  Status cmd_linkps(std::span<const std::string> args, bool pin_first);
+  Status cmd_newsig(std::span<const std::string> args);
+  Status cmd_show(std::span<const std::string> args, bool is_list);
+  Status cmd_source(std::span<const std::string> args);
+
+  Hal& hal_;
+  std::ostream& out_;
+  std::ostream& err_;
+  const IniFile* ini_ = nullptr;
+  EnvLookup env_ = nullptr;
+  bool keep_going_ = false;
+  bool quit_ = false;
+  int errors_ = 0;
+  int source_depth_ = 0;
+  std::vector<std::pair<std::string, UserProgram>> programs_;
+};
+
+}  // namespace rtstep::hal

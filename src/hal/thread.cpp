@@ -1,0 +1,254 @@
+// HAL threads: the function lists, addf position rules, the trampoline, and the Hal's thread commands
+// (see thread.hpp and hal.hpp).
+#include "hal/thread.hpp"
+
+#include <sched.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "rt/periodic.hpp"
+
+namespace rtstep::hal {
+
+namespace {
+
+int64_t now_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+int32_t clamp_ns(int64_t ns) noexcept {
+  return static_cast<int32_t>(std::min<int64_t>(ns, INT32_MAX));
+}
+
+}  // namespace
+
+HalThread::HalThread(std::string name, int64_t period_ns, int priority, const std::atomic<bool>& running)
+    : name_(std::move(name)), period_ns_(period_ns), priority_(priority), running_(running) {}
+
+Status HalThread::insert(FunctionRecord& funct, int position) {
+  const int n = static_cast<int>(order_.size());
+  if (position == 0) return Error{"position 0 is invalid (+1 is the first, -1 the last)"};
+  if (order_.size() >= kMaxFunctionsPerThread) {
+    return Error{"thread '" + name_ + "' is full (" + std::to_string(kMaxFunctionsPerThread) + " functions)"};
+  }
+  if (position > n + 1) return Error{"position " + std::to_string(position) + " is too high"};
+  if (position < -(n + 1)) return Error{"position " + std::to_string(position) + " is too low"};
+  const int index = position > 0 ? position - 1 : n + 1 + position;
+  order_.insert(order_.begin() + index, &funct);
+  publish();
+  return Ok{};
+}
+
+bool HalThread::remove(FunctionRecord& funct) {
+  auto it = std::find(order_.begin(), order_.end(), &funct);
+  if (it == order_.end()) return false;
+  order_.erase(it);
+  publish();
+  return true;
+}
+
+void HalThread::publish() {
+  const List* old = active_.load(std::memory_order_seq_cst);
+  List& spare = old == &lists_[0] ? lists_[1] : lists_[0];
+  // The spare list is not in use: the previous publish waited until the cycle had left it.
+  spare.count = order_.size();
+  for (std::size_t i = 0; i < order_.size(); ++i) spare.entries[i] = {order_[i]->fn, order_[i]->arg, order_[i]};
+  active_.store(&spare, std::memory_order_seq_cst);
+  // Wait until no cycle runs the old list (a cycle that starts now takes the new one).
+  while (in_use_.load(std::memory_order_seq_cst) == old) std::this_thread::sleep_for(std::chrono::microseconds(20));
+}
+
+void HalThread::run_cycle(void* arg, int64_t period_ns) noexcept {
+  auto* self = static_cast<HalThread*>(arg);
+  if (!self->running_.load(std::memory_order_relaxed)) return;
+  self->run_functions(period_ns);
+}
+
+void HalThread::run_functions(int64_t period_ns) noexcept {
+  // Announce the list, then check it is still the active one (otherwise publish may have missed us).
+  const List* list = active_.load(std::memory_order_seq_cst);
+  in_use_.store(list, std::memory_order_seq_cst);
+  while (active_.load(std::memory_order_seq_cst) != list) {
+    list = active_.load(std::memory_order_seq_cst);
+    in_use_.store(list, std::memory_order_seq_cst);
+  }
+  const int64_t start = now_ns();
+  int64_t before = start;
+  for (std::size_t i = 0; i < list->count; ++i) {
+    const Entry& e = list->entries[i];
+    e.fn(e.arg, period_ns);
+    const int64_t after = now_ns();
+    const int32_t t = clamp_ns(after - before);
+    e.funct->time.set(t);
+    const bool increased = t > e.funct->tmax.get();
+    if (increased) e.funct->tmax.set(t);
+    e.funct->tmax_increased.set(increased);
+    before = after;
+  }
+  in_use_.store(nullptr, std::memory_order_release);
+  const int32_t total = clamp_ns(before - start);
+  time.set(total);
+  if (total > tmax.get()) tmax.set(total);
+  threadbeat.set(threadbeat.get() + 1);
+}
+
+// --- The Hal's thread commands ---
+
+Status Hal::set_exact_periods() {
+  if (!threads_.empty()) return Error{"setexact_for_test_suite_only must come before the first thread"};
+  exact_periods_ = true;
+  return Ok{};
+}
+
+int64_t Hal::base_period_ns() const { return threads_.empty() ? 0 : threads_.front()->period_ns(); }
+
+HalThread* Hal::find_thread(std::string_view name) const {
+  for (const auto& t : threads_) {
+    if (t->name() == name) return t.get();
+  }
+  return nullptr;
+}
+
+Status Hal::create_thread(const std::string& name, int64_t period_ns, int owner_comp) {
+  if (find_thread(name) != nullptr) return Error{"duplicate thread name '" + name + "'"};
+  if (threads_started()) return Error{"thread '" + name + "': threads must be created before 'start'"};
+  if (period_ns <= 0) return Error{"thread '" + name + "': period must be > 0 ns"};
+  int64_t period = period_ns;
+  if (!threads_.empty()) {
+    const int64_t base = base_period_ns();
+    if (period < base) {
+      return Error{"thread '" + name + "': period " + std::to_string(period) + " ns is shorter than the base period " +
+                   std::to_string(base) + " ns (create threads fastest first)"};
+    }
+    period = (period + base / 2) / base * base;  // nearest whole multiple
+    if (period < threads_.back()->period_ns()) {
+      return Error{"thread '" + name + "': period " + std::to_string(period) + " ns is shorter than thread '" +
+                   threads_.back()->name() + "' (create threads fastest first)"};
+    }
+  }
+  if (threads_.size() >= 10) return Error{"too many threads (at most 10)"};
+  // Rate-monotonic: 98 for the first, one lower for each later thread.
+  const int priority = 98 - static_cast<int>(threads_.size());
+  auto thread = std::make_unique<HalThread>(name, period, priority, *running_);
+  HalThread& t = *thread;
+  threads_.push_back(std::move(thread));
+  Status st = add_pin(owner_comp, name + ".time", Dir::kOut, t.time, int32_t{0});
+  if (st) st = add_param(owner_comp, name + ".tmax", ParamDir::kRw, t.tmax);
+  if (st) st = add_pin(owner_comp, name + ".threadbeat", Dir::kOut, t.threadbeat, int64_t{0});
+  if (!st) threads_.pop_back();
+  return st;
+}
+
+Status Hal::add_function_to_thread(const std::string& funct, const std::string& thread, int position) {
+  auto fit = functions_.find(funct);
+  if (fit == functions_.end()) return Error{"function '" + funct + "' not found"};
+  HalThread* t = find_thread(thread);
+  if (t == nullptr) return Error{"thread '" + thread + "' not found"};
+  FunctionRecord& f = *fit->second;
+  if (f.users > 0) return Error{"function '" + funct + "' may only be added to one thread"};
+  if (auto st = t->insert(f, position); !st) {
+    return Error{"addf " + funct + " " + thread + ": " + st.error().message};
+  }
+  ++f.users;
+  return Ok{};
+}
+
+Status Hal::remove_function_from_thread(const std::string& funct, const std::string& thread) {
+  auto fit = functions_.find(funct);
+  if (fit == functions_.end()) return Error{"function '" + funct + "' not found"};
+  for (const auto& t : threads_) {
+    if (!thread.empty() && t->name() != thread) continue;
+    if (t->remove(*fit->second)) {
+      --fit->second->users;
+      return Ok{};
+    }
+  }
+  if (!thread.empty() && find_thread(thread) == nullptr) return Error{"thread '" + thread + "' not found"};
+  return Error{"function '" + funct + "' is not in " + (thread.empty() ? "any thread" : "thread '" + thread + "'")};
+}
+
+bool Hal::running() const noexcept { return running_->load(std::memory_order_relaxed); }
+
+void Hal::stop() noexcept { running_->store(false, std::memory_order_relaxed); }
+
+Status Hal::start() {
+  if (threads_.empty()) return Error{"start: no threads (loadrt threads ...)"};
+  if (!threads_started()) {
+    std::vector<rt::PeriodicThread*> raw;
+    for (std::size_t i = 0; i < threads_.size(); ++i) {
+      HalThread& t = *threads_[i];
+      rt::PeriodicSpec spec;
+      spec.thread.name = "rtstep-hal" + std::to_string(i);
+      spec.thread.policy = thread_options_.realtime ? rt::Policy::kFifo : rt::Policy::kOther;
+      spec.thread.priority = thread_options_.realtime ? t.priority() : 0;
+      spec.thread.lock_memory = thread_options_.lock_memory;
+      spec.thread.prefault_stack_bytes = 64 * 1024;
+      spec.thread.allow_non_realtime = thread_options_.allow_non_realtime;
+      spec.label = t.name();
+      spec.period_ns = t.period_ns();
+      spec.functions.push_back({t.name(), &HalThread::run_cycle, &t});
+      periodic_.push_back(std::make_unique<rt::PeriodicThread>(std::move(spec)));
+      raw.push_back(periodic_.back().get());
+    }
+    if (auto st = rt::start_periodic_set(raw); !st) {
+      periodic_.clear();
+      return st;
+    }
+  }
+  running_->store(true, std::memory_order_relaxed);
+  return Ok{};
+}
+
+void Hal::shutdown() {
+  stop();
+  for (auto& p : periodic_) p->request_stop();
+  for (auto& p : periodic_) p->join();
+  periodic_.clear();
+}
+
+Status Hal::run_virtual(int64_t base_cycles) {
+  if (threads_started()) return Error{"run_virtual: the periodic threads are running"};
+  if (threads_.empty()) return Error{"run_virtual: no threads"};
+  const int64_t base = base_period_ns();
+  for (int64_t i = 0; i < base_cycles; ++i) {
+    for (const auto& t : threads_) {
+      if (i % (t->period_ns() / base) == 0) t->run_functions(t->period_ns());
+    }
+  }
+  return Ok{};
+}
+
+std::string Hal::thread_report() const {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-16s %10s %10s %10s %10s %12s %9s %9s\n", "thread", "period", "cycles",
+                "exec-max", "latency-max", "max-cycle", "overruns", "missed");
+  out += line;
+  for (const auto& p : periodic_) {
+    const rt::PeriodicStats s = p->stats();
+    std::snprintf(line, sizeof line, "%-16s %10s %10llu %10s %10s %12s %9llu %9llu\n", s.label.c_str(),
+                  rt::format_duration(s.period_ns).c_str(), static_cast<unsigned long long>(s.cycles),
+                  rt::format_duration(s.max_exec_ns).c_str(), rt::format_duration(s.latency.max_ns).c_str(),
+                  rt::format_duration(s.max_cycle_ns).c_str(), static_cast<unsigned long long>(s.overruns),
+                  static_cast<unsigned long long>(s.missed_periods));
+    out += line;
+    if (!p->placement().warning.empty()) out += "  note: " + p->placement().warning + "\n";
+  }
+  return out;
+}
+
+std::vector<std::string> Hal::take_overrun_reports() {
+  std::vector<std::string> reports;
+  for (auto& p : periodic_) {
+    if (auto r = p->take_overrun_report()) reports.push_back(std::move(*r));
+  }
+  return reports;
+}
+
+}  // namespace rtstep::hal

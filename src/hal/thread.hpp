@@ -1,0 +1,71 @@
+#pragma once
+// A HAL thread: a name, a period and an ordered list of HAL functions, run by one rt::PeriodicThread
+// through a single trampoline function (run_cycle). The list lives in two fixed arrays: addf/delf write
+// the spare one and publish it with one atomic pointer store, then wait until the real-time side has left
+// the old one (it announces the list it uses, hazard-pointer style), so functions can be added and
+// removed while the thread runs without a lock on the real-time path.
+//
+// Per cycle (LinuxCNC's thread_task): one clock read at the start, one after each function; the function's
+// .time pin gets its share and .tmax/.tmax-increased follow; then the thread's .time, .tmax and
+// .threadbeat.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hal/hal.hpp"
+
+namespace rtstep::hal {
+
+inline constexpr std::size_t kMaxFunctionsPerThread = 64;
+
+class HalThread {
+ public:
+  HalThread(std::string name, int64_t period_ns, int priority, const std::atomic<bool>& running);
+  HalThread(const HalThread&) = delete;
+  HalThread& operator=(const HalThread&) = delete;
+
+  const std::string& name() const noexcept { return name_; }
+  int64_t period_ns() const noexcept { return period_ns_; }
+  int priority() const noexcept { return priority_; }
+  const std::vector<FunctionRecord*>& functions() const noexcept { return order_; }  // non-real-time
+
+  // addf's positions: +k = k-th from the start, -k = k-th from the end; 0 is an error. Non-real-time.
+  Status insert(FunctionRecord& funct, int position);
+  bool remove(FunctionRecord& funct);  // non-real-time
+
+  // The trampoline for rt::PeriodicThread (arg = this). Runs the functions when the Hal's run flag is set.
+  // Real-time safe.
+  static void run_cycle(void* arg, int64_t period_ns) noexcept;
+  void run_functions(int64_t period_ns) noexcept;  // one cycle, regardless of the run flag
+
+  // Exported as <thread>.time, .tmax, .threadbeat; owned here, registered by the Hal.
+  Pin<int32_t> time;
+  Param<int32_t> tmax;
+  Pin<int64_t> threadbeat;
+
+ private:
+  struct Entry {
+    FunctionFn fn;
+    void* arg;
+    FunctionRecord* funct;
+  };
+  struct List {
+    std::size_t count = 0;
+    std::array<Entry, kMaxFunctionsPerThread> entries{};
+  };
+  void publish();  // non-real-time: copies order_ into the spare list and swaps
+
+  std::string name_;
+  int64_t period_ns_;
+  int priority_;
+  const std::atomic<bool>& running_;
+  std::vector<FunctionRecord*> order_;  // the configuration side's copy
+  std::array<List, 2> lists_{};
+  std::atomic<const List*> active_{&lists_[0]};   // written by publish, read by the cycle
+  std::atomic<const List*> in_use_{nullptr};      // written by the cycle: the list it is running
+};
+
+}  // namespace rtstep::hal

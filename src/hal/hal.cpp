@@ -50,6 +50,7 @@ void Hal::remove_component(int comp_id) {
       ++it;
     }
   }
+  if (!threads_started()) std::erase_if(threads_, [comp_id](const auto& t) { return t->owner() == comp_id; });
   std::erase_if(params_, [comp_id](const auto& kv) { return kv.second->owner == comp_id; });
   std::erase_if(functions_, [comp_id](const auto& kv) { return kv.second->owner == comp_id; });
   std::erase_if(components_, [comp_id](const auto& c) { return c->id == comp_id; });

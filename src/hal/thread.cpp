@@ -28,8 +28,8 @@ int32_t clamp_ns(int64_t ns) noexcept {
 
 }  // namespace
 
-HalThread::HalThread(std::string name, int64_t period_ns, int priority, const std::atomic<bool>& running)
-    : name_(std::move(name)), period_ns_(period_ns), priority_(priority), running_(running) {}
+HalThread::HalThread(std::string name, int64_t period_ns, int priority, int owner, const std::atomic<bool>& running)
+    : name_(std::move(name)), period_ns_(period_ns), priority_(priority), owner_(owner), running_(running) {}
 
 Status HalThread::insert(FunctionRecord& funct, int position) {
   const int n = static_cast<int>(order_.size());
@@ -135,7 +135,7 @@ Status Hal::create_thread(const std::string& name, int64_t period_ns, int owner_
   if (threads_.size() >= 10) return Error{"too many threads (at most 10)"};
   // Rate-monotonic: 98 for the first, one lower for each later thread.
   const int priority = 98 - static_cast<int>(threads_.size());
-  auto thread = std::make_unique<HalThread>(name, period, priority, *running_);
+  auto thread = std::make_unique<HalThread>(name, period, priority, owner_comp, *running_);
   HalThread& t = *thread;
   threads_.push_back(std::move(thread));
   Status st = add_pin(owner_comp, name + ".time", Dir::kOut, t.time, int32_t{0});

@@ -23,13 +23,14 @@ inline constexpr std::size_t kMaxFunctionsPerThread = 64;
 
 class HalThread {
  public:
-  HalThread(std::string name, int64_t period_ns, int priority, const std::atomic<bool>& running);
+  HalThread(std::string name, int64_t period_ns, int priority, int owner, const std::atomic<bool>& running);
   HalThread(const HalThread&) = delete;
   HalThread& operator=(const HalThread&) = delete;
 
   const std::string& name() const noexcept { return name_; }
   int64_t period_ns() const noexcept { return period_ns_; }
   int priority() const noexcept { return priority_; }
+  int owner() const noexcept { return owner_; }  // the component that created it
   const std::vector<FunctionRecord*>& functions() const noexcept { return order_; }  // non-real-time
 
   // addf's positions: +k = k-th from the start, -k = k-th from the end; 0 is an error. Non-real-time.
@@ -61,6 +62,7 @@ class HalThread {
   std::string name_;
   int64_t period_ns_;
   int priority_;
+  int owner_;
   const std::atomic<bool>& running_;
   std::vector<FunctionRecord*> order_;  // the configuration side's copy
   std::array<List, 2> lists_{};

@@ -94,10 +94,23 @@ Result<uint64_t> parse_value(Type type, std::string_view text) {
         if (!t.empty() && (t.front() == '-' || t.front() == '+')) return invalid(type, text);
       }
       if (t.empty()) return invalid(type, text);
+      // from_chars is locale-independent; strtod's hex floats ("0x10", "-0x1p-2") are parsed as hex.
+      const bool negative = t.front() == '-';
+      std::string_view digits = negative ? t.substr(1) : t;
+      auto format = std::chars_format::general;
+      if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+        digits.remove_prefix(2);
+        format = std::chars_format::hex;
+      } else {
+        digits = t;
+      }
+      if (digits.empty() || digits.front() == '-' || digits.front() == '+') {
+        if (format == std::chars_format::hex) return invalid(type, text);
+      }
       double d = 0;
-      const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), d);  // C locale by definition
-      if (ec != std::errc{} || ptr != t.data() + t.size()) return invalid(type, text);
-      return Value::encode(d);
+      const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), d, format);
+      if (ec != std::errc{} || ptr != digits.data() + digits.size()) return invalid(type, text);
+      return Value::encode(format == std::chars_format::hex && negative ? -d : d);
     }
     case Type::kS32:
       if (!parse_integer(text, true, s, u)) return invalid(type, text);

@@ -45,6 +45,9 @@ TEST(Value, FloatsAreCLocaleAndRejectTrailingJunk) {
   EXPECT_DOUBLE_EQ(parsed<double>(Type::kFloat, "1.5"), 1.5);
   EXPECT_DOUBLE_EQ(parsed<double>(Type::kFloat, "+2e3"), 2000.0);
   EXPECT_DOUBLE_EQ(parsed<double>(Type::kFloat, "-.25"), -0.25);
+  EXPECT_DOUBLE_EQ(parsed<double>(Type::kFloat, "0x10"), 16.0);  // strtod reads hex
+  EXPECT_DOUBLE_EQ(parsed<double>(Type::kFloat, "-0x1p-2"), -0.25);
+  EXPECT_EQ(error_of(Type::kFloat, "0x"), "value '0x' invalid for float");
   EXPECT_EQ(error_of(Type::kFloat, "1,5"), "value '1,5' invalid for float");
   EXPECT_EQ(error_of(Type::kFloat, "1.0mm"), "value '1.0mm' invalid for float");
   EXPECT_EQ(error_of(Type::kFloat, "+-1"), "value '+-1' invalid for float");

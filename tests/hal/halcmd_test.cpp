@@ -1,0 +1,180 @@
+// The command language: commands, error locations, -k, show layouts and addf ordering.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "hal/thread.hpp"
+#include "hal_test_util.hpp"
+
+namespace rtstep::hal {
+namespace {
+
+using testing::Session;
+
+TEST(Halcmd, StopsAtTheFirstErrorWithFileAndLine) {
+  Hal hal;
+  Session s(hal);
+  EXPECT_FALSE(s.run("loadrt and2 count=2\n\nnet a and2.0.out and2.1.in0\nsetp and2.0.in0 maybe\nsetp and2.0.in1 1\n"));
+  EXPECT_EQ(s.err(), "test.hal:4: error: setp 'and2.0.in0': value 'maybe' invalid for bit\n");
+  EXPECT_EQ(*hal.get_pin_or_param("and2.0.in1"), "FALSE") << "the line after the error did not run";
+}
+
+TEST(Halcmd, KeepGoingReportsEveryError) {
+  Hal hal;
+  Session s(hal);
+  s.cmd().set_keep_going(true);
+  EXPECT_FALSE(s.run("frobnicate\nloadrt nosuch\nloadrt and2\nsetp and2.0.in1 1\n"));
+  EXPECT_NE(s.err().find("test.hal:1: error: unknown command 'frobnicate'\n"), std::string::npos);
+  EXPECT_NE(s.err().find("test.hal:2: error: loadrt: unknown component 'nosuch'"), std::string::npos);
+  EXPECT_EQ(s.cmd().error_count(), 2);
+  EXPECT_EQ(*hal.get_pin_or_param("and2.0.in1"), "TRUE");
+}
+
+TEST(Halcmd, NetIgnoresArrowsAndGetsPrints) {
+  Hal hal;
+  Session s(hal);
+  ASSERT_TRUE(s.run("loadrt and2 names=g\nloadrt not\nnet x g.out => not.0.in\nnet y not.0.out <= \\\n"
+                    "  g.in0\ng.in1 = 1\ngetp g.in1\ngets y\nnewsig free float\nsets free 0x10\ngets free\n"))
+      << s.err();
+  EXPECT_EQ(s.out(), "TRUE\nFALSE\n16\n");  // y holds not.0.out's initial FALSE: no function ran yet
+  EXPECT_EQ(hal.pins().at("g.in0")->signal->name, "y");
+  s.clear();
+  EXPECT_FALSE(s.run("sets x 1\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: error: signal 'x' already has writer 'g.out'\n");
+}
+
+TEST(Halcmd, LinkpsUnlinkpNewsigDelsig) {
+  Hal hal;
+  Session s(hal);
+  ASSERT_TRUE(s.run("loadrt not count=2\nnewsig s bit\nlinkps not.0.out => s\nlinksp s not.1.in\n"
+                    "unlinkp not.1.in\ndelsig s\nlist sig\n"))
+      << s.err();
+  EXPECT_EQ(s.out(), "\n");
+  s.clear();
+  EXPECT_FALSE(s.run("newsig t flot\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: error: newsig t: unknown type 'flot' (bit, float, s32, u32, s64 or u64)\n");
+}
+
+TEST(Halcmd, ShowPinLayout) {
+  Hal hal;
+  Session s(hal);
+  ASSERT_TRUE(s.run("loadrt and2\nloadrt conv_s32_u32\nnet sig-a and2.0.out\n")) << s.err();
+  s.clear();
+  ASSERT_TRUE(s.run("show pin and2.0.o\nshow pin conv-s32-u32.0.out\n"));
+  EXPECT_EQ(s.out(),
+            "Component Pins:\n"
+            "Owner   Type  Dir                 Value  Name\n"
+            "     1  bit   OUT                 FALSE  and2.0.out ==> sig-a\n"
+            "\n"
+            "Component Pins:\n"
+            "Owner   Type  Dir                 Value  Name\n"
+            "     2  u32   OUT            0x00000000  conv-s32-u32.0.out\n"
+            "     2  bit   OUT                 FALSE  conv-s32-u32.0.out-of-range\n"
+            "\n");
+}
+
+TEST(Halcmd, ShowSignalParamAndCompLayouts) {
+  Hal hal;
+  Session s(hal);
+  ASSERT_TRUE(s.run("loadrt lowpass\nnet f lowpass.0.out => lowpass.0.in\nsetp lowpass.0.gain 0.5\n")) << s.err();
+  s.clear();
+  ASSERT_TRUE(s.run("show sig\nshow param lowpass.0.g\nshow comp\n"));
+  EXPECT_EQ(s.out(),
+            "Signals:\n"
+            "Type                  Value  Name     (linked to)\n"
+            "float                     0  f\n"
+            "                                 <== lowpass.0.out\n"
+            "                                 ==> lowpass.0.in\n"
+            "\n"
+            "Parameters:\n"
+            "Owner   Type  Dir                 Value  Name\n"
+            "     1  float RW                    0.5  lowpass.0.gain\n"
+            "\n"
+            "Loaded HAL Components:\n"
+            "ID      Type  Name                                                    PID   State\n"
+            "     1  RT    lowpass                                                       ready\n"
+            "\n");
+}
+
+TEST(Halcmd, ThreadsRoundPeriodsAndAddfFollowsPositions) {
+  Hal hal;
+  Session s(hal);
+  ASSERT_TRUE(s.run("loadrt threads name1=fast period1=25000 name2=slow period2=1010000\n"
+                    "loadrt and2 count=4\n"
+                    "addf and2.0 slow\naddf and2.1 slow\naddf and2.2 slow 1\naddf and2.3 slow -2\n"))
+      << s.err();
+  ASSERT_EQ(hal.threads().size(), 2U);
+  EXPECT_EQ(hal.threads()[1]->period_ns(), 1'000'000) << "rounded to a multiple of the base period";
+  EXPECT_EQ(hal.threads()[0]->priority(), 98);
+  EXPECT_EQ(hal.threads()[1]->priority(), 97);
+  s.clear();
+  ASSERT_TRUE(s.run("show thread\n"));
+  EXPECT_EQ(s.out(),
+            "Realtime Threads:\n"
+            "     Period  FP     Name               (     Time, Max-Time )\n"
+            "    1000000  YES                  slow (        0,        0 )\n"
+            "                  1 and2.2\n"
+            "                  2 and2.0\n"
+            "                  3 and2.3\n"
+            "                  4 and2.1\n"
+            "      25000  YES                  fast (        0,        0 )\n"
+            "\n");
+  s.clear();
+  EXPECT_FALSE(s.run("addf and2.0 fast\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: error: function 'and2.0' may only be added to one thread\n");
+  s.clear();
+  ASSERT_TRUE(s.run("delf and2.0\nloadrt or2\n"));
+  EXPECT_FALSE(s.run("addf or2.0 fast 3\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: error: addf or2.0 fast: position 3 is too high\n");
+  s.clear();
+  EXPECT_FALSE(s.run("addf or2.0 fast 0\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: error: addf or2.0 fast: position 0 is invalid (+1 is the first, -1 the last)\n");
+  s.clear();
+  EXPECT_FALSE(s.run("addf or2.0 fast -3\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: error: addf or2.0 fast: position -3 is too low\n");
+}
+
+TEST(Halcmd, ThreadPeriodRules) {
+  Hal hal;
+  Session s(hal);
+  EXPECT_FALSE(s.run("loadrt threads name1=a period1=50000 name2=b period2=20000\n"));
+  EXPECT_EQ(s.err(),
+            "test.hal:1: error: loadrt threads: thread 'b': period 20000 ns is shorter than the base period 50000 ns "
+            "(create threads fastest first)\n");
+  EXPECT_TRUE(hal.threads().empty()) << "a failed loadrt leaves nothing behind";
+  s.clear();
+  EXPECT_TRUE(s.run("setexact_for_test_suite_only\nloadrt threads name1=t period1=1000\n")) << s.err();
+  s.clear();
+  EXPECT_FALSE(s.run("setexact_for_test_suite_only\n"));
+}
+
+TEST(Halcmd, VirtualCyclesRunFunctionsAndRecordTimes) {
+  Hal hal;
+  Session s(hal);
+  ASSERT_TRUE(s.run("loadrt threads name1=fast period1=100000 name2=slow period2=400000\n"
+                    "loadrt charge_pump\nloadrt siggen\naddf charge-pump fast\naddf siggen.0.update slow\n"))
+      << s.err();
+  ASSERT_TRUE(hal.run_virtual(8).ok());
+  EXPECT_EQ(*hal.get_pin_or_param("fast.threadbeat"), "8");
+  EXPECT_EQ(*hal.get_pin_or_param("slow.threadbeat"), "2");
+  EXPECT_EQ(*hal.get_pin_or_param("charge-pump.out"), "FALSE");  // 8 toggles
+  ASSERT_TRUE(hal.run_virtual(4).ok());
+  EXPECT_EQ(*hal.get_pin_or_param("slow.threadbeat"), "3");
+  EXPECT_EQ(*hal.get_pin_or_param("charge-pump.out-4"), "TRUE");  // 12 calls: 0b1100
+}
+
+TEST(Halcmd, SourceReportsTheSourcedFilesLine) {
+  Hal hal;
+  Session s(hal);
+  const std::string path = ::testing::TempDir() + "/hal_source_test.hal";
+  {
+    std::ofstream f(path);
+    f << "loadrt not\n\nsetp not.0.in what\n";
+  }
+  EXPECT_FALSE(s.run("source " + path + "\n"));
+  EXPECT_EQ(s.err(), path + ":3: error: setp 'not.0.in': value 'what' invalid for bit\n"
+                     "test.hal:1: error: in file sourced from here\n");
+}
+
+}  // namespace
+}  // namespace rtstep::hal

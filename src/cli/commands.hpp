@@ -20,6 +20,7 @@ using Commands = std::vector<Command>;
 
 void add_run_command(CLI::App& app, Commands& commands);  // run_command.cpp
 void add_plan_command(CLI::App& app, Commands& commands);  // plan_command.cpp
+void add_plan_command(CLI::App& app, Commands& commands);  // plan_command.cpp
 void add_latency_command(CLI::App& app, Commands& commands);  // latency_command.cpp
 void add_threads_command(CLI::App& app, Commands& commands);  // threads_command.cpp
 void add_doctor_command(CLI::App& app, Commands& commands);   // doctor_command.cpp

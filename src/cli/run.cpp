@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/host_pipeline.hpp"
 #include "config/config.hpp"
 #include "gcode/gcode.hpp"
 #include "gpio/gpio.hpp"
@@ -77,15 +78,6 @@ class RingSink final : public stepgen::RecordSink {
   const rt::StepExecutor& executor_;
 };
 
-// Commands that are understood but have no effect yet, noted once each so nobody expects a heater to heat.
-bool is_without_effect(const gcode::Command& cmd) {
-  if (cmd.kind != gcode::CommandKind::kM) return false;
-  switch (cmd.number) {
-    case 104: case 109: case 140: case 190: case 106: case 107: return true;
-    default: return false;
-  }
-}
-
 const char* status_name(rt::ExecutorStatus status) {
   switch (status) {
     case rt::ExecutorStatus::kRunning: return "running";
@@ -95,44 +87,6 @@ const char* status_name(rt::ExecutorStatus status) {
     case rt::ExecutorStatus::kStopped: return "stopped";
   }
   return "unknown";
-}
-
-// Reads the G-code and drives the toolhead until the end of the file or the first error.
-void feed_gcode(std::istream& in, const RunOptions& options, motion::Toolhead& toolhead, RunSummary& summary,
-                std::ostream& log) {
-  gcode::Reader reader(in, options.gcode_path);
-  std::map<int32_t, bool> noted;
-  std::string reply;
-  for (;;) {
-    const gcode::ReadStatus status = reader.next();
-    if (status == gcode::ReadStatus::kEndOfFile) break;
-    if (status == gcode::ReadStatus::kError) {
-      summary.error = reader.error().to_string();
-      summary.exit_code = ExitCode::kJobError;
-      return;
-    }
-    const gcode::Command& cmd = reader.command();
-    if (cmd.kind == gcode::CommandKind::kIgnored || cmd.kind == gcode::CommandKind::kT) {
-      if (cmd.first_ignored) {
-        log << fmt::format("{}:{}: note: ignoring unknown command {} (reported once)\n", options.gcode_path, cmd.line,
-                           cmd.name);
-        summary.ignored_commands.emplace_back(cmd.name);
-      }
-      continue;
-    }
-    if (is_without_effect(cmd) && !noted[cmd.number]) {
-      noted[cmd.number] = true;
-      log << fmt::format("{}:{}: note: {} accepted but has no effect: rtstep drives no heaters or fans yet "
-                         "(reported once)\n", options.gcode_path, cmd.line, cmd.name);
-    }
-    auto done = toolhead.execute(cmd, reply);
-    if (!done) {
-      summary.error = done.error().message;
-      summary.exit_code = ExitCode::kJobError;
-      return;
-    }
-    if (!reply.empty()) log << reply << '\n';
-  }
 }
 
 }  // namespace
@@ -184,11 +138,15 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // host is that far ahead of the executor from the first step on.
   RingSink sink(*producer, executor);
   const int64_t origin_ns = monotonic_ns() + machine->rt.buffer_time_ns;
-  const int64_t tolerance_ns = std::llround(machine->rt.max_step_error * 1e9);
-  stepgen::StepGenerator generator(*machine, *kinematics, motion::initial_position(*machine), origin_ns, tolerance_ns,
-                                   sink);
-  motion::Toolhead toolhead(*machine, *kinematics, generator, options.gcode_path);
-  feed_gcode(gcode_file, options, toolhead, summary, log);
+  HostPipeline host(*machine, *kinematics, options.gcode_path, origin_ns, sink);
+  const FeedResult fed = host.feed(gcode_file, log);
+  summary.ignored_commands = fed.ignored_commands;
+  if (!fed.ok) {
+    summary.error = fed.error;
+    summary.exit_code = ExitCode::kJobError;
+  }
+  const motion::Toolhead& toolhead = host.toolhead();
+  const stepgen::StepGenerator& generator = host.generator();
 
   // Whatever happened above, end the stream so the executor finishes what was queued and stops.
   if (!sink.push(ipc::Record::end_of_stream())) executor.request_stop();

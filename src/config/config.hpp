@@ -17,6 +17,7 @@
 // Keys rtstep does not know inside a known section are listed in MachineConfig::ignored_keys.
 // All functions are non-real-time (init only).
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -116,9 +117,25 @@ struct RtConfig {
   bool allow_non_realtime = true;      // fall back to SCHED_OTHER when SCHED_FIFO is refused
 };
 
+// Motion settings outside [printer] (read by motion_sections.cpp; reference in docs/configuration.md).
+struct MotionConfig {
+  // [sim] start_position_x/_y/_z: where the virtual carriage rests when the job starts (mm); absent = on its
+  // endstop (position_endstop). A carriage elsewhere makes G28 travel to the virtual endstop.
+  std::array<std::optional<double>, 3> sim_start_position;
+  double arc_resolution = 1.0;            // [gcode_arcs] resolution: longest arc segment, mm (> 0)
+  // [extruder] limits of extrude-only moves, as Klipper: absent = max_velocity (max_accel) times
+  // max_extrude_cross_section / filament area (filled in by load).
+  double max_extrude_only_velocity = 0;   // mm/s
+  double max_extrude_only_accel = 0;      // mm/s^2
+  double instant_corner_velocity = 1.0;   // [extruder] mm/s: largest instant change of E speed at a corner
+  double nozzle_diameter = 0.4;           // mm
+  double filament_diameter = 1.75;        // mm
+};
+
 struct MachineConfig {
   std::string path;
   PrinterConfig printer;
+  MotionConfig motion;
   std::vector<StepperConfig> steppers;  // stepper_x, stepper_y, stepper_z, then extra (z1, ...), then extruder
   RtConfig rt;
   std::vector<std::string> ignored_sections;  // e.g. "mcu", "heater_bed", "gcode_macro start"

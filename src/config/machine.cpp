@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "config/config.hpp"
+#include "config/motion_sections.hpp"
 #include "config/section_reader.hpp"
 #include "config/steppers.hpp"
 #include "config/text.hpp"
@@ -23,7 +24,7 @@ int64_t to_ns(double seconds) { return std::llround(seconds * kNsPerSecond); }
 
 bool is_known_section(const std::string& name) {
   return name == "printer" || name == "rt" || name == "extruder" || name == "stepper_x" || name == "stepper_y" ||
-         name == "stepper_z" || extra_stepper_axis(name) != 0;
+         name == "stepper_z" || name == "sim" || name == "gcode_arcs" || extra_stepper_axis(name) != 0;
 }
 
 PrinterConfig read_printer(SectionReader& r) {
@@ -128,6 +129,7 @@ Result<MachineConfig> interpret(const RawConfig& raw, const std::string& path) {
   m.printer = read_printer(readers.emplace_back(*raw.find("printer"), errors));
   read_steppers(raw, m, readers, errors);
   if (const Section* rt = raw.find("rt")) m.rt = read_rt(readers.emplace_back(*rt, errors));
+  read_motion_sections(raw, m, readers, errors);
   if (errors.failed()) return errors.first();
   collect_ignored(raw, readers, m);
   return m;

@@ -2,17 +2,20 @@
 // motion: from validated G-code commands to timed toolhead moves (DESIGN.md §1).
 //
 // Toolhead keeps the modal state (G90/G91, M82/M83, G20/G21, G92 offsets, feed rate, speed and extrude
-// factors, acceleration), checks every move against the machine's limits before emitting anything,
-// and hands each straight move, with its trapezoidal velocity profile and start time, to a MoveSink.
+// factors, acceleration limits), checks every move against the machine's limits before queueing anything,
+// splits G2/G3 arcs into short lines, and hands the moves to the look-ahead planner (planner.hpp), which
+// gives each move its trapezoid with Klipper's semantics: junction speeds from square_corner_velocity
+// (junction deviation), max_velocity / max_accel, minimum_cruise_ratio, Z and extrude-only limits. Planned
+// moves reach a MoveSink in print-time order. Docs for users: docs/motion.md.
 //
-// This is the walking-skeleton planner: every move starts and ends at rest (no look-ahead yet), so each
-// move's profile depends only on the move itself. Times are seconds of "print time" since the start of
-// the job, as doubles on the host side; stepgen turns them into integer nanoseconds before anything
-// crosses the ring.
+// Times are seconds of "print time" since the start of the job, as doubles on the host side; stepgen turns
+// them into integer nanoseconds before anything crosses the ring.
 // All functions are non-real-time (host side).
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,8 +30,8 @@ using Coord = std::array<double, 4>;
 inline constexpr std::size_t kX = 0, kY = 1, kZ = 2, kE = 3;
 
 // One straight move with a trapezoidal velocity profile: accelerate from start_v to cruise_v, cruise,
-// decelerate to end_v. Position along the move is `distance_at(t)` mm from `start`; every axis moves in
-// proportion: axis position = start[i] + axis_ratio[i] * distance_at(t).
+// decelerate to end_v, all at `accel`. Position along the move is `distance_at(t)` mm from `start`; every
+// axis moves in proportion: axis position = start[i] + axis_ratio[i] * distance_at(t).
 struct Move {
   double start_time = 0;  // s of print time
   Coord start{};          // mm
@@ -42,18 +45,28 @@ struct Move {
 
   double duration() const noexcept { return accel_t + cruise_t + decel_t; }
   double end_time() const noexcept { return start_time + duration(); }
+  double accel_distance() const noexcept { return (start_v + cruise_v) * 0.5 * accel_t; }
+  double cruise_distance() const noexcept { return cruise_v * cruise_t; }
   // Distance travelled `t` seconds after the move's start, t in [0, duration()].
   double distance_at(double t) const noexcept;
   // Inverse of distance_at: the time (s since move start) at which `d` mm have been travelled.
   double time_at_distance(double d) const noexcept;
 };
 
-// Builds the profile of a move that starts and ends at rest with the given speed and acceleration limits;
-// a move too short to reach `max_v` gets a triangle profile.
+// Sets the profile of `move` from squared junction speeds (start_v2, end_v2 <= cruise_v2, mm^2/s^2) and
+// its acceleration, as the planner does; the ramps are shortened if the distance asks for it.
+void set_profile(Move& move, double start_v2, double cruise_v2, double end_v2, double accel) noexcept;
+// The profile of a move that starts and ends at rest (used by homing): a triangle when too short for max_v.
 void plan_trapezoid(Move& move, double max_v, double accel) noexcept;
+// Cuts `move` at `distance` mm (0 < distance <= move.distance): the steppers stop there at whatever speed
+// the move had (what a tripped endstop does). end/distance/end_v and the phase times are updated.
+void truncate_move(Move& move, double distance) noexcept;
 
-// Maps toolhead coordinates to stepper positions (mm of each stepper's own travel). Linear for the
-// kinematics supported so far, so a stepper's position along a move is linear in the move's distance.
+// Maps toolhead coordinates to stepper positions (mm of each stepper's own travel). Each kinematics is one
+// file (kinematics_cartesian.cpp, kinematics_corexy.cpp) that fills a KinematicsModel: the linear map of
+// every stepper and the speed limits it puts on a move. Linear maps keep every stepper's position linear in
+// the move's distance, which is what makes the step solver closed-form; a non-linear kinematics (delta)
+// adds its own file with a `position(i, pos)` and a step solver that iterates.
 class Kinematics {
  public:
   // `steppers` in MachineConfig order; kinematics as [printer] kinematics says.
@@ -63,12 +76,21 @@ class Kinematics {
   double stepper_position(std::size_t i, const Coord& pos) const noexcept;
   // The coefficients c such that stepper i's position = sum c[a] * pos[a].
   const Coord& row(std::size_t i) const noexcept { return rows_[i]; }
+  // Speed (mm/s) and acceleration (mm/s^2) limits the mechanics put on a move with these axis ratios
+  // (Z limits: max_z_velocity / max_z_accel scaled by distance / |dz|). Infinity where unlimited.
+  void limits(const Coord& axis_ratio, double& max_v, double& max_accel) const noexcept;
 
- private:
-  std::vector<Coord> rows_;
+  std::vector<Coord> rows_;  // filled by the kinematics' own file
+  double max_z_velocity_ = 0, max_z_accel_ = 0;
 };
 
-// Where the toolhead starts: every carriage on its endstop (position_endstop), E at 0.
+// One kinematics' builder: fills the rows of every stepper in `machine` (error for an axis it cannot drive).
+using KinematicsBuilder = Result<Kinematics> (*)(const config::MachineConfig& machine);
+Result<Kinematics> build_cartesian(const config::MachineConfig& machine);  // kinematics_cartesian.cpp
+Result<Kinematics> build_corexy(const config::MachineConfig& machine);     // kinematics_corexy.cpp
+
+// Where the physical carriages rest when the job starts: [sim] start_position_* or on the endstop
+// (position_endstop), E at 0.
 Coord initial_position(const config::MachineConfig& machine) noexcept;
 
 // Receives what the toolhead produces, in print-time order.
@@ -78,36 +100,81 @@ class MoveSink {
   virtual Status on_move(const Move& move) = 0;
   // A stepper's enable pin: on (M17, first move) or off (M18/M84) at print time `time`.
   virtual Status on_enable(std::size_t stepper, bool enabled, double time) = 0;
+  // Everything up to print time `time` has been sent (M400, G4, homing, end of file): deliver it all.
+  virtual Status on_flush(double /*time*/) { return Ok{}; }
 };
+
+// Where a homing move learns that its endstop tripped. The sim's virtual endstops answer from geometry;
+// a hardware backend answers from the endstop input seen by the executor (a later issue).
+class EndstopTripSource {
+ public:
+  virtual ~EndstopTripSource() = default;
+  // Distance (mm) along `move`, a homing move of `axis` (0..2), at which that axis' endstop trips, or
+  // nullopt when it does not trip within the move.
+  virtual std::optional<double> trip_distance(std::size_t axis, const Move& move) = 0;
+};
+
+// The sim backend's endstops: a virtual switch at position_endstop of every axis, tripping when the
+// carriage's coordinate reaches it.
+class VirtualEndstops final : public EndstopTripSource {
+ public:
+  explicit VirtualEndstops(const config::MachineConfig& machine);
+  std::optional<double> trip_distance(std::size_t axis, const Move& move) override;
+
+ private:
+  std::array<double, 3> endstop_{};
+};
+
+class LookAhead;
 
 class Toolhead {
  public:
-  // `source_name` names the G-code file in error messages.
-  Toolhead(const config::MachineConfig& machine, Kinematics kinematics, MoveSink& sink, std::string source_name);
+  // `source_name` names the G-code file in error messages. `endstops` null: the sim's virtual endstops.
+  Toolhead(const config::MachineConfig& machine, Kinematics kinematics, MoveSink& sink, std::string source_name,
+           EndstopTripSource* endstops = nullptr);
+  ~Toolhead();
+  Toolhead(const Toolhead&) = delete;
+  Toolhead& operator=(const Toolhead&) = delete;
 
-  // Applies one command. Rejects the whole command (no state change, nothing emitted) with an error
+  // Applies one command. Rejects the whole command (no state change, nothing queued) with an error
   // naming file and line when it breaks a limit:
   //   "part.gcode:88: move out of range: X=251.000 (max 235.000)". Returns informational output (M114,
   // GET_POSITION) through `reply`, empty otherwise.
   Result<Ok> execute(const gcode::Command& cmd, std::string& reply);
+  // End of the file: plans and sends every queued move (the last one ends at rest) and flushes the sink.
+  Result<Ok> finish();
 
   // The print time at which the last emitted move or dwell ends.
   double print_time() const noexcept { return print_time_; }
-  // Current toolhead position in mm (machine coordinates, before G92 offsets are removed).
+  // Toolhead position in mm after the last accepted command (machine coordinates, G92 offsets not removed).
   const Coord& position() const noexcept { return position_; }
   std::size_t moves_emitted() const noexcept { return moves_; }
 
  private:
   Result<Ok> linear_move(const gcode::Command& cmd);
+  Result<Ok> arc_move(const gcode::Command& cmd);
   Result<Ok> home(const gcode::Command& cmd);
+  Result<Ok> home_axis(std::size_t axis, uint32_t line);
+  Result<Ok> homing_move(std::size_t axis, double target, double speed, bool until_trip, uint32_t line);
   Result<Ok> set_position(const gcode::Command& cmd);
   Result<Ok> set_velocity_limit(const gcode::Command& cmd);
+  Result<Ok> set_accel(const gcode::Command& cmd);
   Result<Ok> enable_steppers(bool enabled, const gcode::Command& cmd);
-  Result<Ok> check_limits(const Coord& target, uint32_t line) const;
+  Result<Ok> dwell(double seconds);
+  // The G-code target of a G0-G3 (logical mm) from the current position and modal state.
+  Coord gcode_target(const gcode::Command& cmd) const;
+  Coord machine_target(const Coord& gcode_target) const;
+  Result<Ok> check_limits(const Coord& from, const Coord& target, uint32_t line) const;
+  Result<Ok> check_extrude_only(const Coord& from, const Coord& target, uint32_t line) const;
+  // Queues a checked straight move from position_ to `target` at `speed` mm/s into the look-ahead.
+  Result<Ok> queue_move(const Coord& target, double speed, uint32_t line);
+  Result<Ok> emit_ready();           // sends the moves the planner has finished
+  Result<Ok> flush_planner();        // plans everything queued (ending at rest) and sends it
+  Result<Ok> emit(Move& move);       // stamps the start time, sends the move and advances time
   Result<Ok> enable_moving_steppers(const Move& move);
-  Result<Ok> emit(Move& move);  // stamps the start time, sends the move and advances position and time
   const config::StepperConfig* axis_config(std::size_t axis) const noexcept;  // first stepper of X/Y/Z/E
   double machine_extrude_limit() const noexcept;
+  void update_junction_deviation() noexcept;
   Error error(uint32_t line, std::string message) const;
   std::string position_report() const;
 
@@ -115,7 +182,10 @@ class Toolhead {
   Kinematics kinematics_;
   MoveSink& sink_;
   std::string source_name_;
-  Coord position_{};           // machine mm
+  std::unique_ptr<EndstopTripSource> own_endstops_;
+  EndstopTripSource* endstops_;
+  std::unique_ptr<LookAhead> planner_;
+  Coord position_{};           // machine mm, after the last queued move
   Coord gcode_position_{};     // logical mm as G-code sees it (G92 moves it without moving the machine)
   std::array<bool, 3> homed_{};
   std::vector<bool> enabled_;  // per stepper
@@ -129,6 +199,7 @@ class Toolhead {
   double max_accel_ = 0;
   double square_corner_velocity_ = 0;
   double minimum_cruise_ratio_ = 0;
+  double junction_deviation_ = 0;  // mm, from square_corner_velocity and max_accel
   double print_time_ = 0;
   std::size_t moves_ = 0;
 };

@@ -1,4 +1,5 @@
-// Toolhead: G-code modal state and limit checks; turns commands into timed moves for the MoveSink.
+// Toolhead: G-code modal state and limit checks; turns commands into moves for the look-ahead planner and
+// sends the planned moves, timed, to the MoveSink. Arcs: arcs.cpp; homing: homing.cpp.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -7,15 +8,13 @@
 #include <fmt/format.h>
 
 #include "motion/motion.hpp"
+#include "motion/planner.hpp"
+#include "motion/toolhead_util.hpp"
 
 namespace rtstep::motion {
 namespace {
 
 using gcode::CommandKind;
-
-constexpr double kMinMoveDistance = 1e-9;  // mm: below this a move changes no stepper
-
-constexpr std::array<char, 4> kAxisLetters{'X', 'Y', 'Z', 'E'};
 
 // Parses an extended command's numeric value; the parser has already validated the syntax.
 bool parse_number(std::string_view text, double& out) {
@@ -27,30 +26,33 @@ bool parse_number(std::string_view text, double& out) {
 }  // namespace
 
 Toolhead::Toolhead(const config::MachineConfig& machine, Kinematics kinematics, MoveSink& sink,
-                   std::string source_name)
+                   std::string source_name, EndstopTripSource* endstops)
     : machine_(machine),
       kinematics_(std::move(kinematics)),
       sink_(sink),
       source_name_(std::move(source_name)),
+      own_endstops_(endstops == nullptr ? std::make_unique<VirtualEndstops>(machine) : nullptr),
+      endstops_(endstops == nullptr ? own_endstops_.get() : endstops),
+      planner_(std::make_unique<LookAhead>(machine.motion.instant_corner_velocity)),
       enabled_(machine.steppers.size(), false),
       max_velocity_(machine.printer.max_velocity),
       max_accel_(machine.printer.max_accel),
       square_corner_velocity_(machine.printer.square_corner_velocity),
       minimum_cruise_ratio_(machine.printer.minimum_cruise_ratio) {
   position_ = gcode_position_ = initial_position(machine);
+  update_junction_deviation();
 }
 
-Coord initial_position(const config::MachineConfig& machine) noexcept {
-  // The sim's virtual carriages rest on their endstops until told otherwise.
-  Coord pos{};
-  for (const auto& stepper : machine.steppers) {
-    if (stepper.axis >= 'x' && stepper.axis <= 'z') pos[static_cast<std::size_t>(stepper.axis - 'x')] = stepper.position_endstop;
-  }
-  return pos;
-}
+Toolhead::~Toolhead() = default;
 
 Error Toolhead::error(uint32_t line, std::string message) const {
   return Error{fmt::format("{}:{}: {}", source_name_, line, message)};
+}
+
+void Toolhead::update_junction_deviation() noexcept {
+  // The deviation whose virtual circle gives square_corner_velocity at a 90 degree corner.
+  const double scv = square_corner_velocity_;
+  junction_deviation_ = scv * scv * (std::sqrt(2.0) - 1.0) / max_accel_;
 }
 
 Result<Ok> Toolhead::execute(const gcode::Command& cmd, std::string& reply) {
@@ -59,8 +61,8 @@ Result<Ok> Toolhead::execute(const gcode::Command& cmd, std::string& reply) {
     case CommandKind::kG:
       switch (cmd.number) {
         case 0: case 1: return linear_move(cmd);
-        case 2: case 3: return error(cmd.line, fmt::format("G{} arcs are not supported yet", cmd.number));
-        case 4: print_time_ += cmd.has('P') ? cmd.get('P') / 1000.0 : cmd.get_or('S', 0.0); return Ok{};
+        case 2: case 3: return arc_move(cmd);
+        case 4: return dwell(cmd.has('P') ? cmd.get('P') / 1000.0 : cmd.get_or('S', 0.0));
         case 20: unit_scale_ = 25.4; return Ok{};
         case 21: unit_scale_ = 1.0; return Ok{};
         case 28: return home(cmd);
@@ -78,15 +80,11 @@ Result<Ok> Toolhead::execute(const gcode::Command& cmd, std::string& reply) {
         case 83: relative_e_ = true; return Ok{};
         case 112: return error(cmd.line, "emergency stop (M112)");
         case 114: reply = position_report(); return Ok{};
-        case 204: {
-          // S sets both; otherwise the smaller of P (printing) and T (travel), as Klipper reads it.
-          double accel = cmd.has('S') ? cmd.get('S') : std::min(cmd.get_or('P', HUGE_VAL), cmd.get_or('T', HUGE_VAL));
-          if (std::isfinite(accel) && accel > 0) max_accel_ = accel;
-          return Ok{};
-        }
+        case 204: return set_accel(cmd);
         case 220: speed_factor_ = cmd.get_or('S', 100.0) / 100.0; return Ok{};
         case 221: extrude_factor_ = cmd.get_or('S', 100.0) / 100.0; return Ok{};
-        default: return Ok{};  // heaters, fans and M400 have no motion effect in this planner
+        case 400: return dwell(0);
+        default: return Ok{};  // heaters and fans have no motion effect
       }
     case CommandKind::kExtended:
       if (cmd.name == "SET_VELOCITY_LIMIT") return set_velocity_limit(cmd);
@@ -98,89 +96,135 @@ Result<Ok> Toolhead::execute(const gcode::Command& cmd, std::string& reply) {
   return error(cmd.line, fmt::format("G{} is not handled by the toolhead", cmd.number));
 }
 
-Result<Ok> Toolhead::linear_move(const gcode::Command& cmd) {
-  // Validate the whole command before changing any state.
-  Coord gcode_target = gcode_position_;
+Result<Ok> Toolhead::finish() { return dwell(0); }
+
+Result<Ok> Toolhead::dwell(double seconds) {
+  // M400, G4 and the end of the file wait for the queue: everything planned to a stop and sent.
+  if (auto flushed = flush_planner(); !flushed) return flushed;
+  print_time_ += std::max(0.0, seconds);
+  return sink_.on_flush(print_time_);
+}
+
+Coord Toolhead::gcode_target(const gcode::Command& cmd) const {
+  Coord target = gcode_position_;
   for (std::size_t a = 0; a < 4; ++a) {
     if (!cmd.has(kAxisLetters[a])) continue;
     const double value = cmd.get(kAxisLetters[a]) * (a == kE ? 1.0 : unit_scale_);
     const bool relative = a == kE ? (relative_ || relative_e_) : relative_;
-    gcode_target[a] = relative ? gcode_position_[a] + value : value;
+    target[a] = relative ? gcode_position_[a] + value : value;
   }
+  return target;
+}
+
+Coord Toolhead::machine_target(const Coord& gcode_target) const {
   Coord target = position_;
   for (std::size_t a = 0; a < 3; ++a) target[a] = position_[a] + (gcode_target[a] - gcode_position_[a]);
   target[kE] = position_[kE] + (gcode_target[kE] - gcode_position_[kE]) * extrude_factor_;
+  return target;
+}
 
-  double feed_rate = feed_rate_;
-  if (cmd.has('F')) feed_rate = cmd.get('F') * unit_scale_ / 60.0;
+Result<Ok> Toolhead::linear_move(const gcode::Command& cmd) {
+  // Validate the whole command before changing any state.
+  const Coord gcode_to = gcode_target(cmd);
+  const Coord target = machine_target(gcode_to);
+  const double feed_rate = cmd.has('F') ? cmd.get('F') * unit_scale_ / 60.0 : feed_rate_;
+  if (auto checked = check_limits(position_, target, cmd.line); !checked) return checked;
+  if (auto checked = check_extrude_only(position_, target, cmd.line); !checked) return checked;
+  feed_rate_ = feed_rate;
+  gcode_position_ = gcode_to;
+  return queue_move(target, feed_rate_ * speed_factor_, cmd.line);
+}
 
-  if (auto checked = check_limits(target, cmd.line); !checked) return checked;
+Result<Ok> Toolhead::queue_move(const Coord& target, double speed, uint32_t line) {
   const double dx = target[kX] - position_[kX], dy = target[kY] - position_[kY], dz = target[kZ] - position_[kZ];
   const double de = target[kE] - position_[kE];
   const double xyz = std::sqrt(dx * dx + dy * dy + dz * dz);
   const bool extrude_only = xyz < kMinMoveDistance;
-  if (extrude_only && std::fabs(de) > machine_extrude_limit()) {
-    return error(cmd.line, fmt::format("extrude only move too long ({:.3f} mm > max_extrude_only_distance {:.3f} mm)",
-                                       std::fabs(de), machine_extrude_limit()));
-  }
-
-  feed_rate_ = feed_rate;
-  gcode_position_ = gcode_target;
   if (extrude_only && std::fabs(de) < kMinMoveDistance) return Ok{};  // F only, or no change: nothing moves
 
-  Move move;
-  move.line = cmd.line;
+  PlanMove plan;
+  Move& move = plan.move;
+  move.line = line;
   move.start = position_;
   move.end = target;
   move.distance = extrude_only ? std::fabs(de) : xyz;
   for (std::size_t a = 0; a < 4; ++a) move.axis_ratio[a] = (target[a] - position_[a]) / move.distance;
-  double max_v = std::min(feed_rate * speed_factor_, max_velocity_);
+  plan.kinematic = !extrude_only;
+  double max_v = std::min(speed, max_velocity_);
   double accel = max_accel_;
-  if (!extrude_only && std::fabs(dz) > kMinMoveDistance) {
-    // Z is slow: cap the move so its Z component respects max_z_velocity and max_z_accel.
-    const double z_ratio = xyz / std::fabs(dz);
-    max_v = std::min(max_v, machine_.printer.max_z_velocity * z_ratio);
-    accel = std::min(accel, machine_.printer.max_z_accel * z_ratio);
+  if (extrude_only) {
+    // Configs built in code may leave these 0: then the toolhead limits apply.
+    const config::MotionConfig& m = machine_.motion;
+    max_v = std::min(speed, m.max_extrude_only_velocity > 0 ? m.max_extrude_only_velocity : max_velocity_);
+    accel = m.max_extrude_only_accel > 0 ? m.max_extrude_only_accel : max_accel_;
+  } else {
+    double kin_v = 0, kin_accel = 0;
+    kinematics_.limits(move.axis_ratio, kin_v, kin_accel);
+    max_v = std::min(max_v, kin_v);
+    accel = std::min(accel, kin_accel);
   }
-  plan_trapezoid(move, max_v, accel);
-  return emit(move);
+  plan.init(max_v, accel, accel * (1.0 - minimum_cruise_ratio_), junction_deviation_);
+  planner_->add(plan);
+  position_ = target;
+  return emit_ready();
+}
+
+Result<Ok> Toolhead::emit_ready() {
+  Move move;
+  while (planner_->pop(move)) {
+    if (auto sent = emit(move); !sent) return sent;
+  }
+  return Ok{};
+}
+
+Result<Ok> Toolhead::flush_planner() {
+  planner_->flush();
+  return emit_ready();
 }
 
 Result<Ok> Toolhead::emit(Move& move) {
   move.start_time = print_time_;
   if (auto enabled = enable_moving_steppers(move); !enabled) return enabled;
   if (auto sent = sink_.on_move(move); !sent) return sent;
-  position_ = move.end;
   print_time_ = move.end_time();
   ++moves_;
   return Ok{};
 }
 
 double Toolhead::machine_extrude_limit() const noexcept {
-  for (const auto& stepper : machine_.steppers) {
-    if (stepper.axis == 'e') return stepper.max_extrude_only_distance;
-  }
-  return 0;
+  const config::StepperConfig* e = axis_config(kE);
+  return e == nullptr ? 0 : e->max_extrude_only_distance;
 }
 
-Result<Ok> Toolhead::check_limits(const Coord& target, uint32_t line) const {
+Result<Ok> Toolhead::check_limits(const Coord& from, const Coord& target, uint32_t line) const {
+  for (std::size_t a = 0; a < 4; ++a) {
+    if (!std::isfinite(target[a])) return error(line, fmt::format("move to a non-finite {}", kAxisLetters[a]));
+  }
   for (std::size_t a = 0; a < 3; ++a) {
-    if (std::fabs(target[a] - position_[a]) < kMinMoveDistance) continue;
+    if (std::fabs(target[a] - from[a]) < kMinMoveDistance) continue;
     const char letter = kAxisLetters[a];
     if (!homed_[a]) return error(line, fmt::format("must home axis first: {}", letter));
     const config::StepperConfig* axis = axis_config(a);
     if (axis == nullptr) return error(line, fmt::format("no stepper drives axis {}", letter));
-    if (target[a] < axis->position_min - 1e-9) {
+    if (target[a] < axis->position_min - kRangeSlack) {
       return error(line, fmt::format("move out of range: {}={:.3f} (min {:.3f})", letter, target[a], axis->position_min));
     }
-    if (target[a] > axis->position_max + 1e-9) {
+    if (target[a] > axis->position_max + kRangeSlack) {
       return error(line, fmt::format("move out of range: {}={:.3f} (max {:.3f})", letter, target[a], axis->position_max));
     }
   }
-  if (std::fabs(target[kE] - position_[kE]) >= kMinMoveDistance && axis_config(kE) == nullptr) {
+  if (std::fabs(target[kE] - from[kE]) >= kMinMoveDistance && axis_config(kE) == nullptr) {
     return error(line, "E move but no [extruder] is configured");
   }
   return Ok{};
+}
+
+Result<Ok> Toolhead::check_extrude_only(const Coord& from, const Coord& target, uint32_t line) const {
+  const double dx = target[kX] - from[kX], dy = target[kY] - from[kY], dz = target[kZ] - from[kZ];
+  const double de = std::fabs(target[kE] - from[kE]);
+  if (std::sqrt(dx * dx + dy * dy + dz * dz) >= kMinMoveDistance || de <= machine_extrude_limit()) return Ok{};
+  return error(line, fmt::format("extrude only move too long ({:.3f} mm > max_extrude_only_distance {:.3f} mm)", de,
+                                 machine_extrude_limit()));
 }
 
 const config::StepperConfig* Toolhead::axis_config(std::size_t axis) const noexcept {
@@ -189,33 +233,6 @@ const config::StepperConfig* Toolhead::axis_config(std::size_t axis) const noexc
     if (stepper.axis == name) return &stepper;
   }
   return nullptr;
-}
-
-Result<Ok> Toolhead::home(const gcode::Command& cmd) {
-  // Sim homing: the virtual endstop sits at position_endstop. A carriage already there is homed in place;
-  // one that was moved away travels back to its endstop at homing_speed, producing real steps.
-  const bool all = !(cmd.has('X') || cmd.has('Y') || cmd.has('Z'));
-  for (std::size_t a = 0; a < 3; ++a) {
-    if (!all && !cmd.has(kAxisLetters[a])) continue;
-    // The config reader requires stepper_x, _y and _z, so every axis has one.
-    const config::StepperConfig* axis = axis_config(a);
-    if (axis == nullptr) return error(cmd.line, fmt::format("no stepper drives axis {}", kAxisLetters[a]));
-    Coord target = position_;
-    target[a] = axis->position_endstop;
-    if (std::fabs(target[a] - position_[a]) >= kMinMoveDistance) {
-      Move move;
-      move.line = cmd.line;
-      move.start = position_;
-      move.end = target;
-      move.distance = std::fabs(target[a] - position_[a]);
-      move.axis_ratio[a] = (target[a] - position_[a]) / move.distance;
-      plan_trapezoid(move, axis->homing_speed, max_accel_);
-      if (auto sent = emit(move); !sent) return sent;
-    }
-    homed_[a] = true;
-    gcode_position_[a] = position_[a];  // homing drops any G92 offset on the axis
-  }
-  return Ok{};
 }
 
 Result<Ok> Toolhead::set_position(const gcode::Command& cmd) {
@@ -227,26 +244,40 @@ Result<Ok> Toolhead::set_position(const gcode::Command& cmd) {
   return Ok{};
 }
 
+Result<Ok> Toolhead::set_accel(const gcode::Command& cmd) {
+  // S sets it; otherwise the smaller of P (printing) and T (travel), as Klipper reads it.
+  const double accel = cmd.has('S') ? cmd.get('S') : std::min(cmd.get_or('P', HUGE_VAL), cmd.get_or('T', HUGE_VAL));
+  if (!std::isfinite(accel) || accel <= 0) return error(cmd.line, fmt::format("M204: bad acceleration {}", accel));
+  max_accel_ = accel;
+  update_junction_deviation();
+  return Ok{};
+}
+
 Result<Ok> Toolhead::set_velocity_limit(const gcode::Command& cmd) {
-  struct Field { std::string_view key; double* target; double min; };
-  const Field fields[] = {{"VELOCITY", &max_velocity_, 0},
-                          {"ACCEL", &max_accel_, 0},
-                          {"SQUARE_CORNER_VELOCITY", &square_corner_velocity_, -1},
-                          {"MINIMUM_CRUISE_RATIO", &minimum_cruise_ratio_, -1}};
+  struct Field { std::string_view key; double* target; double min; bool open; double max; };
+  const Field fields[] = {{"VELOCITY", &max_velocity_, 0, true, HUGE_VAL},
+                          {"ACCEL", &max_accel_, 0, true, HUGE_VAL},
+                          {"SQUARE_CORNER_VELOCITY", &square_corner_velocity_, 0, false, HUGE_VAL},
+                          {"MINIMUM_CRUISE_RATIO", &minimum_cruise_ratio_, 0, false, 0.99}};
   double values[4];
   for (std::size_t i = 0; i < 4; ++i) {
     values[i] = *fields[i].target;
     const std::string_view text = cmd.param(fields[i].key);
     if (text.empty()) continue;
-    if (!parse_number(text, values[i]) || values[i] <= fields[i].min) {
+    const bool parsed = parse_number(text, values[i]);
+    const bool too_low = fields[i].open ? values[i] <= fields[i].min : values[i] < fields[i].min;
+    if (!parsed || too_low || values[i] > fields[i].max) {
       return error(cmd.line, fmt::format("SET_VELOCITY_LIMIT: bad {} \"{}\"", fields[i].key, text));
     }
   }
   for (std::size_t i = 0; i < 4; ++i) *fields[i].target = values[i];
+  update_junction_deviation();
   return Ok{};
 }
 
 Result<Ok> Toolhead::enable_steppers(bool enabled, const gcode::Command&) {
+  // Motors change state after the queued motion, as in Klipper (M84 waits for the moves).
+  if (auto flushed = flush_planner(); !flushed) return flushed;
   for (std::size_t i = 0; i < enabled_.size(); ++i) {
     if (enabled_[i] == enabled) continue;
     if (auto sent = sink_.on_enable(i, enabled, print_time_); !sent) return sent;

@@ -1,9 +1,11 @@
-// compress(): pack exact step times into StepSegments within a tolerance.
+// StepCompressor: pack exact step times into StepSegments within a tolerance, streaming.
 //
-// Greedy: from the first unconsumed step, find the longest run that one (interval, add) pair reproduces
-// within the tolerance. Candidate pairs are fitted through the run's first, middle and last steps; the
-// run length grows by doubling and is then narrowed by bisection. Every accepted run is checked step by
-// step against the bound, so the bound holds whatever the fit does.
+// Greedy: from the first pending step, find a long run that one (interval, add) pair reproduces within the
+// tolerance. A candidate of length n is fitted through the run's first, middle and last steps, then checked
+// step by step by iterating the expansion with two additions per step (t += iv; iv += add: the same
+// integers as ipc::StepSegment::step_time, without its multiplications). A check that fails at step j still
+// proves the first j steps, so every check yields a valid segment; a handful of fits (grown from the previous
+// segment's length, then shrunk towards the failure point) keeps the best. Nothing leaves unchecked.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -13,9 +15,10 @@
 namespace rtstep::stepgen {
 namespace {
 
-// The segment through t[0], t[mid] and t[last] of a run of `count` steps (count >= 3), or the plain
-// interval for count 2.
-ipc::StepSegment fit(std::span<const int64_t> t, uint32_t count) {
+constexpr int kMaxFits = 8;  // fits tried per segment
+
+// The segment through t[0], t[mid] and t[last] of a run of `count` steps, or the plain interval for 2.
+ipc::StepSegment fit(const int64_t* t, uint32_t count) {
   ipc::StepSegment s;
   s.first_time_ns = t[0];
   s.count = count;
@@ -29,58 +32,91 @@ ipc::StepSegment fit(std::span<const int64_t> t, uint32_t count) {
   const double slope_mid = static_cast<double>(t[mid] - t[0]) / mid;
   const double slope_last = static_cast<double>(t[last] - t[0]) / last;
   const double add = 2.0 * (slope_last - slope_mid) / static_cast<double>(last - mid);
-  s.add_ns = std::llround(add);
+  s.add_ns = std::clamp<int64_t>(std::llround(add), -ipc::kMaxAbsAddNs, ipc::kMaxAbsAddNs);
   s.interval_ns = std::llround(slope_mid - static_cast<double>(s.add_ns) * (mid - 1) / 2.0);
   return s;
 }
 
-bool within(const ipc::StepSegment& s, std::span<const int64_t> t, int64_t tolerance_ns) {
-  if (!ipc::is_valid(s)) return false;
-  for (uint32_t k = 0; k < s.count; ++k) {
-    if (std::llabs(s.step_time(k) - t[k]) > tolerance_ns) return false;
+// How many leading steps of `s` (up to s.count) are within `tol` of `t`; their largest error in `error`.
+uint32_t valid_prefix(const ipc::StepSegment& s, const int64_t* t, int64_t tol, int64_t& error) {
+  int64_t time = s.first_time_ns, interval = s.interval_ns, worst = 0;
+  uint32_t k = 0;
+  for (; k < s.count; ++k) {
+    const int64_t e = std::llabs(time - t[k]);
+    if (e > tol) break;
+    worst = std::max(worst, e);
+    time += interval;
+    interval += s.add_ns;
   }
-  return true;
-}
-
-// The longest run starting at t[0] that one segment reproduces (at least 1 step).
-ipc::StepSegment longest_run(std::span<const int64_t> t, int64_t tolerance_ns) {
-  const uint32_t available = static_cast<uint32_t>(std::min<std::size_t>(t.size(), ipc::kMaxSegmentCount));
-  ipc::StepSegment best = fit(t, 1);
-  uint32_t good = 1, bad = available + 1;
-  // Grow by doubling until a run fails, then bisect between the last good and the first bad length.
-  for (uint32_t n = 2; n <= available; n = std::min(n * 2, available)) {
-    ipc::StepSegment candidate = fit(t, n);
-    if (!within(candidate, t, tolerance_ns)) {
-      bad = n;
-      break;
-    }
-    best = candidate;
-    good = n;
-    if (n == available) break;
-  }
-  while (bad - good > 1) {
-    const uint32_t n = good + (bad - good) / 2;
-    ipc::StepSegment candidate = fit(t, n);
-    if (within(candidate, t, tolerance_ns)) { best = candidate; good = n; } else { bad = n; }
-  }
-  return best;
+  error = worst;
+  return k;
 }
 
 }  // namespace
+
+ipc::StepSegment StepCompressor::next_segment(std::size_t start, uint32_t available, int64_t& error_ns) {
+  const int64_t* t = pending_.data() + start;
+  ipc::StepSegment best = fit(t, 1);
+  error_ns = 0;
+  uint32_t good = 1, bad = available + 1;
+  // Start a little beyond the previous segment's length; a fit that fails does so early and costs little,
+  // one that succeeds is grown fourfold.
+  uint32_t n = std::clamp<uint32_t>(2 * hint_ + 2, 2, available);
+  for (int tries = 0; tries < kMaxFits && n > good && n < bad; ++tries) {
+    ipc::StepSegment candidate = fit(t, n);
+    int64_t error = 0;
+    uint32_t valid = valid_prefix(candidate, t, tolerance_ns_, error);
+    candidate.count = valid;
+    // Intervals must stay >= kMinStepIntervalNs; rounding can break that only at the extremes.
+    while (candidate.count > 1 && !ipc::is_valid(candidate)) candidate.count = candidate.count * 3 / 4;
+    if (candidate.count > good) {
+      best = candidate;
+      good = candidate.count;
+      error_ns = error;
+    }
+    if (valid == n) {
+      if (n == available) break;
+      n = static_cast<uint32_t>(std::min<uint64_t>(available, uint64_t{n} * 4));  // it all fitted: try longer
+    } else {
+      bad = n;
+      n = std::max(good + 1, good + (n - good) / 2);  // shrink towards what fitted
+    }
+  }
+  hint_ = good;
+  return best;
+}
+
+void StepCompressor::compress(bool all, std::deque<ipc::StepSegment>& out) {
+  std::size_t done = 0;
+  const std::size_t size = pending_.size();
+  while (done < size) {
+    const std::size_t left = size - done;
+    // Without `all`, keep enough steps back that a segment never ends just because this move ended.
+    if (!all && left < kHoldSteps) break;
+    const auto available = static_cast<uint32_t>(std::min<std::size_t>(left, kMaxRun));
+    int64_t error = 0;
+    ipc::StepSegment s = next_segment(done, available, error);
+    s.stepper = stepper_;
+    s.dir = dir_;
+    out.push_back(s);
+    max_error_ns_ = std::max(max_error_ns_, error);
+    ++segments_;
+    done += s.count;
+  }
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
+}
 
 bool compress(std::span<const int64_t> times, uint8_t stepper, uint8_t dir, int64_t tolerance_ns,
               std::vector<ipc::StepSegment>& out) {
   for (std::size_t i = 1; i < times.size(); ++i) {
     if (times[i] - times[i - 1] < ipc::kMinStepIntervalNs) return false;
   }
-  std::size_t done = 0;
-  while (done < times.size()) {
-    ipc::StepSegment s = longest_run(times.subspan(done), tolerance_ns);
-    s.stepper = stepper;
-    s.dir = dir;
-    out.push_back(s);
-    done += s.count;
-  }
+  StepCompressor compressor(stepper, tolerance_ns);
+  compressor.set_dir(dir);
+  compressor.pending().assign(times.begin(), times.end());
+  std::deque<ipc::StepSegment> segments;
+  compressor.compress(true, segments);
+  out.insert(out.end(), segments.begin(), segments.end());
   return true;
 }
 

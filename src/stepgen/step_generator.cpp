@@ -1,48 +1,75 @@
 // StepGenerator: moves in, time-ordered segment and pin records out.
+//
+// Per stepper: solve the move's exact step times, append them to the stepper's compressor (a direction
+// change first compresses everything pending), compress what can no longer grow. The steppers' segments
+// and the enable-pin records then wait in per-stepper queues until a merge can release them in time order:
+// anything still to come starts at or after the watermark, which is the earliest step still pending in a
+// compressor, or the end of the current move if none is pending.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
 #include "stepgen/stepgen.hpp"
 
 namespace rtstep::stepgen {
+namespace {
+
+// Step rates above this cannot be expressed (ipc::kMinStepIntervalNs, with 1 ns for rounding).
+constexpr double kMaxStepRate = 1e9 / static_cast<double>(ipc::kMinStepIntervalNs + 1);
+
+}  // namespace
 
 StepGenerator::StepGenerator(const config::MachineConfig& machine, const motion::Kinematics& kinematics,
-                             const motion::Coord& start, int64_t origin_ns, int64_t tolerance_ns, RecordSink& sink)
-    : machine_(machine), origin_ns_(origin_ns), tolerance_ns_(tolerance_ns), sink_(sink) {
+                             const motion::Coord& start, int64_t origin_ns, int64_t tolerance_ns, RecordSink& sink,
+                             StepObserver* observer)
+    : machine_(machine), origin_ns_(origin_ns), sink_(sink), observer_(observer) {
   for (std::size_t i = 0; i < kinematics.stepper_count(); ++i) {
     StepSolver probe(machine.steppers[i].steps_per_mm(), kinematics.row(i), 0);
     const int64_t initial = probe.steps_at(start);
     solvers_.emplace_back(machine.steppers[i].steps_per_mm(), kinematics.row(i), initial);
+    compressors_.emplace_back(static_cast<uint8_t>(i), tolerance_ns);
     initial_.push_back(initial);
   }
-  totals_.resize(solvers_.size());
+  ready_.resize(solvers_.size());
+  steps_.resize(solvers_.size());
 }
 
 int64_t StepGenerator::to_ns(double print_time) const noexcept { return origin_ns_ + std::llround(print_time * 1e9); }
 
+StepperTotals StepGenerator::totals(std::size_t i) const noexcept {
+  return StepperTotals{steps_[i], compressors_[i].segments(), compressors_[i].max_error_ns()};
+}
+
 Status StepGenerator::on_move(const motion::Move& move) {
-  segments_.clear();
+  const int64_t end_ns = to_ns(move.end_time());
   for (std::size_t i = 0; i < solvers_.size(); ++i) {
+    StepCompressor& compressor = compressors_[i];
+    if (solvers_[i].peak_step_rate(move) > kMaxStepRate) {
+      return Error{fmt::format("line {}: {} would step at {:.0f} steps/s, more than the {:.0f} a segment can express",
+                               move.line, machine_.steppers[i].name, solvers_[i].peak_step_rate(move), kMaxStepRate)};
+    }
     times_.clear();
     const uint8_t dir = solvers_[i].solve(move, origin_ns_, times_);
-    if (times_.empty()) continue;
-    const std::size_t before = segments_.size();
-    if (!compress(times_, static_cast<uint8_t>(i), dir, tolerance_ns_, segments_)) {
-      return Error{fmt::format("line {}: {} would need steps closer than {} ns (step rate too high for this move)",
-                               move.line, machine_.steppers[i].name, ipc::kMinStepIntervalNs)};
+    std::vector<int64_t>& pending = compressor.pending();
+    if (times_.empty()) {
+      // An idle stepper's held steps cannot grow any more: let them go, so the merge is not held back.
+      if (!pending.empty()) compressor.compress(true, ready_[i]);
+      continue;
     }
-    totals_[i].steps += times_.size();
-    totals_[i].segments += segments_.size() - before;
+    if (observer_ != nullptr) observer_->on_steps(i, times_, dir, solvers_[i].position());
+    if (dir != compressor.dir() && !pending.empty()) compressor.compress(true, ready_[i]);
+    compressor.set_dir(dir);
+    pending.insert(pending.end(), times_.begin(), times_.end());
+    steps_[i] += times_.size();
+    compressor.compress(pending.front() < end_ns - kHoldNs, ready_[i]);
   }
-  // Steps of one move all fall inside it, so ordering each move's segments orders the whole stream.
-  std::stable_sort(segments_.begin(), segments_.end(),
-                   [](const ipc::StepSegment& a, const ipc::StepSegment& b) { return a.first_time_ns < b.first_time_ns; });
-  for (const auto& segment : segments_) {
-    if (auto pushed = sink_.push(ipc::Record::of(segment)); !pushed) return pushed;
+  int64_t watermark = end_ns;
+  for (auto& compressor : compressors_) {
+    if (!compressor.pending().empty()) watermark = std::min(watermark, compressor.pending().front());
   }
-  return Ok{};
+  return release(watermark);
 }
 
 Status StepGenerator::on_enable(std::size_t stepper, bool enabled, double time) {
@@ -51,7 +78,43 @@ Status StepGenerator::on_enable(std::size_t stepper, bool enabled, double time) 
   pin.stepper = static_cast<uint8_t>(stepper);
   pin.role = ipc::PinRole::kEnable;
   pin.level = enabled ? 1 : 0;
-  return sink_.push(ipc::Record::of(pin));
+  pins_.push_back(pin);
+  return Ok{};
+}
+
+Status StepGenerator::on_flush(double) {
+  for (std::size_t i = 0; i < compressors_.size(); ++i) compressors_[i].compress(true, ready_[i]);
+  return release(std::numeric_limits<int64_t>::max());
+}
+
+Status StepGenerator::release(int64_t watermark_ns) {
+  // A k-way merge over at most ipc::kMaxSteppers queues plus the pins: a linear scan per record is cheap
+  // next to the steps each segment stands for. Pins go first on ties, so a motor is enabled before it steps.
+  const std::size_t kPins = ready_.size(), kNone = ready_.size() + 1;
+  for (;;) {
+    std::size_t best = kNone;
+    int64_t best_time = watermark_ns;
+    if (!pins_.empty() && pins_.front().time_ns <= best_time) {
+      best = kPins;
+      best_time = pins_.front().time_ns;
+    }
+    for (std::size_t i = 0; i < ready_.size(); ++i) {
+      if (ready_[i].empty()) continue;
+      const int64_t t = ready_[i].front().first_time_ns;
+      if (t < best_time || (best == kNone && t == best_time)) {
+        best = i;
+        best_time = t;
+      }
+    }
+    if (best == kNone) return Ok{};
+    if (best == kPins) {
+      if (auto pushed = sink_.push(ipc::Record::of(pins_.front())); !pushed) return pushed;
+      pins_.pop_front();
+      continue;
+    }
+    if (auto pushed = sink_.push(ipc::Record::of(ready_[best].front())); !pushed) return pushed;
+    ready_[best].pop_front();
+  }
 }
 
 }  // namespace rtstep::stepgen

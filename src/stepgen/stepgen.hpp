@@ -4,16 +4,23 @@
 // StepSolver finds, for one stepper, the exact instant of every step in a move: the stepper's position in
 // steps is q = steps_per_mm * (kinematics row . toolhead position), and a step happens when q crosses a
 // half-step boundary (n + 0.5 going up, n - 0.5 going down), so the stepper's count is always
-// floor(q + 0.5). For the linear kinematics supported so far q is linear in the move's distance, so each
-// boundary's time comes straight from the move's profile (Move::time_at_distance), not from iteration.
+// floor(q + 0.5). For the linear kinematics q is linear in the move's distance, so each boundary's time
+// comes in closed form from the trapezoid phase it falls in: a multiply-add in the cruise, one square root in
+// a ramp. The count is taken from floor(q + 0.5) of the move's end, so it cannot drift over a print.
+// "Exact" step times are those instants rounded to the nearest nanosecond.
 //
-// compress() packs a run of step times into StepSegments whose expansion (ipc/step_segment.hpp) stays
-// within `tolerance_ns` of every exact time; it checks every step it emits against that bound.
+// StepCompressor packs one stepper's exact times into StepSegments whose expansion (ipc/step_segment.hpp)
+// stays within `tolerance_ns` of every exact time; it re-expands every segment it emits, step by step, and
+// never emits one that breaks the bound. Segments span move boundaries.
 //
-// StepGenerator ties both to a MoveSink: each move becomes segments of all steppers, sorted by first step
-// time, delivered to a RecordSink (the ring, in `rtstep run`). All functions are non-real-time (host side).
+// StepGenerator ties both to a MoveSink: per stepper it solves each move, compresses, and merges the
+// steppers' segment streams (and enable-pin records) by time into one nondecreasing record stream for a
+// RecordSink (the ring in `rtstep run`). Its buffers are bounded: held-back steps per stepper are at most
+// StepCompressor::kHoldSteps plus one move, and never
+// more than StepGenerator::kHoldNs of print time. All functions are non-real-time (host side).
 
 #include <cstdint>
+#include <deque>
 #include <span>
 #include <vector>
 
@@ -31,8 +38,10 @@ class StepSolver {
       : steps_per_mm_(steps_per_mm), row_(row), position_(initial_steps) {}
 
   // Appends the step times of `move` (absolute ns: `origin_ns` + print time) to `times` and returns the
-  // direction of those steps (1 = positive); `times` stays empty when the stepper does not move.
+  // direction of those steps (1 = positive); nothing is appended when the stepper does not move.
   uint8_t solve(const motion::Move& move, int64_t origin_ns, std::vector<int64_t>& times);
+  // Steps per second this stepper reaches at the top speed of `move`.
+  double peak_step_rate(const motion::Move& move) const noexcept;
 
   int64_t position() const noexcept { return position_; }  // steps, floor(q + 0.5)
   // The step count floor(q + 0.5) for a toolhead position: what the stepper must read when it gets there.
@@ -43,6 +52,40 @@ class StepSolver {
   double steps_per_mm_;
   motion::Coord row_;
   int64_t position_;
+};
+
+// Streaming compressor of one stepper's steps in one direction at a time.
+class StepCompressor {
+ public:
+  // Longest segment the compressor builds; also bounds the steps it holds back between moves.
+  static constexpr uint32_t kMaxRun = 1U << 16;
+  // Without `all`, compress() leaves up to this many steps pending so that the next move can extend them.
+  static constexpr uint32_t kHoldSteps = 1U << 13;
+
+  StepCompressor(uint8_t stepper, int64_t tolerance_ns) noexcept : stepper_(stepper), tolerance_ns_(tolerance_ns) {}
+
+  // Steps waiting to be compressed (strictly increasing ns, all in direction dir()). The generator appends.
+  std::vector<int64_t>& pending() noexcept { return pending_; }
+  uint8_t dir() const noexcept { return dir_; }
+  void set_dir(uint8_t dir) noexcept { dir_ = dir; }
+  // Compresses pending steps into `out`. Unless `all`, the steps of a segment that could still grow with
+  // later steps stay pending, so that segments span moves.
+  void compress(bool all, std::deque<ipc::StepSegment>& out);
+  // Largest |expansion - exact time| of any step emitted so far, ns.
+  int64_t max_error_ns() const noexcept { return max_error_ns_; }
+  uint64_t segments() const noexcept { return segments_; }
+
+ private:
+  // The longest valid segment starting at pending_[start] with at most `available` steps.
+  ipc::StepSegment next_segment(std::size_t start, uint32_t available, int64_t& error_ns);
+
+  uint8_t stepper_;
+  uint8_t dir_ = 1;
+  int64_t tolerance_ns_;
+  std::vector<int64_t> pending_;
+  uint32_t hint_ = 16;  // length of the previous segment: where the next search starts
+  int64_t max_error_ns_ = 0;
+  uint64_t segments_ = 0;
 };
 
 // Appends segments covering `times` (strictly increasing, ns) for `stepper` in direction `dir` to `out`.
@@ -59,9 +102,18 @@ class RecordSink {
   virtual Status push(const ipc::Record& record) = 0;
 };
 
+// Sees every exact step time before compression (for --steps-csv and tests). Optional.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  // `times` of `stepper` in direction `dir`, the count after the last of them being `position_after`.
+  virtual void on_steps(std::size_t stepper, std::span<const int64_t> times, uint8_t dir, int64_t position_after) = 0;
+};
+
 struct StepperTotals {
   uint64_t steps = 0;     // steps generated
   uint64_t segments = 0;  // segments generated
+  int64_t max_error_ns = 0;  // largest compression error of any step
 };
 
 class StepGenerator final : public motion::MoveSink {
@@ -69,28 +121,38 @@ class StepGenerator final : public motion::MoveSink {
   // `origin_ns`: the CLOCK_MONOTONIC time of print time 0. `start`: the toolhead position before the
   // first move, from which every stepper's initial count is taken.
   StepGenerator(const config::MachineConfig& machine, const motion::Kinematics& kinematics, const motion::Coord& start,
-                int64_t origin_ns, int64_t tolerance_ns, RecordSink& sink);
+                int64_t origin_ns, int64_t tolerance_ns, RecordSink& sink, StepObserver* observer = nullptr);
+
+  // Steps older than this (ns of print time) behind the current move are compressed without waiting for more.
+  static constexpr int64_t kHoldNs = 500'000'000;
 
   Status on_move(const motion::Move& move) override;
   Status on_enable(std::size_t stepper, bool enabled, double time) override;
+  // Compresses and delivers everything held back.
+  Status on_flush(double time) override;
 
   std::size_t stepper_count() const noexcept { return solvers_.size(); }
   int64_t initial_steps(std::size_t i) const noexcept { return initial_[i]; }
   int64_t position_steps(std::size_t i) const noexcept { return solvers_[i].position(); }
   int64_t steps_at(std::size_t i, const motion::Coord& pos) const noexcept { return solvers_[i].steps_at(pos); }
-  const StepperTotals& totals(std::size_t i) const noexcept { return totals_[i]; }
+  StepperTotals totals(std::size_t i) const noexcept;
   int64_t to_ns(double print_time) const noexcept;
 
  private:
+  // Pushes, in time order, every held segment and pin record that nothing still to come can precede.
+  Status release(int64_t watermark_ns);
+
   const config::MachineConfig& machine_;
   std::vector<StepSolver> solvers_;
+  std::vector<StepCompressor> compressors_;
+  std::vector<std::deque<ipc::StepSegment>> ready_;  // per stepper, compressed, waiting for the merge
+  std::deque<ipc::PinCommand> pins_;                 // waiting for the merge
   std::vector<int64_t> initial_;
-  std::vector<StepperTotals> totals_;
+  std::vector<uint64_t> steps_;
   int64_t origin_ns_;
-  int64_t tolerance_ns_;
   RecordSink& sink_;
-  std::vector<int64_t> times_;                 // reused per stepper per move
-  std::vector<ipc::StepSegment> segments_;     // reused per move
+  StepObserver* observer_;
+  std::vector<int64_t> times_;  // reused per stepper per move
 };
 
 }  // namespace rtstep::stepgen

@@ -59,7 +59,7 @@ TEST(Examples, PrinterCfgLoads) {
   EXPECT_TRUE(m.rt.allow_non_realtime);
 
   EXPECT_EQ(m.ignored_sections, (std::vector<std::string>{"heater_bed", "fan", "mcu", "gcode_macro print_start"}));
-  EXPECT_EQ(m.ignored_keys.size(), 11u);  // the extruder's heater and thermistor keys
+  EXPECT_EQ(m.ignored_keys.size(), 9u);  // the extruder's heater and thermistor keys (nozzle and filament are read)
   EXPECT_EQ(m.ignored_keys.front(), "[extruder] control");
 }
 
@@ -83,8 +83,8 @@ TEST(Examples, KlipperEnder3ConfigLoads) {
                                 "gcode_macro start_print", "gcode_macro end_print", "bed_mesh default"}));
   EXPECT_EQ(m.ignored_keys,
             (std::vector<std::string>{"[printer] max_accel_to_decel", "[extruder] control",
-                                      "[extruder] filament_diameter", "[extruder] heater_pin", "[extruder] max_temp",
-                                      "[extruder] min_temp", "[extruder] nozzle_diameter", "[extruder] pid_kd",
+                                      "[extruder] heater_pin", "[extruder] max_temp",
+                                      "[extruder] min_temp", "[extruder] pid_kd",
                                       "[extruder] pid_ki", "[extruder] pid_kp", "[extruder] pressure_advance",
                                       "[extruder] sensor_pin", "[extruder] sensor_type"}));
 }

@@ -196,7 +196,7 @@ TEST(Extruder, ReadsMotorKeysAndIgnoresHeaterKeys) {
   EXPECT_EQ(e.max_extrude_only_distance, 50.0);
   EXPECT_EQ(m.ignored_keys,
             (std::vector<std::string>{"[extruder] control", "[extruder] heater_pin", "[extruder] max_temp",
-                                      "[extruder] nozzle_diameter", "[extruder] pid_kp", "[extruder] sensor_type"}));
+                                      "[extruder] pid_kp", "[extruder] sensor_type"}));
   EXPECT_TRUE(m.ignored_sections.empty());
 }
 

@@ -1,0 +1,76 @@
+// HostPipeline: parser -> toolhead -> step generator, for run and plan.
+#include "cli/host_pipeline.hpp"
+
+#include <cmath>
+#include <map>
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "gcode/gcode.hpp"
+
+namespace rtstep::cli {
+namespace {
+
+// Commands that are understood but have no effect yet, noted once each so nobody expects a heater to heat.
+bool is_without_effect(const gcode::Command& cmd) {
+  if (cmd.kind != gcode::CommandKind::kM) return false;
+  switch (cmd.number) {
+    case 104: case 109: case 140: case 190: case 106: case 107: return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+HostPipeline::HostPipeline(const config::MachineConfig& machine, const motion::Kinematics& kinematics,
+                           std::string gcode_name, int64_t origin_ns, stepgen::RecordSink& sink,
+                           stepgen::StepObserver* observer)
+    : gcode_name_(std::move(gcode_name)),
+      generator_(machine, kinematics, motion::initial_position(machine), origin_ns,
+                 std::llround(machine.rt.max_step_error * 1e9), sink, observer),
+      toolhead_(machine, kinematics, generator_, gcode_name_) {}
+
+FeedResult HostPipeline::feed(std::istream& in, std::ostream& log) {
+  FeedResult result;
+  const auto fail = [&](std::string message) {
+    result.ok = false;
+    result.error = std::move(message);
+  };
+  gcode::Reader reader(in, gcode_name_);
+  std::map<int32_t, bool> noted;
+  std::string reply;
+  for (;;) {
+    const gcode::ReadStatus status = reader.next();
+    if (status == gcode::ReadStatus::kEndOfFile) break;
+    if (status == gcode::ReadStatus::kError) {
+      fail(reader.error().to_string());
+      break;
+    }
+    const gcode::Command& cmd = reader.command();
+    if (cmd.kind == gcode::CommandKind::kIgnored || cmd.kind == gcode::CommandKind::kT) {
+      if (cmd.first_ignored) {
+        log << fmt::format("{}:{}: note: ignoring unknown command {} (reported once)\n", gcode_name_, cmd.line,
+                           cmd.name);
+        result.ignored_commands.emplace_back(cmd.name);
+      }
+      continue;
+    }
+    if (is_without_effect(cmd) && !noted[cmd.number]) {
+      noted[cmd.number] = true;
+      log << fmt::format("{}:{}: note: {} accepted but has no effect: rtstep drives no heaters or fans yet "
+                         "(reported once)\n", gcode_name_, cmd.line, cmd.name);
+    }
+    auto done = toolhead_.execute(cmd, reply);
+    if (!done) {
+      fail(done.error().message);
+      break;
+    }
+    if (!reply.empty()) log << reply << '\n';
+  }
+  // The queued moves were accepted: they run to a stop whether or not a later line failed.
+  if (auto finished = toolhead_.finish(); !finished && result.ok) fail(finished.error().message);
+  return result;
+}
+
+}  // namespace rtstep::cli

@@ -1,0 +1,85 @@
+#pragma once
+// HostPipeline: the host side of DESIGN.md §1, shared by `rtstep run` and `rtstep plan`: G-code stream ->
+// parser -> toolhead (look-ahead planner) -> step generator -> a RecordSink (the ring for run, a counter for
+// plan). Non-real-time.
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.hpp"
+#include "motion/motion.hpp"
+#include "stepgen/stepgen.hpp"
+
+namespace rtstep::cli {
+
+struct FeedResult {
+  bool ok = true;
+  std::string error;                          // first error ("part.gcode:88: move out of range: ...")
+  std::vector<std::string> ignored_commands;  // names of commands ignored, once each
+};
+
+class HostPipeline {
+ public:
+  // `machine` and `kinematics` must outlive the pipeline. `origin_ns`: CLOCK_MONOTONIC time of print time 0.
+  HostPipeline(const config::MachineConfig& machine, const motion::Kinematics& kinematics, std::string gcode_name,
+               int64_t origin_ns, stepgen::RecordSink& sink, stepgen::StepObserver* observer = nullptr);
+
+  // Reads G-code until the end of the stream or the first error, then plans and delivers everything queued
+  // (also after an error: what was accepted before it still runs). Notes and M114 replies go to `log`.
+  FeedResult feed(std::istream& in, std::ostream& log);
+
+  const motion::Toolhead& toolhead() const noexcept { return toolhead_; }
+  const stepgen::StepGenerator& generator() const noexcept { return generator_; }
+
+ private:
+  std::string gcode_name_;
+  stepgen::StepGenerator generator_;
+  motion::Toolhead toolhead_;
+};
+
+}  // namespace rtstep::cli
+
+// `rtstep plan`: the host pipeline alone, no executor (plan_command.cpp).
+namespace rtstep::cli {
+
+struct PlanOptions {
+  std::string config_path;
+  std::string gcode_path;
+  std::string steps_csv_dir;  // empty: no CSV
+};
+
+struct PlanStepper {
+  std::string name;
+  uint64_t steps = 0;        // steps generated, both directions
+  int64_t net_steps = 0;     // final count - initial count
+  int64_t position = 0;      // final count (steps)
+  uint64_t segments = 0;
+  int64_t max_error_ns = 0;  // largest |compressed - exact| step time
+};
+
+struct PlanSummary {
+  int exit_code = 0;  // as `rtstep run`: 0 ok, 1 usage/config, 2 G-code or motion error
+  std::string error;
+  std::string config_path, gcode_path;
+  std::size_t moves = 0;
+  double print_time_s = 0;
+  double wall_time_s = 0;
+  uint64_t records = 0;
+  std::vector<PlanStepper> steppers;
+  std::vector<std::string> ignored_commands;
+
+  uint64_t total_steps() const noexcept;
+  uint64_t total_segments() const noexcept;
+  int64_t max_error_ns() const noexcept;
+  nlohmann::json to_json() const;
+  std::string to_text() const;
+};
+
+PlanSummary plan_job(const PlanOptions& options, std::ostream& log);
+
+}  // namespace rtstep::cli

@@ -6,14 +6,20 @@
 
 #include <atomic>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 #include <map>
 #include <ostream>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "cli/executor_side.hpp"
+#include "cli/host_link.hpp"
 #include "cli/host_pipeline.hpp"
+#include "cli/progress.hpp"
 #include "config/config.hpp"
 #include "gcode/gcode.hpp"
 #include "gpio/gpio.hpp"
@@ -31,62 +37,67 @@ int64_t monotonic_ns() {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-// Pins of the sim backend: step and dir of every stepper, then enable pins (shared ones once).
-struct PinPlan {
-  std::vector<gpio::PinSpec> pins;
-  std::vector<rt::StepperOutputs> outputs;
-};
-
-PinPlan plan_pins(const config::MachineConfig& machine) {
-  PinPlan plan;
-  std::map<std::string, std::size_t> enable_index;
-  const auto add = [&](const config::PinConfig& pin) {
-    plan.pins.push_back(gpio::PinSpec{pin.name, pin.inverted});
-    return plan.pins.size() - 1;
-  };
-  for (const auto& stepper : machine.steppers) {
-    rt::StepperOutputs out;
-    out.step_pin = add(stepper.step_pin);
-    out.dir_pin = add(stepper.dir_pin);
-    out.pulse_ns = std::llround(stepper.step_pulse_duration * 1e9);
-    plan.outputs.push_back(out);
-  }
-  for (std::size_t i = 0; i < machine.steppers.size(); ++i) {
-    const config::PinConfig& enable = machine.steppers[i].enable_pin;
-    if (enable.empty()) continue;
-    auto [it, inserted] = enable_index.try_emplace(enable.name, 0);
-    if (inserted) it->second = add(enable);
-    plan.outputs[i].enable_pin = it->second;
-  }
-  return plan;
+double cpu_seconds(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// Pushes records into the ring; when it is full, waits for the executor to make room (never drops).
-class RingSink final : public stepgen::RecordSink {
- public:
-  RingSink(ipc::SegmentRing& ring, const rt::StepExecutor& executor) : ring_(ring), executor_(executor) {}
-  Status push(const ipc::Record& record) override {
-    while (!ring_.try_push(record)) {
-      if (!executor_.running()) return Error{"the executor stopped while the host was still sending motion"};
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    return Ok{};
-  }
+uint64_t file_size(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<uint64_t>(size);
+}
 
- private:
-  ipc::SegmentRing& ring_;
-  const rt::StepExecutor& executor_;
+// Below the ring, embedded: this process creates the ring and runs the executor as one of its threads.
+struct Embedded {
+  ipc::SegmentRing producer;
+  ipc::SegmentRing consumer;
+  std::unique_ptr<ExecutorSide> side;
 };
 
-const char* status_name(rt::ExecutorStatus status) {
-  switch (status) {
-    case rt::ExecutorStatus::kRunning: return "running";
-    case rt::ExecutorStatus::kFinished: return "finished";
-    case rt::ExecutorStatus::kUnderrun: return "underrun";
-    case rt::ExecutorStatus::kBadRecord: return "bad record";
-    case rt::ExecutorStatus::kStopped: return "stopped";
+Result<Embedded> create_rings(const config::MachineConfig& machine) {
+  const std::string ring_name = fmt::format("/rtstep-run-{}", getpid());
+  auto producer = ipc::SegmentRing::create(ring_name, machine.rt.ring_capacity);
+  if (!producer) return producer.error();
+  auto consumer = ipc::SegmentRing::attach(ring_name);
+  if (!consumer) return consumer.error();
+  // The executor side keeps a reference to the consumer ring, so the caller starts it once the rings
+  // have their final address.
+  return Embedded{std::move(*producer), std::move(*consumer), nullptr};
+}
+
+// Split mode: attach to the ring of a running `rtstep rt` as its (only) host.
+Result<ipc::SegmentRing> connect(const std::string& name) {
+  auto ring = ipc::SegmentRing::attach(name);
+  if (!ring) return Error{ring.error().message + " (is `rtstep rt --shm " + name + "` running?)"};
+  if (ring->host_beats() != 0) return Error{"shared memory " + name + ": another host is already attached"};
+  if (ring->stop_requested() != ipc::StopCause::kNone) return Error{"shared memory " + name + ": the ring was stopped"};
+  return ring;
+}
+
+// The executor's account of the job, into the summary.
+void take_result(const ipc::ExecutorResult& r, const config::MachineConfig& machine, RunSummary& summary) {
+  const auto status = static_cast<rt::ExecutorStatus>(r.status);
+  summary.executor_status = rt::status_name(status);
+  summary.realtime = r.realtime != 0;
+  summary.lateness = Lateness{r.lateness_count, r.lateness_p50_ns, r.lateness_p99_ns, r.lateness_p999_ns,
+                              r.lateness_max_ns, r.late_edges, machine.rt.late_threshold_ns, r.stalls,
+                              r.longest_stall_ns};
+  summary.underruns = status == rt::ExecutorStatus::kUnderrun ? 1 : 0;
+  summary.ring_high_water = r.ring_high_water;
+  summary.executor_cpu_s = static_cast<double>(r.cpu_time_ns) / 1e9;
+  summary.slack_ns = r.slack_ns;
+  if (r.stalls > 0) {
+    summary.warnings.push_back(fmt::format("the executor stalled {} time(s), longest {:.3f} ms: edges were written "
+                                           "late (see docs/PERFORMANCE.md)", r.stalls, r.longest_stall_ns / 1e6));
   }
-  return "unknown";
+  if (status == rt::ExecutorStatus::kFinished || !summary.error.empty()) return;
+  summary.error = r.message;
+  const bool safety = status == rt::ExecutorStatus::kStopped || status == rt::ExecutorStatus::kTooLate ||
+                      status == rt::ExecutorStatus::kHostLost;
+  summary.exit_code = safety ? ExitCode::kStopped : ExitCode::kExecutorFault;
+  if (safety) summary.stop_reason = r.message;
 }
 
 }  // namespace
@@ -96,48 +107,64 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   summary.config_path = options.config_path;
   summary.gcode_path = options.gcode_path;
   summary.virtual_clock = options.virtual_clock;
+  summary.trace_path = options.trace_path;
+  summary.mode = options.connect_name.empty() ? "embedded" : "split";
   const auto fail = [&](ExitCode code, std::string message) {
     summary.exit_code = code;
     summary.error = std::move(message);
     return summary;
   };
+  if (!options.connect_name.empty() && !options.trace_path.empty()) {
+    return fail(ExitCode::kUsage, "--trace records the pins of this process; with --connect, give it to `rtstep rt`");
+  }
 
   auto machine = config::load(options.config_path);
   if (!machine) return fail(ExitCode::kUsage, machine.error().message);
   summary.ignored_sections = machine->ignored_sections;
   auto kinematics = motion::Kinematics::create(*machine);
   if (!kinematics) return fail(ExitCode::kUsage, options.config_path + ": " + kinematics.error().message);
-  std::ifstream gcode_file(options.gcode_path, std::ios::binary);
-  if (!gcode_file) return fail(ExitCode::kUsage, fmt::format("{}: cannot open G-code file", options.gcode_path));
+  std::ifstream gcode_source(options.gcode_path, std::ios::binary);
+  if (!gcode_source) return fail(ExitCode::kUsage, fmt::format("{}: cannot open G-code file", options.gcode_path));
+  CountingStreamBuf counting(*gcode_source.rdbuf());
+  std::istream gcode_file(&counting);
 
-  // Below the ring: the sim backend and the executor thread, attached to the ring as its consumer.
-  const PinPlan pins = plan_pins(*machine);
-  gpio::SimBackend backend;
-  if (auto configured = backend.configure(pins.pins); !configured) {
-    return fail(ExitCode::kUsage, options.config_path + ": " + configured.error().message);
+  // Below the ring: embedded, this process runs the executor thread; split, `rtstep rt` does.
+  std::optional<Embedded> embedded;
+  std::optional<ipc::SegmentRing> connected;
+  ipc::SegmentRing* producer = nullptr;
+  if (options.connect_name.empty()) {
+    auto e = create_rings(*machine);
+    if (!e) return fail(ExitCode::kExecutorFault, e.error().message);
+    embedded.emplace(std::move(*e));
+    ExecutorSideOptions side_options{options.virtual_clock, options.trace_path};
+    auto side = ExecutorSide::start(*machine, embedded->consumer, side_options);
+    if (!side) return fail(ExitCode::kExecutorFault, side.error().message);
+    embedded->side = std::move(*side);
+    producer = &embedded->producer;
+  } else {
+    auto ring = connect(options.connect_name);
+    if (!ring) return fail(ExitCode::kExecutorFault, ring.error().message);
+    connected.emplace(std::move(*ring));
+    producer = &*connected;
   }
-  for (const auto& out : pins.outputs) backend.track_stepper(out.step_pin, out.dir_pin);
-  const std::string ring_name = fmt::format("/rtstep-run-{}", getpid());
-  auto producer = ipc::SegmentRing::create(ring_name, machine->rt.ring_capacity);
-  if (!producer) return fail(ExitCode::kExecutorFault, producer.error().message);
-  auto consumer = ipc::SegmentRing::attach(ring_name);
-  if (!consumer) return fail(ExitCode::kExecutorFault, consumer.error().message);
-
-  rt::ExecutorConfig exec_config;
-  exec_config.steppers = pins.outputs;
-  exec_config.priority = machine->rt.executor_priority;
-  exec_config.cpus = machine->rt.cpus;
-  exec_config.allow_non_realtime = machine->rt.allow_non_realtime;
-  exec_config.slack_ns = machine->rt.slack_ns;
-  exec_config.dir_setup_ns = machine->rt.dir_setup_ns;
-  exec_config.virtual_clock = options.virtual_clock;
-  rt::StepExecutor executor(exec_config, *consumer, backend);
-  if (auto started = executor.start(); !started) return fail(ExitCode::kExecutorFault, started.error().message);
+  summary.ring_capacity = producer->capacity();
+  HostLink sink(*producer, machine->rt.heartbeat_timeout_ns);
+  sink.start();
 
   // Above the ring: parser -> toolhead -> step generator. Print time 0 is buffer_time from now, so the
   // host is that far ahead of the executor from the first step on.
-  RingSink sink(*producer, executor);
   const int64_t origin_ns = monotonic_ns() + machine->rt.buffer_time_ns;
+  Progress progress(log, options.log_is_terminal, [&] {
+    ProgressSample p;
+    p.file_bytes = counting.bytes();
+    p.file_size = file_size(options.gcode_path);
+    p.planned_s = static_cast<double>(std::max<int64_t>(sink.last_record_ns() - origin_ns, 0)) / 1e9;
+    p.executed_s = options.virtual_clock ? p.planned_s
+                                         : static_cast<double>(std::max<int64_t>(monotonic_ns() - origin_ns, 0)) / 1e9;
+    p.steps = embedded ? embedded->side->executor().steps_written() : 0;
+    return p;
+  });
+  if (options.progress) progress.start();
   HostPipeline host(*machine, *kinematics, options.gcode_path, origin_ns, sink);
   const FeedResult fed = host.feed(gcode_file, log);
   summary.ignored_commands = fed.ignored_commands;
@@ -147,29 +174,45 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   }
   const motion::Toolhead& toolhead = host.toolhead();
   const stepgen::StepGenerator& generator = host.generator();
+  // M112 reaches the host as the error that ends the G-code: stop at once instead of finishing the queue.
+  if (!fed.ok && fed.error.find("(M112)") != std::string::npos) sink.emergency_stop("M112");
 
   // Whatever happened above, end the stream so the executor finishes what was queued and stops.
-  if (!sink.push(ipc::Record::end_of_stream())) executor.request_stop();
-  const rt::ExecutorReport report = executor.join();
-  summary.executor_status = status_name(report.status);
-  summary.realtime = report.realtime;
-  if (!report.warning.empty()) summary.warnings.push_back(report.warning);
-  if (report.status != rt::ExecutorStatus::kFinished && summary.exit_code == ExitCode::kOk) {
-    summary.exit_code = ExitCode::kExecutorFault;
-    summary.error = report.message();
+  if (auto ended = sink.end_stream(); !ended && embedded) embedded->side->request_stop();
+  if (embedded) {
+    (void)embedded->side->finish();
+    if (!embedded->side->report().warning.empty()) summary.warnings.push_back(embedded->side->report().warning);
+    summary.trace_lost = embedded->side->trace_lost();
+    if (!embedded->side->trace_error().empty()) summary.warnings.push_back(embedded->side->trace_error());
+    if (summary.trace_lost > 0) {
+      summary.warnings.push_back(fmt::format("trace: {} writes lost (the drain fell behind)", summary.trace_lost));
+    }
   }
-
+  auto result = sink.wait_result();
+  progress.stop();
+  sink.detach();
+  summary.stop_reason = sink.stop_reason();
   summary.moves = toolhead.moves_emitted();
   summary.print_time_s = toolhead.print_time();
-  const auto snapshot = executor.lateness().snapshot();
-  summary.lateness = Lateness{snapshot.count, snapshot.quantile(0.5), snapshot.quantile(0.99), snapshot.max_ns};
+  if (!result) {
+    summary.executor_status = "lost";
+    summary.stop_reason = result.error().message;
+    return fail(ExitCode::kStopped, result.error().message);
+  }
+  take_result(*result, *machine, summary);
+  if (!summary.stop_reason.empty() && summary.exit_code == ExitCode::kJobError) summary.exit_code = ExitCode::kStopped;
+  summary.host_cpu_s = std::max(cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - (embedded ? summary.executor_cpu_s : 0.0), 0.0);
+  if (result->stepper_count != machine->steppers.size()) {
+    return fail(ExitCode::kUsage, fmt::format("the executor drives {} steppers, {} has {}: not the same printer.cfg?",
+                                              result->stepper_count, options.config_path, machine->steppers.size()));
+  }
   for (std::size_t i = 0; i < machine->steppers.size(); ++i) {
     StepperSummary s;
     s.name = machine->steppers[i].name;
-    s.steps = backend.rising_edges(pins.outputs[i].step_pin);
+    s.steps = result->stepper_steps[i];
     s.planned_steps = generator.totals(i).steps;
     s.segments = generator.totals(i).segments;
-    s.position = generator.initial_steps(i) + backend.position(i);
+    s.position = generator.initial_steps(i) + result->stepper_position[i];
     s.planned_position = generator.steps_at(i, toolhead.position());
     if (s.position != s.planned_position && summary.exit_code == ExitCode::kOk) {
       summary.exit_code = ExitCode::kPositionMismatch;

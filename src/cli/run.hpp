@@ -17,6 +17,10 @@ struct RunOptions {
   std::string config_path;
   std::string gcode_path;
   bool virtual_clock = false;
+  std::string trace_path;    // --trace FILE: record every edge (sim backend, embedded mode)
+  std::string connect_name;  // --connect NAME: split mode, attach to `rtstep rt --shm NAME`
+  bool progress = false;     // progress on `log` (a bar when `log_is_terminal`, else plain lines)
+  bool log_is_terminal = false;
 };
 
 // Exit codes of `rtstep run`, documented in docs/cli.md.
@@ -26,6 +30,7 @@ enum class ExitCode : int {
   kJobError = 2,       // G-code or motion error: the job stopped at that line (queued motion was finished)
   kExecutorFault = 3,  // underrun, bad record or setup failure of the executor
   kPositionMismatch = 4,  // a stepper did not end where the plan said
+  kStopped = 5,        // safety stop: SIGINT/M112, SIGTERM, host or executor lost, max_lateness, stall
 };
 
 struct StepperSummary {
@@ -39,7 +44,11 @@ struct StepperSummary {
 
 struct Lateness {
   uint64_t edges = 0;
-  int64_t p50_ns = 0, p99_ns = 0, max_ns = 0;
+  int64_t p50_ns = 0, p99_ns = 0, p999_ns = 0, max_ns = 0;
+  uint64_t late_edges = 0;       // edges later than late_threshold_ns
+  int64_t late_threshold_ns = 0;
+  uint64_t stalls = 0;           // episodes of writes later than the stall threshold
+  int64_t longest_stall_ns = 0;
 };
 
 struct RunSummary {
@@ -52,7 +61,17 @@ struct RunSummary {
   std::vector<StepperSummary> steppers;
   Lateness lateness;
   std::string executor_status;
+  std::string mode = "embedded";   // "embedded" or "split"
   bool realtime = false;
+  uint64_t underruns = 0;          // 0 or 1: an underrun stops the job
+  std::string stop_reason;         // safety stop or signal, "" when none
+  uint32_t ring_capacity = 0;
+  uint64_t ring_high_water = 0;    // most records queued at once, as the executor saw it
+  double host_cpu_s = 0;           // CPU time of the host process (embedded: minus the executor thread)
+  double executor_cpu_s = 0;       // CPU time of the executor thread
+  int64_t slack_ns = 0;            // the executor's (learned) slack at the end
+  std::string trace_path;
+  uint64_t trace_lost = 0;         // writes the trace drain could not keep
   std::vector<std::string> warnings;
   std::vector<std::string> ignored_commands;
   std::vector<std::string> ignored_sections;

@@ -22,15 +22,29 @@ nlohmann::json RunSummary::to_json() const {
       {"config", config_path},
       {"gcode", gcode_path},
       {"clock", virtual_clock ? "virtual" : "real"},
+      {"mode", mode},
       {"moves", moves},
       {"print_time_s", print_time_s},
       {"steppers", steppers_json},
-      {"lateness_ns", {{"edges", lateness.edges}, {"p50", lateness.p50_ns}, {"p99", lateness.p99_ns}, {"max", lateness.max_ns}}},
-      {"executor", {{"status", executor_status}, {"realtime", realtime}}},
+      {"lateness_ns",
+       {{"edges", lateness.edges},
+        {"p50", lateness.p50_ns},
+        {"p99", lateness.p99_ns},
+        {"p99_9", lateness.p999_ns},
+        {"max", lateness.max_ns},
+        {"late_edges", lateness.late_edges},
+        {"late_threshold", lateness.late_threshold_ns}}},
+      {"stalls", {{"count", lateness.stalls}, {"longest_ns", lateness.longest_stall_ns}}},
+      {"underruns", underruns},
+      {"ring", {{"capacity", ring_capacity}, {"high_water", ring_high_water}}},
+      {"cpu_s", {{"host", host_cpu_s}, {"executor", executor_cpu_s}}},
+      {"executor", {{"status", executor_status}, {"realtime", realtime}, {"slack_ns", slack_ns}}},
       {"warnings", warnings},
       {"ignored_commands", ignored_commands},
       {"ignored_sections", ignored_sections},
   };
+  if (!stop_reason.empty()) out["stop_reason"] = stop_reason;
+  if (!trace_path.empty()) out["trace"] = {{"path", trace_path}, {"lost", trace_lost}};
   if (!error.empty()) out["error"] = error;
   return out;
 }
@@ -39,21 +53,28 @@ std::string RunSummary::to_text() const {
   std::string text;
   if (!error.empty()) text += fmt::format("error: {}\n", error);
   for (const auto& w : warnings) text += fmt::format("warning: {}\n", w);
-  text += fmt::format("{} moves, {:.3f} s of motion, {} clock, executor {}{}\n", moves, print_time_s,
-                      virtual_clock ? "virtual" : "real", executor_status,
+  text += fmt::format("{} moves, {:.3f} s of motion, {} clock, {} executor {}{}\n", moves, print_time_s,
+                      virtual_clock ? "virtual" : "real", mode, executor_status,
                       virtual_clock ? "" : (realtime ? " (SCHED_FIFO)" : " (not real-time)"));
-  text += fmt::format("{:<12} {:>10} {:>10} {:>14} {:>14}  {}\n", "stepper", "steps", "segments", "position",
-                      "planned", "check");
+  text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14}  {}\n", "stepper", "steps", "planned", "segments",
+                      "position", "planned", "check");
   for (const auto& s : steppers) {
-    text += fmt::format("{:<12} {:>10} {:>10} {:>14} {:>14}  {}\n", s.name, s.steps, s.segments, s.position,
-                        s.planned_position, s.position == s.planned_position ? "ok" : "MISMATCH");
+    const bool ok = s.position == s.planned_position && s.steps == s.planned_steps;
+    text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14}  {}\n", s.name, s.steps, s.planned_steps, s.segments,
+                        s.position, s.planned_position, ok ? "ok" : "MISMATCH");
   }
   if (virtual_clock) {
     text += fmt::format("lateness: not measured with the virtual clock ({} edges)\n", lateness.edges);
   } else {
-    text += fmt::format("lateness over {} edges: p50 {:.3f} us, p99 {:.3f} us, max {:.3f} us\n", lateness.edges,
-                        lateness.p50_ns / 1e3, lateness.p99_ns / 1e3, lateness.max_ns / 1e3);
+    text += fmt::format("lateness over {} edges: p50 {:.3f} us, p99 {:.3f} us, p99.9 {:.3f} us, max {:.3f} us; "
+                        "{} later than {:.1f} us; {} stall(s)\n",
+                        lateness.edges, lateness.p50_ns / 1e3, lateness.p99_ns / 1e3, lateness.p999_ns / 1e3,
+                        lateness.max_ns / 1e3, lateness.late_edges, lateness.late_threshold_ns / 1e3, lateness.stalls);
   }
+  text += fmt::format("underruns: {}; ring: {} of {} records at most; cpu: host {:.3f} s, executor {:.3f} s\n",
+                      underruns, ring_high_water, ring_capacity, host_cpu_s, executor_cpu_s);
+  if (!stop_reason.empty()) text += fmt::format("stopped: {}\n", stop_reason);
+  if (!trace_path.empty()) text += fmt::format("trace: {} ({} writes lost)\n", trace_path, trace_lost);
   if (!ignored_commands.empty()) text += fmt::format("ignored commands: {}\n", fmt::join(ignored_commands, " "));
   if (!ignored_sections.empty()) text += fmt::format("ignored config sections: {}\n", fmt::join(ignored_sections, ", "));
   return text;

@@ -35,10 +35,22 @@ class Backend {
   // Declares the pins, in index order, and drives every pin to logical 0. Init only.
   virtual Status configure(std::span<const PinSpec> pins) = 0;
   // Sets the pins in `high` to logical 1 and those in `low` to logical 0 in one write where the hardware
-  // allows; a pin in neither keeps its level. `high & low` must be 0. Real-time safe.
-  virtual void write(PinMask high, PinMask low) noexcept = 0;
+  // allows; a pin in neither keeps its level. `high & low` must be 0. `scheduled_ns` is when the edges
+  // were due and `issued_ns` the clock read just before this call (both CLOCK_MONOTONIC ns; on the
+  // virtual clock, virtual times); hardware backends ignore them, the sim backend records them.
+  // All pins of one backend are one bank: one write changes them together. Real-time safe.
+  virtual void write(PinMask high, PinMask low, int64_t scheduled_ns, int64_t issued_ns) noexcept = 0;
   virtual std::string_view name() const noexcept = 0;
 };
+
+// One write as the sim backend records it: which pins changed and every pin's logical level after it.
+struct EdgeRecord {
+  int64_t issued_ns = 0;     // clock read just before the write (virtual clock: the virtual time)
+  int64_t scheduled_ns = 0;  // when the edges of this write were due
+  PinMask changed = 0;       // pins whose level changed
+  PinMask levels = 0;        // logical levels of all pins after the write
+};
+static_assert(sizeof(EdgeRecord) == 32);
 
 // The sim backend: no hardware. It keeps every pin's level, counts rising edges per pin and, for the
 // step/dir pairs it is told about, the position each pair's step pulses add up to (rising edge of step:
@@ -51,8 +63,18 @@ class SimBackend final : public Backend {
   // Declares the pins (at most kMaxPins, names unique: "pin PB9 used twice"), drives them all to logical 0
   // and zeroes every counter and tracked position. Init only.
   Status configure(std::span<const PinSpec> pins) override;
-  // Real-time safe (relaxed atomics only). Precondition: the caller is the only writer.
-  void write(PinMask high, PinMask low) noexcept override;
+  // Real-time safe (relaxed atomics only; with recording, one store into a preallocated buffer).
+  // Precondition: the caller is the only writer.
+  void write(PinMask high, PinMask low, int64_t scheduled_ns, int64_t issued_ns) noexcept override;
+
+  // Turns on edge recording into a lock-free buffer of `capacity` writes (rounded up to a power of two)
+  // that one other thread drains with drain_edges(). When the buffer is full the write still happens and
+  // the record is counted in lost_edges(): the executor never waits for the drain. Init only (allocates).
+  void enable_recording(std::size_t capacity);
+  // Drain thread only: moves up to out.size() records out, oldest first; returns how many. Non-real-time.
+  std::size_t drain_edges(std::span<EdgeRecord> out) noexcept;
+  uint64_t lost_edges() const noexcept { return lost_.load(std::memory_order_relaxed); }
+  const std::vector<PinSpec>& pins() const noexcept { return pins_; }
 
   // Tracks the position of a stepper whose step and dir pins are these indices (< kMaxPins; at most
   // kMaxPins pairs; calls outside that are ignored). May be called before or
@@ -66,6 +88,7 @@ class SimBackend final : public Backend {
   uint64_t writes() const noexcept { return writes_.load(std::memory_order_relaxed); }
 
  private:
+  void record(const EdgeRecord& r) noexcept;  // real-time safe: one slot store or a lost count
   struct Tracked { std::size_t step_pin = 0; std::size_t dir_pin = 0; std::atomic<int64_t> position{0}; };
   std::vector<PinSpec> pins_;
   std::atomic<PinMask> levels_{0};  // logical levels; written by the executor only
@@ -73,6 +96,12 @@ class SimBackend final : public Backend {
   std::array<Tracked, kMaxPins> tracked_{};
   std::size_t tracked_count_ = 0;
   std::atomic<uint64_t> writes_{0};
+  // Edge recording: SPSC ring, the executor writes `head_`, the drain thread writes `tail_`.
+  std::vector<EdgeRecord> edges_;  // empty: recording off
+  std::size_t edge_mask_ = 0;
+  alignas(64) std::atomic<uint64_t> head_{0};
+  alignas(64) std::atomic<uint64_t> tail_{0};
+  alignas(64) std::atomic<uint64_t> lost_{0};
 };
 
 }  // namespace rtstep::gpio

@@ -5,6 +5,7 @@
 // The executor is the only writer, so write() uses plain relaxed load/store pairs instead of
 // read-modify-write atomics; readers on other threads see each counter tear-free.
 
+#include <algorithm>
 #include <bit>
 #include <cassert>
 #include <string>
@@ -40,7 +41,37 @@ void SimBackend::track_stepper(std::size_t step_pin, std::size_t dir_pin) {
   t.position.store(0, std::memory_order_relaxed);
 }
 
-void SimBackend::write(PinMask high, PinMask low) noexcept {
+void SimBackend::enable_recording(std::size_t capacity) {
+  std::size_t size = 2;
+  while (size < capacity) size *= 2;
+  edges_.assign(size, EdgeRecord{});
+  edge_mask_ = size - 1;
+  head_.store(0, std::memory_order_relaxed);
+  tail_.store(0, std::memory_order_relaxed);
+  lost_.store(0, std::memory_order_relaxed);
+}
+
+std::size_t SimBackend::drain_edges(std::span<EdgeRecord> out) noexcept {
+  if (edges_.empty()) return 0;
+  const uint64_t tail = tail_.load(std::memory_order_relaxed);
+  const uint64_t head = head_.load(std::memory_order_acquire);
+  const auto n = static_cast<std::size_t>(std::min<uint64_t>(head - tail, out.size()));
+  for (std::size_t i = 0; i < n; ++i) out[i] = edges_[(tail + i) & edge_mask_];
+  tail_.store(tail + n, std::memory_order_release);
+  return n;
+}
+
+void SimBackend::record(const EdgeRecord& r) noexcept {
+  const uint64_t head = head_.load(std::memory_order_relaxed);
+  if (head - tail_.load(std::memory_order_acquire) > edge_mask_) {
+    lost_.store(lost_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    return;
+  }
+  edges_[head & edge_mask_] = r;
+  head_.store(head + 1, std::memory_order_release);
+}
+
+void SimBackend::write(PinMask high, PinMask low, int64_t scheduled_ns, int64_t issued_ns) noexcept {
   assert((high & low) == 0 && "a pin cannot go high and low in one write");
   const PinMask before = levels_.load(std::memory_order_relaxed);
   const PinMask after = (before | high) & ~low;
@@ -63,6 +94,7 @@ void SimBackend::write(PinMask high, PinMask low) noexcept {
     t.position.store(t.position.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
   }
   writes_.store(writes_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (!edges_.empty() && after != before) record({issued_ns, scheduled_ns, after ^ before, after});
 }
 
 bool SimBackend::level(std::size_t pin) const noexcept {

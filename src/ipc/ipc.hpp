@@ -3,8 +3,9 @@
 // executor through a named POSIX shared-memory object (DESIGN.md §1-3).
 //
 // Layout (ABI, shared by two binaries): a 64-byte-aligned header (magic, ABI version, capacity, record
-// size), then the producer's cache line (write index, cached read index), then the consumer's cache line
-// (read index, cached write index), then `capacity` Records. Capacity is a power of two and indices are
+// size), then the producer's cache line (write index), the consumer's (read index), the host's control
+// line (heartbeat, horizon, stop request), the executor's (heartbeat, result ready), the result block,
+// then `capacity` Records. Capacity is a power of two and indices are
 // free-running uint64_t: slot = index & (capacity - 1), full when write - read == capacity.
 // The cache-line size is fixed at 64 as part of the ABI (not hardware_destructive_interference_size,
 // which differs between compilers and targets).
@@ -59,8 +60,40 @@ static_assert(std::is_trivially_copyable_v<Record>);
 static_assert(sizeof(Record) == 40);
 
 inline constexpr uint64_t kRingMagic = 0x31474e5250545352ULL;  // "RSTPRNG1" little-endian
-inline constexpr uint32_t kRingAbiVersion = 1;
+inline constexpr uint32_t kRingAbiVersion = 2;  // 2: control lines (heartbeats, horizon, stop) and the result block
 inline constexpr uint32_t kCacheLine = 64;
+
+// Why the host asks the executor to stop (SegmentRing::request_stop). Values are ABI.
+enum class StopCause : uint32_t {
+  kNone = 0,
+  kEmergency = 1,  // M112 or SIGINT: stop now, queued motion is dropped
+  kHostError = 2,  // the host failed and will not send the rest of the job
+};
+
+// The executor's final report as it crosses the process boundary (split mode): written once by the
+// consumer at the end of a job, read by the host. Plain data, trivially copyable; values are ABI.
+struct ExecutorResult {
+  uint32_t status = 0;          // rt::ExecutorStatus value
+  int32_t fault_stepper = -1;   // stepper of an underrun / lateness fault, -1 if none
+  int64_t fault_time_ns = 0;    // deadline concerned (CLOCK_MONOTONIC ns)
+  int64_t fault_late_ns = 0;    // how late it was when the fault was detected
+  uint64_t steps = 0;           // rising step edges written
+  uint64_t writes = 0;          // backend writes
+  uint64_t late_edges = 0;      // edges later than the late threshold
+  uint64_t stalls = 0;          // stall episodes
+  int64_t longest_stall_ns = 0;
+  int64_t lateness_p50_ns = 0, lateness_p99_ns = 0, lateness_p999_ns = 0, lateness_max_ns = 0;
+  uint64_t lateness_count = 0;
+  int64_t cpu_time_ns = 0;      // executor thread CPU time
+  int64_t slack_ns = 0;         // the (learned) slack at the end
+  uint64_t ring_high_water = 0; // most records seen queued by the consumer
+  uint32_t stepper_count = 0;   // entries used in the arrays below
+  uint32_t realtime = 0;        // 1: SCHED_FIFO was obtained
+  uint64_t stepper_steps[kMaxSteppers] = {};     // rising edges counted on each step pin (sim backend)
+  int64_t stepper_position[kMaxSteppers] = {};   // steps integrated with the dir pin (sim backend)
+  char message[256] = {};       // the executor's one-line account, NUL-terminated
+};
+static_assert(std::is_trivially_copyable_v<ExecutorResult>);
 
 class SegmentRing {
  public:
@@ -81,24 +114,59 @@ class SegmentRing {
   // Producer only. Real-time safe. False when the ring is full (the caller waits: never drop).
   [[nodiscard]] bool try_push(const Record& record) noexcept;
   // Consumer only. Real-time safe. False when empty, or when the shared indices are inconsistent
-  // (write - read > capacity: a corrupted producer); the latter also sets corrupted().
+  // (write - read > capacity: a corrupted producer); the latter also sets corrupted(). The consumer keeps
+  // its own copies of its index and of the last write index it accepted, so nothing the other side
+  // scribbles into the mapping can make it touch memory outside the ring.
   [[nodiscard]] bool try_pop(Record& out) noexcept;
 
   // Records in the ring as the caller sees them now (approximate from the other side). Real-time safe.
   uint64_t size() const noexcept;
   uint32_t capacity() const noexcept { return capacity_; }
   bool corrupted() const noexcept { return corrupted_; }
+  // Consumer side: the most records it has seen queued at once. Real-time safe.
+  uint64_t high_water() const noexcept { return high_water_; }
   const std::string& name() const noexcept { return name_; }
+
+  // --- Control lines (DESIGN.md §3). Each side writes only its own line; all real-time safe. ---
+  // Producer: one heartbeat (the host's liveness counter goes up by one).
+  void beat_host() noexcept;
+  // Producer: promises that every record with time_ns() <= t has been pushed, so the executor may serve
+  // edges up to t without waiting for more records (an idle host is not an underrun). Nondecreasing.
+  void set_horizon(int64_t t_ns) noexcept;
+  // Producer: ask the executor to stop at once (first cause wins).
+  void request_stop(StopCause cause) noexcept;
+  // Producer: the host has read the result and detached (split mode: the executor may start anew).
+  void mark_host_done() noexcept;
+  // Consumer: one heartbeat (the executor's liveness counter goes up by one).
+  void beat_executor() noexcept;
+  // Consumer: publishes the final report (once, at the end of the job).
+  void publish_result(const ExecutorResult& result) noexcept;
+
+  // Readers, either side.
+  uint64_t host_beats() const noexcept;
+  uint64_t executor_beats() const noexcept;
+  int64_t horizon() const noexcept;  // INT64_MIN until the host sets one
+  StopCause stop_requested() const noexcept;
+  bool host_done() const noexcept;
+  // True once the executor published its result; copies it (message NUL-terminated, counts clamped).
+  [[nodiscard]] bool try_result(ExecutorResult& out) const noexcept;
 
  private:
   SegmentRing(std::string name, void* base, std::size_t bytes, uint32_t capacity, bool owner) noexcept;
   void release() noexcept;  // munmap, and shm_unlink when owner
   std::string name_;
-  void* base_ = nullptr;  // the mapping: header, producer line, consumer line, records (segment_ring.cpp)
+  void* base_ = nullptr;  // the mapping: header, index and control lines, result, records (segment_ring.cpp)
   std::size_t bytes_ = 0;
   uint32_t capacity_ = 0;
   bool owner_ = false;
   bool corrupted_ = false;
+  // Private to this process: each side's own index and its cached copy of the other side's.
+  uint64_t write_ = 0, cached_read_ = 0;  // producer
+  uint64_t read_ = 0, cached_write_ = 0;  // consumer
+  uint64_t high_water_ = 0;               // consumer
 };
+
+// Byte offset of the first record in the mapping (header, four lines, result block). ABI.
+extern const std::size_t kRingRecordsOffset;
 
 }  // namespace rtstep::ipc

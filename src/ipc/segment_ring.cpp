@@ -1,10 +1,10 @@
 // SegmentRing: the SPSC ring of Records in a named POSIX shared-memory object (see ipc.hpp).
 //
-// The mapping is one block: Header | ProducerLine | ConsumerLine | Record[capacity], each of the first
-// three on its own 64-byte line so the producer and the consumer never write the same cache line.
-// Each side keeps a private copy of the other side's index in its own line and re-reads the shared one
-// only when that copy says full (producer) or empty (consumer), so in streaming both sides mostly touch
-// only their own line. Indices run free (never wrap in practice: 2^64 records) and slot = index & mask.
+// The mapping is one block: Header | ProducerLine | ConsumerLine | HostLine | ExecutorLine |
+// ExecutorResult | Record[capacity], the first five on their own 64-byte lines so the producer and the
+// consumer never write the same cache line. Each side keeps its own index and a cached copy of the other
+// side's index in process-private memory and re-reads the shared one only when that copy says full
+// (producer) or empty (consumer), so in streaming both sides mostly touch only their own line. Indices run free (never wrap in practice: 2^64 records) and slot = index & mask.
 //
 // Trust: the consumer (the executor) trusts nothing it reads from the mapping except through its own,
 // validated capacity: every slot index is masked with it, and an index pair with write - read > capacity
@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <cstdint>
 #include <new>
 #include <string>
 #include <utility>
@@ -35,22 +36,37 @@ struct alignas(kCacheLine) RingHeader {
   uint32_t header_size;  // offset of the first record
 };
 
-// Written by the producer only.
+// Written by the producer only. (Each side's cached copy of the other's index is private to its process.)
 struct alignas(kCacheLine) ProducerLine {
   std::atomic<uint64_t> write;  // next index to fill; release-stored after the slot is written
-  uint64_t cached_read;         // producer's last seen copy of ConsumerLine::read
 };
 
 // Written by the consumer only.
 struct alignas(kCacheLine) ConsumerLine {
   std::atomic<uint64_t> read;  // next index to take; release-stored after the slot is copied out
-  uint64_t cached_write;       // consumer's last seen copy of ProducerLine::write
+};
+
+// Written by the host (the producer) only.
+struct alignas(kCacheLine) HostLine {
+  std::atomic<uint64_t> beats;    // heartbeat counter
+  std::atomic<int64_t> horizon;   // every record with time <= horizon has been pushed
+  std::atomic<uint32_t> stop;     // StopCause
+  std::atomic<uint32_t> done;     // 1: the host read the result and detached
+};
+
+// Written by the executor (the consumer) only.
+struct alignas(kCacheLine) ExecutorLine {
+  std::atomic<uint64_t> beats;         // heartbeat counter
+  std::atomic<uint32_t> result_ready;  // 1: `result` is complete (release)
 };
 
 struct RingLayout {
   RingHeader header;
   ProducerLine producer;
   ConsumerLine consumer;
+  HostLine host;
+  ExecutorLine executor;
+  alignas(kCacheLine) ExecutorResult result;
   // Record records[capacity] follows at kRecordsOffset.
 };
 
@@ -61,7 +77,10 @@ static_assert(sizeof(RingHeader) == kCacheLine);
 static_assert(sizeof(ProducerLine) == kCacheLine && sizeof(ConsumerLine) == kCacheLine);
 static_assert(offsetof(RingLayout, producer) == 64);
 static_assert(offsetof(RingLayout, consumer) == 128);
-constexpr std::size_t kRecordsOffset = 192;
+static_assert(offsetof(RingLayout, host) == 192 && offsetof(RingLayout, executor) == 256);
+static_assert(offsetof(RingLayout, result) == 320 && sizeof(ExecutorResult) == 648);
+static_assert(std::atomic<int64_t>::is_always_lock_free && std::atomic<uint32_t>::is_always_lock_free);
+constexpr std::size_t kRecordsOffset = 1024;
 static_assert(sizeof(RingLayout) == kRecordsOffset);
 static_assert(kRecordsOffset % alignof(Record) == 0);
 
@@ -89,11 +108,16 @@ Status check_name(const std::string& name) {
   return Ok{};
 }
 
+RingLayout& layout(void* base) noexcept { return *static_cast<RingLayout*>(base); }
+const RingLayout& layout(const void* base) noexcept { return *static_cast<const RingLayout*>(base); }
+
 Record* records_of(void* base) noexcept {
   return reinterpret_cast<Record*>(static_cast<unsigned char*>(base) + kRecordsOffset);
 }
 
 }  // namespace
+
+const std::size_t kRingRecordsOffset = kRecordsOffset;
 
 Result<SegmentRing> SegmentRing::create(const std::string& name, uint32_t capacity) {
   if (auto st = check_name(name); !st) return st.error();
@@ -122,10 +146,7 @@ Result<SegmentRing> SegmentRing::create(const std::string& name, uint32_t capaci
   shared->header.capacity = capacity;
   shared->header.record_size = sizeof(Record);
   shared->header.header_size = kRecordsOffset;
-  shared->producer.write.store(0, std::memory_order_relaxed);
-  shared->producer.cached_read = 0;
-  shared->consumer.read.store(0, std::memory_order_relaxed);
-  shared->consumer.cached_write = 0;
+  shared->host.horizon.store(INT64_MIN, std::memory_order_relaxed);
   // Magic last: an attacher that sees it also sees the fields above.
   std::atomic_ref<uint64_t>(shared->header.magic).store(kRingMagic, std::memory_order_release);
   return SegmentRing(name, base, bytes, capacity, /*owner=*/true);
@@ -165,6 +186,10 @@ Result<SegmentRing> SegmentRing::attach(const std::string& name) {
   }
   if (bytes != object_bytes(h.capacity)) return field_error(name, "object size", bytes, object_bytes(h.capacity));
   ring.capacity_ = h.capacity;
+  // Either side may attach; start from the indices as they are (a fresh ring: 0 and 0).
+  ring.write_ = layout(base).producer.write.load(std::memory_order_acquire);
+  ring.read_ = ring.cached_read_ = layout(base).consumer.read.load(std::memory_order_acquire);
+  ring.cached_write_ = ring.read_;  // "empty": the first pop refreshes and checks the write index
   return ring;
 }
 
@@ -177,7 +202,9 @@ SegmentRing::SegmentRing(SegmentRing&& other) noexcept
       bytes_(std::exchange(other.bytes_, 0)),
       capacity_(std::exchange(other.capacity_, 0)),
       owner_(std::exchange(other.owner_, false)),
-      corrupted_(std::exchange(other.corrupted_, false)) {}
+      corrupted_(std::exchange(other.corrupted_, false)),
+      write_(other.write_), cached_read_(other.cached_read_), read_(other.read_), cached_write_(other.cached_write_),
+      high_water_(other.high_water_) {}
 
 SegmentRing& SegmentRing::operator=(SegmentRing&& other) noexcept {
   if (this != &other) {
@@ -188,6 +215,11 @@ SegmentRing& SegmentRing::operator=(SegmentRing&& other) noexcept {
     capacity_ = std::exchange(other.capacity_, 0);
     owner_ = std::exchange(other.owner_, false);
     corrupted_ = std::exchange(other.corrupted_, false);
+    write_ = other.write_;
+    cached_read_ = other.cached_read_;
+    read_ = other.read_;
+    cached_write_ = other.cached_write_;
+    high_water_ = other.high_water_;
   }
   return *this;
 }
@@ -202,48 +234,97 @@ void SegmentRing::release() noexcept {
 }
 
 bool SegmentRing::try_push(const Record& record) noexcept {
-  auto& p = static_cast<RingLayout*>(base_)->producer;
-  const uint64_t write = p.write.load(std::memory_order_relaxed);  // only this side writes it
-  if (write - p.cached_read >= capacity_) {
+  if (write_ - cached_read_ >= capacity_) {
     // Looks full by the cache: refresh it from the consumer's line.
-    p.cached_read = static_cast<RingLayout*>(base_)->consumer.read.load(std::memory_order_acquire);
-    const uint64_t used = write - p.cached_read;
+    cached_read_ = layout(base_).consumer.read.load(std::memory_order_acquire);
+    const uint64_t used = write_ - cached_read_;
     if (used > capacity_) {
       corrupted_ = true;
       return false;
     }
     if (used == capacity_) return false;
   }
-  records_of(base_)[write & (capacity_ - 1)] = record;
-  p.write.store(write + 1, std::memory_order_release);
+  records_of(base_)[write_ & (capacity_ - 1)] = record;
+  layout(base_).producer.write.store(++write_, std::memory_order_release);
   return true;
 }
 
 bool SegmentRing::try_pop(Record& out) noexcept {
-  auto& c = static_cast<RingLayout*>(base_)->consumer;
-  const uint64_t read = c.read.load(std::memory_order_relaxed);  // only this side writes it
-  if (c.cached_write == read) {
-    // Looks empty by the cache: refresh it from the producer's line.
-    c.cached_write = static_cast<RingLayout*>(base_)->producer.write.load(std::memory_order_acquire);
-    if (c.cached_write == read) return false;
+  if (cached_write_ == read_) {
+    // Looks empty by the cache: refresh it from the producer's line, and refuse an impossible value
+    // before keeping it (a hostile producer cannot make us read slots that were never written).
+    const uint64_t write = layout(base_).producer.write.load(std::memory_order_acquire);
+    const uint64_t queued = write - read_;
+    if (queued > capacity_) {
+      corrupted_ = true;
+      return false;
+    }
+    if (queued == 0) return false;
+    cached_write_ = write;
+    if (queued > high_water_) high_water_ = queued;
   }
-  // Checked on every pop, not only on refresh: the cached copy lives in shared memory too.
-  if (c.cached_write - read > capacity_) {
-    corrupted_ = true;
-    return false;
-  }
-  out = records_of(base_)[read & (capacity_ - 1)];
-  c.read.store(read + 1, std::memory_order_release);
+  out = records_of(base_)[read_ & (capacity_ - 1)];
+  layout(base_).consumer.read.store(++read_, std::memory_order_release);
   return true;
 }
 
 uint64_t SegmentRing::size() const noexcept {
-  const auto* shared = static_cast<const RingLayout*>(base_);
+  const RingLayout* shared = &layout(static_cast<const void*>(base_));
   const uint64_t read = shared->consumer.read.load(std::memory_order_acquire);
   const uint64_t write = shared->producer.write.load(std::memory_order_acquire);
   const uint64_t used = write - read;
   // Seen from the producer, read may have advanced after we loaded it (used "negative"): clamp.
   return used > capacity_ ? (write < read ? 0 : capacity_) : used;
+}
+
+void SegmentRing::beat_host() noexcept {
+  auto& beats = layout(base_).host.beats;
+  beats.store(beats.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+void SegmentRing::set_horizon(int64_t t_ns) noexcept {
+  auto& horizon = layout(base_).host.horizon;
+  if (t_ns > horizon.load(std::memory_order_relaxed)) horizon.store(t_ns, std::memory_order_release);
+}
+
+void SegmentRing::request_stop(StopCause cause) noexcept {
+  uint32_t none = 0;
+  layout(base_).host.stop.compare_exchange_strong(none, static_cast<uint32_t>(cause), std::memory_order_release);
+}
+
+void SegmentRing::mark_host_done() noexcept { layout(base_).host.done.store(1, std::memory_order_release); }
+
+void SegmentRing::beat_executor() noexcept {
+  auto& beats = layout(base_).executor.beats;
+  beats.store(beats.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+void SegmentRing::publish_result(const ExecutorResult& result) noexcept {
+  layout(base_).result = result;
+  layout(base_).executor.result_ready.store(1, std::memory_order_release);
+}
+
+uint64_t SegmentRing::host_beats() const noexcept { return layout(base_).host.beats.load(std::memory_order_acquire); }
+
+uint64_t SegmentRing::executor_beats() const noexcept {
+  return layout(base_).executor.beats.load(std::memory_order_acquire);
+}
+
+int64_t SegmentRing::horizon() const noexcept { return layout(base_).host.horizon.load(std::memory_order_acquire); }
+
+StopCause SegmentRing::stop_requested() const noexcept {
+  return static_cast<StopCause>(layout(base_).host.stop.load(std::memory_order_acquire));
+}
+
+bool SegmentRing::host_done() const noexcept { return layout(base_).host.done.load(std::memory_order_acquire) != 0; }
+
+bool SegmentRing::try_result(ExecutorResult& out) const noexcept {
+  if (layout(base_).executor.result_ready.load(std::memory_order_acquire) == 0) return false;
+  out = layout(base_).result;
+  // The other process wrote it: never trust its counts or its terminator.
+  out.message[sizeof out.message - 1] = '\0';
+  if (out.stepper_count > kMaxSteppers) out.stepper_count = kMaxSteppers;
+  return true;
 }
 
 }  // namespace rtstep::ipc

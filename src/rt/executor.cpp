@@ -3,6 +3,8 @@
 
 #include "rt/executor.hpp"
 
+#include <time.h>
+
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -39,6 +41,10 @@ Status check_config(const ExecutorConfig& c) {
   if (c.slack_ns < 0 || c.dir_setup_ns < 0 || c.dir_hold_ns < 0 || c.coalesce_ns < 0 || c.underrun_grace_ns <= 0) {
     return Error{"executor: slack, dir setup/hold and coalesce must be >= 0 and the underrun grace > 0"};
   }
+  if (c.max_slack_ns < kMinSlackNs || c.max_lateness_ns < 0 || c.late_threshold_ns < 0 || c.stall_threshold_ns <= 0 ||
+      c.host_timeout_ns < 0) {
+    return Error{"executor: max slack >= 2 us, max lateness, late threshold and host timeout >= 0, stall threshold > 0"};
+  }
   if (!c.virtual_clock && (c.priority < 1 || c.priority > 99)) {
     return Error{"executor: SCHED_FIFO priority " + std::to_string(c.priority) + " must be in 1..99"};
   }
@@ -64,7 +70,9 @@ std::string describe_fault(const LoopOutcome& o) {
              " ns, before the previous one's last step at " + std::to_string(o.fault_other_ns) + " ns";
     case FaultReason::kBadPinCommand: return "pin command of stepper " + stepper + " with unknown role or level";
     case FaultReason::kNone:
-    case FaultReason::kUnderrun: break;
+    case FaultReason::kUnderrun:
+    case FaultReason::kTooLate:
+    case FaultReason::kHostLost: break;
   }
   return {};
 }
@@ -119,23 +127,37 @@ void StepExecutor::thread_main(std::promise<Status> placed) {
   }
   placed.set_value(Ok{});
 
-  StepLoop loop(config_, ring_, backend_, lateness_, steps_, stop_requested_);
+  StepLoop loop(config_, ring_, backend_, lateness_, counters_, stop_requested_);
   const LoopOutcome out = loop.run();
+  fill_report(out);
+  // Published last: a reader that sees the loop ended may call join() and find the report complete.
+  loop_ended_.store(true, std::memory_order_release);
+}
 
+void StepExecutor::fill_report(const LoopOutcome& out) {
+  timespec cpu{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+  report_.cpu_time_ns = int64_t{cpu.tv_sec} * 1'000'000'000 + cpu.tv_nsec;
   report_.status = out.status;
-  report_.steps = steps_.load(std::memory_order_relaxed);
+  report_.steps = counters_.steps.load(std::memory_order_relaxed);
+  report_.edges = counters_.edges.load(std::memory_order_relaxed);
+  report_.late_edges = counters_.late_edges.load(std::memory_order_relaxed);
+  report_.stalls = counters_.stalls.load(std::memory_order_relaxed);
+  report_.longest_stall_ns = counters_.longest_stall_ns.load(std::memory_order_relaxed);
+  report_.slack_ns = counters_.slack_ns.load(std::memory_order_relaxed);
+  report_.first_stall_ns = out.first_stall_ns;
   report_.writes = out.writes;
   report_.start_time_ns = out.start_time_ns;
-  if (out.status == ExecutorStatus::kUnderrun || out.status == ExecutorStatus::kBadRecord) {
+  report_.stop_cause = out.stop_cause;
+  if (out.status != ExecutorStatus::kFinished && out.status != ExecutorStatus::kStopped) {
     report_.fault_stepper = out.fault_stepper;
     report_.fault_time_ns = out.fault_time_ns;
+    report_.fault_late_ns = out.fault_late_ns;
   }
   if (out.status == ExecutorStatus::kBadRecord) {
     report_.fault_record = out.fault_record;
     report_.fault_detail = describe_fault(out);
   }
-  // Published last: a reader that sees the loop ended may call join() and find the report complete.
-  loop_ended_.store(true, std::memory_order_release);
 }
 
 ExecutorReport StepExecutor::join() {
@@ -143,23 +165,59 @@ ExecutorReport StepExecutor::join() {
   return report_;
 }
 
+namespace {
+
+// "+1.234567 s" relative to the job's first record.
+std::string relative(int64_t t_ns, int64_t origin_ns) {
+  char when[48];
+  const int64_t rel = t_ns - origin_ns;
+  const int64_t mag = rel < 0 ? -rel : rel;
+  std::snprintf(when, sizeof when, "%s%lld.%06lld s", rel < 0 ? "-" : "+", static_cast<long long>(mag / 1'000'000'000),
+                static_cast<long long>(mag % 1'000'000'000 / 1'000));
+  return when;
+}
+
+std::string micros(int64_t ns) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f us", static_cast<double>(ns) / 1e3);
+  return text;
+}
+
+}  // namespace
+
+const char* status_name(ExecutorStatus status) noexcept {
+  switch (status) {
+    case ExecutorStatus::kRunning: return "running";
+    case ExecutorStatus::kFinished: return "finished";
+    case ExecutorStatus::kUnderrun: return "underrun";
+    case ExecutorStatus::kBadRecord: return "bad record";
+    case ExecutorStatus::kStopped: return "stopped";
+    case ExecutorStatus::kTooLate: return "too late";
+    case ExecutorStatus::kHostLost: return "host lost";
+  }
+  return "unknown";
+}
+
 std::string ExecutorReport::message() const {
+  const std::string after = "; stopped after " + std::to_string(steps) + " steps";
   switch (status) {
     case ExecutorStatus::kRunning: return "running";
     case ExecutorStatus::kFinished: return "finished: " + std::to_string(steps) + " steps";
-    case ExecutorStatus::kStopped: return "stopped on request after " + std::to_string(steps) + " steps";
-    case ExecutorStatus::kBadRecord:
-      return "bad record #" + std::to_string(fault_record) + ": " + fault_detail + "; stopped after " +
-             std::to_string(steps) + " steps";
-    case ExecutorStatus::kUnderrun: {
-      char when[48];
-      const int64_t rel = fault_time_ns - start_time_ns;
-      std::snprintf(when, sizeof when, "%s%lld.%06lld s", rel < 0 ? "-" : "+",
-                    static_cast<long long>((rel < 0 ? -rel : rel) / 1'000'000'000),
-                    static_cast<long long>((rel < 0 ? -rel : rel) % 1'000'000'000 / 1'000));
-      return "underrun: stepper " + std::to_string(fault_stepper) + " had an edge due at " + when +
-             " and the host had not delivered; stopped after " + std::to_string(steps) + " steps";
-    }
+    case ExecutorStatus::kStopped:
+      if (stop_cause == ipc::StopCause::kEmergency) return "emergency stop (M112 or SIGINT)" + after;
+      if (stop_cause == ipc::StopCause::kHostError) return "stopped: the host failed" + after;
+      return "stopped on request after " + std::to_string(steps) + " steps";
+    case ExecutorStatus::kBadRecord: return "bad record #" + std::to_string(fault_record) + ": " + fault_detail + after;
+    case ExecutorStatus::kUnderrun:
+      return "underrun: stepper " + std::to_string(fault_stepper) + " had an edge due at " +
+             relative(fault_time_ns, start_time_ns) + " and the host had not delivered it (" + micros(fault_late_ns) +
+             " late)" + after;
+    case ExecutorStatus::kTooLate:
+      return "too late: an edge of stepper " + std::to_string(fault_stepper) + " due at " +
+             relative(fault_time_ns, start_time_ns) + " would have been written " + micros(fault_late_ns) +
+             " late (over [rt] max_lateness)" + after;
+    case ExecutorStatus::kHostLost:
+      return "host lost: no heartbeat from the host for " + micros(fault_late_ns) + after;
   }
   return "unknown";
 }

@@ -9,8 +9,9 @@
 // `coalesce_ns` of the earliest one are written in one Backend::write, at the latest of their deadlines, so no
 // edge is ever early and the others are at most coalesce_ns late.
 //
-// Waiting: clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME) until deadline - slack_ns, then spin on the
-// clock. With `virtual_clock` the executor never waits and changes no scheduling: an edge's "write time"
+// Waiting: clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME) until deadline - slack, then spin on the
+// clock. With learn_slack the slack follows the observed wake-up latency (it rises at once to the worst
+// recent wake-up plus a margin and decays slowly), within [kMinSlackNs, max_slack_ns]. With `virtual_clock` the executor never waits and changes no scheduling: an edge's "write time"
 // is its deadline (lateness 0 unless coalescing or a dir setup time held it back), for verifying long jobs
 // fast. In virtual mode an empty ring is never an underrun: the executor waits for the host.
 //
@@ -18,7 +19,15 @@
 // at time t the executor has read every record with time_ns() <= t; when the ring is empty and an edge is
 // due, it waits for the host; if the host has still not delivered when now > t + underrun_grace_ns, that is
 // an underrun: the executor stops pulsing, drives step pins low and enable pins inactive, and reports
-// the stepper and time. A record that breaks the contract (bad kind, invalid segment, time going
+// the stepper, time and how late. A record read after its own time + underrun_grace_ns is an underrun too.
+// The host's horizon (SegmentRing::set_horizon) lets it say "nothing before T will come" while idle.
+//
+// Timing faults and reports: an edge that would be written more than max_lateness_ns late (0 = off) is
+// not written: the executor stops (kTooLate). Writes later than stall_threshold_ns form stall episodes
+// (the thread did not run: RT throttling, the fair server, the hypervisor), counted and reported.
+// Heartbeats (DESIGN.md §3): the executor bumps its counter in the ring every ~1 ms; with
+// host_timeout_ns > 0 it stops (kHostLost) when the host's counter has not moved for that long. A stop
+// request in the ring (M112, SIGINT) stops it within about a millisecond. A record that breaks the contract (bad kind, invalid segment, time going
 // backwards, unknown stepper, a segment starting before the previous segment of its stepper ended, a
 // time outside [0, 2^62)) stops the executor the same way with kBadRecord.
 //
@@ -52,15 +61,35 @@ struct ExecutorConfig {
   std::vector<int> cpus;                 // empty = no pinning
   bool allow_non_realtime = true;        // when SCHED_FIFO/mlock is refused: warn and go on
   bool lock_memory = true;               // mlockall(MCL_CURRENT|MCL_FUTURE) (off for sanitizer builds)
-  int64_t slack_ns = 50'000;             // sleep until deadline - slack, then spin
+  int64_t slack_ns = 50'000;             // sleep until deadline - slack, then spin (initial value when learning)
+  bool learn_slack = true;               // adapt the slack to the observed wake-up latency
+  int64_t max_slack_ns = 500'000;        // learned slack ceiling
   int64_t dir_setup_ns = 200;            // dir level stable before the rising edge
   int64_t dir_hold_ns = 200;             // dir level unchanged after the falling edge
   int64_t coalesce_ns = 1'000;
-  int64_t underrun_grace_ns = 2'000'000;
+  int64_t underrun_grace_ns = 2'000'000;  // underrun margin: how late a record or the host may be
+  int64_t max_lateness_ns = 0;           // stop instead of writing an edge later than this; 0 = off
+  int64_t late_threshold_ns = 10'000;    // edges later than this are counted as late
+  int64_t stall_threshold_ns = 1'000'000;  // writes later than this are a stall
+  int64_t host_timeout_ns = 0;           // host heartbeat timeout; 0 = the host is not watched
   bool virtual_clock = false;            // no waiting and no scheduling changes (realtime stays false)
 };
 
-enum class ExecutorStatus : uint8_t { kRunning, kFinished, kUnderrun, kBadRecord, kStopped };
+// Values cross the process boundary (ipc::ExecutorResult::status): append only.
+enum class ExecutorStatus : uint8_t { kRunning, kFinished, kUnderrun, kBadRecord, kStopped, kTooLate, kHostLost };
+const char* status_name(ExecutorStatus status) noexcept;  // "finished", "underrun", ...
+
+inline constexpr int64_t kMinSlackNs = 2'000;
+
+// Live statistics: the loop stores them (relaxed) after every write; any thread may read them.
+struct ExecutorCounters {
+  std::atomic<uint64_t> steps{0};       // rising step edges
+  std::atomic<uint64_t> edges{0};       // every edge (step rise and fall, dir, enable)
+  std::atomic<uint64_t> late_edges{0};  // edges later than late_threshold_ns
+  std::atomic<uint64_t> stalls{0};      // stall episodes
+  std::atomic<int64_t> longest_stall_ns{0};
+  std::atomic<int64_t> slack_ns{0};     // current slack
+};
 
 struct ExecutorReport {
   ExecutorStatus status = ExecutorStatus::kRunning;
@@ -68,6 +97,13 @@ struct ExecutorReport {
   uint64_t writes = 0;            // Backend::write calls
   int fault_stepper = -1;         // underrun / bad record: the stepper concerned (-1 if none)
   int64_t fault_time_ns = 0;      // the deadline that could not be served / the bad record's time
+  int64_t fault_late_ns = 0;      // underrun, too late, host lost: by how much
+  ipc::StopCause stop_cause = ipc::StopCause::kNone;  // kStopped: what the host asked for (kNone: request_stop)
+  uint64_t edges = 0, late_edges = 0, stalls = 0;
+  int64_t longest_stall_ns = 0;
+  int64_t first_stall_ns = 0;     // deadline at which the first stall began
+  int64_t slack_ns = 0;           // slack at the end
+  int64_t cpu_time_ns = 0;        // CPU time of the executor thread
   uint64_t fault_record = 0;      // bad record: its 0-based index in the stream
   std::string fault_detail;       // bad record: what is wrong with it ("segment of unknown stepper 9")
   int64_t start_time_ns = 0;      // the first record's time; message() gives times relative to it
@@ -75,6 +111,8 @@ struct ExecutorReport {
   std::string warning;            // why it is not real-time, when allowed to fall back
   std::string message() const;    // one line for the user
 };
+
+struct LoopOutcome;  // step_loop.hpp
 
 class StepExecutor {
  public:
@@ -92,10 +130,11 @@ class StepExecutor {
   // Waits for the thread to end (end of stream, fault or stop) and returns what happened. Non-real-time.
   ExecutorReport join();
 
-  // Readable from any thread while running. lateness(): one sample per rising step edge, actual write
-  // time - StepSegment::step_time(k) in ns.
+  // Readable from any thread while running. lateness(): one sample per edge, the clock read just before
+  // the write - the edge's deadline, in ns.
   const LatencyHistogram& lateness() const noexcept { return lateness_; }
-  uint64_t steps_written() const noexcept { return steps_.load(std::memory_order_relaxed); }
+  const ExecutorCounters& counters() const noexcept { return counters_; }
+  uint64_t steps_written() const noexcept { return counters_.steps.load(std::memory_order_relaxed); }
   // True from a successful start() until the loop ends (end of stream, fault or stop). Any thread; the
   // host polls it while waiting for room in the ring, so a dead executor never leaves it waiting.
   bool running() const noexcept { return thread_started_ && !loop_ended_.load(std::memory_order_acquire); }
@@ -103,13 +142,14 @@ class StepExecutor {
  private:
   // The thread: placement, then the real-time loop (StepLoop in step_loop.hpp), then report_.
   void thread_main(std::promise<Status> placed);
+  void fill_report(const LoopOutcome& out);
 
   ExecutorConfig config_;
   ipc::SegmentRing& ring_;
   gpio::Backend& backend_;
   LatencyHistogram lateness_;
   std::atomic<bool> stop_requested_{false};
-  std::atomic<uint64_t> steps_{0};
+  ExecutorCounters counters_;
   std::atomic<bool> loop_ended_{false};
   bool thread_started_ = false;  // set by start() on success
   ExecutorReport report_;

@@ -16,10 +16,20 @@ constexpr int64_t kLongAgo = INT64_MIN / 4;
 // valid segment stays far inside int64 (2^62 + 2^20 * 2^40 + 2^20 * 2^39 < 2^63).
 constexpr int64_t kMaxTimeNs = int64_t{1} << 62;
 constexpr int64_t kMaxIntervalNs = int64_t{1} << 40;
-constexpr int64_t kIdlePollNs = 50'000;       // how often an idle loop looks at the ring
-constexpr int64_t kMaxSleepNs = 10'000'000;   // longest single sleep, so a stop request is seen soon
+constexpr int64_t kIdlePollNs = 50'000;         // how often an idle loop looks at the ring
+constexpr int64_t kMaxSleepNs = 1'000'000;      // longest single sleep: heartbeats and stops stay prompt
+constexpr int64_t kHousekeepingNs = 1'000'000;  // heartbeat period
+constexpr int64_t kSlackMarginNs = 3'000;       // learned slack = worst recent wake-up + this
+constexpr int64_t kStallGapNs = 10'000'000;     // late writes closer than this belong to one stall
+constexpr uint32_t kVirtualHousekeepingEvery = 4096;  // virtual clock: loop turns between clock reads
 
 constexpr bool time_in_range(int64_t t) noexcept { return t >= 0 && t < kMaxTimeNs; }
+
+int64_t real_now() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 
 void sleep_until(int64_t t) noexcept {
   timespec ts{};
@@ -29,17 +39,32 @@ void sleep_until(int64_t t) noexcept {
   clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
 }
 
-void sleep_for(int64_t ns) noexcept {
-  timespec ts{};
-  ts.tv_nsec = ns;
-  clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, nullptr);
-}
+void store(std::atomic<uint64_t>& a, uint64_t v) noexcept { a.store(v, std::memory_order_relaxed); }
+void store(std::atomic<int64_t>& a, int64_t v) noexcept { a.store(v, std::memory_order_relaxed); }
 
 }  // namespace
 
+// ---- EventTree ----
+
+EventTree::EventTree() noexcept {
+  key_.fill(INT64_MAX);
+  for (uint32_t l = 0; l < kLeaves; ++l) node_[kLeaves + l] = static_cast<uint8_t>(l);
+  for (uint32_t i = kLeaves - 1; i >= 1; --i) node_[i] = node_[2 * i];
+}
+
+void EventTree::set(uint32_t leaf, int64_t key) noexcept {
+  key_[leaf] = key;
+  for (uint32_t i = (kLeaves + leaf) / 2; i >= 1; i /= 2) {
+    const uint8_t a = node_[2 * i], b = node_[2 * i + 1];
+    node_[i] = key_[b] < key_[a] ? b : a;  // ties go to the lower index (left)
+  }
+}
+
+// ---- StepLoop ----
+
 StepLoop::StepLoop(const ExecutorConfig& config, ipc::SegmentRing& ring, gpio::Backend& backend,
-                   LatencyHistogram& lateness, std::atomic<uint64_t>& steps, const std::atomic<bool>& stop) noexcept
-    : config_(config), ring_(ring), backend_(backend), lateness_(lateness), steps_(steps), stop_(stop) {
+                   LatencyHistogram& lateness, ExecutorCounters& counters, const std::atomic<bool>& stop) noexcept
+    : config_(config), ring_(ring), backend_(backend), lateness_(lateness), counters_(counters), stop_(stop) {
   stepper_count_ = static_cast<uint32_t>(std::min<std::size_t>(config.steppers.size(), ipc::kMaxSteppers));
   for (uint32_t i = 0; i < stepper_count_; ++i) {
     const StepperOutputs& out = config.steppers[i];
@@ -54,35 +79,46 @@ StepLoop::StepLoop(const ExecutorConfig& config, ipc::SegmentRing& ring, gpio::B
   }
   read_margin_ns_ = config.dir_setup_ns + config.coalesce_ns;
   virtual_now_ = kLongAgo;
+  slack_ns_ = std::clamp(config.slack_ns, kMinSlackNs, std::max(config.max_slack_ns, config.slack_ns));
+  if (!config.learn_slack) slack_ns_ = config.slack_ns;
+  store(counters_.slack_ns, slack_ns_);
 }
 
-int64_t StepLoop::now() const noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+int64_t StepLoop::now() const noexcept { return config_.virtual_clock ? virtual_now_ : real_now(); }
 
 LoopOutcome StepLoop::run() noexcept {
+  host_seen_ns_ = real_now();
+  // Records already due when the loop starts were late before it could look: underruns too.
+  if (!config_.virtual_clock) last_empty_ns_ = host_seen_ns_;
   for (;;) {
     if (stop_.load(std::memory_order_relaxed)) return finish(ExecutorStatus::kStopped);
-    if (!read_ahead()) return finish(ExecutorStatus::kBadRecord);
+    const bool check = !config_.virtual_clock || ++housekeeping_skip_ % kVirtualHousekeepingEvery == 0;
+    if (check && !housekeeping(real_now())) return finish(outcome_.status);
+    if (!read_ahead()) return finish(outcome_.status);
     const Earliest next = earliest();
     if (next.deadline == INT64_MAX) {
       if (end_of_stream_) return finish(ExecutorStatus::kFinished);
       idle();
       continue;
     }
-    if (!end_of_stream_ && !have_lookahead_) {
+    if (!end_of_stream_ && !have_lookahead_ && !host_covers(next.deadline)) {
       // The ring is empty: a record due before this deadline may still come, so it cannot be served yet.
-      if (!config_.virtual_clock && now() > next.deadline + config_.underrun_grace_ns) {
+      const int64_t late = config_.virtual_clock ? 0 : real_now() - next.deadline;
+      if (late > config_.underrun_grace_ns) {
+        outcome_.fault_late_ns = late;
         fault(FaultReason::kUnderrun, next.stepper, next.deadline);
         return finish(ExecutorStatus::kUnderrun);
       }
       wait_for_host(next.deadline);
       continue;
     }
-    serve(next.deadline);
+    if (!serve(next.deadline)) return finish(outcome_.status);
   }
+}
+
+// The host promised (through its horizon) that nothing at or before `deadline` is still to come.
+bool StepLoop::host_covers(int64_t deadline) const noexcept {
+  return ring_.horizon() >= deadline + read_margin_ns_;
 }
 
 // Pops records until the lookahead lies beyond the next deadline (plus the margin a new segment's dir
@@ -92,7 +128,10 @@ bool StepLoop::read_ahead() noexcept {
     if (!have_lookahead_) {
       if (end_of_stream_) return true;
       if (!ring_.try_pop(lookahead_)) {
-        return ring_.corrupted() ? fault(FaultReason::kCorruptedRing, -1, 0) : true;
+        if (!config_.virtual_clock) last_empty_ns_ = real_now();
+        if (!ring_.corrupted()) return true;
+        outcome_.status = ExecutorStatus::kBadRecord;
+        return fault(FaultReason::kCorruptedRing, -1, 0);
       }
       if (!validate(lookahead_)) return false;
       ++records_read_;
@@ -100,6 +139,7 @@ bool StepLoop::read_ahead() noexcept {
         end_of_stream_ = true;
         return true;
       }
+      if (!check_arrival(lookahead_)) return false;
       have_lookahead_ = true;
     }
     const Earliest next = earliest();
@@ -109,7 +149,22 @@ bool StepLoop::read_ahead() noexcept {
   }
 }
 
+// A record that was still missing from the ring when the executor looked, after its own time plus the
+// margin, is an underrun: the host fell behind, and serving it now would shift the motion. (A record that
+// sat in the ring while the executor itself stalled is not the host's fault: the stall report covers it.)
+// Real clock only.
+bool StepLoop::check_arrival(const ipc::Record& r) noexcept {
+  if (config_.virtual_clock) return true;
+  if (last_empty_ns_ - r.time_ns() <= config_.underrun_grace_ns) return true;
+  const int64_t late = real_now() - r.time_ns();
+  outcome_.status = ExecutorStatus::kUnderrun;
+  outcome_.fault_late_ns = late;
+  const int stepper = r.kind == ipc::RecordKind::kSegment ? r.segment.stepper : r.pin.stepper;
+  return fault(FaultReason::kUnderrun, stepper, r.time_ns());
+}
+
 bool StepLoop::validate(const ipc::Record& r) noexcept {
+  outcome_.status = ExecutorStatus::kBadRecord;  // only read when this returns false
   switch (r.kind) {
     case ipc::RecordKind::kEndOfStream:
       return true;
@@ -163,11 +218,13 @@ bool StepLoop::distribute(const ipc::Record& r) noexcept {
   if (r.kind == ipc::RecordKind::kPin) {
     if (pin_size_ == kPinQueue) return false;
     pins_[(pin_head_ + pin_size_++) % kPinQueue] = r.pin;
+    refresh_pins();
     return true;
   }
-  Stepper& s = steppers_[r.segment.stepper];
+  const uint32_t index = r.segment.stepper;
+  Stepper& s = steppers_[index];
   if (!s.active) {
-    start_segment(s, r.segment);
+    start_segment(index, r.segment);
     return true;
   }
   if (s.queue_size == kSegmentQueue) return false;
@@ -175,11 +232,13 @@ bool StepLoop::distribute(const ipc::Record& r) noexcept {
   return true;
 }
 
-void StepLoop::start_segment(Stepper& s, const ipc::StepSegment& seg) noexcept {
+void StepLoop::start_segment(uint32_t index, const ipc::StepSegment& seg) noexcept {
+  Stepper& s = steppers_[index];
   s.seg = seg;
   s.active = true;
   s.k = 0;
   s.dir_pending = seg.dir != s.dir_level;
+  refresh(index);
 }
 
 StepLoop::Due StepLoop::due(const Stepper& s) const noexcept {
@@ -192,101 +251,220 @@ StepLoop::Due StepLoop::due(const Stepper& s) const noexcept {
   return {EventKind::kRise, std::max(s.seg.step_time(s.k), s.not_before)};
 }
 
+void StepLoop::refresh(uint32_t stepper) noexcept { tree_.set(stepper, due(steppers_[stepper]).deadline); }
+
+void StepLoop::refresh_pins() noexcept { tree_.set(kPinLeaf, pin_size_ > 0 ? pins_[pin_head_].time_ns : INT64_MAX); }
+
 StepLoop::Earliest StepLoop::earliest() const noexcept {
-  Earliest e;
-  for (uint32_t i = 0; i < stepper_count_; ++i) {
-    const Due d = due(steppers_[i]);
-    if (d.kind != EventKind::kNone && d.deadline < e.deadline) e = {d.deadline, static_cast<int>(i)};
-  }
-  if (pin_size_ > 0 && pins_[pin_head_].time_ns < e.deadline) {
-    e = {pins_[pin_head_].time_ns, pins_[pin_head_].stepper};
-  }
-  return e;
+  const uint32_t leaf = tree_.winner();
+  const int64_t deadline = tree_.key(leaf);
+  if (deadline == INT64_MAX) return {};
+  return {deadline, leaf == kPinLeaf ? static_cast<int>(pins_[pin_head_].stepper) : static_cast<int>(leaf)};
 }
 
-// Writes every event due within coalesce_ns of `deadline` in one write, at the group's latest deadline
-// so that no edge is early (and no setup or hold time is cut short); the others are at most coalesce_ns late.
-void StepLoop::serve(int64_t deadline) noexcept {
+// Collects every event due within coalesce_ns of `deadline` (the earliest) into one write, taking each
+// chosen leaf out of the tree until the write is done. The write happens at the group's latest deadline,
+// so no edge is early and no setup or hold time is cut short; the others are at most coalesce_ns late.
+void StepLoop::gather(int64_t deadline, Group& g) noexcept {
   const int64_t horizon = deadline + config_.coalesce_ns;
-  gpio::PinMask high = 0, low = 0;
-  int64_t write_at = deadline;
-  std::array<EventKind, ipc::kMaxSteppers> chosen{};
-  for (uint32_t i = 0; i < stepper_count_; ++i) {
-    Stepper& s = steppers_[i];
+  g.write_at = deadline;
+  bool pins_seen = false;
+  while (tree_.min_key() <= horizon) {
+    const uint32_t leaf = tree_.winner();
+    if (leaf == kPinLeaf) {
+      if (!pins_seen) take_pins(horizon, g);
+      pins_seen = true;
+      tree_.set(kPinLeaf, INT64_MAX);
+      continue;
+    }
+    Stepper& s = steppers_[leaf];
     const Due d = due(s);
-    if (d.kind == EventKind::kNone || d.deadline > horizon) continue;
-    chosen[i] = d.kind;
-    write_at = std::max(write_at, d.deadline);
-    if (d.kind == EventKind::kFall) low |= s.step_bit;
-    if (d.kind == EventKind::kRise) high |= s.step_bit;
-    if (d.kind == EventKind::kDir) (s.seg.dir != 0 ? high : low) |= s.dir_bit;
+    g.stepper[g.count] = static_cast<uint8_t>(leaf);
+    g.kind[g.count] = d.kind;
+    // Lateness is judged against the nominal time: a rise held back by dir setup counts as late.
+    g.deadline[g.count] = d.kind == EventKind::kRise ? s.seg.step_time(s.k) : d.deadline;
+    ++g.count;
+    g.write_at = std::max(g.write_at, d.deadline);
+    if (d.kind == EventKind::kFall) g.low |= s.step_bit;
+    if (d.kind == EventKind::kRise) g.high |= s.step_bit;
+    if (d.kind == EventKind::kDir) (s.seg.dir != 0 ? g.high : g.low) |= s.dir_bit;
+    tree_.set(leaf, INT64_MAX);
   }
-  uint32_t pins_taken = 0;
-  while (pins_taken < pin_size_) {
-    const ipc::PinCommand& p = pins_[(pin_head_ + pins_taken) % kPinQueue];
+}
+
+void StepLoop::take_pins(int64_t horizon, Group& g) noexcept {
+  while (g.pins_taken < pin_size_) {
+    const ipc::PinCommand& p = pins_[(pin_head_ + g.pins_taken) % kPinQueue];
     const gpio::PinMask bit = steppers_[p.stepper].enable_bit;
     // One level per pin per write: a second command for the same pin waits for the next write.
-    if (p.time_ns > horizon || (bit & (high | low)) != 0) break;
-    (p.level != 0 ? high : low) |= bit;
-    write_at = std::max(write_at, p.time_ns);
-    ++pins_taken;
+    if (p.time_ns > horizon || (bit & (g.high | g.low)) != 0) break;
+    (p.level != 0 ? g.high : g.low) |= bit;
+    g.write_at = std::max(g.write_at, p.time_ns);
+    ++g.pins_taken;
   }
-
-  int64_t written_at = 0;
-  if (config_.virtual_clock) {
-    written_at = virtual_now_ = std::max(write_at, virtual_now_);
-    backend_.write(high, low);
-  } else {
-    if (!wait_until(write_at)) return;  // stop requested: nothing written, run() finishes
-    backend_.write(high, low);
-    written_at = now();
-  }
-  ++outcome_.writes;
-
-  for (uint32_t i = 0; i < stepper_count_; ++i) {
-    Stepper& s = steppers_[i];
-    switch (chosen[i]) {
-      case EventKind::kNone:
-        break;
-      case EventKind::kFall:
-        s.fall_pending = false;
-        s.last_fall = written_at;
-        break;
-      case EventKind::kDir:
-        s.dir_pending = false;
-        s.dir_level = s.seg.dir;
-        s.not_before = written_at + config_.dir_setup_ns;
-        break;
-      case EventKind::kRise:
-        lateness_.record(written_at - s.seg.step_time(s.k));
-        ++steps_local_;
-        s.fall_pending = true;
-        s.fall_time = written_at + s.pulse_ns;  // the pulse is full width even when the rise was late
-        if (++s.k == s.seg.count) {
-          s.active = false;
-          if (s.queue_size > 0) {
-            start_segment(s, s.queue[s.queue_head]);
-            s.queue_head = (s.queue_head + 1) % kSegmentQueue;
-            --s.queue_size;
-          }
-        }
-        break;
-    }
-  }
-  pin_head_ = (pin_head_ + pins_taken) % kPinQueue;
-  pin_size_ -= pins_taken;
-  steps_.store(steps_local_, std::memory_order_relaxed);
 }
 
-// Absolute-time wait: sleep to t - slack_ns (in slices, to notice a stop request), then spin on the clock.
-bool StepLoop::wait_until(int64_t t) noexcept {
-  for (;;) {
-    const int64_t n = now();
-    if (n >= t) return true;
-    if (stop_.load(std::memory_order_relaxed)) return false;
-    const int64_t wake = t - config_.slack_ns;
-    if (wake > n) sleep_until(std::min(wake, n + kMaxSleepNs));
+bool StepLoop::serve(int64_t deadline) noexcept {
+  Group g;
+  gather(deadline, g);
+  int64_t issued = 0;
+  if (config_.virtual_clock) {
+    issued = virtual_now_ = std::max(g.write_at, virtual_now_);
+  } else {
+    issued = wait_until(g.write_at);
+    if (issued < g.write_at) return false;  // stopped or host lost while waiting: nothing written
+    const int64_t late = issued - g.write_at;
+    if (config_.max_lateness_ns > 0 && late > config_.max_lateness_ns) {
+      // Writing now would put out edges (and, after a stall, a burst of them) far from their time.
+      outcome_.status = ExecutorStatus::kTooLate;
+      outcome_.fault_late_ns = late;
+      return fault(FaultReason::kTooLate, g.count > 0 ? g.stepper[0] : -1, g.write_at);
+    }
   }
+  backend_.write(g.high, g.low, g.write_at, issued);
+  ++outcome_.writes;
+  apply(g, issued);
+  account(g, issued);
+  return true;
+}
+
+// Moves every stepper of the group past the event just written and puts it back into the tree.
+void StepLoop::apply(const Group& g, int64_t issued) noexcept {
+  for (uint32_t i = 0; i < g.count; ++i) {
+    advance(steppers_[g.stepper[i]], g.stepper[i], g.kind[i], issued);
+    refresh(g.stepper[i]);
+  }
+  if (g.pins_taken > 0) {
+    pin_head_ = (pin_head_ + g.pins_taken) % kPinQueue;
+    pin_size_ -= g.pins_taken;
+  }
+  refresh_pins();
+}
+
+void StepLoop::advance(Stepper& s, uint32_t index, EventKind kind, int64_t issued) noexcept {
+  switch (kind) {
+    case EventKind::kNone:
+      break;
+    case EventKind::kFall:
+      s.fall_pending = false;
+      s.last_fall = issued;
+      break;
+    case EventKind::kDir:
+      s.dir_pending = false;
+      s.dir_level = s.seg.dir;
+      s.not_before = issued + config_.dir_setup_ns;
+      break;
+    case EventKind::kRise:
+      ++steps_local_;
+      s.fall_pending = true;
+      s.fall_time = issued + s.pulse_ns;  // the pulse is full width even when the rise was late
+      if (++s.k == s.seg.count) {
+        s.active = false;
+        if (s.queue_size > 0) {
+          const ipc::StepSegment next = s.queue[s.queue_head];
+          s.queue_head = (s.queue_head + 1) % kSegmentQueue;
+          --s.queue_size;
+          start_segment(index, next);
+        }
+      }
+      break;
+  }
+}
+
+// Lateness of every edge of the write, late edges, stall episodes; then the counters other threads read.
+void StepLoop::account(const Group& g, int64_t issued) noexcept {
+  const auto record = [&](int64_t deadline) {
+    const int64_t late = issued - deadline;
+    lateness_.record(late);
+    ++edges_local_;
+    if (late > config_.late_threshold_ns) ++late_local_;
+  };
+  for (uint32_t i = 0; i < g.count; ++i) record(g.deadline[i]);
+  for (uint32_t i = 0; i < g.pins_taken; ++i) record(g.write_at);
+  // A stall episode: writes later than the threshold, each within kStallGapNs of the previous one (the
+  // edges due during the hole, written as the loop catches up; falls timed from late rises are on time).
+  const int64_t group_late = issued - g.write_at;
+  if (group_late > config_.stall_threshold_ns) {
+    if (issued - last_stall_write_ns_ > kStallGapNs) {
+      if (stalls_local_ == 0) outcome_.first_stall_ns = g.write_at;
+      ++stalls_local_;
+    }
+    last_stall_write_ns_ = issued;
+    longest_stall_ = std::max(longest_stall_, group_late);
+    store(counters_.stalls, stalls_local_);
+    store(counters_.longest_stall_ns, longest_stall_);
+  }
+  store(counters_.steps, steps_local_);
+  store(counters_.edges, edges_local_);
+  store(counters_.late_edges, late_local_);
+}
+
+// Absolute-time wait: sleep to t - slack (in slices, for heartbeats and stop requests), then spin on
+// the clock. Returns the clock read that ended the wait (>= t), or a time < t when told to stop.
+int64_t StepLoop::wait_until(int64_t t) noexcept {
+  for (;;) {
+    const int64_t n = real_now();
+    if (n >= t) return n;
+    if (stop_.load(std::memory_order_relaxed)) {
+      outcome_.status = ExecutorStatus::kStopped;
+      return n;
+    }
+    const int64_t wake = t - slack_ns_;
+    if (wake <= n) continue;  // spin
+    const int64_t target = std::min(wake, n + kMaxSleepNs);
+    sleep_until(target);
+    const int64_t woke = real_now();
+    learn_slack(woke - target);
+    if (!housekeeping(woke)) return woke < t ? woke : t - 1;
+  }
+}
+
+// Windowed quantile: wake-up latencies go into 1-us buckets; every kWakeWindow wake-ups the slack becomes
+// the window's p99 + 25 % + a margin (within [kMinSlackNs, max_slack_ns]) and the buckets restart. A rare
+// hypervisor hiccup therefore does not make the thread spin for ever after (spinning all the time gets it
+// throttled: realtime-facts B.3), while a machine whose wake-ups are slow gets the slack it needs.
+void StepLoop::learn_slack(int64_t woke_late_ns) noexcept {
+  if (!config_.learn_slack) return;
+  const int64_t us = std::max<int64_t>(woke_late_ns, 0) / 1'000;
+  ++wake_buckets_[static_cast<std::size_t>(std::min<int64_t>(us, kWakeBuckets - 1))];
+  if (++wake_count_ < kWakeWindow) return;
+  const uint32_t rank = kWakeWindow - kWakeWindow / 100;  // p99
+  uint32_t seen = 0;
+  std::size_t bucket = 0;
+  for (; bucket < kWakeBuckets; ++bucket) {
+    seen += wake_buckets_[bucket];
+    if (seen >= rank) break;
+  }
+  const int64_t p99_ns = static_cast<int64_t>(bucket + 1) * 1'000;
+  slack_ns_ = std::clamp(p99_ns + p99_ns / 4 + kSlackMarginNs, kMinSlackNs, std::max(config_.max_slack_ns, kMinSlackNs));
+  wake_buckets_.fill(0);
+  wake_count_ = 0;
+  store(counters_.slack_ns, slack_ns_);
+}
+
+// Every ~1 ms of real time: beat, and look at the host's beat and stop request. False: stop now
+// (outcome_ says why).
+bool StepLoop::housekeeping(int64_t t) noexcept {
+  if (t < next_housekeeping_ns_) return true;
+  next_housekeeping_ns_ = t + kHousekeepingNs;
+  ring_.beat_executor();
+  const ipc::StopCause cause = ring_.stop_requested();
+  if (cause != ipc::StopCause::kNone) {
+    outcome_.status = ExecutorStatus::kStopped;
+    outcome_.stop_cause = cause;
+    return false;
+  }
+  if (config_.host_timeout_ns <= 0) return true;
+  const uint64_t beats = ring_.host_beats();
+  if (beats != host_beats_seen_) {
+    host_beats_seen_ = beats;
+    host_seen_ns_ = t;
+    return true;
+  }
+  if (t - host_seen_ns_ <= config_.host_timeout_ns) return true;
+  outcome_.status = ExecutorStatus::kHostLost;
+  outcome_.fault_late_ns = t - host_seen_ns_;
+  return fault(FaultReason::kHostLost, -1, host_seen_ns_);
 }
 
 // The next deadline is known but records may still come before it: poll the ring, sleeping while the
@@ -296,11 +474,14 @@ void StepLoop::wait_for_host(int64_t deadline) noexcept {
     idle();
     return;
   }
-  const int64_t n = now();
-  if (deadline - config_.slack_ns - n > kIdlePollNs) sleep_until(n + kIdlePollNs);
+  const int64_t n = real_now();
+  if (deadline - slack_ns_ - n > kIdlePollNs) sleep_until(n + kIdlePollNs);
 }
 
-void StepLoop::idle() noexcept { sleep_for(kIdlePollNs); }
+void StepLoop::idle() noexcept {
+  sleep_until(real_now() + kIdlePollNs);
+  if (config_.virtual_clock) housekeeping_skip_ = kVirtualHousekeepingEvery - 1;  // check on the next turn
+}
 
 bool StepLoop::fault(FaultReason reason, int stepper, int64_t time_ns) noexcept {
   outcome_.reason = reason;
@@ -312,9 +493,12 @@ bool StepLoop::fault(FaultReason reason, int stepper, int64_t time_ns) noexcept 
 
 LoopOutcome StepLoop::finish(ExecutorStatus status) noexcept {
   // Safe state on every exit: step pins low, enable pins released, in one write.
-  backend_.write(0, all_step_bits_ | all_enable_bits_);
+  const int64_t t = now();
+  backend_.write(0, all_step_bits_ | all_enable_bits_, t, t);
   ++outcome_.writes;
-  steps_.store(steps_local_, std::memory_order_relaxed);
+  store(counters_.steps, steps_local_);
+  store(counters_.edges, edges_local_);
+  store(counters_.late_edges, late_local_);
   outcome_.status = status;
   return outcome_;
 }

@@ -12,6 +12,9 @@
 // last falling edge + dir_hold_ns, aimed at first step - dir_setup_ns); then the rising edge of step k
 // (not before the dir write + dir_setup_ns). A rule that holds a step back makes it late, and the
 // lateness histogram shows it; nothing is reordered or dropped.
+//
+// The earliest event over all steppers (and the pin-command queue) comes from a tournament tree
+// (EventTree): O(1) to read, O(log n) to update one stepper's next deadline.
 
 #include <array>
 #include <atomic>
@@ -36,30 +39,52 @@ enum class FaultReason : uint8_t {
   kTimeBackwards,
   kOverlap,
   kBadPinCommand,
+  kTooLate,
+  kHostLost,
 };
 
 struct LoopOutcome {
   ExecutorStatus status = ExecutorStatus::kRunning;
   FaultReason reason = FaultReason::kNone;
+  ipc::StopCause stop_cause = ipc::StopCause::kNone;  // kStopped through the ring
   int fault_stepper = -1;
   int64_t fault_time_ns = 0;     // the deadline not served / the offending record's time
+  int64_t fault_late_ns = 0;     // underrun / too late / host lost: by how much
   int64_t fault_other_ns = 0;    // time backwards: the previous record's time; overlap: previous last step
   uint64_t fault_record = 0;     // 0-based index of the offending record in the stream
   uint32_t fault_value = 0;      // unknown kind / unknown stepper: the record's kind value
   int64_t start_time_ns = 0;     // the first record's time: the origin of the job's timeline
+  int64_t first_stall_ns = 0;    // deadline of the first write of the first stall episode
   uint64_t writes = 0;
+};
+
+// Min-tournament over up to kLeaves keys: winner() is the leaf with the smallest key (ties: lowest
+// index). Real-time safe, fixed size.
+class EventTree {
+ public:
+  static constexpr uint32_t kLeaves = 32;  // >= kMaxSteppers + 1 (the pin queue), power of two
+  EventTree() noexcept;
+  void set(uint32_t leaf, int64_t key) noexcept;  // O(log kLeaves)
+  uint32_t winner() const noexcept { return node_[1]; }
+  int64_t key(uint32_t leaf) const noexcept { return key_[leaf]; }
+  int64_t min_key() const noexcept { return key_[node_[1]]; }
+
+ private:
+  std::array<int64_t, kLeaves> key_{};
+  std::array<uint8_t, 2 * kLeaves> node_{};  // node_[i]: winning leaf of subtree i; leaves at kLeaves + l
 };
 
 class StepLoop {
  public:
   StepLoop(const ExecutorConfig& config, ipc::SegmentRing& ring, gpio::Backend& backend,
-           LatencyHistogram& lateness, std::atomic<uint64_t>& steps, const std::atomic<bool>& stop) noexcept;
+           LatencyHistogram& lateness, ExecutorCounters& counters, const std::atomic<bool>& stop) noexcept;
   // Runs until end of stream, a fault or a stop request; always leaves step pins low and enable pins
   // inactive. Real-time safe.
   LoopOutcome run() noexcept;
 
   static constexpr uint32_t kSegmentQueue = 8;  // segments queued per stepper behind the current one
   static constexpr uint32_t kPinQueue = 16;     // pin commands waiting for their time
+  static constexpr uint32_t kPinLeaf = ipc::kMaxSteppers;  // EventTree leaf of the pin-command queue
 
  private:
   enum class EventKind : uint8_t { kNone, kFall, kDir, kRise };
@@ -87,15 +112,36 @@ class StepLoop {
     int64_t deadline = INT64_MAX;  // INT64_MAX: nothing pending
     int stepper = -1;
   };
+  // One write being assembled by serve().
+  struct Group {
+    gpio::PinMask high = 0, low = 0;
+    int64_t write_at = 0;
+    uint32_t count = 0;
+    std::array<uint8_t, ipc::kMaxSteppers> stepper{};
+    std::array<EventKind, ipc::kMaxSteppers> kind{};
+    std::array<int64_t, ipc::kMaxSteppers> deadline{};
+    uint32_t pins_taken = 0;
+  };
 
   Due due(const Stepper& s) const noexcept;
   Earliest earliest() const noexcept;
-  bool read_ahead() noexcept;                      // false: bad record (outcome_ filled)
+  void refresh(uint32_t stepper) noexcept;  // re-keys the stepper's leaf after its state changed
+  void refresh_pins() noexcept;
+  bool read_ahead() noexcept;                      // false: bad record or late record (outcome_ filled)
   bool validate(const ipc::Record& r) noexcept;    // false: bad record (outcome_ filled)
+  bool check_arrival(const ipc::Record& r) noexcept;  // false: it came after its time (underrun)
   bool distribute(const ipc::Record& r) noexcept;  // false: no room, keep it as lookahead
-  void start_segment(Stepper& s, const ipc::StepSegment& seg) noexcept;
-  void serve(int64_t deadline) noexcept;
-  bool wait_until(int64_t t) noexcept;  // false: stop requested while waiting
+  void start_segment(uint32_t index, const ipc::StepSegment& seg) noexcept;
+  bool host_covers(int64_t deadline) const noexcept;
+  void gather(int64_t deadline, Group& g) noexcept;
+  void take_pins(int64_t horizon, Group& g) noexcept;
+  bool serve(int64_t deadline) noexcept;  // false: stopped or faulted while serving
+  void apply(const Group& g, int64_t issued) noexcept;
+  void account(const Group& g, int64_t issued) noexcept;
+  void advance(Stepper& s, uint32_t index, EventKind kind, int64_t issued) noexcept;
+  int64_t wait_until(int64_t t) noexcept;  // the clock at the end; < t: stop or fault while waiting
+  void learn_slack(int64_t woke_late_ns) noexcept;
+  bool housekeeping(int64_t real_now) noexcept;  // heartbeats, stop request, host loss; false: stop
   void wait_for_host(int64_t deadline) noexcept;
   void idle() noexcept;
   int64_t now() const noexcept;
@@ -106,11 +152,12 @@ class StepLoop {
   ipc::SegmentRing& ring_;
   gpio::Backend& backend_;
   LatencyHistogram& lateness_;
-  std::atomic<uint64_t>& steps_;
+  ExecutorCounters& counters_;
   const std::atomic<bool>& stop_;
 
   std::array<Stepper, ipc::kMaxSteppers> steppers_{};
   uint32_t stepper_count_ = 0;
+  EventTree tree_;
   std::array<ipc::PinCommand, kPinQueue> pins_{};
   uint32_t pin_head_ = 0, pin_size_ = 0;
   gpio::PinMask all_step_bits_ = 0, all_enable_bits_ = 0;
@@ -122,7 +169,24 @@ class StepLoop {
   int64_t previous_record_ns_ = INT64_MIN;
   int64_t read_margin_ns_ = 0;  // records this far past the next deadline are read before serving it
   int64_t virtual_now_ = 0;
-  uint64_t steps_local_ = 0;
+  int64_t last_empty_ns_ = INT64_MIN / 4;  // real clock: when a pop last found the ring empty
+
+  // Statistics kept in the loop and mirrored into counters_ after every write.
+  uint64_t steps_local_ = 0, edges_local_ = 0, late_local_ = 0, stalls_local_ = 0;
+  int64_t longest_stall_ = 0;
+  int64_t last_stall_write_ns_ = INT64_MIN / 4;
+  int64_t slack_ns_ = 0;  // current (learned) slack
+  static constexpr std::size_t kWakeBuckets = 512;  // 1-us buckets of wake-up latency; the last is overflow
+  static constexpr uint32_t kWakeWindow = 1024;     // wake-ups per slack update
+  std::array<uint32_t, kWakeBuckets> wake_buckets_{};
+  uint32_t wake_count_ = 0;
+
+  // Heartbeats (real clock, also on the virtual clock).
+  int64_t next_housekeeping_ns_ = 0;
+  uint64_t host_beats_seen_ = 0;
+  int64_t host_seen_ns_ = 0;
+  uint32_t housekeeping_skip_ = 0;
+
   LoopOutcome outcome_{};
 };
 

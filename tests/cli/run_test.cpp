@@ -9,6 +9,9 @@
 #include <string>
 
 #include "cli/run.hpp"
+#include "trace/trace.hpp"
+
+#include <unistd.h>
 
 namespace rtstep::cli {
 namespace {
@@ -57,7 +60,7 @@ TEST_F(RunTest, ExampleJobEndsWherePlannedOnTheVirtualClock) {
   EXPECT_EQ(s.steppers[0].planned_position, 1600);
   uint64_t steps = 0;
   for (const auto& stepper : s.steppers) steps += stepper.steps;
-  EXPECT_EQ(s.lateness.edges, steps);
+  EXPECT_GE(s.lateness.edges, 2 * steps) << "every rise and fall is an edge (dir and enable writes too)";
   EXPECT_NE(log_.str().find("X:20.000 Y:20.000 Z:3.000"), std::string::npos) << log_.str();
 }
 
@@ -69,7 +72,7 @@ TEST_F(RunTest, ShortJobOnTheRealClock) {
   EXPECT_EQ(s.steppers[0].position, 160);
   EXPECT_EQ(s.steppers[1].position, 0);
   EXPECT_EQ(s.steppers[0].steps, 400u + 400u + 160u);
-  EXPECT_EQ(s.lateness.edges, s.steppers[0].steps + s.steppers[1].steps + s.steppers[3].steps);
+  EXPECT_GE(s.lateness.edges, 2 * (s.steppers[0].steps + s.steppers[1].steps + s.steppers[3].steps));
 }
 
 TEST_F(RunTest, GcodeErrorStopsTheJobAndNamesTheLine) {
@@ -135,6 +138,49 @@ TEST_F(RunTest, JsonSummaryHasTheDocumentedFields) {
   EXPECT_TRUE(j.at("lateness_ns").contains("p99"));
   EXPECT_EQ(j.at("executor").at("status"), "finished");
   EXPECT_FALSE(j.contains("error"));
+  for (const char* key : {"p99_9", "late_edges", "late_threshold"}) EXPECT_TRUE(j.at("lateness_ns").contains(key)) << key;
+  EXPECT_EQ(j.at("underruns"), 0);
+  EXPECT_EQ(j.at("ring").at("capacity"), 4096);
+  EXPECT_GT(j.at("ring").at("high_water").get<uint64_t>(), 0u);
+  EXPECT_LE(j.at("ring").at("high_water").get<uint64_t>(), 4096u);
+  EXPECT_TRUE(j.at("cpu_s").contains("host"));
+  EXPECT_TRUE(j.at("cpu_s").contains("executor"));
+  EXPECT_EQ(j.at("stalls").at("count"), 0);
+  EXPECT_EQ(j.at("mode"), "embedded");
+}
+
+TEST_F(RunTest, TraceOfAVirtualRunMatchesTheSummary) {
+  const auto trace_path = (dir_ / "square.trace").string();
+  RunOptions options;
+  options.config_path = kExampleConfig;
+  options.gcode_path = kSource + "/examples/square.gcode";
+  options.virtual_clock = true;
+  options.trace_path = trace_path;
+  const RunSummary s = run_job(options, log_);
+  ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
+  EXPECT_EQ(s.trace_lost, 0u);
+  auto trace = trace::read_trace(trace_path);
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  const auto stats = trace::compute_stats(*trace);
+  ASSERT_EQ(stats.steppers.size(), s.steppers.size());
+  for (std::size_t i = 0; i < s.steppers.size(); ++i) {
+    EXPECT_EQ(stats.steppers[i].steps, s.steppers[i].steps) << s.steppers[i].name;
+    EXPECT_EQ(stats.steppers[i].shortest_pulse_ns, 2'000) << "example step_pulse_duration";
+    EXPECT_GE(stats.steppers[i].shortest_dir_setup_ns, 200) << "example dir_setup_time";
+  }
+  // X starts on its endstop at 0 (count 0), so the pins' count is its final position.
+  EXPECT_EQ(stats.steppers[0].position, s.steppers[0].position);
+  EXPECT_EQ(trace->header.pin_names[0], "stepper_x.step");
+}
+
+TEST_F(RunTest, ConnectToAMissingExecutorIsAClearError) {
+  RunOptions options;
+  options.config_path = kExampleConfig;
+  options.gcode_path = kSource + "/examples/square.gcode";
+  options.connect_name = "/rtstep-test-nobody-" + std::to_string(::getpid());
+  const RunSummary s = run_job(options, log_);
+  EXPECT_EQ(s.exit_code, ExitCode::kExecutorFault);
+  EXPECT_NE(s.error.find("is `rtstep rt --shm"), std::string::npos) << s.error;
 }
 
 }  // namespace

@@ -40,14 +40,14 @@ TEST(SimBackend, WriteSetsAndClearsLevelsAndCountsRisingEdges) {
   SimBackend sim;
   ASSERT_TRUE(sim.configure(pins(4)).ok());
   for (std::size_t p = 0; p < 4; ++p) EXPECT_FALSE(sim.level(p));
-  sim.write(bit(0) | bit(2), 0);
+  sim.write(bit(0) | bit(2), 0, 0, 0);
   EXPECT_TRUE(sim.level(0));
   EXPECT_FALSE(sim.level(1));
   EXPECT_TRUE(sim.level(2));
-  sim.write(bit(0), 0);  // already high: no new edge
-  sim.write(0, bit(0));
-  sim.write(bit(0), bit(2));
-  sim.write(0, 0);       // pins in neither mask keep their level
+  sim.write(bit(0), 0, 0, 0);  // already high: no new edge
+  sim.write(0, bit(0), 0, 0);
+  sim.write(bit(0), bit(2), 0, 0);
+  sim.write(0, 0, 0, 0);       // pins in neither mask keep their level
   EXPECT_TRUE(sim.level(0));
   EXPECT_FALSE(sim.level(2));
   EXPECT_EQ(sim.rising_edges(0), 2U);
@@ -64,18 +64,18 @@ TEST(SimBackend, TracksPositionWithDirLevel) {
   sim.track_stepper(0, 1);
   sim.track_stepper(2, 3);
   // Stepper 0: three steps with dir high, one with dir low.
-  sim.write(bit(1), 0);
+  sim.write(bit(1), 0, 0, 0);
   for (int i = 0; i < 3; ++i) {
-    sim.write(bit(0), 0);
-    sim.write(0, bit(0));
+    sim.write(bit(0), 0, 0, 0);
+    sim.write(0, bit(0), 0, 0);
   }
-  sim.write(0, bit(1));
-  sim.write(bit(0), 0);
-  sim.write(0, bit(0));
+  sim.write(0, bit(1), 0, 0);
+  sim.write(bit(0), 0, 0, 0);
+  sim.write(0, bit(0), 0, 0);
   // Stepper 1: two steps with dir low.
   for (int i = 0; i < 2; ++i) {
-    sim.write(bit(2), 0);
-    sim.write(0, bit(2));
+    sim.write(bit(2), 0, 0, 0);
+    sim.write(0, bit(2), 0, 0);
   }
   EXPECT_EQ(sim.position(0), 2);
   EXPECT_EQ(sim.position(1), -2);
@@ -86,10 +86,10 @@ TEST(SimBackend, DirChangeInTheSameWriteCountsWithTheNewDir) {
   SimBackend sim;
   ASSERT_TRUE(sim.configure(pins(2)).ok());
   sim.track_stepper(0, 1);
-  sim.write(bit(0) | bit(1), 0);  // caller bug: dir and step together; the new dir (high) counts
+  sim.write(bit(0) | bit(1), 0, 0, 0);  // caller bug: dir and step together; the new dir (high) counts
   EXPECT_EQ(sim.position(0), 1);
-  sim.write(0, bit(0) | bit(1));
-  sim.write(bit(0), 0);
+  sim.write(0, bit(0) | bit(1), 0, 0);
+  sim.write(bit(0), 0, 0, 0);
   EXPECT_EQ(sim.position(0), 0);
 }
 
@@ -97,7 +97,7 @@ TEST(SimBackend, ConfigureResetsLevelsAndCounters) {
   SimBackend sim;
   ASSERT_TRUE(sim.configure(pins(2)).ok());
   sim.track_stepper(0, 1);
-  sim.write(bit(0) | bit(1), 0);
+  sim.write(bit(0) | bit(1), 0, 0, 0);
   ASSERT_TRUE(sim.configure(pins(2)).ok());
   EXPECT_FALSE(sim.level(0));
   EXPECT_EQ(sim.rising_edges(0), 0U);
@@ -110,7 +110,7 @@ TEST(SimBackend, IgnoresOutOfRangeTracking) {
   ASSERT_TRUE(sim.configure(pins(2)).ok());
   sim.track_stepper(64, 1);
   sim.track_stepper(0, 1);
-  sim.write(bit(0), 0);
+  sim.write(bit(0), 0, 0, 0);
   EXPECT_EQ(sim.position(0), -1) << "the out-of-range call must not take a tracking slot";
 }
 
@@ -120,10 +120,10 @@ TEST(SimBackend, ReadersOnAnotherThreadSeeCounters) {
   sim.track_stepper(0, 1);
   constexpr uint64_t kSteps = 100'000;
   std::thread writer([&] {
-    sim.write(bit(1), 0);
+    sim.write(bit(1), 0, 0, 0);
     for (uint64_t i = 0; i < kSteps; ++i) {
-      sim.write(bit(0), 0);
-      sim.write(0, bit(0));
+      sim.write(bit(0), 0, 0, 0);
+      sim.write(0, bit(0), 0, 0);
     }
   });
   uint64_t last = 0;

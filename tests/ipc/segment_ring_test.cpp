@@ -207,8 +207,8 @@ TEST(SegmentRing, AttachRefusesMismatchedHeader) {
   raw.set<uint32_t>(kCapacityAt, 16);
   auto mismatched = SegmentRing::attach(name);
   ASSERT_FALSE(mismatched.ok());
-  EXPECT_NE(mismatched.error().message.find("object size is " + std::to_string(192 + 8 * sizeof(Record)) +
-                                            ", expected " + std::to_string(192 + 16 * sizeof(Record))),
+  EXPECT_NE(mismatched.error().message.find("object size is " + std::to_string(kRingRecordsOffset + 8 * sizeof(Record)) +
+                                            ", expected " + std::to_string(kRingRecordsOffset + 16 * sizeof(Record))),
             std::string::npos)
       << mismatched.error().message;
 }
@@ -219,14 +219,14 @@ TEST(SegmentRing, AttachRefusesObjectsOfTheWrongSize) {
   ASSERT_TRUE(ring.ok());
   const int fd = shm_open(name.c_str(), O_RDWR, 0);
   ASSERT_GE(fd, 0);
-  ASSERT_EQ(ftruncate(fd, 192 + 8 * sizeof(Record) + 4096), 0);
+  ASSERT_EQ(ftruncate(fd, static_cast<off_t>(kRingRecordsOffset + 8 * sizeof(Record) + 4096)), 0);
   auto grown = SegmentRing::attach(name);
   ASSERT_FALSE(grown.ok());
   EXPECT_NE(grown.error().message.find("object size"), std::string::npos) << grown.error().message;
   ASSERT_EQ(ftruncate(fd, 100), 0);
   auto tiny = SegmentRing::attach(name);
   ASSERT_FALSE(tiny.ok());
-  EXPECT_NE(tiny.error().message.find("object size is 100, expected 192"), std::string::npos) << tiny.error().message;
+  EXPECT_NE(tiny.error().message.find("object size is 100, expected " + std::to_string(kRingRecordsOffset)), std::string::npos) << tiny.error().message;
   close(fd);
 }
 

@@ -3,6 +3,7 @@
 // Timing on this VM is not real-time: tests assert behaviour, never tight latency figures.
 
 #include "rt/executor.hpp"
+#include "rt/step_loop.hpp"
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -98,10 +99,13 @@ class RecordingBackend final : public gpio::Backend {
  public:
   struct Write {
     PinMask high, low;
+    int64_t scheduled, issued;
   };
   RecordingBackend() { writes.reserve(100'000); }
   Status configure(std::span<const gpio::PinSpec>) override { return Ok{}; }
-  void write(PinMask high, PinMask low) noexcept override { writes.push_back({high, low}); }
+  void write(PinMask high, PinMask low, int64_t scheduled, int64_t issued) noexcept override {
+    writes.push_back({high, low, scheduled, issued});
+  }
   std::string_view name() const noexcept override { return "recording"; }
   // Index of the first write that sets (rising) or clears (falling) `pin`, from `from` on; -1 if none.
   int find(std::size_t pin, bool rising, std::size_t from = 0) const {
@@ -148,7 +152,9 @@ TEST(StepExecutor, VirtualClockInterleavedSteppers) {
   for (std::size_t i = 0; i < 3; ++i) EXPECT_FALSE(rig.sim.level(step_pin(i)));
   EXPECT_EQ(r.writes, rig.sim.writes());
   const auto lateness = exec.lateness().snapshot();
-  EXPECT_EQ(lateness.count, r.steps);
+  // Every edge is measured: rise and fall of each step, plus the dir writes (6 direction changes here).
+  EXPECT_EQ(r.edges, 2 * r.steps + 6);
+  EXPECT_EQ(lateness.count, r.edges);
   EXPECT_EQ(lateness.early, 0U);
   EXPECT_LE(lateness.max_ns, 1'000) << "virtual clock: only coalescing may delay an edge here";
 }
@@ -203,7 +209,7 @@ TEST(StepExecutor, DirIsWrittenBeforeTheStepWithSetupTime) {
   EXPECT_GT(dir_down, second_fall) << "dir must not change before the previous pulse has ended";
   EXPECT_GT(third_step, dir_down);
   const auto lateness = exec.lateness().snapshot();
-  EXPECT_EQ(lateness.count, 4U);
+  EXPECT_EQ(lateness.count, 4U + 4U + 2U) << "4 rises, 4 falls, 2 dir writes";
   EXPECT_EQ(lateness.max_ns, 300);
 }
 
@@ -387,7 +393,8 @@ TEST(StepExecutor, RealClockRunWritesEveryStep) {
   EXPECT_EQ(rig.sim.position(0), 1000);
   EXPECT_EQ(rig.sim.position(1), 0);
   const auto lateness = exec.lateness().snapshot();
-  EXPECT_EQ(lateness.count, 2000U);
+  EXPECT_EQ(lateness.count, r.edges);
+  EXPECT_GE(r.edges, 4000U) << "2000 rises and 2000 falls at least";
   EXPECT_EQ(lateness.early, 0U) << "no edge may be written before its time";
   EXPECT_FALSE(rig.sim.level(step_pin(0)));
   EXPECT_FALSE(rig.sim.level(step_pin(1)));
@@ -395,12 +402,14 @@ TEST(StepExecutor, RealClockRunWritesEveryStep) {
 
 TEST(StepExecutor, RealClockRequestStopMidRun) {
   Rig rig(1);
-  rig.push(enable(0, monotonic_now(), 1));
-  rig.push(seg(0, monotonic_now() + 5'000'000, 1'000'000, 10'000, 1));  // 10 s of steps
+  // Lead times leave room for the thread's start on a loaded machine: a record read after its time is an
+  // underrun.
+  rig.push(enable(0, monotonic_now() + 20'000'000, 1));
+  rig.push(seg(0, monotonic_now() + 25'000'000, 1'000'000, 10'000, 1));  // 10 s of steps
   rig.push(Record::end_of_stream());
   StepExecutor exec(make_config(1, false), *rig.consumer, rig.sim);
   ASSERT_TRUE(exec.start().ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
   exec.request_stop();
   const ExecutorReport r = exec.join();
   EXPECT_EQ(r.status, ExecutorStatus::kStopped) << r.message();
@@ -408,6 +417,162 @@ TEST(StepExecutor, RealClockRequestStopMidRun) {
   EXPECT_EQ(rig.sim.rising_edges(step_pin(0)), r.steps);
   EXPECT_FALSE(rig.sim.level(step_pin(0)));
   EXPECT_FALSE(rig.sim.level(enable_pin(0)));
+}
+
+// ---- ordering, learned slack, stalls, limits, heartbeats (issue 4) ----
+
+TEST(StepExecutor, SixteenSteppersComeOutInTimeOrderWithExactPositions) {
+  Rig rig(16);
+  RecordingBackend rec;
+  ExecutorConfig config = make_config(16, true);
+  config.coalesce_ns = 0;  // one event per write unless two are due at the same ns
+  int64_t expected[16] = {};
+  for (int round = 0; round < 20; ++round) {
+    for (uint8_t i = 0; i < 16; ++i) {
+      const int64_t first = 1'000'000 + round * 1'000'000 + i * 1'337;
+      const uint8_t dir = static_cast<uint8_t>((round + i) % 3 == 0 ? 0 : 1);
+      const uint32_t count = 5 + (i * 7 + round) % 40;
+      rig.push(seg(i, first, 6'000 + i * 150, count, dir));
+      expected[i] += dir != 0 ? count : -int64_t{count};
+    }
+  }
+  rig.push(Record::end_of_stream());
+  gpio::SimBackend& sim = rig.sim;
+  StepExecutor exec(config, *rig.consumer, rec);
+  ASSERT_TRUE(exec.start().ok());
+  EXPECT_EQ(exec.join().status, ExecutorStatus::kFinished);
+  // Replaying the writes into the sim backend gives the positions the pins add up to.
+  for (const auto& w : rec.writes) sim.write(w.high, w.low, w.scheduled, w.issued);
+  for (std::size_t i = 0; i < 16; ++i) EXPECT_EQ(sim.position(i), expected[i]) << "stepper " << i;
+  for (std::size_t w = 1; w + 1 < rec.writes.size(); ++w) {
+    ASSERT_LE(rec.writes[w - 1].scheduled, rec.writes[w].scheduled) << "write " << w << " out of order";
+  }
+}
+
+TEST(StepExecutor, ARecordThatArrivesAfterItsTimeIsAnUnderrunWithHowLate) {
+  Rig rig(2);
+  const int64_t first = monotonic_now() - 10'000'000;  // already 10 ms overdue
+  rig.push(seg(1, first, 100'000, 3, 1));
+  const ExecutorReport r = run_to_end(make_config(2, false), *rig.consumer, rig.sim);
+  EXPECT_EQ(r.status, ExecutorStatus::kUnderrun);
+  EXPECT_EQ(r.fault_stepper, 1);
+  EXPECT_EQ(r.fault_time_ns, first);
+  EXPECT_GE(r.fault_late_ns, 10'000'000);
+  EXPECT_EQ(r.steps, 0U) << "the motion is never shifted: nothing of it is written";
+  EXPECT_NE(r.message().find("ms late") == std::string::npos ? r.message().find("us late") : 0, std::string::npos)
+      << r.message();
+}
+
+TEST(StepExecutor, MaxLatenessStopsInsteadOfWritingALateEdge) {
+  Rig rig(1);
+  ExecutorConfig config = make_config(1, false);
+  config.max_lateness_ns = 1;  // any real write is later than 1 ns: the first edge trips it
+  const int64_t first = monotonic_now() + 20'000'000;
+  rig.push(enable(0, first - 1'000'000, 1));
+  rig.push(seg(0, first, 50'000, 200, 1));
+  rig.push(Record::end_of_stream());
+  const ExecutorReport r = run_to_end(config, *rig.consumer, rig.sim);
+  EXPECT_EQ(r.status, ExecutorStatus::kTooLate) << r.message();
+  EXPECT_LT(r.steps, 200U);
+  EXPECT_GT(r.fault_late_ns, 1);
+  EXPECT_NE(r.message().find("max_lateness"), std::string::npos) << r.message();
+  EXPECT_FALSE(rig.sim.level(step_pin(0)));
+  EXPECT_FALSE(rig.sim.level(enable_pin(0)));
+}
+
+TEST(StepExecutor, WritesLaterThanTheStallThresholdAreCountedAsStalls) {
+  Rig rig(1);
+  ExecutorConfig config = make_config(1, false);
+  config.stall_threshold_ns = 1;  // every real write qualifies: stalls are counted as episodes
+  const int64_t first = monotonic_now() + 20'000'000;
+  rig.push(seg(0, first, 200'000, 20, 1));
+  rig.push(Record::end_of_stream());
+  const ExecutorReport r = run_to_end(config, *rig.consumer, rig.sim);
+  EXPECT_EQ(r.status, ExecutorStatus::kFinished) << r.message();
+  EXPECT_GE(r.stalls, 1U);
+  EXPECT_LE(r.stalls, r.writes);
+  EXPECT_GT(r.longest_stall_ns, 0);
+  EXPECT_GE(r.first_stall_ns, first - config.dir_setup_ns);
+}
+
+TEST(StepExecutor, SlackIsLearnedFromWakeUps) {
+  Rig rig(1);
+  ExecutorConfig config = make_config(1, false);
+  config.slack_ns = kMinSlackNs;  // a real wake-up is always later than this: the slack must grow
+  const int64_t first = monotonic_now() + 20'000'000;
+  rig.push(seg(0, first, 150'000, 1'200, 1));  // > 1024 sleeps: one learning window
+  rig.push(Record::end_of_stream());
+  const ExecutorReport r = run_to_end(config, *rig.consumer, rig.sim);
+  EXPECT_EQ(r.status, ExecutorStatus::kFinished) << r.message();
+  EXPECT_GT(r.slack_ns, kMinSlackNs);
+  EXPECT_LE(r.slack_ns, config.max_slack_ns);
+}
+
+TEST(StepExecutor, HostHeartbeatLossStopsWithinTheTimeout) {
+  Rig rig(1);
+  ExecutorConfig config = make_config(1, false);
+  config.host_timeout_ns = 50'000'000;
+  rig.push(enable(0, monotonic_now() + 20'000'000, 1));
+  rig.push(seg(0, monotonic_now() + 25'000'000, 1'000'000, 10'000, 1));  // 10 s of steps
+  rig.producer->set_horizon(monotonic_now() + 20'000'000'000);       // so an empty ring is no underrun
+  rig.producer->beat_host();
+  const int64_t t0 = monotonic_now();
+  const ExecutorReport r = run_to_end(config, *rig.consumer, rig.sim);  // nobody beats any more
+  const int64_t took = monotonic_now() - t0;
+  EXPECT_EQ(r.status, ExecutorStatus::kHostLost) << r.message();
+  EXPECT_GE(took, 50'000'000);
+  EXPECT_LT(took, 1'000'000'000) << "generous bound; the design target is timeout + ~1 ms";
+  EXPECT_NE(r.message().find("host lost"), std::string::npos);
+  EXPECT_FALSE(rig.sim.level(step_pin(0)));
+  EXPECT_FALSE(rig.sim.level(enable_pin(0)));
+  EXPECT_GT(rig.consumer->executor_beats(), 0U) << "the executor beats while it runs";
+}
+
+TEST(StepExecutor, EmergencyStopThroughTheRing) {
+  Rig rig(1);
+  rig.push(seg(0, monotonic_now() + 20'000'000, 1'000'000, 10'000, 1));
+  rig.producer->set_horizon(monotonic_now() + 20'000'000'000);
+  StepExecutor exec(make_config(1, false), *rig.consumer, rig.sim);
+  ASSERT_TRUE(exec.start().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  rig.producer->request_stop(ipc::StopCause::kEmergency);
+  const ExecutorReport r = exec.join();
+  EXPECT_EQ(r.status, ExecutorStatus::kStopped);
+  EXPECT_EQ(r.stop_cause, ipc::StopCause::kEmergency);
+  EXPECT_NE(r.message().find("emergency stop"), std::string::npos) << r.message();
+  EXPECT_FALSE(rig.sim.level(step_pin(0)));
+}
+
+TEST(StepExecutor, HostHorizonLetsAnIdleHostAvoidAnUnderrun) {
+  Rig rig(1);
+  const int64_t first = monotonic_now() + 20'000'000;
+  rig.push(seg(0, first, 100'000, 10, 1));  // ends at +2.9 ms; then the host idles (no end of stream)
+  rig.producer->set_horizon(first + 50'000'000);
+  StepExecutor exec(make_config(1, false), *rig.consumer, rig.sim);
+  ASSERT_TRUE(exec.start().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // well past the last step + the grace
+  EXPECT_TRUE(exec.running());
+  exec.request_stop();
+  const ExecutorReport r = exec.join();
+  EXPECT_EQ(r.status, ExecutorStatus::kStopped) << r.message();
+  EXPECT_EQ(r.steps, 10U);
+}
+
+TEST(EventTree, WinnerIsTheSmallestKeyAndTiesGoToTheLowestLeaf) {
+  EventTree tree;
+  EXPECT_EQ(tree.min_key(), INT64_MAX);
+  tree.set(5, 100);
+  tree.set(9, 50);
+  tree.set(16, 50);
+  EXPECT_EQ(tree.winner(), 9U);
+  tree.set(9, INT64_MAX);
+  EXPECT_EQ(tree.winner(), 16U);
+  tree.set(3, 50);
+  EXPECT_EQ(tree.winner(), 3U);
+  tree.set(3, 200);
+  tree.set(16, 300);
+  EXPECT_EQ(tree.winner(), 5U);
+  EXPECT_EQ(tree.min_key(), 100);
 }
 
 }  // namespace

@@ -1,0 +1,69 @@
+#pragma once
+// ExecutorSide: everything below the ring for one job (DESIGN.md §1): the sim backend (with an optional
+// edge trace) and the executor thread consuming the ring. Shared by `rtstep run` (embedded, a thread of
+// the host's process) and `rtstep rt` (split, its own process). Non-real-time orchestration; the
+// executor thread it starts is the real-time part.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "gpio/gpio.hpp"
+#include "ipc/ipc.hpp"
+#include "rt/executor.hpp"
+#include "trace/trace.hpp"
+#include "util/result.hpp"
+
+namespace rtstep::cli {
+
+struct ExecutorSideOptions {
+  bool virtual_clock = false;
+  std::string trace_path;  // empty: no trace
+};
+
+// Pins of the sim backend: step and dir of every stepper, then enable pins (shared ones once).
+struct PinPlan {
+  std::vector<gpio::PinSpec> pins;
+  std::vector<rt::StepperOutputs> outputs;
+  std::vector<std::string> signal_names;  // "stepper_x.step", ... (trace and VCD)
+};
+PinPlan plan_pins(const config::MachineConfig& machine);
+
+// The executor's configuration from [rt] and the steppers. Init only.
+rt::ExecutorConfig executor_config(const config::MachineConfig& machine, const PinPlan& pins, bool virtual_clock);
+
+class ExecutorSide {
+ public:
+  // Configures the backend (and trace) and starts the executor on `consumer`. Errors: bad pins, trace file,
+  // executor placement. Init only.
+  static Result<std::unique_ptr<ExecutorSide>> start(const config::MachineConfig& machine, ipc::SegmentRing& consumer,
+                                                     const ExecutorSideOptions& options);
+  ~ExecutorSide();
+  ExecutorSide(const ExecutorSide&) = delete;
+  ExecutorSide& operator=(const ExecutorSide&) = delete;
+
+  // Waits for the executor to end (end of stream, fault, stop), closes the trace, publishes the result into
+  // the ring and returns it. Non-real-time.
+  ipc::ExecutorResult finish();
+  void request_stop() noexcept { executor_->request_stop(); }
+  const rt::StepExecutor& executor() const noexcept { return *executor_; }
+  const rt::ExecutorReport& report() const noexcept { return report_; }
+  uint64_t trace_lost() const noexcept { return backend_.lost_edges(); }
+  const std::string& trace_error() const noexcept { return trace_error_; }
+
+ private:
+  explicit ExecutorSide(ipc::SegmentRing& consumer) : ring_(consumer) {}
+  ipc::ExecutorResult result_from_report() const;
+  ipc::SegmentRing& ring_;
+  PinPlan pins_;
+  gpio::SimBackend backend_;
+  trace::TraceWriter trace_;
+  bool tracing_ = false;
+  std::string trace_error_;
+  std::unique_ptr<rt::StepExecutor> executor_;
+  rt::ExecutorReport report_;
+  bool finished_ = false;
+};
+
+}  // namespace rtstep::cli

@@ -25,6 +25,7 @@ void add_latency_command(CLI::App& app, Commands& commands);  // latency_command
 void add_threads_command(CLI::App& app, Commands& commands);  // threads_command.cpp
 void add_doctor_command(CLI::App& app, Commands& commands);   // doctor_command.cpp
 void add_systemd_command(CLI::App& app, Commands& commands);  // systemd_command.cpp
+void add_hal_command(CLI::App& app, Commands& commands);      // hal_command.cpp
 // `rtstep bench gpio`, added under the `bench` subcommand (bench_gpio.cpp).
 void add_bench_gpio_command(CLI::App& bench, Commands& commands);
 

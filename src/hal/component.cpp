@@ -93,6 +93,7 @@ constexpr std::array kComponents{
     ComponentType{"timedelta", &load_timedelta},
     ComponentType{"estop_latch", &load_estop_latch},
     ComponentType{"charge_pump", &load_charge_pump},
+    ComponentType{"stepgen", &load_stepgen},
 };
 
 }  // namespace

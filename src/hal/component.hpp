@@ -120,5 +120,6 @@ Status load_siggen(Hal& hal, LoadArgs& args);       // siggen.cpp
 Status load_timedelta(Hal& hal, LoadArgs& args);    // timedelta.cpp
 Status load_estop_latch(Hal& hal, LoadArgs& args);  // safety.cpp
 Status load_charge_pump(Hal& hal, LoadArgs& args);
+Status load_stepgen(Hal& hal, LoadArgs& args);      // stepgen.cpp
 
 }  // namespace rtstep::hal

@@ -145,7 +145,8 @@ class Hal {
     bool allow_non_realtime = true;  // a refused policy runs SCHED_OTHER with a warning
   };
   void set_thread_options(ThreadOptions options) { thread_options_ = options; }
-  // One line per thread: period, cycles, exec time, latency and overruns, for reports. Non-real-time.
+  // The rt thread table (rt/thread_table.hpp) of the started threads: period, execution and wake-up
+  // times, utilisation and overruns. Non-real-time.
   std::string thread_report() const;
   std::vector<std::string> take_overrun_reports();
 

@@ -7,10 +7,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <thread>
 
 #include "rt/periodic.hpp"
+#include "rt/thread_table.hpp"
 
 namespace rtstep::hal {
 
@@ -225,22 +225,12 @@ Status Hal::run_virtual(int64_t base_cycles) {
 }
 
 std::string Hal::thread_report() const {
-  std::string out;
-  char line[256];
-  std::snprintf(line, sizeof line, "%-16s %10s %10s %10s %10s %12s %9s %9s\n", "thread", "period", "cycles",
-                "exec-max", "latency-max", "max-cycle", "overruns", "missed");
-  out += line;
+  std::vector<rt::ThreadRow> rows;
   for (const auto& p : periodic_) {
-    const rt::PeriodicStats s = p->stats();
-    std::snprintf(line, sizeof line, "%-16s %10s %10llu %10s %10s %12s %9llu %9llu\n", s.label.c_str(),
-                  rt::format_duration(s.period_ns).c_str(), static_cast<unsigned long long>(s.cycles),
-                  rt::format_duration(s.max_exec_ns).c_str(), rt::format_duration(s.latency.max_ns).c_str(),
-                  rt::format_duration(s.max_cycle_ns).c_str(), static_cast<unsigned long long>(s.overruns),
-                  static_cast<unsigned long long>(s.missed_periods));
-    out += line;
-    if (!p->placement().warning.empty()) out += "  note: " + p->placement().warning + "\n";
+    rows.push_back(rt::thread_row(p->stats()));
+    if (!p->placement().warning.empty()) rows.back().note = p->placement().warning;
   }
-  return out;
+  return rt::format_thread_table(rows);
 }
 
 std::vector<std::string> Hal::take_overrun_reports() {

@@ -1,0 +1,201 @@
+// stepgen: reaches the commanded position, respects maxvel/maxaccel and the pulse timing rules on every
+// recorded edge, in virtual cycles and in a real 25 us thread.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include "hal_test_util.hpp"
+
+namespace rtstep::hal {
+namespace {
+
+using testing::Session;
+
+// A base-thread probe that records every change of step/dir with its cycle number (preallocated).
+struct EdgeRecorder : Instance {
+  struct Edge {
+    int64_t cycle;
+    bool step, dir;
+  };
+  Pin<bool> step, dir;
+  std::vector<Edge> edges = std::vector<Edge>(200000);
+  std::atomic<std::size_t> count{0};
+  int64_t cycle = 0;
+  bool last_step = false, last_dir = false;
+
+  static void record(void* arg, int64_t /*period*/) noexcept {
+    auto& r = *static_cast<EdgeRecorder*>(arg);
+    const bool s = r.step.get(), d = r.dir.get();
+    const std::size_t n = r.count.load(std::memory_order_relaxed);
+    if ((s != r.last_step || d != r.last_dir) && n < r.edges.size()) {
+      r.edges[n] = {r.cycle, s, d};
+      r.count.store(n + 1, std::memory_order_release);
+    }
+    r.last_step = s;
+    r.last_dir = d;
+    ++r.cycle;
+  }
+};
+
+EdgeRecorder& add_recorder(Hal& hal) {
+  const int id = *hal.add_component("rec");
+  auto& r = static_cast<EdgeRecorder&>(*hal.own(id, std::make_unique<EdgeRecorder>()));
+  EXPECT_TRUE(hal.add_pin(id, "rec.step", Dir::kIn, r.step).ok());
+  EXPECT_TRUE(hal.add_pin(id, "rec.dir", Dir::kIn, r.dir).ok());
+  EXPECT_TRUE(hal.add_function(id, "rec", &EdgeRecorder::record, &r).ok());
+  hal.ready(id);
+  return r;
+}
+
+struct Rules {
+  int64_t period, steplen, stepspace, dirsetup, dirhold;  // ns
+};
+
+// Checks every recorded edge against the timing rules; returns the net step count (+ for DIR low).
+int64_t check_edges(const EdgeRecorder& r, const Rules& rules) {
+  int64_t net = 0;
+  int64_t rise = -1, fall = -1'000'000, dir_change = -1'000'000;
+  bool step = false, dir = false;
+  const std::size_t n = r.count.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& e = r.edges[i];
+    const int64_t t = e.cycle * rules.period;
+    if (e.dir != dir) {
+      EXPECT_FALSE(step) << "DIR changed during a pulse at cycle " << e.cycle;
+      EXPECT_GE(t - fall, rules.dirhold) << "dirhold violated at cycle " << e.cycle;
+      dir_change = t;
+      dir = e.dir;
+    }
+    if (e.step && !step) {
+      EXPECT_GE(t - fall, rules.stepspace) << "stepspace violated at cycle " << e.cycle;
+      EXPECT_GE(t - dir_change, rules.dirsetup) << "dirsetup violated at cycle " << e.cycle;
+      rise = t;
+      net += dir ? -1 : 1;
+    } else if (!e.step && step) {
+      EXPECT_GE(t - rise, rules.steplen) << "steplen violated at cycle " << e.cycle;
+      fall = t;
+    }
+    step = e.step;
+  }
+  return net;
+}
+
+const char* kMachine =
+    "loadrt threads name1=base period1=25000 name2=servo period2=1000000\n"
+    "loadrt stepgen step_type=0\n"
+    "addf stepgen.make-pulses base\n"
+    "addf rec base\n"
+    "addf stepgen.capture-position servo\n"
+    "addf stepgen.update-freq servo\n"
+    "net step stepgen.0.step => rec.step\n"
+    "net dir stepgen.0.dir => rec.dir\n"
+    "setp stepgen.0.position-scale 100\n"
+    "setp stepgen.0.maxvel 40\n"
+    "setp stepgen.0.maxaccel 400\n"
+    "setp stepgen.0.steplen 5000\n"
+    "setp stepgen.0.stepspace 5000\n"
+    "setp stepgen.0.dirsetup 20000\n"
+    "setp stepgen.0.dirhold 30000\n"
+    "setp stepgen.0.enable 1\n";
+
+TEST(Stepgen, ReachesCommandedPositionsWithinLimitsAndTimingRules) {
+  Hal hal;
+  auto& rec = add_recorder(hal);
+  Session s(hal);
+  ASSERT_TRUE(s.run(kMachine)) << s.err();
+  std::vector<double> freq;  // the DDS velocity every servo period (steps/s)
+  const auto run_ms = [&](int ms) {
+    for (int i = 0; i < ms; ++i) {
+      ASSERT_TRUE(hal.run_virtual(40).ok());
+      freq.push_back(std::stod(*hal.get_pin_or_param("stepgen.0.frequency")));
+    }
+  };
+  ASSERT_TRUE(hal.set_pin_or_param("stepgen.0.position-cmd", "10").ok());
+  run_ms(600);
+  EXPECT_EQ(*hal.get_pin_or_param("stepgen.0.counts"), "1000");
+  EXPECT_NEAR(std::stod(*hal.get_pin_or_param("stepgen.0.position-fb")), 10.0, 0.01);
+  ASSERT_TRUE(hal.set_pin_or_param("stepgen.0.position-cmd", "-2.5").ok());  // a reversal
+  run_ms(800);
+  EXPECT_EQ(*hal.get_pin_or_param("stepgen.0.counts"), "-250");
+  // Timing params were rounded up to whole base periods and written back.
+  EXPECT_EQ(*hal.get_pin_or_param("stepgen.0.steplen"), "25000");
+  EXPECT_EQ(*hal.get_pin_or_param("stepgen.0.dirhold"), "50000");
+  const Rules rules{25000, 25000, 25000, 25000, 50000};
+  EXPECT_EQ(check_edges(rec, rules), -250) << "every step was recorded with its direction";
+  // maxvel 40 * 100 = 4000 steps/s, maxaccel 400 * 100 = 40000 steps/s^2 (40 Hz per 1 ms servo period).
+  for (std::size_t i = 0; i < freq.size(); ++i) {
+    EXPECT_LE(std::fabs(freq[i]), 4000.0 + 1e-6) << "servo period " << i;
+    if (i > 0) {
+      EXPECT_LE(std::fabs(freq[i] - freq[i - 1]), 40.0 + 1e-6) << "servo period " << i;
+    }
+  }
+  // On the recorded steps: at most 40 steps per 10 ms window (+1 for quantisation).
+  std::vector<int> per_window(1400 / 10 + 1, 0);
+  for (std::size_t i = 0; i < rec.count.load(); ++i) {
+    if (rec.edges[i].step) ++per_window[static_cast<std::size_t>(rec.edges[i].cycle / 400)];
+  }
+  for (std::size_t w = 0; w < per_window.size(); ++w) {
+    EXPECT_LE(per_window[w], 41) << "window " << w;
+    // maxaccel: 40000 steps/s^2 changes the rate by 400 steps/s (4 steps per window) per 10 ms window.
+    if (w > 0) {
+      EXPECT_LE(std::abs(per_window[w] - per_window[w - 1]), 4 + 2) << "window " << w;
+    }
+  }
+}
+
+TEST(Stepgen, VelocityModeAndDisable) {
+  Hal hal;
+  Session s(hal);
+  ASSERT_TRUE(s.run("loadrt threads name1=base period1=50000 name2=servo period2=1000000\n"
+                    "loadrt stepgen step_type=0 ctrl_type=v\naddf stepgen.make-pulses base\n"
+                    "addf stepgen.update-freq servo\naddf stepgen.capture-position servo\n"
+                    "setp stepgen.0.velocity-cmd 1000\nsetp stepgen.0.enable 1\n"))
+      << s.err();
+  ASSERT_TRUE(hal.run_virtual(20 * 1000).ok());  // 1 s at 1000 steps/s (reached within one servo period)
+  const int counts = std::stoi(*hal.get_pin_or_param("stepgen.0.counts"));
+  EXPECT_NEAR(counts, 1000, 2);
+  ASSERT_TRUE(hal.set_pin_or_param("stepgen.0.enable", "0").ok());
+  ASSERT_TRUE(hal.run_virtual(20 * 100).ok());
+  EXPECT_NEAR(std::stoi(*hal.get_pin_or_param("stepgen.0.counts")), counts, 1) << "disabled: no more steps";
+}
+
+TEST(Stepgen, RejectsUnsupportedStepTypes) {
+  Hal hal;
+  Session s(hal);
+  EXPECT_FALSE(s.run("loadrt stepgen step_type=0,2\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: error: loadrt stepgen: step_type=2 (channel 1): rtstep supports step_type 0 "
+                     "(step/dir) only\n");
+}
+
+// The done-criterion run: a real 25 us base thread (SCHED_OTHER here; `rtstep hal` uses SCHED_FIFO).
+// Cycles may come late on a loaded machine, but every cycle runs the functions once, so the step count
+// and the rules in base periods hold regardless.
+TEST(Stepgen, RealTwentyFiveMicrosecondThreadProducesTheCommandedSteps) {
+  Hal hal;
+  Hal::ThreadOptions o;
+  o.realtime = false;
+  o.lock_memory = false;
+  hal.set_thread_options(o);
+  auto& rec = add_recorder(hal);
+  Session s(hal);
+  ASSERT_TRUE(s.run(kMachine)) << s.err();
+  ASSERT_TRUE(s.run("setp stepgen.0.position-cmd 1\nstart\n")) << s.err();
+  for (int i = 0; i < 3000 && *hal.get_pin_or_param("stepgen.0.counts") != "100"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // settle: no further steps
+  hal.stop();
+  const std::string report = hal.thread_report();
+  hal.shutdown();
+  EXPECT_EQ(*hal.get_pin_or_param("stepgen.0.counts"), "100");
+  EXPECT_EQ(check_edges(rec, {25000, 25000, 25000, 25000, 50000}), 100);
+  EXPECT_NE(report.find("base"), std::string::npos) << report;
+  EXPECT_NE(report.find("servo"), std::string::npos) << report;
+}
+
+}  // namespace
+}  // namespace rtstep::hal

@@ -55,18 +55,43 @@ void check_cpu_overlap(SectionReader& r, const RtConfig& rt) {
   }
 }
 
-// [rt] executor timing and safety limits (issue 4): times in seconds in the file, ns here.
-void read_rt_safety(SectionReader& r, RtConfig& rt) {
-  const auto seconds = [&](const char* key, Range range, int64_t current) {
-    return to_ns(r.number(key, range, static_cast<double>(current) / kNsPerSecond));
+// [rt] priorities and periods of the thread hierarchy (rt/hierarchy.hpp). Levels not written in the file
+// default to fit below the one above (so `executor_priority: 40` alone still gives a valid hierarchy);
+// levels written must be strictly below the one above (host and planner may be 0 = SCHED_OTHER).
+// servo_period must be a whole multiple of base_period.
+void read_rt_hierarchy(SectionReader& r, RtConfig& rt) {
+  bool written = false;
+  // Default: the usual value, but below the level above (at least `low`).
+  const auto level = [&](const char* key, int low, int usual, int above) {
+    written = written || r.find(key) != nullptr;
+    const int fallback = std::max(low, std::min(usual, above - 1));
+    return static_cast<int>(r.integer(key, Range::closed(low, 99), fallback));
   };
-  rt.learn_slack = r.boolean("learn_slack", rt.learn_slack);
-  rt.max_slack_ns = seconds("max_slack", Range::closed(0.000002, 0.01), rt.max_slack_ns);
-  rt.max_lateness_ns = seconds("max_lateness", Range::closed(0, 1), rt.max_lateness_ns);
-  rt.late_threshold_ns = seconds("late_threshold", Range::closed(0, 1), rt.late_threshold_ns);
-  rt.stall_threshold_ns = seconds("stall_threshold", Range::open_closed(0, 1), rt.stall_threshold_ns);
-  rt.underrun_margin_ns = seconds("underrun_margin", Range::open_closed(0, 1), rt.underrun_margin_ns);
-  rt.heartbeat_timeout_ns = seconds("heartbeat_timeout", Range::closed(0.01, 10), rt.heartbeat_timeout_ns);
+  rt.base_priority = level("base_priority", 1, rt.base_priority, rt.executor_priority);
+  rt.servo_priority = level("servo_priority", 1, rt.servo_priority, rt.base_priority);
+  rt.host_priority = level("host_priority", 0, rt.host_priority, rt.servo_priority);
+  rt.planner_priority = level("planner_priority", 0, rt.planner_priority, rt.host_priority);
+  rt.log_nice = static_cast<int>(r.integer("log_nice", Range::closed(0, 19), rt.log_nice));
+  const std::pair<const char*, int> order[] = {{"executor_priority", rt.executor_priority},
+                                               {"base_priority", rt.base_priority},
+                                               {"servo_priority", rt.servo_priority},
+                                               {"host_priority", rt.host_priority},
+                                               {"planner_priority", rt.planner_priority}};
+  for (size_t i = 1; written && i < std::size(order); ++i) {
+    if (order[i].second == 0 && order[i - 1].second == 0) continue;
+    if (order[i].second >= order[i - 1].second) {
+      r.fail_value(order[i].first, "must be below " + std::string(order[i - 1].first) + " (" +
+                                       std::to_string(order[i - 1].second) +
+                                       "): executor > base > servo > host > planner");
+      return;
+    }
+  }
+  rt.base_period_ns = to_ns(r.number("base_period", Range::closed(0, 0.01), static_cast<double>(rt.base_period_ns) / kNsPerSecond));
+  rt.servo_period_ns =
+      to_ns(r.number("servo_period", Range::open_closed(0, 0.1), static_cast<double>(rt.servo_period_ns) / kNsPerSecond));
+  if (rt.base_period_ns > 0 && rt.servo_period_ns % rt.base_period_ns != 0) {
+    r.fail_value("servo_period", "must be a whole multiple of base_period (" + std::to_string(rt.base_period_ns) + " ns)");
+  }
 }
 
 RtConfig read_rt(SectionReader& r) {
@@ -88,7 +113,7 @@ RtConfig read_rt(SectionReader& r) {
   rt.dir_setup_ns =
       to_ns(r.number("dir_setup_time", Range::closed(0, 0.001), static_cast<double>(rt.dir_setup_ns) / kNsPerSecond));
   rt.allow_non_realtime = r.boolean("allow_non_realtime", rt.allow_non_realtime);
-  read_rt_safety(r, rt);
+  read_rt_hierarchy(r, rt);
   return rt;
 }
 

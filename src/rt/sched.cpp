@@ -1,31 +1,15 @@
-// Thread placement (see sched.hpp). Order matters: memory is locked and the stack pre-faulted before the
-// thread becomes SCHED_FIFO, so the page faults that locking causes are taken at normal priority.
+// Thread placement for the executor (see sched.hpp); the work is done by place_current_thread (thread.cpp).
 
 #include "rt/sched.hpp"
 
+#include "rt/thread.hpp"
+
 #include <pthread.h>
 #include <sched.h>
-#include <sys/mman.h>
 
-#include <cerrno>
 #include <cstring>
 
 namespace rtstep::rt {
-
-namespace {
-
-std::string errno_text(int err) { return std::strerror(err); }
-
-// Either an error, or (when falling back is allowed) text appended to the warning.
-Status refuse(const RealtimeRequest& request, RealtimeResult& result, const std::string& what,
-              const char* fallback) {
-  if (!request.allow_non_realtime) return Error{"executor thread: " + what};
-  if (!result.warning.empty()) result.warning += "; ";
-  result.warning += what + fallback;
-  return Ok{};
-}
-
-}  // namespace
 
 void name_current_thread(const char* name) noexcept {
   char truncated[16] = {};
@@ -44,35 +28,18 @@ void name_current_thread(const char* name) noexcept {
 }
 
 Result<RealtimeResult> make_current_thread_realtime(const RealtimeRequest& request) {
-  RealtimeResult result;
-  if (request.lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
-    const int err = errno;
-    if (auto st = refuse(request, result, "mlockall failed: " + errno_text(err), " (pages may fault)"); !st) {
-      return st.error();
-    }
-  }
-  if (!request.cpus.empty()) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (const int cpu : request.cpus) {
-      if (cpu < 0 || cpu >= CPU_SETSIZE) return Error{"executor thread: CPU " + std::to_string(cpu) + " out of range"};
-      CPU_SET(cpu, &set);
-    }
-    // A CPU set that cannot be used is a configuration error, never a privilege fallback.
-    if (const int err = pthread_setaffinity_np(pthread_self(), sizeof set, &set); err != 0) {
-      return Error{"executor thread: pinning to the configured CPUs failed: " + errno_text(err)};
-    }
-  }
-  sched_param param{};
-  param.sched_priority = request.priority;
-  if (const int err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &param); err != 0) {
-    const std::string what = "SCHED_FIFO priority " + std::to_string(request.priority) +
-                             " refused: " + errno_text(err);
-    if (auto st = refuse(request, result, what, "; running as SCHED_OTHER"); !st) return st.error();
-    return result;
-  }
-  result.realtime = true;
-  return result;
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  ThreadSpec spec;
+  spec.name = name[0] != 0 ? name : "rtstep-exec";
+  spec.policy = Policy::kFifo;
+  spec.priority = request.priority;
+  spec.cpus.assign(request.cpus.begin(), request.cpus.end());
+  spec.lock_memory = request.lock_memory;
+  spec.allow_non_realtime = request.allow_non_realtime;
+  auto placed = place_current_thread(spec);
+  if (!placed) return placed.error();
+  return RealtimeResult{placed->realtime, std::move(placed->warning)};
 }
 
 }  // namespace rtstep::rt

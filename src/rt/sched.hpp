@@ -1,7 +1,7 @@
 #pragma once
-// Thread placement for real-time threads (private to rt for now; the thread runtime of DESIGN.md §1 will
-// grow from here): name, memory locking, stack pre-faulting, CPU affinity and SCHED_FIFO.
-// Everything here is init only: it runs on the thread being set up, before its real-time loop.
+// Thread placement for the executor thread: memory locking, CPU affinity and SCHED_FIFO. A thin layer over
+// the thread runtime (thread.hpp: place_current_thread), kept for the executor's call site; new code uses
+// thread.hpp directly. Everything here is init only: it runs on the thread being set up, before its loop.
 
 #include <span>
 #include <string>
@@ -28,8 +28,9 @@ void name_current_thread(const char* name) noexcept;
 // Touches `bytes` of stack below the caller so the loop never takes a page fault on its stack. Init only.
 void prefault_stack(std::size_t bytes) noexcept;
 
-// Applies the request to the calling thread. Errors: a CPU that cannot be used, or a refused mlockall /
-// SCHED_FIFO when allow_non_realtime is false; messages carry the errno text. Init only.
+// Applies the request to the calling thread (its name is left alone). Errors: a CPU that cannot be used,
+// or a refused mlockall / SCHED_FIFO when allow_non_realtime is false; a refusal names the missing limit
+// and the fixes (thread.hpp: realtime_refused_help). Init only.
 Result<RealtimeResult> make_current_thread_realtime(const RealtimeRequest& request);
 
 }  // namespace rtstep::rt

@@ -1,0 +1,84 @@
+// `rtstep systemd-unit --config FILE`: unit files for the split deployment (rt/systemd_unit.hpp).
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/tools.hpp"
+
+namespace rtstep::cli {
+
+namespace {
+
+std::string this_binary() {
+  std::error_code ec;
+  const auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "/usr/local/bin/rtstep" : path.string();
+}
+
+}  // namespace
+
+Result<std::vector<rt::UnitFile>> units_for(const UnitOptions& o) {
+  auto machine = config::load(o.config_path);
+  if (!machine) return machine.error();
+  auto hierarchy = hierarchy_from(machine->rt);
+  if (!hierarchy) return hierarchy.error();
+  rt::UnitParams p;
+  p.binary = o.binary.empty() ? this_binary() : o.binary;
+  p.config = std::filesystem::absolute(o.config_path).lexically_normal().string();
+  p.shm_name = o.shm_name;
+  p.gcode = o.gcode;
+  p.user = o.user;
+  p.executor_cpus = hierarchy->cpus;
+  p.host_cpus = hierarchy->host_cpus;
+  p.executor_priority = hierarchy->executor_priority;
+  p.host_priority = hierarchy->host_priority;
+  p.max_priority = hierarchy->executor_priority;  // the executor is the top of the hierarchy
+  return rt::make_units(p);
+}
+
+void add_systemd_command(CLI::App& app, Commands& commands) {
+  struct Options {
+    UnitOptions unit;
+    std::string output_dir;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("systemd-unit", "Print systemd units for the executor (rtstep rt) and the host, "
+                                                     "placed and prioritised from [rt]");
+  cmd->add_option("--config,-c", o->unit.config_path, "printer.cfg")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--binary", o->unit.binary, "Absolute path of rtstep in the units (default: this binary)");
+  cmd->add_option("--shm", o->unit.shm_name, "Shared-memory name of the ring (default rtstep)");
+  cmd->add_option("--gcode", o->unit.gcode, "G-code file the host unit runs");
+  cmd->add_option("--user", o->unit.user, "User= of both units (default root)");
+  cmd->add_option("--output-dir,-o", o->output_dir, "Write rtstep-rt.service and rtstep-host.service here")
+      ->check(CLI::ExistingDirectory);
+  commands.push_back({cmd, [o] {
+                        auto units = units_for(o->unit);
+                        if (!units) {
+                          std::cerr << "rtstep systemd-unit: " << units.error().message << '\n';
+                          return 2;
+                        }
+                        for (const auto& u : *units) {
+                          if (o->output_dir.empty()) {
+                            std::cout << "### " << u.name << "\n" << u.text << '\n';
+                            continue;
+                          }
+                          const auto path = std::filesystem::path(o->output_dir) / u.name;
+                          std::ofstream out(path);
+                          out << u.text;
+                          if (!out) {
+                            std::cerr << "rtstep systemd-unit: cannot write " << path.string() << '\n';
+                            return 1;
+                          }
+                          std::cerr << "wrote " << path.string() << '\n';
+                        }
+                        return 0;
+                      }});
+}
+
+}  // namespace rtstep::cli

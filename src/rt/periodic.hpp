@@ -1,0 +1,122 @@
+#pragma once
+// Periodic threads, as LinuxCNC's base and servo threads: an ordered list of functions run every period
+// at an absolute-time cadence (clock_nanosleep TIMER_ABSTIME on CLOCK_MONOTONIC, deadline += period, so a
+// late cycle never shifts the later ones).
+//
+// Every cycle measures the wake-up latency (wake - deadline, as cyclictest does) and the execution time
+// of the function list. A cycle whose latency + execution exceeds the period is an overrun: it is counted,
+// the periods it swallowed are skipped (counted as missed) instead of run back to back, and the first
+// one's figures are kept for a single report ("unexpected real-time delay on servo: 1.31 ms > period
+// 1.00 ms"). Statistics leave the loop through relaxed atomics and a LatencyHistogram; stats() and
+// take_overrun_report() read them from another thread.
+//
+// Lifecycle: configure (constructor: the function list is fixed), start (places the thread: thread.hpp),
+// cycle (real-time), request_stop + join.
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "rt/histogram.hpp"
+#include "rt/thread.hpp"
+#include "util/result.hpp"
+
+namespace rtstep::rt {
+
+// A function on a periodic thread. Called every period on the real-time path: it must not allocate,
+// lock, log or make system calls other than the clock and the sleep. `period_ns` is the nominal period.
+using PeriodicFn = void (*)(void* arg, int64_t period_ns) noexcept;
+
+struct PeriodicFunction {
+  std::string name;  // for the table ("stepgen.make-pulses")
+  PeriodicFn fn = nullptr;
+  void* arg = nullptr;
+};
+
+struct PeriodicSpec {
+  ThreadSpec thread;                        // name (e.g. "rtstep-servo"), policy, priority, CPUs
+  std::string label;                        // short name in tables and reports ("servo"); "" = thread name
+  int64_t period_ns = 1'000'000;            // > 0
+  std::vector<PeriodicFunction> functions;  // run in this order every period
+};
+
+// A consistent-enough copy of a periodic thread's counters. Non-real-time.
+struct PeriodicStats {
+  std::string label;
+  int64_t period_ns = 0;
+  uint64_t cycles = 0;            // cycles run
+  int64_t last_exec_ns = 0;       // execution time of the last cycle (all functions)
+  int64_t avg_exec_ns = 0;
+  int64_t max_exec_ns = 0;
+  int64_t max_cycle_ns = 0;       // max over cycles of latency + execution: what the period must hold
+  uint64_t overruns = 0;          // cycles with latency + execution > period
+  uint64_t missed_periods = 0;    // deadlines skipped after overruns
+  LatencyHistogram::Snapshot latency;  // wake-up latency, one sample per cycle (min/avg/max, percentiles)
+  double utilisation() const noexcept;  // max_cycle_ns / period_ns
+  bool utilisation_warning() const noexcept { return utilisation() > 0.5; }
+};
+
+class PeriodicThread {
+ public:
+  explicit PeriodicThread(PeriodicSpec spec);  // configure: may allocate
+  ~PeriodicThread();                           // stops and joins
+  PeriodicThread(const PeriodicThread&) = delete;
+  PeriodicThread& operator=(const PeriodicThread&) = delete;
+
+  // Places the thread and starts cycling; the first deadline is `first_deadline_ns` (CLOCK_MONOTONIC), or
+  // one period from now when 0. Errors: invalid spec or period, placement refused (thread.hpp).
+  // Non-real-time.
+  Status start(int64_t first_deadline_ns = 0);
+  void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }  // any thread
+  void join();  // non-real-time
+
+  const std::string& label() const noexcept { return label_; }
+  int64_t period_ns() const noexcept { return spec_.period_ns; }
+  const Placement& placement() const noexcept { return thread_.placement(); }
+  pid_t tid() const noexcept { return thread_.tid(); }
+  PeriodicStats stats() const;  // non-real-time, any thread
+  const LatencyHistogram& latency() const noexcept { return latency_; }
+  // The first overrun, once: "unexpected real-time delay on servo: 1.31 ms > period 1.00 ms (latency
+  // 0.31 ms + execution 1.00 ms)"; nullopt before any overrun and after it was taken. Non-real-time.
+  std::optional<std::string> take_overrun_report();
+
+ private:
+  void loop(int64_t first_deadline_ns) noexcept;                               // real-time
+  void record(int64_t latency_ns, int64_t exec_ns) noexcept;                   // real-time
+
+  PeriodicSpec spec_;
+  std::string label_;
+  Thread thread_;
+  std::atomic<bool> stop_{false};  // written by any thread, read by the loop
+  // Written by the loop only (relaxed); read by stats().
+  std::atomic<uint64_t> cycles_{0};
+  std::atomic<int64_t> last_exec_{0};
+  std::atomic<int64_t> exec_sum_{0};
+  std::atomic<int64_t> max_exec_{0};
+  std::atomic<int64_t> max_cycle_{0};
+  std::atomic<uint64_t> overruns_{0};
+  std::atomic<uint64_t> missed_{0};
+  std::atomic<int64_t> first_overrun_latency_{0};
+  std::atomic<int64_t> first_overrun_exec_{0};
+  std::atomic<bool> overrun_recorded_{false};  // release-stored after the two figures above
+  std::atomic<bool> overrun_reported_{false};  // owned by take_overrun_report
+  LatencyHistogram latency_;
+};
+
+// Checks a set of periodic threads before any starts: unique labels, periods > 0 and whole multiples of
+// the fastest, and (for real-time policies) a faster thread never below a slower one's priority, so the
+// fast thread runs first when both are due. Non-real-time.
+Status check_periodic_set(std::span<const PeriodicSpec> specs);
+
+// Starts the threads fastest first with one common first deadline (a whole number of the fastest period
+// from now), so their cycles line up as LinuxCNC's do. On an error the threads already started are
+// stopped. Non-real-time.
+Status start_periodic_set(std::span<PeriodicThread* const> threads);
+
+// "1.31 ms", "25.0 us", "850 ns": a duration for tables and messages. Non-real-time.
+std::string format_duration(int64_t ns);
+
+}  // namespace rtstep::rt

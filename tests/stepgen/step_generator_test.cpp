@@ -27,6 +27,7 @@ TEST(StepGenerator, DiagonalMoveGivesTimeOrderedSegmentsOfBothSteppers) {
   motion::plan_trapezoid(m, 100, 3000);
   ASSERT_TRUE(gen.on_enable(0, true, 0).ok());
   ASSERT_TRUE(gen.on_move(m).ok());
+  ASSERT_TRUE(gen.on_flush(m.end_time()).ok());  // a move's steps may be held back until a flush
 
   ASSERT_EQ(sink.records[0].kind, ipc::RecordKind::kPin);
   EXPECT_EQ(sink.records[0].pin.time_ns, 5'000'000'000);

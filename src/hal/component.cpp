@@ -94,6 +94,7 @@ constexpr std::array kComponents{
     ComponentType{"estop_latch", &load_estop_latch},
     ComponentType{"charge_pump", &load_charge_pump},
     ComponentType{"stepgen", &load_stepgen},
+    ComponentType{"pid", &load_pid},
 };
 
 }  // namespace

@@ -121,5 +121,6 @@ Status load_timedelta(Hal& hal, LoadArgs& args);    // timedelta.cpp
 Status load_estop_latch(Hal& hal, LoadArgs& args);  // safety.cpp
 Status load_charge_pump(Hal& hal, LoadArgs& args);
 Status load_stepgen(Hal& hal, LoadArgs& args);      // stepgen.cpp
+Status load_pid(Hal& hal, LoadArgs& args);          // pid.cpp
 
 }  // namespace rtstep::hal

@@ -84,7 +84,7 @@ Status Hal::check_new_name(int comp_id, const std::string& name, bool is_param) 
 }
 
 Status Hal::add_pin_record(int comp_id, std::string name, Type type, Dir dir, std::atomic<Value*>& slot,
-                           uint64_t initial) {
+                           Value*& own, uint64_t initial) {
   if (auto st = check_new_name(comp_id, name, false); !st) return st;
   auto pin = std::make_unique<PinRecord>();
   pin->name = name;
@@ -93,6 +93,7 @@ Status Hal::add_pin_record(int comp_id, std::string name, Type type, Dir dir, st
   pin->owner = comp_id;
   pin->slot = &slot;
   pin->dummy.set_raw(initial);
+  own = &pin->dummy;
   slot.store(&pin->dummy, std::memory_order_relaxed);
   pins_.emplace(std::move(name), std::move(pin));
   return Ok{};

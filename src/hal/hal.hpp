@@ -97,7 +97,7 @@ class Hal {
   void remove_component(int comp_id);
   template <typename T>
   Status add_pin(int comp_id, std::string name, Dir dir, Pin<T>& pin, T initial = T{}) {
-    return add_pin_record(comp_id, std::move(name), type_of<T>(), dir, pin.slot(), Value::encode(initial));
+    return add_pin_record(comp_id, std::move(name), type_of<T>(), dir, pin.slot(), pin.own(), Value::encode(initial));
   }
   template <typename T>
   Status add_param(int comp_id, std::string name, ParamDir dir, Param<T>& param) {
@@ -163,7 +163,7 @@ class Hal {
   int64_t base_period_ns() const;  // 0 before the first thread
 
  private:
-  Status add_pin_record(int comp_id, std::string name, Type type, Dir dir, std::atomic<Value*>& slot,
+  Status add_pin_record(int comp_id, std::string name, Type type, Dir dir, std::atomic<Value*>& slot, Value*& own,
                         uint64_t initial);
   Status add_param_record(int comp_id, std::string name, Type type, ParamDir dir, Value& value);
   Status check_new_name(int comp_id, const std::string& name, bool is_param) const;

@@ -2,6 +2,8 @@
 #include "hal/halcmd.hpp"
 
 #include <charconv>
+#include <chrono>
+#include <thread>
 #include <fstream>
 
 #include "hal/component.hpp"
@@ -30,7 +32,19 @@ Status need_args(std::string_view cmd, std::span<const std::string> args, std::s
 
 }  // namespace
 
-Halcmd::Halcmd(Hal& hal, std::ostream& out, std::ostream& err) : hal_(hal), out_(out), err_(err) {}
+Halcmd::Halcmd(Hal& hal, std::ostream& out, std::ostream& err) : hal_(hal), out_(out), err_(err) {
+  // `loadusr -w sleep S`, as LinuxCNC's tests let the threads run for a while.
+  add_user_program("sleep", [](std::span<const std::string> args, bool /*wait*/) -> Status {
+    double seconds = -1;
+    if (args.size() == 1) {
+      const auto [ptr, ec] = std::from_chars(args[0].data(), args[0].data() + args[0].size(), seconds);
+      if (ec != std::errc{} || ptr != args[0].data() + args[0].size()) seconds = -1;
+    }
+    if (seconds < 0) return Error{"loadusr sleep: usage: loadusr -w sleep SECONDS"};
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    return Ok{};
+  });
+}
 
 void Halcmd::add_user_program(std::string name, UserProgram program) {
   programs_.emplace_back(std::move(name), std::move(program));
@@ -167,7 +181,7 @@ Status Halcmd::cmd_loadusr(std::span<const std::string> args) {
   for (const auto& [name, program] : programs_) {
     if (name == args[i]) return program(args.subspan(i + 1), wait);
   }
-  return Error{"loadusr: program '" + args[i] + "' is not built into rtstep (built in: halsampler, halstreamer)"};
+  return Error{"loadusr: program '" + args[i] + "' is not built into rtstep (built in: sleep)"};
 }
 
 Status Halcmd::cmd_addf(std::span<const std::string> args) {

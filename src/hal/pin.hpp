@@ -25,11 +25,15 @@ class Pin {
   T get() const noexcept { return ptr_.load(std::memory_order_relaxed)->template get<T>(); }
   void set(T v) noexcept { ptr_.load(std::memory_order_relaxed)->template set<T>(v); }
   bool attached() const noexcept { return ptr_.load(std::memory_order_relaxed) != nullptr; }
+  // Linked to a signal (else the pin points at its private value). Real-time safe.
+  bool linked() const noexcept { return ptr_.load(std::memory_order_relaxed) != own_; }
 
   std::atomic<Value*>& slot() noexcept { return ptr_; }  // for the Hal: init only
+  Value*& own() noexcept { return own_; }                // for the Hal: init only
 
  private:
   std::atomic<Value*> ptr_{nullptr};
+  Value* own_ = nullptr;  // the pin's private value (set by the Hal)
 };
 
 template <typename T>

@@ -194,3 +194,39 @@ TEST_F(Components, InstanceNamingAndArgumentErrors) {
 
 }  // namespace
 }  // namespace rtstep::hal
+
+namespace rtstep::hal {
+namespace {
+
+// pid against a first-order plant (lowpass: y += (u - y) * 0.05 per 1 ms, a 20 ms time constant): with P
+// and I the loop settles on the command with no steady-state error; with P alone an error remains.
+TEST_F(Components, PidSettlesAFirstOrderPlant) {
+  load("loadrt pid num_chan=1\nloadrt lowpass\naddf pid.0.do-pid-calcs t\naddf lowpass.0 t\n"
+       "net u pid.0.output => lowpass.0.in\nnet y lowpass.0.out => pid.0.feedback\n"
+       "setp lowpass.0.gain 0.05\nsetp pid.0.Pgain 2\nsetp pid.0.Igain 30\nsetp pid.0.maxoutput 10\n"
+       "setp pid.0.command 1\nsetp pid.0.enable 1\n");
+  cycles(2000);  // 2 s
+  EXPECT_NEAR(getf("lowpass.0.out"), 1.0, 1e-3);
+  EXPECT_NEAR(getf("pid.0.error"), 0.0, 1e-3);
+  EXPECT_EQ(get("pid.0.saturated"), "FALSE");
+  set("pid.0.Igain", "0");
+  set("pid.0.enable", "0");
+  cycles(1);
+  EXPECT_EQ(getf("pid.0.output"), 0.0) << "disabled: output 0";
+  set("pid.0.enable", "1");
+  cycles(2000);
+  EXPECT_NEAR(getf("lowpass.0.out"), 2.0 / 3.0, 1e-3) << "P only: y = P/(1+P) of the command";
+}
+
+TEST_F(Components, PidClampsTheOutputAndCountsSaturation) {
+  load("loadrt pid names=p\naddf p.do-pid-calcs t\nsetp p.Pgain 100\nsetp p.maxoutput 5\nsetp p.command 1\n"
+       "setp p.enable 1\nsetp p.error-previous-target 0\n");
+  cycles(3);
+  EXPECT_EQ(getf("p.output"), 5.0);
+  EXPECT_EQ(get("p.saturated"), "TRUE");
+  EXPECT_EQ(get("p.saturated-count"), "3");
+  EXPECT_EQ(getf("p.command-deriv"), 0.0) << "unlinked -deriv pins hold the internal difference";
+}
+
+}  // namespace
+}  // namespace rtstep::hal

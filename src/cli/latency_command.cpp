@@ -196,7 +196,12 @@ void add_latency_command(CLI::App& app, Commands& commands) {
                         if (!o->svg.empty()) {
                           std::vector<rt::PlotSeries> series;
                           for (const auto& t : report->threads) series.push_back({t.config.label, &t.stats.latency});
-                          std::ofstream(o->svg) << rt::histogram_svg(series);
+                          std::ofstream svg(o->svg);
+                          svg << rt::histogram_svg(series);
+                          if (!svg) {
+                            std::cerr << "rtstep latency: cannot write " << o->svg << '\n';
+                            return 1;
+                          }
                         }
                         std::cout << (o->json ? latency_json(*report).dump(2) + "\n" : latency_text(*report));
                         return 0;

@@ -66,6 +66,7 @@ Status HostLink::blocked_reason() const {
 
 Status HostLink::push(const ipc::Record& record) {
   if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM: no more motion is sent; queued motion finishes"};
+  if (auto st = blocked_reason(); !st) return st;
   while (!ring_.try_push(record)) {
     if (auto st = blocked_reason(); !st) return st;
     if (ring_.corrupted()) return Error{"shared memory " + ring_.name() + ": ring indices corrupted"};

@@ -348,6 +348,9 @@ void StepLoop::advance(Stepper& s, uint32_t index, EventKind kind, int64_t issue
     case EventKind::kFall:
       s.fall_pending = false;
       s.last_fall = issued;
+      // The low time is at least the pulse width: after a stall the missed steps come out late (and are
+      // counted), never as a burst faster than the driver can see.
+      s.not_before = std::max(s.not_before, issued + s.pulse_ns);
       break;
     case EventKind::kDir:
       s.dir_pending = false;

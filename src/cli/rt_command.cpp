@@ -1,0 +1,127 @@
+// `rtstep rt`: the executor as its own long-lived process (split deployment, DESIGN.md §2). It creates the
+// ring NAME, waits for a host (`rtstep run --connect NAME`), runs its job, publishes the result into the
+// ring, waits for the host to read it, and starts over with a fresh ring (or exits with --once).
+// SIGINT/SIGTERM stop it safely (step pins low, enable pins released) and remove the ring.
+#include <csignal>
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "cli/executor_side.hpp"
+#include "config/config.hpp"
+
+namespace rtstep::cli {
+
+namespace {
+
+std::atomic<int> g_rt_signal{0};
+void on_rt_signal(int sig) { g_rt_signal.store(sig, std::memory_order_relaxed); }
+
+constexpr auto kPoll = std::chrono::milliseconds(1);
+
+struct RtOptions {
+  std::string shm_name;
+  std::string config_path;
+  std::string trace_path;
+  bool virtual_clock = false;
+  bool once = false;
+};
+
+bool signalled() { return g_rt_signal.load(std::memory_order_relaxed) != 0; }
+
+// Beats for the executor while no job runs, so a host can tell a live `rtstep rt` from a stale ring.
+// Returns false on a signal.
+template <typename Done>
+bool beat_until(ipc::SegmentRing& ring, Done done) {
+  while (!done()) {
+    if (signalled()) return false;
+    ring.beat_executor();
+    std::this_thread::sleep_for(kPoll);
+  }
+  return true;
+}
+
+// Waits until the host has read the result (or has gone: its heartbeat stopped for the timeout).
+void wait_for_host_done(ipc::SegmentRing& ring, int64_t timeout_ns) {
+  uint64_t seen = ring.host_beats();
+  auto seen_at = std::chrono::steady_clock::now();
+  (void)beat_until(ring, [&] {
+    if (ring.host_done()) return true;
+    if (ring.host_beats() != seen) {
+      seen = ring.host_beats();
+      seen_at = std::chrono::steady_clock::now();
+    }
+    return std::chrono::steady_clock::now() - seen_at > std::chrono::nanoseconds(timeout_ns);
+  });
+}
+
+// One job on a fresh ring. Returns false when the process should exit (signal or setup error: `code`).
+bool serve_one_job(const config::MachineConfig& machine, const RtOptions& options, int& code) {
+  auto ring = ipc::SegmentRing::create(options.shm_name, machine.rt.ring_capacity);
+  if (!ring) {
+    std::cerr << "rtstep rt: " << ring.error().message << " (a stale ring? remove /dev/shm" << options.shm_name
+              << ")\n";
+    code = 1;
+    return false;
+  }
+  std::cerr << fmt::format("rtstep rt: waiting for a host on {} ({} records)\n", options.shm_name, ring->capacity());
+  if (!beat_until(*ring, [&] { return ring->host_beats() != 0; })) return false;
+  auto side = ExecutorSide::start(machine, *ring, {options.virtual_clock, options.trace_path});
+  if (!side) {
+    std::cerr << "rtstep rt: " << side.error().message << '\n';
+    ring->request_stop(ipc::StopCause::kHostError);
+    code = 3;
+    return false;
+  }
+  while ((*side)->executor().running()) {
+    if (signalled()) (*side)->request_stop();
+    std::this_thread::sleep_for(kPoll);
+  }
+  const ipc::ExecutorResult result = (*side)->finish();
+  const auto& report = (*side)->report();
+  if (!report.warning.empty()) std::cerr << "rtstep rt: warning: " << report.warning << '\n';
+  std::cerr << fmt::format("rtstep rt: {}; lateness p50 {:.3f} us, p99 {:.3f} us, max {:.3f} us; {} stall(s)\n",
+                           result.message, result.lateness_p50_ns / 1e3, result.lateness_p99_ns / 1e3,
+                           result.lateness_max_ns / 1e3, result.stalls);
+  if ((*side)->trace_lost() > 0) std::cerr << fmt::format("rtstep rt: trace: {} writes lost\n", (*side)->trace_lost());
+  wait_for_host_done(*ring, machine.rt.heartbeat_timeout_ns);
+  return !signalled();
+}
+
+int run_rt(const RtOptions& options) {
+  auto machine = config::load(options.config_path);
+  if (!machine) {
+    std::cerr << "rtstep rt: " << machine.error().message << '\n';
+    return 1;
+  }
+  struct sigaction action {};
+  action.sa_handler = on_rt_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  int code = 0;
+  while (serve_one_job(*machine, options, code) && !options.once) {
+  }
+  if (signalled()) std::cerr << "rtstep rt: stopped by signal " << g_rt_signal.load() << '\n';
+  return code;
+}
+
+}  // namespace
+
+void add_rt_command(CLI::App& app, Commands& commands) {
+  auto options = std::make_shared<RtOptions>();
+  CLI::App* rt = app.add_subcommand("rt", "Run the step executor as its own process (split mode) on shared memory NAME");
+  rt->add_option("--shm", options->shm_name, "Name of the shared-memory ring to create, e.g. /rtstep")->required();
+  rt->add_option("--config,-c", options->config_path, "printer.cfg to use")->required()->check(CLI::ExistingFile);
+  rt->add_option("--trace", options->trace_path, "Record every pin change into FILE (the last job's)");
+  rt->add_flag("--virtual-clock", options->virtual_clock, "Execute without waiting for real time (verification)");
+  rt->add_flag("--once", options->once, "Exit after one job instead of waiting for the next host");
+  commands.push_back({rt, [options] { return run_rt(*options); }});
+}
+
+}  // namespace rtstep::cli

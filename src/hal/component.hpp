@@ -41,6 +41,9 @@ class Builder {
   void pin(const std::string& name, Dir dir, Pin<T>& pin, T initial = T{}) {
     if (status_) status_ = hal_.add_pin(comp_, name, dir, pin, initial);
   }
+  void raw_pin(const std::string& name, Type type, Dir dir, Pin<uint64_t>& pin) {
+    if (status_) status_ = hal_.add_raw_pin(comp_, name, type, dir, pin);
+  }
   template <typename T>
   void param(const std::string& name, ParamDir dir, Param<T>& param) {
     if (status_) status_ = hal_.add_param(comp_, name, dir, param);
@@ -122,5 +125,7 @@ Status load_estop_latch(Hal& hal, LoadArgs& args);  // safety.cpp
 Status load_charge_pump(Hal& hal, LoadArgs& args);
 Status load_stepgen(Hal& hal, LoadArgs& args);      // stepgen.cpp
 Status load_pid(Hal& hal, LoadArgs& args);          // pid.cpp
+Status load_sampler(Hal& hal, LoadArgs& args);      // sampler.cpp
+Status load_streamer(Hal& hal, LoadArgs& args);
 
 }  // namespace rtstep::hal

@@ -99,6 +99,10 @@ class Hal {
   Status add_pin(int comp_id, std::string name, Dir dir, Pin<T>& pin, T initial = T{}) {
     return add_pin_record(comp_id, std::move(name), type_of<T>(), dir, pin.slot(), pin.own(), Value::encode(initial));
   }
+  // A pin whose type is chosen at run time (sampler, streamer): the component moves raw 8-byte values.
+  Status add_raw_pin(int comp_id, std::string name, Type type, Dir dir, Pin<uint64_t>& pin) {
+    return add_pin_record(comp_id, std::move(name), type, dir, pin.slot(), pin.own(), 0);
+  }
   template <typename T>
   Status add_param(int comp_id, std::string name, ParamDir dir, Param<T>& param) {
     return add_param_record(comp_id, std::move(name), type_of<T>(), dir, param.value());

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "hal/component.hpp"
+#include "hal/sampler.hpp"
 #include "hal/show.hpp"
 
 namespace rtstep::hal {
@@ -43,6 +44,12 @@ Halcmd::Halcmd(Hal& hal, std::ostream& out, std::ostream& err) : hal_(hal), out_
     if (seconds < 0) return Error{"loadusr sleep: usage: loadusr -w sleep SECONDS"};
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
     return Ok{};
+  });
+  add_user_program("halsampler", [this](std::span<const std::string> args, bool /*wait*/) {
+    return run_halsampler(hal_, args, out_);
+  });
+  add_user_program("halstreamer", [this](std::span<const std::string> args, bool /*wait*/) {
+    return run_halstreamer(hal_, args, *in_);
   });
 }
 
@@ -181,7 +188,7 @@ Status Halcmd::cmd_loadusr(std::span<const std::string> args) {
   for (const auto& [name, program] : programs_) {
     if (name == args[i]) return program(args.subspan(i + 1), wait);
   }
-  return Error{"loadusr: program '" + args[i] + "' is not built into rtstep (built in: sleep)"};
+  return Error{"loadusr: program '" + args[i] + "' is not built into rtstep (built in: halsampler, halstreamer, sleep)"};
 }
 
 Status Halcmd::cmd_addf(std::span<const std::string> args) {

@@ -4,6 +4,7 @@
 // Non-real-time.
 
 #include <functional>
+#include <iostream>
 #include <istream>
 #include <memory>
 #include <ostream>
@@ -29,6 +30,8 @@ class Halcmd {
   void set_keep_going(bool keep_going) { keep_going_ = keep_going; }
   void set_env_lookup(EnvLookup lookup) { env_ = lookup; }
   void add_user_program(std::string name, UserProgram program);
+  // Where `loadusr halstreamer` without a file reads rows (default std::cin).
+  void set_input(std::istream& in) { in_ = &in; }
 
   // Runs a file; returns false after an error that stopped it (or, with -k, when any error happened).
   bool run_file(const std::string& path);
@@ -55,6 +58,7 @@ class Halcmd {
   Hal& hal_;
   std::ostream& out_;
   std::ostream& err_;
+  std::istream* in_ = &std::cin;
   const IniFile* ini_ = nullptr;
   EnvLookup env_ = nullptr;
   bool keep_going_ = false;

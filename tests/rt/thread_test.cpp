@@ -194,8 +194,8 @@ TEST(ThreadPrivilege, AllowedFallbackRunsAsOtherWithAWarning) {
 }
 
 TEST(ThreadPrivilege, RefusedMlockallNamesMemlock) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "AddressSanitizer replaces mlockall with a no-op that always succeeds";
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the sanitizers replace mlockall with a no-op that always succeeds";
 #endif
   const std::string message = in_unprivileged_child([] {
     ThreadSpec s;

@@ -37,18 +37,21 @@ ipc::StepSegment fit(const int64_t* t, uint32_t count) {
   return s;
 }
 
-// How many leading steps of `s` (up to s.count) are within `tol` of `t`; their largest error in `error`.
-uint32_t valid_prefix(const ipc::StepSegment& s, const int64_t* t, int64_t tol, int64_t& error) {
-  int64_t time = s.first_time_ns, interval = s.interval_ns, worst = 0;
+// How many leading steps of `s`, continued up to `limit` steps, are within `tol` of `t`; their largest error
+// in `error`. Continuing past the fitted window lets a fit that holds keep going without a refit.
+uint32_t valid_prefix(const ipc::StepSegment& s, const int64_t* t, uint32_t limit, int64_t tol, int64_t& error) {
+  int64_t time = s.first_time_ns, interval = s.interval_ns, high = 0, low = 0;
+  const auto span = static_cast<uint64_t>(2 * tol);
   uint32_t k = 0;
-  for (; k < s.count; ++k) {
-    const int64_t e = std::llabs(time - t[k]);
-    if (e > tol) break;
-    worst = std::max(worst, e);
+  for (; k < limit; ++k) {
+    const int64_t e = time - t[k];
+    if (static_cast<uint64_t>(e + tol) > span) break;  // e outside [-tol, tol], in one comparison
+    high = std::max(high, e);
+    low = std::min(low, e);
     time += interval;
     interval += s.add_ns;
   }
-  error = worst;
+  error = std::max(high, -low);
   return k;
 }
 
@@ -58,28 +61,34 @@ ipc::StepSegment StepCompressor::next_segment(std::size_t start, uint32_t availa
   const int64_t* t = pending_.data() + start;
   ipc::StepSegment best = fit(t, 1);
   error_ns = 0;
-  uint32_t good = 1, bad = available + 1;
-  // Start a little beyond the previous segment's length; a fit that fails does so early and costs little,
-  // one that succeeds is grown fourfold.
+  uint32_t good = 1;
+  // Start a little beyond the previous segment's length. A fit that fails does so early and costs little;
+  // one that holds over its window is continued as far as it goes, then refitted once over a longer window.
   uint32_t n = std::clamp<uint32_t>(2 * hint_ + 2, 2, available);
-  for (int tries = 0; tries < kMaxFits && n > good && n < bad; ++tries) {
+  bool refitted = false;  // each refit re-checks the steps already proven: allow only one
+  for (int tries = 0; tries < kMaxFits; ++tries) {
     ipc::StepSegment candidate = fit(t, n);
     int64_t error = 0;
-    uint32_t valid = valid_prefix(candidate, t, tolerance_ns_, error);
+    const uint32_t valid = valid_prefix(candidate, t, available, tolerance_ns_, error);
     candidate.count = valid;
     // Intervals must stay >= kMinStepIntervalNs; rounding can break that only at the extremes.
     while (candidate.count > 1 && !ipc::is_valid(candidate)) candidate.count = candidate.count * 3 / 4;
-    if (candidate.count > good) {
+    const bool improved = candidate.count > good;
+    if (improved) {
       best = candidate;
       good = candidate.count;
       error_ns = error;
     }
-    if (valid == n) {
-      if (n == available) break;
-      n = static_cast<uint32_t>(std::min<uint64_t>(available, uint64_t{n} * 4));  // it all fitted: try longer
+    if (valid >= n) {
+      // The fit held over its window: a longer window may hold longer still, unless this one did not help.
+      // A fit that ran far past its window (a cruise) would only be re-checked by a refit: keep it.
+      if (valid == available || !improved || refitted || valid >= 4 * n) break;
+      refitted = true;
+      n = std::min<uint32_t>(available, 2 * valid);
     } else {
-      bad = n;
-      n = std::max(good + 1, good + (n - good) / 2);  // shrink towards what fitted
+      const uint32_t shorter = good + (n - good) / 2;  // shrink towards what fitted
+      if (shorter <= good || shorter >= n) break;
+      n = std::max<uint32_t>(shorter, 2);
     }
   }
   hint_ = good;
@@ -103,7 +112,7 @@ void StepCompressor::compress(bool all, std::deque<ipc::StepSegment>& out) {
     ++segments_;
     done += s.count;
   }
-  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
+  pending_.consume(done);
 }
 
 bool compress(std::span<const int64_t> times, uint8_t stepper, uint8_t dir, int64_t tolerance_ns,
@@ -113,7 +122,7 @@ bool compress(std::span<const int64_t> times, uint8_t stepper, uint8_t dir, int6
   }
   StepCompressor compressor(stepper, tolerance_ns);
   compressor.set_dir(dir);
-  compressor.pending().assign(times.begin(), times.end());
+  std::copy(times.begin(), times.end(), compressor.pending().append(times.size()));
   std::deque<ipc::StepSegment> segments;
   compressor.compress(true, segments);
   out.insert(out.end(), segments.begin(), segments.end());

@@ -50,19 +50,22 @@ Status StepGenerator::on_move(const motion::Move& move) {
       return Error{fmt::format("line {}: {} would step at {:.0f} steps/s, more than the {:.0f} a segment can express",
                                move.line, machine_.steppers[i].name, solvers_[i].peak_step_rate(move), kMaxStepRate)};
     }
-    times_.clear();
-    const uint8_t dir = solvers_[i].solve(move, origin_ns_, times_);
-    std::vector<int64_t>& pending = compressor.pending();
-    if (times_.empty()) {
+    const int64_t n = solvers_[i].steps_in(move);
+    StepBuffer& pending = compressor.pending();
+    if (n == 0) {
       // An idle stepper's held steps cannot grow any more: let them go, so the merge is not held back.
       if (!pending.empty()) compressor.compress(true, ready_[i]);
       continue;
     }
-    if (observer_ != nullptr) observer_->on_steps(i, times_, dir, solvers_[i].position());
+    const uint8_t dir = n > 0 ? 1 : 0;
     if (dir != compressor.dir() && !pending.empty()) compressor.compress(true, ready_[i]);
     compressor.set_dir(dir);
-    pending.insert(pending.end(), times_.begin(), times_.end());
-    steps_[i] += times_.size();
+    const std::size_t added = solvers_[i].solve(move, origin_ns_, pending);
+    if (observer_ != nullptr) {
+      observer_->on_steps(i, std::span<const int64_t>(pending.data() + pending.size() - added, added), dir,
+                          solvers_[i].position());
+    }
+    steps_[i] += added;
     compressor.compress(pending.front() < end_ns - kHoldNs, ready_[i]);
   }
   int64_t watermark = end_ns;

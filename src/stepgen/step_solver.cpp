@@ -29,12 +29,41 @@ double StepSolver::peak_step_rate(const motion::Move& move) const noexcept {
   return std::fabs(rate) * std::max({move.start_v, move.cruise_v, move.end_v});
 }
 
+int64_t* StepBuffer::append(std::size_t n) {
+  if (end_ + n > capacity_) {
+    const std::size_t live = size();
+    if (live + n > capacity_ / 2) {
+      // Grow; new[] of int64_t leaves the memory uninitialised, which is the point.
+      const std::size_t capacity = std::max<std::size_t>({2 * capacity_, 2 * (live + n), 1024});
+      std::unique_ptr<int64_t[]> grown(new int64_t[capacity]);
+      std::copy(data(), data() + live, grown.get());
+      data_ = std::move(grown);
+      capacity_ = capacity;
+    } else {
+      std::copy(data(), data() + live, data_.get());  // compact: the consumed front is reused
+    }
+    begin_ = 0;
+    end_ = live;
+  }
+  int64_t* out = data_.get() + end_;
+  end_ += n;
+  return out;
+}
+
 uint8_t StepSolver::solve(const motion::Move& move, int64_t origin_ns, std::vector<int64_t>& times) {
+  const bool up = steps_in(move) > 0;
+  StepBuffer buffer;
+  const std::size_t n = solve(move, origin_ns, buffer);
+  times.insert(times.end(), buffer.data(), buffer.data() + n);
+  return up ? 1 : 0;
+}
+
+std::size_t StepSolver::solve(const motion::Move& move, int64_t origin_ns, StepBuffer& times) {
   // The count at the end is floor(q_end + 0.5): taking it from the end position (not from summing steps)
   // is what keeps the count exact over any number of moves.
   const int64_t target = steps_at(move.end);
   const int64_t n = target - position_;
-  if (n == 0) return 1;
+  if (n == 0) return 0;
   const bool up = n > 0;
   const int64_t count = up ? n : -n;
   const double q_start = steps_at_exact(move.start);
@@ -45,9 +74,7 @@ uint8_t StepSolver::solve(const motion::Move& move, int64_t origin_ns, std::vect
   const double first_boundary = up ? static_cast<double>(position_) + 0.5 : static_cast<double>(position_) - 0.5;
   const double d0 = std::fabs(first_boundary - q_start) * dd;
 
-  const std::size_t old_size = times.size();
-  times.resize(old_size + static_cast<std::size_t>(count));
-  int64_t* out = times.data() + old_size;
+  int64_t* out = times.append(static_cast<std::size_t>(count));
   const double base_ns = move.start_time * kNsPerS;
   const double accel_d = move.accel_distance();
   const double cruise_end_d = accel_d + move.cruise_distance();
@@ -84,7 +111,7 @@ uint8_t StepSolver::solve(const motion::Move& move, int64_t origin_ns, std::vect
     out[k] = origin_ns + round_ns(decel_base_ns + (vc - std::sqrt(std::max(0.0, vc_sq - two_a * d))) * inv_accel_ns);
   }
   position_ = target;
-  return up ? 1 : 0;
+  return static_cast<std::size_t>(count);
 }
 
 }  // namespace rtstep::stepgen

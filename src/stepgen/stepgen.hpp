@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -31,6 +32,24 @@
 
 namespace rtstep::stepgen {
 
+// A FIFO of step times (ns) that grows without zero-filling and drops consumed steps lazily: the solver
+// writes straight into it and the compressor reads it in place, so no step time is copied on the way.
+class StepBuffer {
+ public:
+  std::size_t size() const noexcept { return end_ - begin_; }
+  bool empty() const noexcept { return end_ == begin_; }
+  const int64_t* data() const noexcept { return data_.get() + begin_; }
+  int64_t front() const noexcept { return data_[begin_]; }
+  // Room for `n` more times at the back; the caller fills all of them.
+  int64_t* append(std::size_t n);
+  void consume(std::size_t n) noexcept { begin_ += n; }  // drops n from the front, n <= size()
+  void clear() noexcept { begin_ = end_ = 0; }
+
+ private:
+  std::unique_ptr<int64_t[]> data_;
+  std::size_t begin_ = 0, end_ = 0, capacity_ = 0;
+};
+
 // Exact step times of one stepper. Keeps the stepper's position (steps) between moves.
 class StepSolver {
  public:
@@ -40,6 +59,10 @@ class StepSolver {
   // Appends the step times of `move` (absolute ns: `origin_ns` + print time) to `times` and returns the
   // direction of those steps (1 = positive); nothing is appended when the stepper does not move.
   uint8_t solve(const motion::Move& move, int64_t origin_ns, std::vector<int64_t>& times);
+  // Same, appending to a StepBuffer; returns the number of steps appended.
+  std::size_t solve(const motion::Move& move, int64_t origin_ns, StepBuffer& times);
+  // Steps `move` takes this stepper from its current count, signed (positive = up).
+  int64_t steps_in(const motion::Move& move) const noexcept { return steps_at(move.end) - position_; }
   // Steps per second this stepper reaches at the top speed of `move`.
   double peak_step_rate(const motion::Move& move) const noexcept;
 
@@ -65,7 +88,7 @@ class StepCompressor {
   StepCompressor(uint8_t stepper, int64_t tolerance_ns) noexcept : stepper_(stepper), tolerance_ns_(tolerance_ns) {}
 
   // Steps waiting to be compressed (strictly increasing ns, all in direction dir()). The generator appends.
-  std::vector<int64_t>& pending() noexcept { return pending_; }
+  StepBuffer& pending() noexcept { return pending_; }
   uint8_t dir() const noexcept { return dir_; }
   void set_dir(uint8_t dir) noexcept { dir_ = dir; }
   // Compresses pending steps into `out`. Unless `all`, the steps of a segment that could still grow with
@@ -82,7 +105,7 @@ class StepCompressor {
   uint8_t stepper_;
   uint8_t dir_ = 1;
   int64_t tolerance_ns_;
-  std::vector<int64_t> pending_;
+  StepBuffer pending_;
   uint32_t hint_ = 16;  // length of the previous segment: where the next search starts
   int64_t max_error_ns_ = 0;
   uint64_t segments_ = 0;
@@ -152,7 +175,6 @@ class StepGenerator final : public motion::MoveSink {
   int64_t origin_ns_;
   RecordSink& sink_;
   StepObserver* observer_;
-  std::vector<int64_t> times_;  // reused per stepper per move
 };
 
 }  // namespace rtstep::stepgen

@@ -95,6 +95,7 @@ constexpr std::array kComponents{
     ComponentType{"charge_pump", &load_charge_pump},
     ComponentType{"stepgen", &load_stepgen},
     ComponentType{"pid", &load_pid},
+    ComponentType{"encoder", &load_encoder},
     ComponentType{"sampler", &load_sampler},
     ComponentType{"streamer", &load_streamer},
 };

@@ -125,6 +125,7 @@ Status load_estop_latch(Hal& hal, LoadArgs& args);  // safety.cpp
 Status load_charge_pump(Hal& hal, LoadArgs& args);
 Status load_stepgen(Hal& hal, LoadArgs& args);      // stepgen.cpp
 Status load_pid(Hal& hal, LoadArgs& args);          // pid.cpp
+Status load_encoder(Hal& hal, LoadArgs& args);      // encoder.cpp
 Status load_sampler(Hal& hal, LoadArgs& args);      // sampler.cpp
 Status load_streamer(Hal& hal, LoadArgs& args);
 

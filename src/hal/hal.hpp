@@ -140,7 +140,8 @@ class Hal {
   bool threads_started() const noexcept { return !periodic_.empty(); }
   void shutdown();  // stops and joins the periodic threads
   // Runs `base_cycles` periods of every thread synchronously on the calling thread, fastest first, as if
-  // started: deterministic, for tests and simulation. Not while the periodic threads run.
+  // started: deterministic, for tests and simulation. Cycle numbers continue across calls, so a slower
+  // thread runs every k-th base period however the calls are split. Not while the periodic threads run.
   Status run_virtual(int64_t base_cycles);
   // Real-time options of the periodic threads (set before start).
   struct ThreadOptions {
@@ -184,6 +185,7 @@ class Hal {
   std::vector<std::unique_ptr<HalThread>> threads_;
   std::vector<std::unique_ptr<rt::PeriodicThread>> periodic_;  // created by start()
   int next_component_id_ = 1;
+  int64_t virtual_cycle_ = 0;  // base periods run by run_virtual so far (its cadence continues across calls)
   bool exact_periods_ = false;
   ThreadOptions thread_options_;
   std::unique_ptr<std::atomic<bool>> running_;  // read by the threads' trampolines

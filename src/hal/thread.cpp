@@ -216,9 +216,9 @@ Status Hal::run_virtual(int64_t base_cycles) {
   if (threads_started()) return Error{"run_virtual: the periodic threads are running"};
   if (threads_.empty()) return Error{"run_virtual: no threads"};
   const int64_t base = base_period_ns();
-  for (int64_t i = 0; i < base_cycles; ++i) {
+  for (int64_t n = 0; n < base_cycles; ++n, ++virtual_cycle_) {
     for (const auto& t : threads_) {
-      if (i % (t->period_ns() / base) == 0) t->run_functions(t->period_ns());
+      if (virtual_cycle_ % (t->period_ns() / base) == 0) t->run_functions(t->period_ns());
     }
   }
   return Ok{};

@@ -184,10 +184,16 @@ TEST(Stepgen, RealTwentyFiveMicrosecondThreadProducesTheCommandedSteps) {
   Session s(hal);
   ASSERT_TRUE(s.run(kMachine)) << s.err();
   ASSERT_TRUE(s.run("setp stepgen.0.position-cmd 1\nstart\n")) << s.err();
-  for (int i = 0; i < 3000 && *hal.get_pin_or_param("stepgen.0.counts") != "100"; ++i) {
+  // Settled: at the target with the DDS stopped for 20 consecutive checks. A late base cycle on an
+  // overloaded machine makes the position loop catch up (and possibly overshoot by a step), so this
+  // waits for the loop rather than for the first arrival.
+  int settled = 0;
+  for (int i = 0; i < 4000 && settled < 20; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const bool at_rest = *hal.get_pin_or_param("stepgen.0.counts") == "100" &&
+                         *hal.get_pin_or_param("stepgen.0.frequency") == "0";
+    settled = at_rest ? settled + 1 : 0;
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // settle: no further steps
   hal.stop();
   const std::string report = hal.thread_report();
   hal.shutdown();

@@ -21,6 +21,7 @@ using Commands = std::vector<Command>;
 void add_run_command(CLI::App& app, Commands& commands);  // run_command.cpp
 void add_rt_command(CLI::App& app, Commands& commands);     // rt_command.cpp
 void add_trace_command(CLI::App& app, Commands& commands);  // trace_command.cpp
+void add_bench_command(CLI::App& app, Commands& commands);  // bench_command.cpp (ipc, executor, gpio)
 void add_plan_command(CLI::App& app, Commands& commands);  // plan_command.cpp
 void add_plan_command(CLI::App& app, Commands& commands);  // plan_command.cpp
 void add_latency_command(CLI::App& app, Commands& commands);  // latency_command.cpp

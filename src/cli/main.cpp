@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   rtstep::cli::add_run_command(app, commands);
   rtstep::cli::add_rt_command(app, commands);
   rtstep::cli::add_trace_command(app, commands);
+  rtstep::cli::add_bench_command(app, commands);
   rtstep::cli::add_hal_command(app, commands);
   rtstep::cli::add_latency_command(app, commands);
   rtstep::cli::add_threads_command(app, commands);

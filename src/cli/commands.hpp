@@ -23,7 +23,6 @@ void add_rt_command(CLI::App& app, Commands& commands);     // rt_command.cpp
 void add_trace_command(CLI::App& app, Commands& commands);  // trace_command.cpp
 void add_bench_command(CLI::App& app, Commands& commands);  // bench_command.cpp (ipc, executor, gpio)
 void add_plan_command(CLI::App& app, Commands& commands);  // plan_command.cpp
-void add_plan_command(CLI::App& app, Commands& commands);  // plan_command.cpp
 void add_latency_command(CLI::App& app, Commands& commands);  // latency_command.cpp
 void add_threads_command(CLI::App& app, Commands& commands);  // threads_command.cpp
 void add_doctor_command(CLI::App& app, Commands& commands);   // doctor_command.cpp

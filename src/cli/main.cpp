@@ -16,11 +16,11 @@ int main(int argc, char** argv) {
   rtstep::cli::add_trace_command(app, commands);
   rtstep::cli::add_bench_command(app, commands);
   rtstep::cli::add_hal_command(app, commands);
+  rtstep::cli::add_plan_command(app, commands);
   rtstep::cli::add_latency_command(app, commands);
   rtstep::cli::add_threads_command(app, commands);
   rtstep::cli::add_doctor_command(app, commands);
   rtstep::cli::add_systemd_command(app, commands);
-  rtstep::cli::add_plan_command(app, commands);
 
   CLI11_PARSE(app, argc, argv);
   for (const auto& command : commands) {

@@ -115,6 +115,14 @@ struct RtConfig {
   double max_step_error = 1e-6;        // seconds, compression tolerance, (0, 10e-6]
   int64_t dir_setup_ns = 200;          // `dir_setup_time` [0, 0.001] s: direction change to next step edge
   bool allow_non_realtime = true;      // fall back to SCHED_OTHER when SCHED_FIFO is refused
+  // Executor safety and timing (issue 4; docs/configuration.md).
+  bool learn_slack = true;             // `learn_slack`: follow the observed wake-up latency, starting at `slack`
+  int64_t max_slack_ns = 500'000;      // `max_slack` [0.000002, 0.01] s: ceiling of the learned slack
+  int64_t max_lateness_ns = 0;         // `max_lateness` [0, 1] s: stop rather than write an edge this late; 0 = off
+  int64_t late_threshold_ns = 10'000;  // `late_threshold` [0, 1] s: edges later than this count as late
+  int64_t stall_threshold_ns = 1'000'000;  // `stall_threshold` (0, 1] s: writes later than this are a stall
+  int64_t underrun_margin_ns = 2'000'000;  // `underrun_margin` (0, 1] s: how late the host may deliver
+  int64_t heartbeat_timeout_ns = 100'000'000;  // `heartbeat_timeout` [0.01, 10] s: either side lost after this
   // The thread hierarchy (rt/hierarchy.hpp): executor > base > servo > host > planner, then logging.
   int base_priority = 75;              // SCHED_FIFO, periodic base thread
   int servo_priority = 70;             // SCHED_FIFO, periodic servo thread

@@ -94,6 +94,20 @@ void read_rt_hierarchy(SectionReader& r, RtConfig& rt) {
   }
 }
 
+// [rt] executor timing and safety limits (issue 4): times in seconds in the file, ns here.
+void read_rt_safety(SectionReader& r, RtConfig& rt) {
+  const auto seconds = [&](const char* key, Range range, int64_t current) {
+    return to_ns(r.number(key, range, static_cast<double>(current) / kNsPerSecond));
+  };
+  rt.learn_slack = r.boolean("learn_slack", rt.learn_slack);
+  rt.max_slack_ns = seconds("max_slack", Range::closed(0.000002, 0.01), rt.max_slack_ns);
+  rt.max_lateness_ns = seconds("max_lateness", Range::closed(0, 1), rt.max_lateness_ns);
+  rt.late_threshold_ns = seconds("late_threshold", Range::closed(0, 1), rt.late_threshold_ns);
+  rt.stall_threshold_ns = seconds("stall_threshold", Range::open_closed(0, 1), rt.stall_threshold_ns);
+  rt.underrun_margin_ns = seconds("underrun_margin", Range::open_closed(0, 1), rt.underrun_margin_ns);
+  rt.heartbeat_timeout_ns = seconds("heartbeat_timeout", Range::closed(0.01, 10), rt.heartbeat_timeout_ns);
+}
+
 RtConfig read_rt(SectionReader& r) {
   RtConfig rt;
   rt.executor_priority = static_cast<int>(r.integer("executor_priority", Range::closed(1, 99), rt.executor_priority));
@@ -113,6 +127,7 @@ RtConfig read_rt(SectionReader& r) {
   rt.dir_setup_ns =
       to_ns(r.number("dir_setup_time", Range::closed(0, 0.001), static_cast<double>(rt.dir_setup_ns) / kNsPerSecond));
   rt.allow_non_realtime = r.boolean("allow_non_realtime", rt.allow_non_realtime);
+  read_rt_safety(r, rt);
   read_rt_hierarchy(r, rt);
   return rt;
 }

@@ -81,7 +81,7 @@ struct StepperConfig {
   PinConfig step_pin;    // required
   PinConfig dir_pin;     // required
   PinConfig enable_pin;  // optional; several steppers may share one enable pin
-  PinConfig endstop_pin; // optional, read but not used yet (homing is not implemented)
+  PinConfig endstop_pin; // optional; the sim homes against virtual endstops, hardware inputs are read later
   int microsteps = 0;                   // required, > 0
   int full_steps_per_rotation = 200;    // > 0
   double rotation_distance = 0;         // mm per full rotation, required, > 0

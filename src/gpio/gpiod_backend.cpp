@@ -3,6 +3,7 @@
 
 #include "gpio/gpiod_lines.hpp"
 #include "gpio/hardware.hpp"
+#include "gpio/register_pins.hpp"
 
 namespace rtstep::gpio {
 
@@ -46,7 +47,7 @@ Status GpiodBackend::configure(std::span<const PinSpec> pins) {
     p.chip->values = p.initial;
     chips_.push_back(std::move(p.chip));
   }
-  configured_ = pins.size() == kMaxPins ? ~PinMask{0} : (PinMask{1} << pins.size()) - 1;
+  configured_ = first_pins(pins.size());
   return Ok{};
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Private to the gpio module: shared set-up steps of the register backends.
+// Private to the gpio module: pin-mask helpers and the shared set-up steps of the hardware backends.
 #include <string_view>
 #include <vector>
 
@@ -9,6 +9,9 @@ namespace rtstep::gpio {
 
 // The GPIO number of a register-backend pin: gpioN or the Raspberry Pi line name GPION, below pin_count.
 Result<int> register_pin_number(const PinSpec& pin, int pin_count, std::string_view backend);
+
+// The mask of pin indices 0 .. n-1 (every configured pin of a backend with n pins).
+constexpr PinMask first_pins(std::size_t n) noexcept { return n >= kMaxPins ? ~PinMask{0} : (PinMask{1} << n) - 1; }
 
 // Resolves every pin to its GPIO number, refusing a number used twice. Fills `numbers` and `inverted`.
 Status resolve_register_pins(std::span<const PinSpec> pins, int pin_count, std::string_view backend,

@@ -10,7 +10,7 @@ Status Rpi4Backend::configure(std::span<const PinSpec> pins) {
     return resolved;
   }
   // Drive every pin to its logical 0 before it becomes an output, so it never glitches to the wrong level.
-  configured_ = pins.size() == kMaxPins ? ~PinMask{0} : (PinMask{1} << pins.size()) - 1;
+  configured_ = first_pins(pins.size());
   write(0, configured_, 0, 0);
   for (uint8_t n : gpio_) {
     volatile uint32_t* fsel = region_.reg(bcm2711::kGpfsel0 + 4 * (n / 10));

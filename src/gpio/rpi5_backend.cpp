@@ -15,7 +15,7 @@ Status Rpi5Backend::configure(std::span<const PinSpec> pins) {
     return resolved;
   }
   // Order: level, then output enable, then pads, then hand the pin to RIO, so it never drives a wrong level.
-  configured_ = pins.size() == kMaxPins ? ~PinMask{0} : (PinMask{1} << pins.size()) - 1;
+  configured_ = first_pins(pins.size());
   write(0, configured_, 0, 0);
   uint32_t all = 0;
   for (uint8_t n : gpio_) all |= 1u << n;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gpio/hardware.hpp"
+#include "gpio/register_pins.hpp"
 
 namespace rtstep::gpio {
 namespace {
@@ -20,7 +21,7 @@ constexpr uint64_t kBatch = 1000;
 }  // namespace
 
 WriteCost measure_write_cost(Backend& backend, std::size_t pins, uint64_t writes) {
-  const PinMask all = pins >= kMaxPins ? ~PinMask{0} : (PinMask{1} << pins) - 1;
+  const PinMask all = first_pins(pins);
   const uint64_t batches = std::max<uint64_t>(1, writes / kBatch);
   std::vector<double> per_write;
   per_write.reserve(batches);

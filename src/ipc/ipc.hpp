@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "ipc/step_segment.hpp"
 #include "util/result.hpp"
@@ -60,7 +61,9 @@ static_assert(std::is_trivially_copyable_v<Record>);
 static_assert(sizeof(Record) == 40);
 
 inline constexpr uint64_t kRingMagic = 0x31474e5250545352ULL;  // "RSTPRNG1" little-endian
-inline constexpr uint32_t kRingAbiVersion = 2;  // 2: control lines (heartbeats, horizon, stop) and the result block
+// 2: control lines (heartbeats, horizon, stop) and the result block; 3: the creator's identity in the
+// header and the host's claim in its line.
+inline constexpr uint32_t kRingAbiVersion = 3;
 inline constexpr uint32_t kCacheLine = 64;
 
 // Why the host asks the executor to stop (SegmentRing::request_stop). Values are ABI.
@@ -98,11 +101,15 @@ static_assert(std::is_trivially_copyable_v<ExecutorResult>);
 class SegmentRing {
  public:
   // Creates the shared-memory object `name` ("/rtstep-..." ; O_CREAT|O_EXCL, mode 0600) holding an
-  // empty ring of `capacity` records (a power of two, 2..2^24). The creator unlinks the name when
-  // destroyed. Errors name the object and the failing call with errno text. Init only.
+  // empty ring of `capacity` records (a power of two, 2..2^24), recording the creator (pid, start time,
+  // boot id) in the header. The creator unlinks the name when destroyed. When the name already exists it
+  // is replaced only if it is a ring of this version, owned by this user with mode 0600, whose creator is
+  // no longer running (left over by a crash; replaced() then says so); anything else is refused and left
+  // alone. Errors name the object and the failing call with errno text. Init only.
   static Result<SegmentRing> create(const std::string& name, uint32_t capacity);
-  // Maps an existing ring, validating magic, ABI version, record size, capacity and the object's size;
-  // any mismatch is refused with a message saying which field differs. Init only.
+  // Maps an existing ring. Refuses an object owned by another user or with a mode other than 0600, a
+  // header whose magic, ABI version, record size, capacity or object size do not match (saying which
+  // field differs), and a stale ring whose creator is no longer running. Init only.
   static Result<SegmentRing> attach(const std::string& name);
 
   SegmentRing(SegmentRing&& other) noexcept;
@@ -126,6 +133,10 @@ class SegmentRing {
   // Consumer side: the most records it has seen queued at once. Real-time safe.
   uint64_t high_water() const noexcept { return high_water_; }
   const std::string& name() const noexcept { return name_; }
+  // create(): what it replaced ("replaced a stale ring left by pid 123, ..."), empty when nothing.
+  const std::string& replaced() const noexcept { return replaced_; }
+  // The pid that created the ring (as its header says). Real-time safe.
+  int32_t creator_pid() const noexcept;
 
   // --- Control lines (DESIGN.md §3). Each side writes only its own line; all real-time safe. ---
   // Producer: one heartbeat (the host's liveness counter goes up by one).
@@ -135,6 +146,9 @@ class SegmentRing {
   void set_horizon(int64_t t_ns) noexcept;
   // Producer: ask the executor to stop at once (first cause wins).
   void request_stop(StopCause cause) noexcept;
+  // Host: claims the ring as its one host. Returns `pid` when the claim succeeded, otherwise the pid of
+  // the host that holds it (a second host is refused; the claim is never released: a ring serves one job).
+  [[nodiscard]] int32_t try_claim_host(int32_t pid) noexcept;
   // Producer: the host has read the result and detached (split mode: the executor may start anew).
   void mark_host_done() noexcept;
   // Consumer: one heartbeat (the executor's liveness counter goes up by one).
@@ -148,6 +162,7 @@ class SegmentRing {
   int64_t horizon() const noexcept;  // INT64_MIN until the host sets one
   StopCause stop_requested() const noexcept;
   bool host_done() const noexcept;
+  int32_t host_pid() const noexcept;  // 0 until a host claimed the ring
   // True once the executor published its result; copies it (message NUL-terminated, counts clamped).
   [[nodiscard]] bool try_result(ExecutorResult& out) const noexcept;
 
@@ -164,7 +179,13 @@ class SegmentRing {
   uint64_t write_ = 0, cached_read_ = 0;  // producer
   uint64_t read_ = 0, cached_write_ = 0;  // consumer
   uint64_t high_water_ = 0;               // consumer
+  std::string replaced_;                  // create(): the stale ring it replaced
 };
+
+// Removes every ring in /dev/shm whose name starts with `prefix` (without the '/') that create() would
+// replace: this user's, mode 0600, this ABI, creator no longer running. Returns one note per removal
+// ("/rtstep-run-123: replaced a stale ring left by pid 123, ..."). Init only.
+std::vector<std::string> remove_stale_rings(const std::string& prefix);
 
 // Byte offset of the first record in the mapping (header, four lines, result block). ABI.
 extern const std::size_t kRingRecordsOffset;

@@ -10,6 +10,7 @@
 // validated capacity: every slot index is masked with it, and an index pair with write - read > capacity
 // is reported as corruption instead of being used.
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -17,14 +18,17 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstddef>
 #include <cstring>
 #include <cstdint>
 #include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "ipc/ipc.hpp"
+#include "ipc/process_identity.hpp"
 
 namespace rtstep::ipc {
 
@@ -34,6 +38,11 @@ struct alignas(kCacheLine) RingHeader {
   uint32_t capacity;     // records, power of two
   uint32_t record_size;  // sizeof(Record)
   uint32_t header_size;  // offset of the first record
+  // The creator, so that a ring left over by a crashed process is told apart from a live one.
+  int32_t creator_pid;
+  uint32_t reserved;
+  uint64_t creator_start_ticks;      // /proc/<pid>/stat start time
+  uint8_t creator_boot_id[16];       // /proc/sys/kernel/random/boot_id
 };
 
 // Written by the producer only. (Each side's cached copy of the other's index is private to its process.)
@@ -52,6 +61,7 @@ struct alignas(kCacheLine) HostLine {
   std::atomic<int64_t> horizon;   // every record with time <= horizon has been pushed
   std::atomic<uint32_t> stop;     // StopCause
   std::atomic<uint32_t> done;     // 1: the host read the result and detached
+  std::atomic<int32_t> host_pid;  // the host that claimed the ring (0: none); set once, by compare-exchange
 };
 
 // Written by the executor (the consumer) only.
@@ -115,9 +125,102 @@ Record* records_of(void* base) noexcept {
   return reinterpret_cast<Record*>(static_cast<unsigned char*>(base) + kRecordsOffset);
 }
 
+
+// The object must belong to this user and be private to it: a ring another user can write could feed the
+// executor motion, and one owned by another user is not ours to use or to replace.
+Status check_owner_and_mode(const std::string& name, int fd) {
+  struct stat info {};
+  if (fstat(fd, &info) != 0) return sys_error(name, "fstat", errno);
+  if (info.st_uid != geteuid()) {
+    return Error{"shared memory " + name + ": owned by uid " + std::to_string(info.st_uid) +
+                 ", not by this user (uid " + std::to_string(geteuid()) + "): refusing to use it"};
+  }
+  if ((info.st_mode & 07777) != 0600) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    return Error{"shared memory " + name + ": mode " + mode +
+                 " is not 0600 (other users could read or write it): refusing to use it"};
+  }
+  return Ok{};
+}
+
+ProcessIdentity creator_of(const RingHeader& h) {
+  ProcessIdentity who;
+  who.pid = h.creator_pid;
+  who.start_ticks = h.creator_start_ticks;
+  std::memcpy(who.boot_id.data(), h.creator_boot_id, sizeof h.creator_boot_id);
+  return who;
+}
+
+std::string remove_hint(const std::string& name) { return "; if no rtstep uses it, remove /dev/shm" + name; }
+
+// `name` exists although we are about to create it. Removes it when it is an rtstep ring of this version,
+// ours, 0600, whose creator is no longer running (a crash left it); anything else is refused untouched.
+// On success `note` says what was replaced.
+Status remove_stale(const std::string& name, std::string& note) {
+  const int fd = shm_open(name.c_str(), O_RDONLY, 0);
+  if (fd < 0) {
+    if (errno == ENOENT) return Ok{};  // gone meanwhile
+    return sys_error(name, "shm_open (existing object)", errno);
+  }
+  const auto refuse = [&](const std::string& why) {
+    close(fd);
+    return Error{"shared memory " + name + ": already exists and " + why};
+  };
+  if (auto st = check_owner_and_mode(name, fd); !st) {
+    close(fd);
+    return Error{st.error().message + " (it already exists; not replaced)"};
+  }
+  struct stat info {};
+  if (fstat(fd, &info) != 0 || static_cast<std::size_t>(info.st_size) < sizeof(RingHeader)) {
+    return refuse("is not an rtstep ring (" + std::to_string(info.st_size) + " bytes)" + remove_hint(name));
+  }
+  void* base = mmap(nullptr, sizeof(RingHeader), PROT_READ, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) return refuse(std::string("cannot be mapped: ") + std::strerror(errno));
+  RingHeader h{};
+  std::memcpy(&h, base, sizeof h);
+  munmap(base, sizeof(RingHeader));
+  if (h.magic != kRingMagic) return refuse("is not an rtstep ring (wrong magic)" + remove_hint(name));
+  if (h.abi_version != kRingAbiVersion) {
+    return refuse("is a ring of another rtstep version (ABI " + std::to_string(h.abi_version) + ")" +
+                  remove_hint(name));
+  }
+  switch (liveness(creator_of(h))) {
+    case Liveness::kAlive:
+      return refuse("is in use by rtstep pid " + std::to_string(h.creator_pid) + " (" + std::strerror(EEXIST) +
+                    "): stop that process first or choose another name");
+    case Liveness::kUnknown:
+      return refuse("its creator, pid " + std::to_string(h.creator_pid) + ", may still be running" + remove_hint(name));
+    case Liveness::kGone:
+      break;
+  }
+  close(fd);
+  if (shm_unlink(name.c_str()) != 0 && errno != ENOENT) return sys_error(name, "shm_unlink (stale ring)", errno);
+  note = "replaced a stale ring left by pid " + std::to_string(h.creator_pid) + ", which is no longer running";
+  return Ok{};
+}
+
 }  // namespace
 
 const std::size_t kRingRecordsOffset = kRecordsOffset;
+
+std::vector<std::string> remove_stale_rings(const std::string& prefix) {
+  std::vector<std::string> notes;
+  DIR* dir = opendir("/dev/shm");
+  if (dir == nullptr) return notes;
+  std::vector<std::string> names;
+  while (const dirent* entry = readdir(dir)) {
+    const std::string file = entry->d_name;
+    if (file.rfind(prefix, 0) == 0) names.push_back("/" + file);
+  }
+  closedir(dir);
+  for (const std::string& name : names) {
+    std::string note;
+    // Live rings, other users' objects and anything that is not a ring of this version stay.
+    if (remove_stale(name, note).ok() && !note.empty()) notes.push_back(name + ": " + note);
+  }
+  return notes;
+}
 
 Result<SegmentRing> SegmentRing::create(const std::string& name, uint32_t capacity) {
   if (auto st = check_name(name); !st) return st.error();
@@ -125,7 +228,13 @@ Result<SegmentRing> SegmentRing::create(const std::string& name, uint32_t capaci
     return Error{"shared memory " + name + ": capacity " + std::to_string(capacity) +
                  " must be a power of two in [2, 2^24]"};
   }
-  const int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  std::string note;
+  int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  if (fd < 0 && errno == EEXIST) {
+    // Left over by a crash, or in use: remove_stale tells which and only removes the former.
+    if (auto st = remove_stale(name, note); !st) return st.error();
+    fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  }
   if (fd < 0) return sys_error(name, "shm_open(O_CREAT|O_EXCL)", errno);
   // From here on, a failure must both close and unlink what we created.
   auto fail = [&](const char* call, int err) {
@@ -146,16 +255,26 @@ Result<SegmentRing> SegmentRing::create(const std::string& name, uint32_t capaci
   shared->header.capacity = capacity;
   shared->header.record_size = sizeof(Record);
   shared->header.header_size = kRecordsOffset;
+  const ProcessIdentity me = current_process();
+  shared->header.creator_pid = me.pid;
+  shared->header.creator_start_ticks = me.start_ticks;
+  std::memcpy(shared->header.creator_boot_id, me.boot_id.data(), sizeof shared->header.creator_boot_id);
   shared->host.horizon.store(INT64_MIN, std::memory_order_relaxed);
   // Magic last: an attacher that sees it also sees the fields above.
   std::atomic_ref<uint64_t>(shared->header.magic).store(kRingMagic, std::memory_order_release);
-  return SegmentRing(name, base, bytes, capacity, /*owner=*/true);
+  SegmentRing ring(name, base, bytes, capacity, /*owner=*/true);
+  ring.replaced_ = std::move(note);
+  return ring;
 }
 
 Result<SegmentRing> SegmentRing::attach(const std::string& name) {
   if (auto st = check_name(name); !st) return st.error();
   const int fd = shm_open(name.c_str(), O_RDWR, 0);
   if (fd < 0) return sys_error(name, "shm_open", errno);
+  if (auto st = check_owner_and_mode(name, fd); !st) {
+    close(fd);
+    return st.error();
+  }
   struct stat info {};
   if (fstat(fd, &info) != 0) {
     const int err = errno;
@@ -185,6 +304,12 @@ Result<SegmentRing> SegmentRing::attach(const std::string& name) {
                  ", expected a power of two in [2, 2^24]"};
   }
   if (bytes != object_bytes(h.capacity)) return field_error(name, "object size", bytes, object_bytes(h.capacity));
+  if (const Liveness alive = liveness(creator_of(h)); alive != Liveness::kAlive) {
+    return Error{"shared memory " + name + ": stale: its creator, pid " + std::to_string(h.creator_pid) +
+                 (alive == Liveness::kGone ? ", is no longer running (left over from a crashed run)"
+                                           : ", cannot be confirmed to be running") +
+                 "; not attaching"};
+  }
   ring.capacity_ = h.capacity;
   // Either side may attach; start from the indices as they are (a fresh ring: 0 and 0).
   ring.write_ = layout(base).producer.write.load(std::memory_order_acquire);
@@ -204,7 +329,8 @@ SegmentRing::SegmentRing(SegmentRing&& other) noexcept
       owner_(std::exchange(other.owner_, false)),
       corrupted_(std::exchange(other.corrupted_, false)),
       write_(other.write_), cached_read_(other.cached_read_), read_(other.read_), cached_write_(other.cached_write_),
-      high_water_(other.high_water_) {}
+      high_water_(other.high_water_),
+      replaced_(std::move(other.replaced_)) {}
 
 SegmentRing& SegmentRing::operator=(SegmentRing&& other) noexcept {
   if (this != &other) {
@@ -220,6 +346,7 @@ SegmentRing& SegmentRing::operator=(SegmentRing&& other) noexcept {
     read_ = other.read_;
     cached_write_ = other.cached_write_;
     high_water_ = other.high_water_;
+    replaced_ = std::move(other.replaced_);
   }
   return *this;
 }
@@ -291,6 +418,16 @@ void SegmentRing::request_stop(StopCause cause) noexcept {
   uint32_t none = 0;
   layout(base_).host.stop.compare_exchange_strong(none, static_cast<uint32_t>(cause), std::memory_order_release);
 }
+
+int32_t SegmentRing::try_claim_host(int32_t pid) noexcept {
+  int32_t none = 0;
+  if (layout(base_).host.host_pid.compare_exchange_strong(none, pid, std::memory_order_acq_rel)) return pid;
+  return none;  // the pid that claimed it first
+}
+
+int32_t SegmentRing::host_pid() const noexcept { return layout(base_).host.host_pid.load(std::memory_order_acquire); }
+
+int32_t SegmentRing::creator_pid() const noexcept { return layout(base_).header.creator_pid; }
 
 void SegmentRing::mark_host_done() noexcept { layout(base_).host.done.store(1, std::memory_order_release); }
 

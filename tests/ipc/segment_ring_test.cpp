@@ -135,10 +135,101 @@ TEST(SegmentRing, CreateIsExclusiveAndNamesTheObject) {
   const std::string name = unique_name();
   auto first = SegmentRing::create(name, 8);
   ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->creator_pid(), getpid());
+  EXPECT_TRUE(first->replaced().empty());
   auto second = SegmentRing::create(name, 8);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.error().message.find(name), std::string::npos);
+  EXPECT_NE(second.error().message.find("is in use by rtstep pid " + std::to_string(getpid())), std::string::npos)
+      << second.error().message;
   EXPECT_NE(second.error().message.find(std::strerror(EEXIST)), std::string::npos) << second.error().message;
+  EXPECT_TRUE(SegmentRing::attach(name).ok()) << "the live ring is untouched";
+}
+
+// A ring whose creator died without unlinking it (a crash): attach refuses it, create replaces it.
+TEST(SegmentRing, StaleRingIsRefusedByAttachAndReplacedByCreate) {
+  const std::string name = unique_name();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto ring = SegmentRing::create(name, 8);
+    _exit(ring.ok() ? 0 : 1);  // no destructor: the object stays, as after kill -9
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_TRUE(shm_exists(name));
+  auto attached = SegmentRing::attach(name);
+  ASSERT_FALSE(attached.ok());
+  EXPECT_NE(attached.error().message.find("stale: its creator, pid " + std::to_string(child) +
+                                          ", is no longer running"),
+            std::string::npos)
+      << attached.error().message;
+  auto created = SegmentRing::create(name, 16);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_EQ(created->replaced(), "replaced a stale ring left by pid " + std::to_string(child) +
+                                     ", which is no longer running");
+  EXPECT_EQ(created->capacity(), 16U);
+  EXPECT_TRUE(SegmentRing::attach(name).ok());
+}
+
+// Owned by another user, or readable/writable by others: neither used nor replaced.
+TEST(SegmentRing, ForeignOrWideObjectsAreRefusedAndLeftAlone) {
+  const std::string name = unique_name();
+  auto ring = SegmentRing::create(name, 8);
+  ASSERT_TRUE(ring.ok()) << ring.error().message;
+  const std::string path = "/dev/shm" + name;
+  ASSERT_EQ(chmod(path.c_str(), 0644), 0);
+  auto wide = SegmentRing::attach(name);
+  ASSERT_FALSE(wide.ok());
+  EXPECT_NE(wide.error().message.find("mode 0644 is not 0600"), std::string::npos) << wide.error().message;
+  auto over_wide = SegmentRing::create(name, 8);
+  ASSERT_FALSE(over_wide.ok());
+  EXPECT_NE(over_wide.error().message.find("not replaced"), std::string::npos) << over_wide.error().message;
+  ASSERT_EQ(chmod(path.c_str(), 0600), 0);
+  if (geteuid() != 0) GTEST_SKIP() << "changing the owner needs root";
+  ASSERT_EQ(chown(path.c_str(), 4242, 4242), 0);
+  auto foreign = SegmentRing::attach(name);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_NE(foreign.error().message.find("owned by uid 4242"), std::string::npos) << foreign.error().message;
+  EXPECT_FALSE(SegmentRing::create(name, 8).ok());
+  EXPECT_TRUE(shm_exists(name));
+}
+
+// An object of the same name that is not an rtstep ring is never removed.
+TEST(SegmentRing, CreateLeavesAnObjectThatIsNotARingAlone) {
+  const std::string name = unique_name();
+  const int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, 4096), 0);
+  close(fd);
+  auto ring = SegmentRing::create(name, 8);
+  ASSERT_FALSE(ring.ok());
+  EXPECT_NE(ring.error().message.find("is not an rtstep ring (wrong magic)"), std::string::npos) << ring.error().message;
+  EXPECT_TRUE(shm_exists(name));
+  shm_unlink(name.c_str());
+}
+
+// Two hosts claiming at once: exactly one wins, the other learns who.
+TEST(SegmentRing, HostClaimIsExclusive) {
+  const std::string name = unique_name();
+  auto ring = SegmentRing::create(name, 8);
+  ASSERT_TRUE(ring.ok());
+  EXPECT_EQ(ring->host_pid(), 0);
+  auto a = SegmentRing::attach(name);
+  auto b = SegmentRing::attach(name);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::atomic<int> go{0};
+  int32_t got_a = 0, got_b = 0;
+  std::thread ta([&] { while (go.load() == 0) {} got_a = a->try_claim_host(111); });
+  std::thread tb([&] { while (go.load() == 0) {} got_b = b->try_claim_host(222); });
+  go.store(1);
+  ta.join();
+  tb.join();
+  EXPECT_EQ(got_a, got_b) << "both see the same winner";
+  EXPECT_TRUE(got_a == 111 || got_a == 222);
+  EXPECT_EQ(ring->host_pid(), got_a);
+  EXPECT_EQ(ring->try_claim_host(333), got_a);
 }
 
 TEST(SegmentRing, ObjectHasMode0600AndIsUnlinkedByItsCreator) {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "gpio/hardware.hpp"
+#include "gpio/register_pins.hpp"
 
 namespace rtstep::gpio {
 namespace {
@@ -88,6 +89,31 @@ BackendChoice choose_backend(const std::string& root) {
                                      ": a GPIO character device is present, using libgpiod"};
   }
   return {BackendKind::kSim, "no Raspberry Pi and no GPIO character device on this machine: simulating the pins"};
+}
+
+Status check_pin_name(BackendKind kind, const std::string& name) {
+  const auto in_bank = [&](int pin_count, const char* board) -> Status {
+    auto number = register_pin_number(PinSpec{name, false}, pin_count, backend_name(kind));
+    if (number) return Ok{};
+    auto address = parse_pin_address(name);
+    if (!address) return address.error();
+    if (number.error().message.find("backend has GPIO") != std::string::npos) {
+      return Error{name + ": the " + board + " has GPIO 0-" + std::to_string(pin_count - 1)};
+    }
+    return Error{name + ": the " + std::string(backend_name(kind)) +
+                 " backend needs gpioN or GPION names (line names need the gpiod backend)"};
+  };
+  switch (kind) {
+    case BackendKind::kSim: return Ok{};
+    case BackendKind::kGpiod: {
+      auto address = parse_pin_address(name);
+      if (!address) return address.error();
+      return Ok{};
+    }
+    case BackendKind::kRpi4: return in_bank(bcm2711::kPinCount, "Raspberry Pi 4");
+    case BackendKind::kRpi5: return in_bank(rp1::kPinCount, "Raspberry Pi 5");
+  }
+  return Ok{};
 }
 
 Result<std::unique_ptr<Backend>> open_backend(BackendKind kind) {

@@ -5,8 +5,11 @@
 // small index and a group of level changes is one write of two masks. Inversion ('!' in printer.cfg) is
 // applied here, so callers always speak logical levels (1 = step high, dir positive, enable active).
 //
-// Real-time: Backend::write is real-time safe for every backend (the sim backend only does atomic
-// counter updates; hardware backends do one store or one ioctl).
+// Inputs (endstops) are declared separately with configure_inputs() and read all at once with
+// read_inputs(), also in logical levels (1 = triggered; '!' inverts, '^' asks for the pull-up).
+//
+// Real-time: Backend::write and Backend::read_inputs are real-time safe for every backend (the sim backend
+// only does atomic counter updates; hardware backends do one store / load or one ioctl).
 
 #include <array>
 #include <atomic>
@@ -29,6 +32,16 @@ struct PinSpec {
   bool inverted = false;  // the physical level is the inverse of the logical one
 };
 
+using InputMask = uint32_t;  // bit i = input index i
+inline constexpr std::size_t kMaxInputs = 32;
+
+enum class Pull : uint8_t { kNone, kUp, kDown };
+struct InputSpec {
+  std::string name;       // label as configured ("gpio22", "PA5", ...)
+  bool inverted = false;  // '!': the input is triggered when the physical level is low
+  Pull pull = Pull::kNone;  // '^' pull-up, '~' pull-down
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -41,6 +54,11 @@ class Backend {
   // All pins of one backend are one bank: one write changes them together. Real-time safe.
   virtual void write(PinMask high, PinMask low, int64_t scheduled_ns, int64_t issued_ns) noexcept = 0;
   virtual std::string_view name() const noexcept = 0;
+  // Declares the input pins, in index order (at most kMaxInputs), with their pull resistors. Errors name the
+  // pin. Init only; call after configure() (a pin may not be both an output and an input).
+  virtual Status configure_inputs(std::span<const InputSpec> inputs) = 0;
+  // The logical level of every input (bit i = input i triggered). Real-time safe: one load or one ioctl.
+  virtual InputMask read_inputs() noexcept = 0;
 };
 
 // One write as the sim backend records it: which pins changed and every pin's logical level after it.
@@ -66,6 +84,18 @@ class SimBackend final : public Backend {
   // Real-time safe (relaxed atomics only; with recording, one store into a preallocated buffer).
   // Precondition: the caller is the only writer.
   void write(PinMask high, PinMask low, int64_t scheduled_ns, int64_t issued_ns) noexcept override;
+  // Declares the inputs (names unique, none also an output). Each starts untriggered with no rule. Init only.
+  Status configure_inputs(std::span<const InputSpec> inputs) override;
+  // Real-time safe: the forced levels, plus every input whose position rule holds.
+  InputMask read_inputs() noexcept override;
+
+  // Scriptable inputs. set_input forces an input's logical level (any thread). set_input_rule makes input
+  // `input` read triggered when sum_j weights[j] * position(j) (tracked steppers, in track_stepper order)
+  // is >= threshold (`rising`) or <= threshold (otherwise): a virtual endstop switch at a carriage
+  // position. Weights beyond the tracked steppers are ignored. Init only.
+  void set_input(std::size_t input, bool triggered) noexcept;
+  void set_input_rule(std::size_t input, std::span<const double> weights, double threshold, bool rising);
+  const std::vector<InputSpec>& inputs() const noexcept { return inputs_; }
 
   // Turns on edge recording into a lock-free buffer of `capacity` writes (rounded up to a power of two)
   // that one other thread drains with drain_edges(). When the buffer is full the write still happens and
@@ -90,7 +120,16 @@ class SimBackend final : public Backend {
  private:
   void record(const EdgeRecord& r) noexcept;  // real-time safe: one slot store or a lost count
   struct Tracked { std::size_t step_pin = 0; std::size_t dir_pin = 0; std::atomic<int64_t> position{0}; };
+  struct InputRule {
+    bool active = false;
+    bool rising = true;
+    double threshold = 0;
+    std::array<double, kMaxPins> weights{};
+  };
   std::vector<PinSpec> pins_;
+  std::vector<InputSpec> inputs_;
+  std::atomic<InputMask> forced_{0};
+  std::array<InputRule, kMaxInputs> rules_{};
   std::atomic<PinMask> levels_{0};  // logical levels; written by the executor only
   std::array<std::atomic<uint64_t>, kMaxPins> rising_{};  // rising edges per pin; executor writes
   std::array<Tracked, kMaxPins> tracked_{};

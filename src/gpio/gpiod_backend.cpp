@@ -15,6 +15,12 @@ struct GpiodBackend::Chip {
   PinMask inverted = 0;
 };
 
+struct GpiodBackend::InputChip {
+  std::unique_ptr<GpiodLines> lines;
+  std::vector<std::size_t> input;  // position in `values` -> input index
+  std::vector<int> values;         // physical levels, filled by each read
+};
+
 GpiodBackend::GpiodBackend(std::string default_chip, std::string consumer)
     : default_chip_(std::move(default_chip)), consumer_(std::move(consumer)) {}
 
@@ -40,6 +46,8 @@ Status GpiodBackend::configure(std::span<const PinSpec> pins) {
     p.initial.push_back(pins[i].inverted ? 1 : 0);  // logical 0
   }
   chips_.clear();
+  output_names_.clear();
+  for (const PinSpec& pin : pins) output_names_.push_back(pin.name);
   for (auto& [name, p] : by_chip) {
     auto lines = GpiodLines::request_outputs(name, p.lines, p.initial, consumer_);
     if (!lines) return lines.error();
@@ -63,6 +71,53 @@ void GpiodBackend::write(PinMask high, PinMask low, int64_t, int64_t) noexcept {
     }
     if (!chip->lines->set_all(chip->values)) write_errors_.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+Status GpiodBackend::configure_inputs(std::span<const InputSpec> inputs) {
+  if (inputs.size() > kMaxInputs) return Error{"more than " + std::to_string(kMaxInputs) + " inputs"};
+  // One request per chip and bias: libgpiod 1.6 applies one set of flags to a whole bulk.
+  struct Pending {
+    std::vector<LineSelector> lines;
+    std::unique_ptr<InputChip> chip = std::make_unique<InputChip>();
+  };
+  std::map<std::pair<std::string, int>, Pending> by_chip;
+  input_inverted_ = 0;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    for (const std::string& output : output_names_) {
+      if (output == inputs[i].name) return Error{"pin \"" + inputs[i].name + "\" is already used as an output"};
+    }
+    auto address = parse_pin_address(inputs[i].name);
+    if (!address) return address.error();
+    const int bias = inputs[i].pull == Pull::kUp ? 1 : inputs[i].pull == Pull::kDown ? -1 : 0;
+    Pending& p = by_chip[{address->chip.empty() ? default_chip_ : address->chip, bias}];
+    p.lines.push_back(LineSelector{address->line, address->line_name});
+    p.chip->input.push_back(i);
+    if (inputs[i].inverted) input_inverted_ |= InputMask{1} << i;
+  }
+  input_chips_.clear();
+  for (auto& [key, p] : by_chip) {
+    auto lines = GpiodLines::request_inputs(key.first, p.lines, key.second, consumer_);
+    if (!lines) return lines.error();
+    p.chip->lines = std::move(*lines);
+    p.chip->values.assign(p.lines.size(), 0);
+    input_chips_.push_back(std::move(p.chip));
+  }
+  return Ok{};
+}
+
+InputMask GpiodBackend::read_inputs() noexcept {
+  InputMask physical = 0, failed = 0;
+  for (auto& chip : input_chips_) {
+    if (!chip->lines->get_all(chip->values)) {
+      write_errors_.fetch_add(1, std::memory_order_relaxed);
+      for (std::size_t i : chip->input) failed |= InputMask{1} << i;
+      continue;
+    }
+    for (std::size_t k = 0; k < chip->values.size(); ++k) {
+      if (chip->values[k] != 0) physical |= InputMask{1} << chip->input[k];
+    }
+  }
+  return (physical ^ input_inverted_) & ~failed;
 }
 
 }  // namespace rtstep::gpio

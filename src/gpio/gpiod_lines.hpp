@@ -24,10 +24,17 @@ class GpiodLines {
   static Result<std::unique_ptr<GpiodLines>> request_outputs(const std::string& chip,
                                                              std::span<const LineSelector> lines,
                                                              std::span<const int> initial, const std::string& consumer);
+  // Opens `chip` and requests `lines` as inputs, all with the same bias (-1 pull-down, 0 none, 1 pull-up;
+  // "none" leaves the line's bias as it is). Same errors as request_outputs.
+  static Result<std::unique_ptr<GpiodLines>> request_inputs(const std::string& chip, std::span<const LineSelector> lines,
+                                                            int bias, const std::string& consumer);
   virtual ~GpiodLines() = default;
   // Sets every requested line to `values` (physical, one per line) in one call. Real-time safe as far as
   // an ioctl is: no allocation. False when the kernel refused.
   virtual bool set_all(std::span<const int> values) noexcept = 0;
+  // Reads every requested line's physical level into `values` (one per line) in one call. Real-time safe as
+  // far as an ioctl is. False when the kernel refused.
+  virtual bool get_all(std::span<int> values) noexcept = 0;
 };
 
 }  // namespace rtstep::gpio

@@ -31,6 +31,9 @@ class LinesV1 final : public GpiodLines {
   bool set_all(std::span<const int> values) noexcept override {
     return gpiod_line_set_value_bulk(&bulk_, values.data()) == 0;
   }
+  bool get_all(std::span<int> values) noexcept override {
+    return gpiod_line_get_value_bulk(&bulk_, values.data()) == 0;
+  }
 
  private:
   gpiod_chip* chip_;
@@ -41,18 +44,13 @@ gpiod_chip* open_chip(const std::string& chip) {
   return chip.find('/') != std::string::npos ? gpiod_chip_open(chip.c_str()) : gpiod_chip_open_by_name(chip.c_str());
 }
 
-}  // namespace
-
-Result<std::unique_ptr<GpiodLines>> GpiodLines::request_outputs(const std::string& chip,
-                                                                std::span<const LineSelector> lines,
-                                                                std::span<const int> initial,
-                                                                const std::string& consumer) {
+// Opens the chip and collects the selected lines into `bulk`; on error nothing stays open.
+Result<gpiod_chip*> collect_lines(const std::string& chip, std::span<const LineSelector> lines, gpiod_line_bulk& bulk) {
   if (lines.size() > GPIOD_LINE_BULK_MAX_LINES) {
     return Error{"GPIO chip " + chip + ": more than " + std::to_string(GPIOD_LINE_BULK_MAX_LINES) + " lines"};
   }
   gpiod_chip* handle = open_chip(chip);
   if (handle == nullptr) return Error{chip_advice(chip, errno)};
-  gpiod_line_bulk bulk;
   gpiod_line_bulk_init(&bulk);
   for (const LineSelector& sel : lines) {
     gpiod_line* line = sel.offset >= 0 ? gpiod_chip_get_line(handle, static_cast<unsigned>(sel.offset))
@@ -65,16 +63,47 @@ Result<std::unique_ptr<GpiodLines>> GpiodLines::request_outputs(const std::strin
     }
     gpiod_line_bulk_add(&bulk, line);
   }
+  return handle;
+}
+
+Error request_error(const std::string& chip, int err) {
+  if (err == EBUSY) {
+    return Error{"GPIO chip " + chip + ": a line is already in use by another program or driver (see `gpioinfo " +
+                 chip + "`)"};
+  }
+  return Error{chip_advice(chip, err)};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<GpiodLines>> GpiodLines::request_outputs(const std::string& chip,
+                                                                std::span<const LineSelector> lines,
+                                                                std::span<const int> initial,
+                                                                const std::string& consumer) {
+  gpiod_line_bulk bulk;
+  auto handle = collect_lines(chip, lines, bulk);
+  if (!handle) return handle.error();
   if (gpiod_line_request_bulk_output(&bulk, consumer.c_str(), initial.data()) != 0) {
     const int err = errno;
-    gpiod_chip_close(handle);
-    if (err == EBUSY) {
-      return Error{"GPIO chip " + chip + ": a line is already in use by another program or driver (see `gpioinfo " +
-                   chip + "`)"};
-    }
-    return Error{chip_advice(chip, err)};
+    gpiod_chip_close(*handle);
+    return request_error(chip, err);
   }
-  return std::unique_ptr<GpiodLines>(new LinesV1(handle, bulk));
+  return std::unique_ptr<GpiodLines>(new LinesV1(*handle, bulk));
+}
+
+Result<std::unique_ptr<GpiodLines>> GpiodLines::request_inputs(const std::string& chip,
+                                                               std::span<const LineSelector> lines, int bias,
+                                                               const std::string& consumer) {
+  gpiod_line_bulk bulk;
+  auto handle = collect_lines(chip, lines, bulk);
+  if (!handle) return handle.error();
+  const int flags = bias > 0 ? GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP : bias < 0 ? GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN : 0;
+  if (gpiod_line_request_bulk_input_flags(&bulk, consumer.c_str(), flags) != 0) {
+    const int err = errno;
+    gpiod_chip_close(*handle);
+    return request_error(chip, err);
+  }
+  return std::unique_ptr<GpiodLines>(new LinesV1(*handle, bulk));
 }
 
 }  // namespace rtstep::gpio

@@ -66,6 +66,11 @@ inline constexpr std::size_t kBlockBytes = 0x1000;  // what /dev/gpiomem maps
 inline constexpr std::size_t kGpfsel0 = 0x00;       // 3 bits per pin, 10 pins per register; 001 = output
 inline constexpr std::size_t kGpset0 = 0x1c;        // write 1 to drive high (pins 0-31); GPSET1 at +4
 inline constexpr std::size_t kGpclr0 = 0x28;        // write 1 to drive low (pins 0-31); GPCLR1 at +4
+inline constexpr std::size_t kGplev0 = 0x34;        // pin levels (pins 0-31); GPLEV1 at +4
+// GPIO_PUP_PDN_CNTRL_REG0..3: 2 bits per pin, 16 pins per register; 00 none, 01 pull-up, 10 pull-down
+// (BCM2711 replaces the BCM2835's GPPUD/GPPUDCLK sequence with these).
+inline constexpr std::size_t kPullCntrl0 = 0xe4;
+inline constexpr uint32_t kPullNone = 0, kPullUp = 1, kPullDown = 2;
 inline constexpr int kPinCount = 58;
 }  // namespace bcm2711
 
@@ -79,12 +84,18 @@ class Rpi4Backend final : public Backend {
   Status configure(std::span<const PinSpec> pins) override;
   void write(PinMask high, PinMask low, int64_t scheduled_ns, int64_t issued_ns) noexcept override;
   std::string_view name() const noexcept override { return "rpi4"; }
+  // Inputs: gpioN / GPION < 58, not an output. GPFSEL 000 (input) and the pull in GPIO_PUP_PDN_CNTRL.
+  Status configure_inputs(std::span<const InputSpec> inputs) override;
+  // One or two loads of GPLEV (the GPIO block is on the SoC's own bus: a fast read).
+  InputMask read_inputs() noexcept override;
 
  private:
   MmioRegion region_;
   std::vector<uint8_t> gpio_;  // logical pin index -> BCM GPIO number
   PinMask inverted_ = 0;
   PinMask configured_ = 0;
+  std::vector<uint8_t> input_gpio_;  // input index -> BCM GPIO number
+  InputMask input_inverted_ = 0;
 };
 
 // Raspberry Pi 5 (RP1 behind PCIe). Offsets inside the /dev/gpiomem0 window, which starts at IO_BANK0
@@ -96,10 +107,11 @@ inline constexpr std::size_t kIoBank0 = 0x00000;   // per pin: STATUS at 8n, CTR
 inline constexpr std::size_t kSysRio0 = 0x10000;   // OUT +0x0, OE +0x4, SYNC_IN +0x8
 inline constexpr std::size_t kPadsBank0 = 0x20000; // VOLTAGE_SELECT at 0, pad n at 4 + 4n
 inline constexpr std::size_t kAliasXor = 0x1000, kAliasSet = 0x2000, kAliasClr = 0x3000;
-inline constexpr std::size_t kRioOut = 0x0, kRioOe = 0x4;
+inline constexpr std::size_t kRioOut = 0x0, kRioOe = 0x4, kRioSyncIn = 0x8;
 inline constexpr uint32_t kCtrlFuncselMask = 0x1f;  // CTRL bits [4:0]
 inline constexpr uint32_t kFuncselSysRio = 5;
 inline constexpr uint32_t kPadOutputDisable = 1u << 7, kPadInputEnable = 1u << 6;
+inline constexpr uint32_t kPadPullUp = 1u << 3, kPadPullDown = 1u << 2;  // PUE, PDE
 inline constexpr int kPinCount = 28;  // bank 0: the 40-pin header
 }  // namespace rp1
 
@@ -114,12 +126,20 @@ class Rpi5Backend final : public Backend {
   // One store to RIO OUT SET and one to RIO OUT CLR; never a read (a PCIe round trip).
   void write(PinMask high, PinMask low, int64_t scheduled_ns, int64_t issued_ns) noexcept override;
   std::string_view name() const noexcept override { return "rpi5"; }
+  // Inputs: gpioN / GPION < 28, not an output. RIO output disabled (OE CLR), pad: output disabled, input
+  // enabled, pull-up/down per spec; then FUNCSEL = SYS_RIO.
+  Status configure_inputs(std::span<const InputSpec> inputs) override;
+  // One load of RIO SYNC_IN. This is a PCIe read (about a microsecond): the executor samples inputs only
+  // while homing, once per step of the homing move.
+  InputMask read_inputs() noexcept override;
 
  private:
   MmioRegion region_;
   std::vector<uint8_t> gpio_;  // logical pin index -> RP1 bank-0 GPIO number
   PinMask inverted_ = 0;
   PinMask configured_ = 0;
+  std::vector<uint8_t> input_gpio_;  // input index -> RP1 bank-0 GPIO number
+  InputMask input_inverted_ = 0;
 };
 
 // The Linux GPIO character device through libgpiod. Lines are requested once, as a bulk per chip, and
@@ -132,15 +152,24 @@ class GpiodBackend final : public Backend {
   Status configure(std::span<const PinSpec> pins) override;
   void write(PinMask high, PinMask low, int64_t scheduled_ns, int64_t issued_ns) noexcept override;
   std::string_view name() const noexcept override { return "gpiod"; }
+  // Inputs: requested once per chip as inputs with the bias ('^' pull-up, '~' pull-down; the kernel refuses
+  // a bias on chips without one). Inversion is applied here.
+  Status configure_inputs(std::span<const InputSpec> inputs) override;
+  // One ioctl per chip with inputs; a refused read counts in write_errors() and reads untriggered.
+  InputMask read_inputs() noexcept override;
   // Calls to the kernel that failed during write(); counted, since the real-time path cannot report.
   uint64_t write_errors() const noexcept { return write_errors_.load(std::memory_order_relaxed); }
 
   struct Chip;  // one requested bulk of lines (gpiod_adapter.cpp)
+  struct InputChip;
 
  private:
   std::string default_chip_;
   std::string consumer_;
   std::vector<std::unique_ptr<Chip>> chips_;
+  std::vector<std::unique_ptr<InputChip>> input_chips_;
+  std::vector<std::string> output_names_;  // to refuse an input that is also an output
+  InputMask input_inverted_ = 0;
   PinMask configured_ = 0;
   std::atomic<uint64_t> write_errors_{0};
 };
@@ -164,6 +193,11 @@ struct BackendChoice {
 // What `--backend auto` picks: rpi5 or rpi4 from the board, else gpiod when <root>/dev has a gpiochip,
 // else sim.
 BackendChoice choose_backend(const std::string& root = "/");
+
+// Whether a hardware backend of `kind` can drive the pin `name` (without opening anything): the register
+// backends need gpioN / GPION within the board's bank ("gpio99: the Raspberry Pi 5 has GPIO 0-27"), gpiod
+// needs a valid address (gpioN, gpiochipM/gpioN or a line name); sim takes any label. Init only.
+Status check_pin_name(BackendKind kind, const std::string& name);
 
 // Opens the backend of `kind` on this machine (/dev/gpiomem, /dev/gpiomem0, the gpiod chip); errors say
 // what to do (group gpio, udev rule, run as root). kSim gives a SimBackend. Init only.

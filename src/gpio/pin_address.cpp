@@ -96,4 +96,30 @@ Status resolve_register_pins(std::span<const PinSpec> pins, int pin_count, std::
   return Ok{};
 }
 
+Status resolve_register_inputs(std::span<const InputSpec> inputs, int pin_count, std::string_view backend,
+                               const std::vector<uint8_t>& outputs, std::vector<uint8_t>& numbers,
+                               InputMask& inverted) {
+  if (inputs.size() > kMaxInputs) return Error{"more than " + std::to_string(kMaxInputs) + " inputs"};
+  numbers.clear();
+  inverted = 0;
+  std::vector<int> owner(static_cast<std::size_t>(pin_count), -1);
+  for (uint8_t n : outputs) owner[n] = -2;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    auto number = register_pin_number(PinSpec{inputs[i].name, inputs[i].inverted}, pin_count, backend);
+    if (!number) return number.error();
+    int& first = owner[static_cast<std::size_t>(*number)];
+    if (first == -2) {
+      return Error{"pin \"" + inputs[i].name + "\" is GPIO " + std::to_string(*number) + ", already used as an output"};
+    }
+    if (first >= 0) {
+      return Error{"pin \"" + inputs[i].name + "\" is GPIO " + std::to_string(*number) + ", already used as \"" +
+                   inputs[static_cast<std::size_t>(first)].name + "\""};
+    }
+    first = static_cast<int>(i);
+    numbers.push_back(static_cast<uint8_t>(*number));
+    if (inputs[i].inverted) inverted |= InputMask{1} << i;
+  }
+  return Ok{};
+}
+
 }  // namespace rtstep::gpio

@@ -17,6 +17,21 @@ constexpr PinMask first_pins(std::size_t n) noexcept { return n >= kMaxPins ? ~P
 Status resolve_register_pins(std::span<const PinSpec> pins, int pin_count, std::string_view backend,
                              std::vector<uint8_t>& numbers, PinMask& inverted);
 
+// Resolves every input to its GPIO number, refusing one used twice or already an output (`outputs`, the
+// numbers resolve_register_pins gave). Fills `numbers` and `inverted`.
+Status resolve_register_inputs(std::span<const InputSpec> inputs, int pin_count, std::string_view backend,
+                               const std::vector<uint8_t>& outputs, std::vector<uint8_t>& numbers,
+                               InputMask& inverted);
+
+// Logical input levels from the physical level bits (bit n = GPIO n) of a register read. Real-time safe.
+inline InputMask to_logical_inputs(uint64_t levels, InputMask inverted, const std::vector<uint8_t>& numbers) noexcept {
+  InputMask out = 0;
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    if ((levels >> numbers[i] & 1U) != 0) out |= InputMask{1} << i;
+  }
+  return out ^ inverted;
+}
+
 // Physical high/low masks over GPIO numbers for a logical write (inverted pins swap sides).
 struct PhysicalWrite {
   uint64_t high = 0;

@@ -28,4 +28,30 @@ void Rpi4Backend::write(PinMask high, PinMask low, int64_t, int64_t) noexcept {
   if ((w.low >> 32) != 0) *region_.reg(bcm2711::kGpclr0 + 4) = static_cast<uint32_t>(w.low >> 32);
 }
 
+Status Rpi4Backend::configure_inputs(std::span<const InputSpec> inputs) {
+  if (auto resolved = resolve_register_inputs(inputs, bcm2711::kPinCount, "rpi4", gpio_, input_gpio_, input_inverted_);
+      !resolved) {
+    return resolved;
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const uint8_t n = input_gpio_[i];
+    volatile uint32_t* fsel = region_.reg(bcm2711::kGpfsel0 + 4 * (n / 10));
+    *fsel = *fsel & ~(7u << (3 * (n % 10)));  // 000 = input
+    const uint32_t pull = inputs[i].pull == Pull::kUp     ? bcm2711::kPullUp
+                          : inputs[i].pull == Pull::kDown ? bcm2711::kPullDown
+                                                          : bcm2711::kPullNone;
+    volatile uint32_t* pud = region_.reg(bcm2711::kPullCntrl0 + 4 * (n / 16));
+    const unsigned shift = 2 * (n % 16);
+    *pud = (*pud & ~(3u << shift)) | (pull << shift);
+  }
+  return Ok{};
+}
+
+InputMask Rpi4Backend::read_inputs() noexcept {
+  if (input_gpio_.empty()) return 0;
+  uint64_t levels = *region_.reg(bcm2711::kGplev0);
+  levels |= uint64_t{*region_.reg(bcm2711::kGplev0 + 4)} << 32;
+  return to_logical_inputs(levels, input_inverted_, input_gpio_);
+}
+
 }  // namespace rtstep::gpio

@@ -33,6 +33,59 @@ Status SimBackend::configure(std::span<const PinSpec> pins) {
   return Ok{};
 }
 
+Status SimBackend::configure_inputs(std::span<const InputSpec> inputs) {
+  if (inputs.size() > kMaxInputs) {
+    return Error{"sim backend: " + std::to_string(inputs.size()) + " inputs configured, at most " +
+                 std::to_string(kMaxInputs)};
+  }
+  std::unordered_set<std::string> seen;
+  for (const PinSpec& pin : pins_) seen.insert(pin.name);
+  for (const InputSpec& input : inputs) {
+    if (!seen.insert(input.name).second) return Error{"pin " + input.name + " used twice"};
+  }
+  inputs_.assign(inputs.begin(), inputs.end());
+  forced_.store(0, std::memory_order_relaxed);
+  rules_ = {};
+  return Ok{};
+}
+
+void SimBackend::set_input(std::size_t input, bool triggered) noexcept {
+  if (input >= kMaxInputs) return;
+  const InputMask bit = InputMask{1} << input;
+  if (triggered) {
+    forced_.fetch_or(bit, std::memory_order_relaxed);
+  } else {
+    forced_.fetch_and(~bit, std::memory_order_relaxed);
+  }
+}
+
+void SimBackend::set_input_rule(std::size_t input, std::span<const double> weights, double threshold, bool rising) {
+  if (input >= kMaxInputs) return;
+  InputRule& rule = rules_[input];
+  rule = InputRule{};
+  rule.active = true;
+  rule.rising = rising;
+  rule.threshold = threshold;
+  std::copy_n(weights.begin(), std::min(weights.size(), kMaxPins), rule.weights.begin());
+}
+
+InputMask SimBackend::read_inputs() noexcept {
+  InputMask out = forced_.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    const InputRule& rule = rules_[i];
+    if (!rule.active) continue;
+    double sum = 0;
+    for (std::size_t j = 0; j < tracked_count_; ++j) {
+      sum += rule.weights[j] * static_cast<double>(tracked_[j].position.load(std::memory_order_relaxed));
+    }
+    // A tolerance far below one step: the threshold is itself a sum of the same weights.
+    constexpr double kEps = 1e-9;
+    const bool hit = rule.rising ? sum >= rule.threshold - kEps : sum <= rule.threshold + kEps;
+    if (hit) out |= InputMask{1} << i;
+  }
+  return out;
+}
+
 void SimBackend::track_stepper(std::size_t step_pin, std::size_t dir_pin) {
   if (step_pin >= kMaxPins || dir_pin >= kMaxPins || tracked_count_ >= kMaxPins) return;
   Tracked& t = tracked_[tracked_count_++];

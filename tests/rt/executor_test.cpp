@@ -107,6 +107,8 @@ class RecordingBackend final : public gpio::Backend {
     writes.push_back({high, low, scheduled, issued});
   }
   std::string_view name() const noexcept override { return "recording"; }
+  Status configure_inputs(std::span<const gpio::InputSpec>) override { return Ok{}; }
+  gpio::InputMask read_inputs() noexcept override { return 0; }
   // Index of the first write that sets (rising) or clears (falling) `pin`, from `from` on; -1 if none.
   int find(std::size_t pin, bool rising, std::size_t from = 0) const {
     for (std::size_t i = from; i < writes.size(); ++i) {

@@ -86,6 +86,9 @@ struct LineScratch {
 };
 
 // Parses G-code from a stream, one line per next() call.
+// A line longer than kMaxLineLength is read only when a `;` comment starts within its first
+// kMaxLineLength bytes (slicers write their settings as long comment lines): the rest is comment and is
+// only checked for bytes that are not text. Any other overlong line is an error.
 class Reader {
  public:
   // `source_name` is the name used in error messages (usually the path as the user gave it).
@@ -110,8 +113,11 @@ class Reader {
  private:
   enum class Fetch : uint8_t { kLine, kTooLong, kEnd, kReadError };
   // Reads one line into line_. `length` is its length without the line ending; for kTooLong it is the
-  // whole line's length, the rest of which was consumed without being stored.
-  Fetch fetch_line(std::size_t& length);
+  // whole line's length, of which the first `stored` bytes are in line_ and the rest was consumed without
+  // being stored (its first non-text byte, if any, noted in tail_control_).
+  Fetch fetch_line(std::size_t& length, std::size_t& stored);
+  // A line over kMaxLineLength: read when a `;` comment starts in its stored part, else an error.
+  ReadStatus read_long_line(std::string_view stored, std::size_t length, std::size_t skipped_prefix);
   // Sets command_.first_ignored and remembers the name (kIgnored commands only).
   void note_ignored();
 
@@ -119,6 +125,9 @@ class Reader {
   std::string source_name_;
   // Reused buffer: kMaxLineLength bytes, one for a '\r' before the '\n', one for getline's NUL.
   std::array<char, kMaxLineLength + 2> line_{};
+  // First byte that is not text in the unstored rest of an overlong line: its offset in the line, or npos.
+  std::size_t tail_control_ = std::string_view::npos;
+  char tail_control_byte_ = 0;
   uint32_t line_number_ = 0;
   Command command_;
   ParseError error_;

@@ -120,4 +120,35 @@ bool scan_line_layout(const ParseContext& ctx, std::size_t& code_end) {
   return true;
 }
 
+std::size_t find_line_comment(std::string_view text) noexcept {
+  bool in_paren = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    switch (byte_class(text[i])) {
+      case kOpen:
+        in_paren = true;
+        break;
+      case kClose:
+        in_paren = false;
+        break;
+      case kSemicolon:
+        if (!in_paren) {
+          return i;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return std::string_view::npos;
+}
+
+std::size_t find_control_byte(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (byte_class(text[i]) == kControl) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace rtstep::gcode::detail

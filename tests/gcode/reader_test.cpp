@@ -118,7 +118,7 @@ TEST(GcodeReader, ErrorsNameTheSourceAndLine) {
 }
 
 TEST(GcodeReader, OverlongLineIsReportedAndTheNextLineParses) {
-  const std::string text = "G90\n" + std::string("G1 X1 ;") + std::string(593, 'x') + "\nG1 X7\n";
+  const std::string text = "G90\n" + std::string("G1 X1 ") + std::string(594, ' ') + "\nG1 X7\n";
   const auto seen = read_text(text);
   ASSERT_EQ(seen.size(), 3U);
   EXPECT_EQ(seen[1].status, ReadStatus::kError);
@@ -126,6 +126,49 @@ TEST(GcodeReader, OverlongLineIsReportedAndTheNextLineParses) {
   EXPECT_EQ(seen[2].status, ReadStatus::kCommand);
   EXPECT_EQ(seen[2].name, "G1");
   EXPECT_EQ(seen[2].line, 3U);
+}
+
+// Slicers write their settings as comment lines, some of them kilobytes long (a start G-code on one line).
+TEST(GcodeReader, OverlongCommentLinesAreRead) {
+  const std::string comment(5000, 'x');
+  const auto seen = read_text("; start_gcode = " + comment + "\n   ;" + comment + "\r\nG1 X1 ; " + comment +
+                              "\nN5 G1 X2 (why) ; " + comment + "\nM117 Hi " + comment + " ; " + comment + "\nG90\n");
+  ASSERT_EQ(seen.size(), 6U);
+  for (std::size_t i : {0U, 1U, 2U, 3U, 5U}) EXPECT_EQ(seen[i].status, ReadStatus::kCommand) << seen[i].error;
+  EXPECT_EQ(seen[0].kind, CommandKind::kEmpty);
+  EXPECT_EQ(seen[1].kind, CommandKind::kEmpty);
+  EXPECT_EQ(seen[2].name, "G1");
+  EXPECT_EQ(seen[3].name, "G1");
+  // The ';' of the M117 line is past the first 512 bytes.
+  EXPECT_EQ(seen[4].error, "part.gcode:5:513: line too long (10011 bytes, max 512)");
+  EXPECT_EQ(seen[5].name, "G90");
+  EXPECT_EQ(seen[5].line, 6U);
+}
+
+TEST(GcodeReader, OverlongCommentLineStillRejectsWhatIsNotText) {
+  // A NUL in the part that is not stored, and one in the stored part.
+  auto seen = read_text("; " + std::string(600, 'x') + std::string(1, '\0') + "x\nG90\n");
+  ASSERT_EQ(seen.size(), 2U);
+  EXPECT_EQ(seen[0].error, "part.gcode:1:603: unexpected byte 0x00");
+  EXPECT_EQ(seen[1].name, "G90");
+  seen = read_text("; x" + std::string(1, '\x1B') + std::string(600, 'x') + "\n");
+  EXPECT_EQ(seen.at(0).error, "part.gcode:1:4: unexpected byte 0x1B");
+  // The code before the comment is parsed as usual.
+  seen = read_text("G1 X1.2.3 ;" + std::string(600, 'x') + "\n");
+  EXPECT_EQ(seen.at(0).error, "part.gcode:1:5: bad number \"1.2.3\" for X");
+  // A BOM does not count in the columns.
+  seen = read_text("\xEF\xBB\xBF; " + std::string(600, 'x') + std::string(1, '\0') + "\n");
+  EXPECT_EQ(seen.at(0).error, "part.gcode:1:603: unexpected byte 0x00");
+}
+
+// A file whose end was never written (power lost while copying it) is a run of NUL bytes: it is reported as
+// not text, not as a long line.
+TEST(GcodeReader, NulTailIsNotTextRatherThanTooLong) {
+  const auto seen = read_text("G90\nG1 X5\n" + std::string(4096, '\0'));
+  ASSERT_EQ(seen.size(), 3U);
+  EXPECT_EQ(seen[2].error, "part.gcode:3:1: unexpected byte 0x00");
+  const auto late = read_text("G1 X5" + std::string(600, ' ') + std::string(100, '\0'));
+  EXPECT_EQ(late.at(0).error, "part.gcode:1:606: unexpected byte 0x00");
 }
 
 TEST(GcodeReader, LengthLimitBoundaries) {

@@ -6,6 +6,8 @@
 // value with a newline, `[include other.cfg]` (path relative to the including file, glob patterns
 // allowed; include loops are an error). A later section with the same name merges into the earlier one,
 // later keys overriding, as Klipper does. Section and key names are case-insensitive (lower-cased).
+// Lines may end in "\n" or "\r\n"; a UTF-8 byte order mark at the start of a file is skipped; control bytes
+// other than tab and CR (NUL, ESC, DEL, ...) are an error anywhere, comments included.
 //
 // Errors name the file, line, section and key:
 //   "printer.cfg:14: [stepper_x] rotation_distance: expected a number > 0, got "abc""

@@ -22,6 +22,20 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kSaveConfigPrefix = "#*#";
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";  // Windows editors start UTF-8 files with it
+
+// Bytes that mean the file is not text: controls other than tab and CR, and DEL. Bytes of 0x80 and above are
+// allowed (UTF-8 or Latin-1 comments).
+bool is_control(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  return (byte < 0x20 && c != '\t' && c != '\r') || byte == 0x7F;
+}
+
+std::string hex_byte(char c) {
+  constexpr std::string_view kHex = "0123456789ABCDEF";
+  const auto byte = static_cast<unsigned char>(c);
+  return std::string("0x") + kHex[byte >> 4U] + kHex[byte & 0xFU];
+}
 
 bool has_glob_chars(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 
@@ -113,6 +127,7 @@ Status RawReader::parse_text(const std::string& text, const std::string& display
   value_ = nullptr;
   SaveConfig save_config = SaveConfig::kNone;
   std::string_view rest = text;
+  if (rest.starts_with(kUtf8Bom)) rest.remove_prefix(kUtf8Bom.size());
   for (uint32_t line = 1; !rest.empty(); ++line) {
     const size_t eol = rest.find('\n');
     std::string_view raw = rest.substr(0, eol);
@@ -127,6 +142,11 @@ Status RawReader::parse_text(const std::string& text, const std::string& display
 
 Status RawReader::parse_line(std::string_view raw_line, const std::string& file, uint32_t line) {
   if (!raw_line.empty() && raw_line.back() == '\r') raw_line.remove_suffix(1);
+  // Comments included: a NUL or an escape byte means a binary or damaged file, whatever line it is on.
+  if (const auto bad = std::find_if(raw_line.begin(), raw_line.end(), is_control); bad != raw_line.end()) {
+    return error(file, line, "unexpected byte " + hex_byte(*bad) + " at column " +
+                                 std::to_string(bad - raw_line.begin() + 1) + " (the file is not text, or is damaged)");
+  }
   const std::string_view content = text::trim(text::strip_comment(raw_line));
   if (content.empty()) return Ok{};  // blank or comment lines do not end a multi-line value
   const bool indented = raw_line.front() == ' ' || raw_line.front() == '\t';

@@ -2,6 +2,8 @@
 
 #include "config/section_reader.hpp"
 
+#include <cmath>
+
 #include "config/text.hpp"
 
 namespace rtstep::config {
@@ -62,6 +64,11 @@ double SectionReader::number(const std::string& key, Range range, std::optional<
     return fallback.value_or(0.0);
   }
   const auto parsed = text::parse_double(v->text);
+  if (parsed && std::fabs(*parsed) >= kUnbounded) {
+    // "expected a number > 0, got 1e308" would read as a contradiction.
+    fail_value(key, "number " + text::quote(v->text) + " is too large (the limit is 1e+299)");
+    return fallback.value_or(0.0);
+  }
   if (!parsed || !range.contains(*parsed)) {
     const std::string bounds = range.describe();
     fail_expected(key, bounds.empty() ? "a number" : "a number " + bounds);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "config/text.hpp"
 
@@ -14,6 +15,13 @@ namespace rtstep::config {
 namespace {
 
 constexpr double kMaxStepPulseDuration = 0.001;  // s; longer pulses mean a unit mistake (µs written as s)
+// One step between 1 nm and 1 m: outside that, rotation_distance or microsteps is off by orders of magnitude
+// (a step count that cannot be stored, or a machine that cannot move at all).
+constexpr double kMinStepDistance = 1e-6;  // mm
+constexpr double kMaxStepDistance = 1e3;   // mm
+// Step positions are int64 counts computed from millimetres in double precision; far below 2^53, so a
+// count is exact to a small fraction of a step anywhere in the travel.
+constexpr double kMaxTravelSteps = 1e12;
 
 // Reads a pin and remembers where it came from for the conflict check.
 PinConfig read_pin(SectionReader& reader, const std::string& key, bool required, std::vector<PinUse>& pins) {
@@ -36,6 +44,29 @@ void read_motor(SectionReader& reader, StepperConfig& s, std::vector<PinUse>& pi
   s.gear_ratio = reader.gear_ratio("gear_ratio");
   s.step_pulse_duration =
       reader.number("step_pulse_duration", Range::closed(0, kMaxStepPulseDuration), s.step_pulse_duration);
+  const double step = 1.0 / s.steps_per_mm();
+  if (s.rotation_distance > 0 && s.microsteps > 0 && !(step >= kMinStepDistance && step <= kMaxStepDistance)) {
+    reader.fail_value("rotation_distance",
+                      "one step would be " + text::format_approx(step) + " mm (rotation_distance " +
+                          text::format_number(s.rotation_distance) + " / (" +
+                          std::to_string(s.full_steps_per_rotation) + " full steps * " + std::to_string(s.microsteps) +
+                          " microsteps * gear_ratio " + text::format_number(s.gear_ratio) +
+                          ")); it must be between 1e-06 and 1000 mm");
+  }
+}
+
+// The axis travel in steps must fit the step counter with room to spare (kMaxTravelSteps).
+void check_travel_steps(SectionReader& reader, const StepperConfig& s) {
+  if (!std::isfinite(s.steps_per_mm()) || s.steps_per_mm() <= 0) return;  // already reported by read_motor
+  const std::pair<const char*, double> ends[] = {{"position_min", s.position_min}, {"position_max", s.position_max}};
+  for (const auto& [key, position] : ends) {
+    const double steps = std::fabs(position) * s.steps_per_mm();
+    if (steps <= kMaxTravelSteps) continue;
+    reader.fail_value(key, text::format_number(position) + " mm is " + text::format_approx(steps) +
+                               " steps from 0 at " + text::format_approx(s.steps_per_mm()) +
+                               " steps/mm; rtstep counts at most 1e+12 steps");
+    return;
+  }
 }
 
 // Klipper's rule when homing_positive_dir is absent: an endstop in the lowest quarter of the travel homes
@@ -103,6 +134,7 @@ StepperConfig read_axis_stepper(SectionReader& reader, char axis, std::vector<Pi
   read_motor(reader, s, pins);
   s.endstop_pin = reader.pin("endstop_pin", false);
   read_travel(reader, s);
+  check_travel_steps(reader, s);
   read_homing(reader, s);
   return s;
 }
@@ -114,6 +146,7 @@ StepperConfig read_extra_stepper(SectionReader& reader, const StepperConfig& pri
   s.endstop_pin = {};
   read_motor(reader, s, pins);
   s.endstop_pin = reader.pin("endstop_pin", false);
+  check_travel_steps(reader, s);  // the primary's travel at this motor's step distance
   return s;
 }
 

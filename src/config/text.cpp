@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <system_error>
 
 namespace rtstep::config::text {
@@ -48,6 +49,12 @@ std::string format_number(double v) {
   const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
   if (ec != std::errc{}) return "?";
   return std::string(buf.data(), end);
+}
+
+std::string format_approx(double v) {
+  std::array<char, 32> buf{};
+  const int n = std::snprintf(buf.data(), buf.size(), "%.4g", v);
+  return n > 0 ? std::string(buf.data(), static_cast<size_t>(n)) : std::string("?");
 }
 
 std::optional<double> parse_double(std::string_view s) noexcept {

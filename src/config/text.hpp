@@ -16,6 +16,8 @@ std::string to_lower(std::string_view s);
 std::string quote(std::string_view s);
 // Shortest text that reads back as the same double: 0.00005 -> "5e-05", 235 -> "235".
 std::string format_number(double v);
+// Four significant digits, for values computed from the file rather than written in it: 3.125e-304, 8e+201.
+std::string format_approx(double v);
 
 // Whole text must be a finite number (optional leading '+' or '-'); no NaN, no infinity, no trailing junk.
 std::optional<double> parse_double(std::string_view s) noexcept;

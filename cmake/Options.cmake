@@ -3,6 +3,12 @@ option(RTSTEP_BUILD_TESTS "Build the GoogleTest suite" ON)
 option(RTSTEP_BUILD_BENCHMARKS "Build the Google Benchmark micro-benchmarks" ON)
 option(RTSTEP_WARNINGS_AS_ERRORS "Treat compiler warnings as errors (on in CI)" OFF)
 set(RTSTEP_SANITIZERS "" CACHE STRING "Comma-separated sanitizers, e.g. address,undefined or thread")
+# libFuzzer targets in fuzz/ (docs/FUZZING.md). libFuzzer ships with clang only.
+option(RTSTEP_BUILD_FUZZERS "Build the libFuzzer targets (clang only; see the fuzz preset)" OFF)
+if(RTSTEP_BUILD_FUZZERS AND NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  message(FATAL_ERROR "RTSTEP_BUILD_FUZZERS needs clang (libFuzzer), not ${CMAKE_CXX_COMPILER_ID}: "
+                      "configure with -DCMAKE_CXX_COMPILER=clang++ or use the fuzz preset")
+endif()
 
 set(CMAKE_CXX_STANDARD 20)
 set(CMAKE_CXX_STANDARD_REQUIRED ON)

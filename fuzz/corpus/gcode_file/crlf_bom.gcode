@@ -1,0 +1,5 @@
+﻿G28
+G1 X10 Y10 F3000
+M117 done
+M117 again
+G1 X0

@@ -42,6 +42,19 @@ const Value* SectionReader::find(const std::string& key) {
   return it == section_.values.end() ? nullptr : &it->second;
 }
 
+const Value* SectionReader::find_one_line(const std::string& key) {
+  const Value* v = find(key);
+  if (v == nullptr) return nullptr;
+  const size_t newline = v->text.find('\n');
+  if (newline == std::string::npos) return v;
+  // An indented key line continues the key above it (Klipper's rule), which is rarely what was meant.
+  const std::string_view next = std::string_view(v->text).substr(newline + 1);
+  fail_value(key, text::quote(v->text.substr(0, newline)) + " continues on an indented line (" +
+                      text::quote(next.substr(0, next.find('\n'))) +
+                      "); an indented line continues the key above it, so start key lines in the first column");
+  return nullptr;
+}
+
 void SectionReader::fail_value(const std::string& key, const std::string& message) {
   const Value* v = find(key);
   if (v == nullptr) return fail_section(key + ": " + message);
@@ -58,7 +71,7 @@ void SectionReader::fail_expected(const std::string& key, const std::string& wha
 }
 
 double SectionReader::number(const std::string& key, Range range, std::optional<double> fallback) {
-  const Value* v = find(key);
+  const Value* v = find_one_line(key);
   if (v == nullptr) {
     if (!fallback) fail_section("missing required key " + key);
     return fallback.value_or(0.0);
@@ -78,7 +91,7 @@ double SectionReader::number(const std::string& key, Range range, std::optional<
 }
 
 int64_t SectionReader::integer(const std::string& key, Range range, std::optional<int64_t> fallback) {
-  const Value* v = find(key);
+  const Value* v = find_one_line(key);
   if (v == nullptr) {
     if (!fallback) fail_section("missing required key " + key);
     return fallback.value_or(0);
@@ -93,7 +106,7 @@ int64_t SectionReader::integer(const std::string& key, Range range, std::optiona
 }
 
 std::optional<bool> SectionReader::boolean(const std::string& key) {
-  const Value* v = find(key);
+  const Value* v = find_one_line(key);
   if (v == nullptr) return std::nullopt;
   const auto parsed = text::parse_bool(v->text);
   if (!parsed) fail_expected(key, "a boolean (true/false, yes/no, 1/0)");
@@ -101,7 +114,7 @@ std::optional<bool> SectionReader::boolean(const std::string& key) {
 }
 
 std::string SectionReader::word(const std::string& key) {
-  const Value* v = find(key);
+  const Value* v = find_one_line(key);
   if (v == nullptr) {
     fail_section("missing required key " + key);
     return "";
@@ -110,7 +123,7 @@ std::string SectionReader::word(const std::string& key) {
 }
 
 PinConfig SectionReader::pin(const std::string& key, bool required) {
-  const Value* v = find(key);
+  const Value* v = find_one_line(key);
   if (v == nullptr) {
     if (required) fail_section("missing required key " + key);
     return {};
@@ -124,7 +137,7 @@ PinConfig SectionReader::pin(const std::string& key, bool required) {
 }
 
 std::vector<int> SectionReader::cpu_list(const std::string& key) {
-  const Value* v = find(key);
+  const Value* v = find_one_line(key);
   if (v == nullptr) return {};
   auto parsed = parse_cpu_list(v->text);
   if (!parsed) {
@@ -135,7 +148,7 @@ std::vector<int> SectionReader::cpu_list(const std::string& key) {
 }
 
 double SectionReader::gear_ratio(const std::string& key) {
-  const Value* v = find(key);
+  const Value* v = find_one_line(key);
   if (v == nullptr) return 1.0;
   double ratio = 1.0;
   std::string_view rest = v->text;

@@ -52,6 +52,9 @@ class SectionReader {
   const Section& section() const noexcept { return section_; }
   // The value of `key`, or nullptr; marks the key as used either way.
   const Value* find(const std::string& key);
+  // Same, for keys whose value is one line (every typed getter): a value with continuation lines is an
+  // error at the key, and nullptr.
+  const Value* find_one_line(const std::string& key);
 
   // `fallback` empty means the key is required.
   double number(const std::string& key, Range range, std::optional<double> fallback);

@@ -66,6 +66,16 @@ TEST(ConfigBadInput, ControlBytesAreRefusedWithLineAndColumn) {
   EXPECT_EQ(error_of(replace_line(kMinimal, 5, "# caf\xE9 \xE2\x80\x94\t\r")), "<ok>");
 }
 
+TEST(ConfigBadInput, IndentedKeyLineContinuesTheValueAbove) {
+  // A tab or spaces before `microsteps` make it part of enable_pin's value, as in Klipper: named as such.
+  EXPECT_EQ(error_of(replace_line(kMinimal, 10, "\tmicrosteps: 16")),
+            "printer.cfg:9: [stepper_x] enable_pin: \"!PC3\" continues on an indented line (\"microsteps: 16\"); an "
+            "indented line continues the key above it, so start key lines in the first column");
+  EXPECT_EQ(error_of(replace_line(kMinimal, 12, "position_endstop: 0\n  # note\n  position_max: 235")),
+            "printer.cfg:12: [stepper_x] position_endstop: \"0\" continues on an indented line (\"position_max: "
+            "235\"); an indented line continues the key above it, so start key lines in the first column");
+}
+
 TEST(ConfigBadInput, NumbersTooLargeToMeanAnythingAreNamedSo) {
   EXPECT_EQ(error_of(replace_line(kMinimal, 3, "max_velocity: 1e308")),
             "printer.cfg:3: [printer] max_velocity: number \"1e308\" is too large (the limit is 1e+299)");

@@ -30,8 +30,10 @@ enum class RecordKind : uint32_t {
   kEndOfStream = 3,  // no more records: the executor finishes the pending edges and stops
 };
 
-// A timed level change of a stepper's auxiliary pin.
-enum class PinRole : uint8_t { kEnable = 1 };
+// A timed level change of a stepper's auxiliary pin, or (kEndstop) the bounds of a homing move: level 1 + i
+// arms the stepper on endstop input i from time_ns on (the executor samples it before each step and stops
+// every stepper armed on it when it reads triggered), level 0 disarms it at the move's end.
+enum class PinRole : uint8_t { kEnable = 1, kEndstop = 2 };
 struct PinCommand {
   int64_t time_ns = 0;  // CLOCK_MONOTONIC ns at which to apply
   uint8_t stepper = 0;  // < kMaxSteppers
@@ -62,7 +64,7 @@ static_assert(sizeof(Record) == 40);
 
 inline constexpr uint64_t kRingMagic = 0x31474e5250545352ULL;  // "RSTPRNG1" little-endian
 // 2: control lines (heartbeats, horizon, stop) and the result block; 3: the creator's identity in the
-// header and the host's claim in its line.
+// header, the host's claim in its line, and the homing report after the result block.
 inline constexpr uint32_t kRingAbiVersion = 3;
 inline constexpr uint32_t kCacheLine = 64;
 
@@ -97,6 +99,20 @@ struct ExecutorResult {
   char message[256] = {};       // the executor's one-line account, NUL-terminated
 };
 static_assert(std::is_trivially_copyable_v<ExecutorResult>);
+
+// The executor's account of one homing move (kEndstop arm ... disarm), published once the move is over
+// for it: tripped (its steppers stopped at the trip) or ended without a trip. Plain data; values are ABI.
+inline constexpr std::size_t kMaxHomingSteppers = 4;  // steppers one homing move may drive (X on corexy: 2)
+struct HomingReport {
+  uint8_t tripped = 0;  // 1: the input read triggered and the armed steppers stopped there
+  uint8_t count = 0;    // entries used in stepper[] and position[]
+  uint8_t stepper[kMaxHomingSteppers] = {};
+  uint8_t input = 0;    // the endstop input
+  uint8_t reserved = 0;
+  int64_t trip_time_ns = 0;  // deadline of the first step not written (tripped), CLOCK_MONOTONIC ns
+  int64_t position[kMaxHomingSteppers] = {};  // each stepper's count: signed steps written since the job began
+};
+static_assert(std::is_trivially_copyable_v<HomingReport> && sizeof(HomingReport) == 48);
 
 class SegmentRing {
  public:
@@ -155,6 +171,12 @@ class SegmentRing {
   void beat_executor() noexcept;
   // Consumer: publishes the final report (once, at the end of the job).
   void publish_result(const ExecutorResult& result) noexcept;
+  // Consumer: publishes the report of a homing move and bumps homing_sequence(). The host sends the next
+  // homing move only after reading this one, so a report is never overwritten while it is read.
+  void publish_homing(const HomingReport& report) noexcept;
+  // Either side: homing reports published so far (0: none), and the latest one (count clamped).
+  uint32_t homing_sequence() const noexcept;
+  HomingReport homing_report() const noexcept;
 
   // Readers, either side.
   uint64_t host_beats() const noexcept;

@@ -77,6 +77,12 @@ struct RingLayout {
   HostLine host;
   ExecutorLine executor;
   alignas(kCacheLine) ExecutorResult result;
+  // Written by the executor only: the latest homing report, then its sequence number (release).
+  struct {
+    std::atomic<uint32_t> sequence;
+    uint32_t reserved;
+    HomingReport report;
+  } homing;
   // Record records[capacity] follows at kRecordsOffset.
 };
 
@@ -90,6 +96,7 @@ static_assert(offsetof(RingLayout, consumer) == 128);
 static_assert(offsetof(RingLayout, host) == 192 && offsetof(RingLayout, executor) == 256);
 static_assert(offsetof(RingLayout, result) == 320 && sizeof(ExecutorResult) == 648);
 static_assert(std::atomic<int64_t>::is_always_lock_free && std::atomic<uint32_t>::is_always_lock_free);
+static_assert(offsetof(RingLayout, homing) == 968, "the homing report fills the space before the records");
 constexpr std::size_t kRecordsOffset = 1024;
 static_assert(sizeof(RingLayout) == kRecordsOffset);
 static_assert(kRecordsOffset % alignof(Record) == 0);
@@ -454,6 +461,23 @@ StopCause SegmentRing::stop_requested() const noexcept {
 }
 
 bool SegmentRing::host_done() const noexcept { return layout(base_).host.done.load(std::memory_order_acquire) != 0; }
+
+void SegmentRing::publish_homing(const HomingReport& report) noexcept {
+  auto& homing = layout(base_).homing;
+  homing.report = report;
+  homing.sequence.store(homing.sequence.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+uint32_t SegmentRing::homing_sequence() const noexcept {
+  return layout(base_).homing.sequence.load(std::memory_order_acquire);
+}
+
+HomingReport SegmentRing::homing_report() const noexcept {
+  HomingReport out = layout(base_).homing.report;
+  // The other process wrote it: never trust its count.
+  if (out.count > kMaxHomingSteppers) out.count = kMaxHomingSteppers;
+  return out;
+}
 
 bool SegmentRing::try_result(ExecutorResult& out) const noexcept {
   if (layout(base_).executor.result_ready.load(std::memory_order_acquire) == 0) return false;

@@ -149,6 +149,9 @@ void StepExecutor::fill_report(const LoopOutcome& out) {
   report_.writes = out.writes;
   report_.start_time_ns = out.start_time_ns;
   report_.stop_cause = out.stop_cause;
+  report_.positions = out.positions;
+  report_.stepper_steps = out.stepper_steps;
+  report_.homing_moves = out.homing_moves;
   if (out.status != ExecutorStatus::kFinished && out.status != ExecutorStatus::kStopped) {
     report_.fault_stepper = out.fault_stepper;
     report_.fault_time_ns = out.fault_time_ns;

@@ -20,7 +20,8 @@
 // due, it waits for the host; if the host has still not delivered when now > t + underrun_grace_ns, that is
 // an underrun: the executor stops pulsing, drives step pins low and enable pins inactive, and reports
 // the stepper, time and how late. A record read after its own time + underrun_grace_ns is an underrun too.
-// The host's horizon (SegmentRing::set_horizon) lets it say "nothing before T will come" while idle.
+// The host's horizon (SegmentRing::set_horizon) lets it say "nothing before T will come" while idle; a
+// record already read at time T says the same.
 //
 // Timing faults and reports: an edge that would be written more than max_lateness_ns late (0 = off) is
 // not written: the executor stops (kTooLate). Writes later than stall_threshold_ns form stall episodes
@@ -31,9 +32,20 @@
 // backwards, unknown stepper, a segment starting before the previous segment of its stepper ended, a
 // time outside [0, 2^62)) stops the executor the same way with kBadRecord.
 //
+// Homing (endstop inputs): a kEndstop pin record with level 1 + i arms its stepper on backend input i from
+// its time on; one with level 0 disarms it at the end of the homing move. Before each write that holds a
+// rising step edge of an armed stepper the loop reads the inputs (Backend::read_inputs, after the wait, so
+// the sample is the switch at the step's time); when input i reads triggered, that edge and every later
+// step of every stepper armed on i is dropped: the current segment, the queued ones, and those still to
+// come before the disarm. Once every armed stepper is disarmed (and, without a trip, has made all its
+// steps), the loop publishes an ipc::HomingReport: tripped or not, the trip time (deadline of the first
+// step not written) and each armed stepper's count. After a trip the host may continue from the trip time
+// (records before the disarm's time are then accepted again; the host has not sent any meanwhile).
+//
 // The loop (StepLoop::run, private) is real-time safe: no allocation, lock, log or system call other than the clock,
 // clock_nanosleep and Backend::write. start() and join() are non-real-time.
 
+#include <array>
 #include <atomic>
 #include <future>
 #include <cstdint>
@@ -73,6 +85,7 @@ struct ExecutorConfig {
   int64_t stall_threshold_ns = 1'000'000;  // writes later than this are a stall
   int64_t host_timeout_ns = 0;           // host heartbeat timeout; 0 = the host is not watched
   bool virtual_clock = false;            // no waiting and no scheduling changes (realtime stays false)
+  uint32_t inputs = 0;                   // endstop inputs configured on the backend (arm records name one)
 };
 
 // Values cross the process boundary (ipc::ExecutorResult::status): append only.
@@ -107,6 +120,9 @@ struct ExecutorReport {
   uint64_t fault_record = 0;      // bad record: its 0-based index in the stream
   std::string fault_detail;       // bad record: what is wrong with it ("segment of unknown stepper 9")
   int64_t start_time_ns = 0;      // the first record's time; message() gives times relative to it
+  std::array<int64_t, ipc::kMaxSteppers> positions{};  // per stepper: signed steps written (dir high = +1)
+  std::array<uint64_t, ipc::kMaxSteppers> stepper_steps{};  // per stepper: rising step edges written
+  uint32_t homing_moves = 0;      // homing reports published
   bool realtime = false;          // SCHED_FIFO was obtained
   std::string warning;            // why it is not real-time, when allowed to fall back
   std::string message() const;    // one line for the user

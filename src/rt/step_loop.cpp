@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <bit>
 
 namespace rtstep::rt {
 
@@ -116,9 +117,10 @@ LoopOutcome StepLoop::run() noexcept {
   }
 }
 
-// The host promised (through its horizon) that nothing at or before `deadline` is still to come.
+// Nothing at or before `deadline` is still to come: the host promised it (its horizon), or a record read
+// already lies beyond it (records come in time order; a homing move's disarm ends the move this way).
 bool StepLoop::host_covers(int64_t deadline) const noexcept {
-  return ring_.horizon() >= deadline + read_margin_ns_;
+  return std::max(ring_.horizon(), previous_record_ns_) >= deadline + read_margin_ns_;
 }
 
 // Pops records until the lookahead lies beyond the next deadline (plus the margin a new segment's dir
@@ -186,7 +188,11 @@ bool StepLoop::validate(const ipc::Record& r) noexcept {
         outcome_.fault_value = static_cast<uint32_t>(r.kind);
         return fault(FaultReason::kUnknownStepper, p.stepper, p.time_ns);
       }
-      if (p.role != ipc::PinRole::kEnable || p.level > 1) return fault(FaultReason::kBadPinCommand, p.stepper, p.time_ns);
+      if (p.role == ipc::PinRole::kEndstop) {
+        if (!endstop_record(p)) return fault(FaultReason::kBadPinCommand, p.stepper, p.time_ns);
+      } else if (p.role != ipc::PinRole::kEnable || p.level > 1) {
+        return fault(FaultReason::kBadPinCommand, p.stepper, p.time_ns);
+      }
       if (!time_in_range(p.time_ns)) return fault(FaultReason::kTimeOutOfRange, p.stepper, p.time_ns);
       break;
     }
@@ -214,7 +220,40 @@ bool StepLoop::validate(const ipc::Record& r) noexcept {
   return true;
 }
 
+// Checks an arm / disarm against the homing move in progress (one input, at most kMaxHomingSteppers
+// steppers, each armed once and disarmed once). Changes nothing: distribute() applies it.
+bool StepLoop::endstop_record(const ipc::PinCommand& p) noexcept {
+  const uint32_t bit = 1U << p.stepper;
+  if (p.level == 0) return (homing_.armed & bit) != 0 && (homing_.disarmed & bit) == 0;
+  if (p.level > config_.inputs) return false;
+  if (!homing_.active) return true;
+  const bool same_move = homing_.input == p.level - 1 && homing_.disarmed == 0;
+  return same_move && (homing_.armed & bit) == 0 &&
+         static_cast<std::size_t>(std::popcount(homing_.armed)) < ipc::kMaxHomingSteppers;
+}
+
 bool StepLoop::distribute(const ipc::Record& r) noexcept {
+  if (r.kind == ipc::RecordKind::kPin && r.pin.role == ipc::PinRole::kEndstop) {
+    const ipc::PinCommand& p = r.pin;
+    const uint32_t bit = 1U << p.stepper;
+    if (p.level > 0) {
+      if (!homing_.active) {
+        homing_ = Homing{};
+        homing_.active = true;
+        homing_.input = static_cast<uint8_t>(p.level - 1);
+        homing_.arm_ns = p.time_ns;
+      }
+      homing_.armed |= bit;
+    } else {
+      homing_.disarmed |= bit;
+      homing_.halted &= ~bit;
+      maybe_report();
+    }
+    return true;
+  }
+  if (r.kind == ipc::RecordKind::kSegment && (homing_.halted >> r.segment.stepper & 1U) != 0) {
+    return true;  // a step of a stepper stopped by its endstop: dropped, as the rest of its homing move
+  }
   if (r.kind == ipc::RecordKind::kPin) {
     if (pin_size_ == kPinQueue) return false;
     pins_[(pin_head_ + pin_size_++) % kPinQueue] = r.pin;
@@ -321,11 +360,78 @@ bool StepLoop::serve(int64_t deadline) noexcept {
       return fault(FaultReason::kTooLate, g.count > 0 ? g.stepper[0] : -1, g.write_at);
     }
   }
-  backend_.write(g.high, g.low, g.write_at, issued);
-  ++outcome_.writes;
+  if (homing_.active && !homing_.tripped) sample_endstop(g);
+  if ((g.high | g.low) != 0) {
+    backend_.write(g.high, g.low, g.write_at, issued);
+    ++outcome_.writes;
+  }
   apply(g, issued);
   account(g, issued);
   return true;
+}
+
+// The switch is read at the time of the step it may forbid, once per write that holds such a step.
+void StepLoop::sample_endstop(Group& g) noexcept {
+  bool armed_rise = false;
+  for (uint32_t i = 0; i < g.count; ++i) {
+    armed_rise |= g.kind[i] == EventKind::kRise && (homing_.armed >> g.stepper[i] & 1U) != 0 &&
+                  g.deadline[i] >= homing_.arm_ns;
+  }
+  if (!armed_rise || (backend_.read_inputs() >> homing_.input & 1U) == 0) return;
+  halt_armed(g);
+}
+
+void StepLoop::halt_armed(Group& g) noexcept {
+  homing_.tripped = true;
+  homing_.trip_ns = INT64_MAX;
+  for (uint32_t i = 0; i < g.count; ++i) {
+    if (g.kind[i] != EventKind::kRise || (homing_.armed >> g.stepper[i] & 1U) == 0) continue;
+    homing_.trip_ns = std::min(homing_.trip_ns, g.deadline[i]);
+    g.high &= ~steppers_[g.stepper[i]].step_bit;
+    g.kind[i] = EventKind::kNone;
+  }
+  for (uint32_t index = 0; index < stepper_count_; ++index) {
+    if ((homing_.armed >> index & 1U) == 0) continue;
+    Stepper& s = steppers_[index];
+    s.active = false;  // a pending falling edge still completes its pulse
+    s.dir_pending = false;
+    s.queue_size = 0;
+    refresh(index);
+  }
+  homing_.halted = homing_.armed & ~homing_.disarmed;
+}
+
+// Once every armed stepper is disarmed and, without a trip, has made all its steps: publish, and after a
+// trip let the host go on from the trip time (its remaining homing steps were dropped, not served).
+void StepLoop::maybe_report() noexcept {
+  if (!homing_.active || homing_.disarmed != homing_.armed) return;
+  ipc::HomingReport report;
+  for (uint32_t index = 0; index < stepper_count_; ++index) {
+    if ((homing_.armed >> index & 1U) == 0) continue;
+    const Stepper& s = steppers_[index];
+    if (!homing_.tripped && (s.active || s.queue_size > 0)) return;
+    report.stepper[report.count] = static_cast<uint8_t>(index);
+    report.position[report.count] = s.position;
+    ++report.count;
+  }
+  report.tripped = homing_.tripped ? 1 : 0;
+  report.input = homing_.input;
+  report.trip_time_ns = homing_.tripped ? homing_.trip_ns : 0;
+  if (homing_.tripped) {
+    int64_t latest = homing_.trip_ns;
+    for (uint32_t index = 0; index < stepper_count_; ++index) {
+      Stepper& s = steppers_[index];
+      if ((homing_.armed >> index & 1U) != 0) {
+        s.last_queued_ns = homing_.trip_ns;
+      } else {
+        latest = std::max(latest, s.last_queued_ns);
+      }
+    }
+    previous_record_ns_ = std::min(previous_record_ns_, latest);
+  }
+  ring_.publish_homing(report);
+  ++outcome_.homing_moves;
+  homing_ = Homing{};
 }
 
 // Moves every stepper of the group past the event just written and puts it back into the tree.
@@ -339,6 +445,7 @@ void StepLoop::apply(const Group& g, int64_t issued) noexcept {
     pin_size_ -= g.pins_taken;
   }
   refresh_pins();
+  if (homing_.active) maybe_report();
 }
 
 void StepLoop::advance(Stepper& s, uint32_t index, EventKind kind, int64_t issued) noexcept {
@@ -359,6 +466,8 @@ void StepLoop::advance(Stepper& s, uint32_t index, EventKind kind, int64_t issue
       break;
     case EventKind::kRise:
       ++steps_local_;
+      ++s.steps;
+      s.position += s.dir_level != 0 ? 1 : -1;
       s.fall_pending = true;
       s.fall_time = issued + s.pulse_ns;  // the pulse is full width even when the rise was late
       if (++s.k == s.seg.count) {
@@ -382,7 +491,9 @@ void StepLoop::account(const Group& g, int64_t issued) noexcept {
     ++edges_local_;
     if (late > config_.late_threshold_ns) ++late_local_;
   };
-  for (uint32_t i = 0; i < g.count; ++i) record(g.deadline[i]);
+  for (uint32_t i = 0; i < g.count; ++i) {
+    if (g.kind[i] != EventKind::kNone) record(g.deadline[i]);  // kNone: a step the endstop forbade
+  }
   for (uint32_t i = 0; i < g.pins_taken; ++i) record(g.write_at);
   // A stall episode: writes later than the threshold, each within kStallGapNs of the previous one (the
   // edges due during the hole, written as the loop catches up; falls timed from late rises are on time).
@@ -502,6 +613,10 @@ LoopOutcome StepLoop::finish(ExecutorStatus status) noexcept {
   store(counters_.steps, steps_local_);
   store(counters_.edges, edges_local_);
   store(counters_.late_edges, late_local_);
+  for (uint32_t i = 0; i < stepper_count_; ++i) {
+    outcome_.positions[i] = steppers_[i].position;
+    outcome_.stepper_steps[i] = steppers_[i].steps;
+  }
   outcome_.status = status;
   return outcome_;
 }

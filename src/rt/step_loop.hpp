@@ -56,6 +56,9 @@ struct LoopOutcome {
   int64_t start_time_ns = 0;     // the first record's time: the origin of the job's timeline
   int64_t first_stall_ns = 0;    // deadline of the first write of the first stall episode
   uint64_t writes = 0;
+  std::array<int64_t, ipc::kMaxSteppers> positions{};       // per stepper: signed steps written
+  std::array<uint64_t, ipc::kMaxSteppers> stepper_steps{};  // per stepper: rising edges written
+  uint32_t homing_moves = 0;     // homing reports published
 };
 
 // Min-tournament over up to kLeaves keys: winner() is the leaf with the smallest key (ties: lowest
@@ -107,6 +110,19 @@ class StepLoop {
     int64_t last_queued_ns = 0;   // last step time of the newest segment accepted (overlap check)
     std::array<ipc::StepSegment, kSegmentQueue> queue{};
     uint32_t queue_head = 0, queue_size = 0;
+    int64_t position = 0;    // signed steps written
+    uint64_t steps = 0;      // rising edges written
+  };
+  // The homing move in progress (ipc::PinRole::kEndstop records), at most one at a time.
+  struct Homing {
+    bool active = false;
+    uint8_t input = 0;
+    uint32_t armed = 0;      // bit per stepper armed on `input`
+    uint32_t disarmed = 0;   // bit per armed stepper whose disarm has been read
+    uint32_t halted = 0;     // tripped: steppers whose steps are dropped until their disarm
+    int64_t arm_ns = 0;      // steps at or after this time are sampled
+    bool tripped = false;
+    int64_t trip_ns = 0;     // deadline of the first step not written
   };
   struct Earliest {
     int64_t deadline = INT64_MAX;  // INT64_MAX: nothing pending
@@ -136,6 +152,10 @@ class StepLoop {
   void gather(int64_t deadline, Group& g) noexcept;
   void take_pins(int64_t horizon, Group& g) noexcept;
   bool serve(int64_t deadline) noexcept;  // false: stopped or faulted while serving
+  bool endstop_record(const ipc::PinCommand& p) noexcept;  // arm / disarm; false: bad record
+  void sample_endstop(Group& g) noexcept;  // before a write with armed rises: trip if the input says so
+  void halt_armed(Group& g) noexcept;      // the trip: drop every armed stepper's remaining steps
+  void maybe_report() noexcept;            // publishes the homing report once the move is over
   void apply(const Group& g, int64_t issued) noexcept;
   void account(const Group& g, int64_t issued) noexcept;
   void advance(Stepper& s, uint32_t index, EventKind kind, int64_t issued) noexcept;
@@ -161,6 +181,7 @@ class StepLoop {
   std::array<ipc::PinCommand, kPinQueue> pins_{};
   uint32_t pin_head_ = 0, pin_size_ = 0;
   gpio::PinMask all_step_bits_ = 0, all_enable_bits_ = 0;
+  Homing homing_{};
 
   ipc::Record lookahead_{};
   bool have_lookahead_ = false;

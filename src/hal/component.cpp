@@ -98,6 +98,9 @@ constexpr std::array kComponents{
     ComponentType{"encoder", &load_encoder},
     ComponentType{"sampler", &load_sampler},
     ComponentType{"streamer", &load_streamer},
+    ComponentType{"motmod", &load_motmod},
+    ComponentType{"pwmgen", &load_pwmgen},
+    ComponentType{"hal_gpio", &load_hal_gpio},
 };
 
 }  // namespace

@@ -128,5 +128,8 @@ Status load_pid(Hal& hal, LoadArgs& args);          // pid.cpp
 Status load_encoder(Hal& hal, LoadArgs& args);      // encoder.cpp
 Status load_sampler(Hal& hal, LoadArgs& args);      // sampler.cpp
 Status load_streamer(Hal& hal, LoadArgs& args);
+Status load_motmod(Hal& hal, LoadArgs& args);       // motmod.cpp
+Status load_pwmgen(Hal& hal, LoadArgs& args);       // pwmgen.cpp
+Status load_hal_gpio(Hal& hal, LoadArgs& args);     // hal_gpio.cpp
 
 }  // namespace rtstep::hal

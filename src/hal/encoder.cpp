@@ -3,9 +3,11 @@
 //   encoder.update-counters (base thread): decodes phase-A/B each period from the previous and current
 //     levels — x4 mode counts every valid transition (A leading B counts up), x1 mode counts once per
 //     cycle (A rising with B low up, A falling with B low down), counter mode counts rising edges of A and
-//     ignores B — and latches the count at a rising Z while index-enable is set (then clears it).
-//   encoder.capture-position (servo thread): counts, position = counts / position-scale, and velocity
-//     from the change of counts over the servo period.
+//     ignores B — latches the count at a rising Z while index-enable is set (then clears it), and latches
+//     it again at each edge of latch-input that latch-rising / latch-falling select (a probe input).
+//   encoder.capture-position (servo thread): counts, position = counts / position-scale, velocity from
+//     the change of counts over the servo period, and counts-latched / position-latched after a latch
+//     (relative to the index, as counts).
 // The base thread hands the raw and index counts over through relaxed atomics (one writer each).
 // Real-time safe.
 #include <atomic>
@@ -20,17 +22,22 @@ namespace {
 
 struct EncoderChannel {
   Pin<bool> phase_a, phase_b, phase_z, index_enable, reset, x4_mode, counter_mode;
-  Pin<int32_t> rawcounts, counts;
-  Pin<double> position, velocity, position_scale;
+  Pin<bool> latch_input, latch_rising, latch_falling;
+  Pin<int32_t> rawcounts, counts, counts_latched;
+  Pin<double> position, velocity, position_scale, position_latched;
   // Written by update-counters.
   std::atomic<int32_t> raw{0};
   std::atomic<int32_t> index_raw{0};
   std::atomic<uint32_t> index_seq{0};  // bumped at each index latch
+  std::atomic<int32_t> latch_raw{0};
+  std::atomic<uint32_t> latch_seq{0};  // bumped at each latch-input edge that latches
   uint8_t old_ab = 0;
   bool old_z = false;
+  bool old_latch = false;
   // capture-position only.
   int32_t base_raw = 0;  // raw at the last reset / index
   uint32_t seen_index_seq = 0;
+  uint32_t seen_latch_seq = 0;
   int32_t old_counts = 0;
   bool first = true;
 };
@@ -76,6 +83,12 @@ void update_counters(void* arg, int64_t /*period*/) noexcept {
       c.index_enable.set(false);
     }
     c.old_z = z;
+    const bool latch = c.latch_input.get();
+    if ((latch && !c.old_latch && c.latch_rising.get()) || (!latch && c.old_latch && c.latch_falling.get())) {
+      c.latch_raw.store(raw, std::memory_order_relaxed);
+      c.latch_seq.store(c.latch_seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    }
+    c.old_latch = latch;
     c.rawcounts.set(raw);
   }
 }
@@ -105,6 +118,12 @@ void capture_position(void* arg, int64_t period_ns) noexcept {
     const int32_t counts = raw - c.base_raw;
     c.counts.set(counts);
     c.position.set(counts / scale);
+    if (const uint32_t latch_seq = c.latch_seq.load(std::memory_order_acquire); latch_seq != c.seen_latch_seq) {
+      c.seen_latch_seq = latch_seq;
+      const int32_t latched = c.latch_raw.load(std::memory_order_relaxed) - c.base_raw;
+      c.counts_latched.set(latched);
+      c.position_latched.set(latched / scale);
+    }
     if (c.first || jumped) {
       c.velocity.set(0.0);
       c.first = false;
@@ -141,6 +160,11 @@ Status load_encoder(Hal& hal, LoadArgs& args) {
       b.pin(n + ".position", Dir::kOut, c.position);
       b.pin(n + ".velocity", Dir::kOut, c.velocity);
       b.pin(n + ".position-scale", Dir::kIo, c.position_scale, 1.0);
+      b.pin(n + ".latch-input", Dir::kIn, c.latch_input);
+      b.pin(n + ".latch-rising", Dir::kIn, c.latch_rising, true);
+      b.pin(n + ".latch-falling", Dir::kIn, c.latch_falling, true);
+      b.pin(n + ".counts-latched", Dir::kOut, c.counts_latched);
+      b.pin(n + ".position-latched", Dir::kOut, c.position_latched);
     }
     b.function("encoder.update-counters", &update_counters, &e);
     b.function("encoder.capture-position", &capture_position, &e);

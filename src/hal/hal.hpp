@@ -24,10 +24,15 @@
 namespace rtstep::rt {
 class PeriodicThread;
 }
+namespace rtstep::gpio {
+class Backend;
+enum class BackendKind : uint8_t;
+}
 
 namespace rtstep::hal {
 
 class HalThread;
+class MotionJob;  // motion_job.hpp
 struct SignalRecord;
 
 // A component instance's state (a stepgen channel set, an and2 gate). Owned by the Hal, never moved.
@@ -131,6 +136,13 @@ class Hal {
   Status create_thread(const std::string& name, int64_t period_ns, int owner_comp);
   Status add_function_to_thread(const std::string& funct, const std::string& thread, int position);
   Status remove_function_from_thread(const std::string& funct, const std::string& thread = "");
+  // initf: `funct` runs once, in the first cycle of `thread` after start (that cycle runs only the init
+  // functions). Before start only.
+  Status add_init_function_to_thread(const std::string& funct, const std::string& thread, int position);
+  // unloadrt: the component's functions leave every thread (live, as delf), then its pins (unlinked),
+  // params, functions and instances go. A component that created threads (threads, motmod) stops the
+  // periodic threads first and takes its threads with it; `start` creates the others again.
+  Status unload_component(const std::string& name);
   // start: creates and starts the periodic threads at the first call, then sets the run flag; stop
   // clears it (the threads keep ticking without running functions, as LinuxCNC's). Live addf/delf is
   // allowed either way.
@@ -154,6 +166,17 @@ class Hal {
   // times, utilisation and overruns. Non-real-time.
   std::string thread_report() const;
   std::vector<std::string> take_overrun_reports();
+
+  // The G-code job `loadrt motmod` plays (`rtstep hal --gcode`); null: motmod's joints hold still. The job
+  // must outlive the Hal's threads. Init only.
+  void set_motion_job(MotionJob* job) noexcept { motion_job_ = job; }
+  MotionJob* motion_job() const noexcept { return motion_job_; }
+  // What `loadrt hal_gpio` drives: a backend the caller owns (tests: a SimBackend to inspect), else one
+  // hal_gpio opens of this kind (`rtstep hal --backend`, default sim). Init only.
+  void set_gpio_backend(gpio::Backend* backend) noexcept { gpio_backend_ = backend; }
+  gpio::Backend* gpio_backend() const noexcept { return gpio_backend_; }
+  void set_gpio_backend_kind(gpio::BackendKind kind) noexcept { gpio_kind_ = kind; }
+  gpio::BackendKind gpio_backend_kind() const noexcept { return gpio_kind_; }
 
   // --- Queries (show/list) ---
   const std::map<std::string, std::unique_ptr<PinRecord>, std::less<>>& pins() const { return pins_; }
@@ -188,6 +211,9 @@ class Hal {
   int64_t virtual_cycle_ = 0;  // base periods run by run_virtual so far (its cadence continues across calls)
   bool exact_periods_ = false;
   ThreadOptions thread_options_;
+  MotionJob* motion_job_ = nullptr;
+  gpio::Backend* gpio_backend_ = nullptr;
+  gpio::BackendKind gpio_kind_{};  // kSim (0)
   std::unique_ptr<std::atomic<bool>> running_;  // read by the threads' trampolines
 };
 

@@ -113,8 +113,18 @@ Status Halcmd::execute(std::span<const std::string> t) {
   if (t.empty()) return Ok{};
   const std::string& cmd = t[0];
   const auto args = t.subspan(1);
-  if (t.size() == 3 && t[1] == "=") return hal_.set_pin_or_param(t[0], t[2]);  // NAME = VALUE
+  if (t.size() == 3 && t[1] == "=") {  // NAME = VALUE
+    if (auto st = check_lock("setp"); !st) return st;
+    return hal_.set_pin_or_param(t[0], t[2]);
+  }
+  if (auto st = check_lock(cmd); !st) return st;
   if (cmd == "loadrt") return cmd_loadrt(args);
+  if (cmd == "unloadrt") return cmd_unloadrt(args);
+  if (cmd == "initf") return cmd_initf(args);
+  if (cmd == "lock" || cmd == "unlock") return cmd_lock(args, cmd == "lock");
+  if (cmd == "status") return cmd_status(args);
+  if (cmd == "save") return cmd_save(args);
+  if (cmd == "ptype" || cmd == "stype") return cmd_type(args, cmd == "stype");
   if (cmd == "loadusr") return cmd_loadusr(args);
   if (cmd == "addf") return cmd_addf(args);
   if (cmd == "delf") {
@@ -165,14 +175,24 @@ Status Halcmd::cmd_loadrt(std::span<const std::string> args) {
   if (args.empty()) return Error{"loadrt: usage: loadrt COMPONENT [ARG=VALUE...]"};
   auto load_args = LoadArgs::parse(args.subspan(1));
   if (!load_args) return Error{"loadrt " + args[0] + ": " + load_args.error().message};
-  if (args[0].starts_with("conv_")) return load_conv(hal_, *load_args, args[0]);
-  const ComponentType* type = find_builtin_component(args[0]);
-  if (type == nullptr) {
-    std::string known;
-    for (const auto& c : builtin_components()) known += std::string(known.empty() ? "" : ", ") + c.name;
-    return Error{"loadrt: unknown component '" + args[0] + "' (built in: " + known + ", conv_<from>_<to>)"};
+  Status st = Ok{};
+  if (args[0].starts_with("conv_")) {
+    st = load_conv(hal_, *load_args, args[0]);
+  } else {
+    const ComponentType* type = find_builtin_component(args[0]);
+    if (type == nullptr) {
+      std::string known;
+      for (const auto& c : builtin_components()) known += std::string(known.empty() ? "" : ", ") + c.name;
+      return Error{"loadrt: unknown component '" + args[0] + "' (built in: " + known + ", conv_<from>_<to>)"};
+    }
+    st = type->load(hal_, *load_args);
   }
-  return type->load(hal_, *load_args);
+  if (st) {
+    std::string line;
+    for (const std::string& a : args.subspan(1)) line += " " + a;
+    load_lines_.emplace_back(args[0], std::move(line));
+  }
+  return st;
 }
 
 Status Halcmd::cmd_loadusr(std::span<const std::string> args) {
@@ -224,9 +244,21 @@ Status Halcmd::cmd_newsig(std::span<const std::string> args) {
 
 Status Halcmd::cmd_show(std::span<const std::string> args, bool is_list) {
   if (is_list && args.empty()) return Error{"list: usage: list comp|pin|sig|param|funct|thread [PATTERN...]"};
-  const std::string what = args.empty() ? "" : args[0];
-  const auto patterns = args.empty() ? args : args.subspan(1);
-  auto text = is_list ? list(hal_, what, patterns) : show(hal_, what, patterns);
+  // `show [WHAT] [-t TYPE] [PATTERN...]`: WHAT may be left out when -t comes first.
+  std::vector<std::string> rest(args.begin(), args.end());
+  std::optional<Type> type;
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] != "-t" || is_list) continue;
+    if (i + 1 >= rest.size()) return Error{"show: -t needs a type (bit, float, s32, u32, s64, u64)"};
+    auto parsed = parse_type(rest[i + 1]);
+    if (!parsed) return Error{"show -t: " + parsed.error().message};
+    type = *parsed;
+    rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i), rest.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    break;
+  }
+  const std::string what = rest.empty() ? "" : rest[0];
+  const auto patterns = rest.empty() ? std::span<const std::string>() : std::span<const std::string>(rest).subspan(1);
+  auto text = is_list ? list(hal_, what, patterns) : show(hal_, what, patterns, type);
   if (!text) return text.error();
   out_ << *text << std::flush;
   return Ok{};

@@ -54,6 +54,16 @@ class Halcmd {
   Status cmd_newsig(std::span<const std::string> args);
   Status cmd_show(std::span<const std::string> args, bool is_list);
   Status cmd_source(std::span<const std::string> args);
+  // halcmd_admin.cpp
+  Status cmd_initf(std::span<const std::string> args);
+  Status cmd_unloadrt(std::span<const std::string> args);
+  Status cmd_lock(std::span<const std::string> args, bool lock);
+  Status cmd_status(std::span<const std::string> args);
+  Status cmd_save(std::span<const std::string> args);
+  Status cmd_type(std::span<const std::string> args, bool signal);
+  // The lock level forbids `cmd` (LinuxCNC's: load 1, config 2, params 4, run 8).
+  Status check_lock(const std::string& cmd) const;
+  std::string save_text(std::string_view what) const;
 
   Hal& hal_;
   std::ostream& out_;
@@ -66,6 +76,9 @@ class Halcmd {
   int errors_ = 0;
   int source_depth_ = 0;
   std::vector<std::pair<std::string, UserProgram>> programs_;
+  unsigned lock_ = 0;  // lock bits (check_lock)
+  // What each `loadrt` that succeeded asked for, for `save`: component name and its arguments.
+  std::vector<std::pair<std::string, std::string>> load_lines_;
 };
 
 }  // namespace rtstep::hal

@@ -35,10 +35,10 @@ std::string show_comps(const Hal& hal, std::span<const std::string> pats) {
   return out + "\n";
 }
 
-std::string show_pins(const Hal& hal, std::span<const std::string> pats) {
+std::string show_pins(const Hal& hal, std::span<const std::string> pats, std::optional<Type> type) {
   std::string out = "Component Pins:\nOwner   Type  Dir                 Value  Name\n";
   for (const auto& [name, p] : hal.pins()) {
-    if (!name_matches(name, pats)) continue;
+    if (!name_matches(name, pats) || (type && p->type != *type)) continue;
     const uint64_t raw = p->slot->load(std::memory_order_relaxed)->raw();
     out += fmt(" %5d  %s %-3s  %s  %s", p->owner, type_col(p->type).c_str(), dir_name(p->dir),
                format_value_cell(p->type, raw).c_str(), name.c_str());
@@ -48,20 +48,20 @@ std::string show_pins(const Hal& hal, std::span<const std::string> pats) {
   return out + "\n";
 }
 
-std::string show_params(const Hal& hal, std::span<const std::string> pats) {
+std::string show_params(const Hal& hal, std::span<const std::string> pats, std::optional<Type> type) {
   std::string out = "Parameters:\nOwner   Type  Dir                 Value  Name\n";
   for (const auto& [name, p] : hal.params()) {
-    if (!name_matches(name, pats)) continue;
+    if (!name_matches(name, pats) || (type && p->type != *type)) continue;
     out += fmt(" %5d  %s %-3s  %s  %s\n", p->owner, type_col(p->type).c_str(), param_dir_name(p->dir),
                format_value_cell(p->type, p->value->raw()).c_str(), name.c_str());
   }
   return out + "\n";
 }
 
-std::string show_signals(const Hal& hal, std::span<const std::string> pats) {
+std::string show_signals(const Hal& hal, std::span<const std::string> pats, std::optional<Type> type) {
   std::string out = "Signals:\nType                  Value  Name     (linked to)\n";
   for (const auto& [name, s] : hal.signals()) {
-    if (!name_matches(name, pats)) continue;
+    if (!name_matches(name, pats) || (type && s->type != *type)) continue;
     out += fmt("%s  %s  %s\n", type_col(s->type).c_str(), format_value_cell(s->type, s->value.raw()).c_str(),
                name.c_str());
     for (const PinRecord* p : s->pins) out += fmt("%33s%s %s\n", "", arrow_from_sig(p->dir), p->name.c_str());
@@ -106,16 +106,18 @@ bool name_matches(std::string_view name, std::span<const std::string> patterns) 
   return false;
 }
 
-Result<std::string> show(const Hal& hal, std::string_view what, std::span<const std::string> pats) {
+Result<std::string> show(const Hal& hal, std::string_view what, std::span<const std::string> pats,
+                         std::optional<Type> type) {
   if (what == "comp") return show_comps(hal, pats);
-  if (what == "pin") return show_pins(hal, pats);
-  if (what == "param" || what == "parameter") return show_params(hal, pats);
-  if (what == "sig" || what == "signal") return show_signals(hal, pats);
+  if (what == "pin") return show_pins(hal, pats, type);
+  if (what == "param" || what == "parameter") return show_params(hal, pats, type);
+  if (what == "sig" || what == "signal") return show_signals(hal, pats, type);
   if (what == "funct" || what == "function") return show_functs(hal, pats);
   if (what == "thread") return show_threads(hal, pats);
   if (what.empty() || what == "all") {
-    return show_comps(hal, pats) + show_pins(hal, pats) + show_params(hal, pats) + show_signals(hal, pats) +
-           show_functs(hal, pats) + show_threads(hal, pats);
+    if (type) return show_pins(hal, pats, type) + show_params(hal, pats, type) + show_signals(hal, pats, type);
+    return show_comps(hal, pats) + show_pins(hal, pats, type) + show_params(hal, pats, type) +
+           show_signals(hal, pats, type) + show_functs(hal, pats) + show_threads(hal, pats);
   }
   return Error{"show: unknown type '" + std::string(what) + "' (comp, pin, sig, param, funct, thread or all)"};
 }

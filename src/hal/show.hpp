@@ -1,6 +1,7 @@
 #pragma once
 // `show` and `list` in halcmd's layouts (LinuxCNC halcmd_commands.cc). Non-real-time.
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,9 +14,11 @@ namespace rtstep::hal {
 // patterns match everything.
 bool name_matches(std::string_view name, std::span<const std::string> patterns);
 
-// `show [comp|pin|sig|signal|param|parameter|funct|function|thread|all] [pattern...]`; bare `show` (what
-// empty) prints every section. Each section ends with a blank line.
-Result<std::string> show(const Hal& hal, std::string_view what, std::span<const std::string> patterns);
+// `show [comp|pin|sig|signal|param|parameter|funct|function|thread|all] [-t TYPE] [pattern...]`; bare `show`
+// (what empty) prints every section. Each section ends with a blank line. `type` (-t) keeps only pins,
+// parameters and signals of that type.
+Result<std::string> show(const Hal& hal, std::string_view what, std::span<const std::string> patterns,
+                         std::optional<Type> type = std::nullopt);
 
 // `list comp|pin|sig|param|funct|thread [pattern...]`: names separated by spaces, with a trailing space.
 Result<std::string> list(const Hal& hal, std::string_view what, std::span<const std::string> patterns);

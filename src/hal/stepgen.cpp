@@ -1,5 +1,7 @@
-// stepgen: software step generation, as LinuxCNC's stepgen (step_type 0, step/dir). Three functions
-// cover all channels:
+// stepgen: software step generation, as LinuxCNC's stepgen. Step types: 0 step/dir, 1 up/down, and the
+// phase patterns 2 quadrature (A, B), 3 three-wire, 4 three-wire half step, 5 unipolar full step with one
+// winding on, 6 unipolar full step with two windings on (phase-A is bit 0 of each pattern). Three
+// functions cover all channels:
 //   stepgen.make-pulses (base thread): an integer DDS. Position has 28 fractional bits (1 step = 2^28)
 //     and starts at 2^27, half a step, so steps fall half-way between whole positions. Each base period
 //     the increment (addval) slews toward the target by at most deltalim and is added to the
@@ -18,6 +20,7 @@
 // The base and servo functions run in different threads: everything they share is a relaxed atomic
 // with one writer (noted per field). All functions are real-time safe.
 #include <atomic>
+#include <charconv>
 #include <cmath>
 #include <memory>
 
@@ -30,13 +33,32 @@ namespace {
 constexpr int kPickoff = 28;
 constexpr int64_t kOneStep = int64_t{1} << kPickoff;
 
+// The phase patterns of step types 2..6, one bit per phase output (phase-A = bit 0), in forward order.
+struct PhasePattern {
+  int phases;
+  int length;
+  uint8_t states[6];
+};
+constexpr PhasePattern kPatterns[] = {
+    {2, 4, {0b01, 0b11, 0b10, 0b00}},                    // 2 quadrature: A leads B
+    {3, 3, {0b001, 0b010, 0b100}},                       // 3 three-wire
+    {3, 6, {0b001, 0b011, 0b010, 0b110, 0b100, 0b101}},  // 4 three-wire half step
+    {4, 4, {0b0001, 0b0010, 0b0100, 0b1000}},            // 5 unipolar full step, one winding on
+    {4, 4, {0b0011, 0b0110, 0b1100, 0b1001}},            // 6 unipolar full step, two windings on
+};
+constexpr int kMaxStepType = 6;
+const PhasePattern& pattern_of(int step_type) noexcept { return kPatterns[step_type - 2]; }
+
 struct Channel {
   // Pins and params (LinuxCNC's names).
   Pin<double> command;  // position-cmd or velocity-cmd
   Pin<bool> enable;
   Pin<int32_t> counts;
   Pin<double> position_fb;
-  Pin<bool> step, dir;
+  Pin<bool> step, dir;      // type 0
+  Pin<bool> up, down;       // type 1
+  Pin<bool> phase[5];       // types 2..6: phase-A ... phase-E
+  int step_type = 0;
   Param<int32_t> rawcounts;
   Param<double> position_scale{1.0};
   Param<double> maxvel{0.0};
@@ -59,6 +81,7 @@ struct Channel {
   int64_t hold_timer = 0;   // direction may change at 0 (steplen + dirhold)
   int64_t setup_timer = 0;  // steps allowed at 0 after a direction change (dirsetup)
   int curr_dir = 1;         // +1 or -1; DIR is high for -1
+  int state = 0;            // types 2..6: position in the phase pattern
   // update-freq only.
   double old_pos_cmd = 0;
   uint32_t old_timing[4] = {0, 0, 0, 0};
@@ -71,6 +94,26 @@ struct Stepgen : Instance {
 };
 
 int64_t count_down(int64_t t, int64_t period) noexcept { return t > period ? t - period : 0; }
+
+// The output pins of one channel after a base period.
+void write_outputs(Channel& c) noexcept {
+  const bool pulse = c.pulse_timer > 0;
+  switch (c.step_type) {
+    case 0:
+      c.step.set(pulse);
+      c.dir.set(c.curr_dir < 0);
+      break;
+    case 1:
+      c.up.set(pulse && c.curr_dir > 0);
+      c.down.set(pulse && c.curr_dir < 0);
+      break;
+    default: {
+      const PhasePattern& p = pattern_of(c.step_type);
+      for (int k = 0; k < p.phases; ++k) c.phase[k].set(((p.states[c.state] >> k) & 1U) != 0);
+      break;
+    }
+  }
+}
 
 // Base thread: one period of every channel's DDS and pulse timers.
 void make_pulses(void* arg, int64_t period_ns) noexcept {
@@ -110,11 +153,14 @@ void make_pulses(void* arg, int64_t period_ns) noexcept {
         c.pulse_timer = len;
         c.space_timer = len + c.stepspace_ns.load(std::memory_order_relaxed);
         c.hold_timer = len + c.dirhold_ns.load(std::memory_order_relaxed);
+        if (c.step_type >= 2) {  // one state along the pattern, either way
+          const int length = pattern_of(c.step_type).length;
+          c.state = (c.state + c.curr_dir + length) % length;
+        }
       }  // else: the step is not legal yet; the accumulator waits
     }
     c.rawcounts.set(static_cast<int32_t>(c.accum.load(std::memory_order_relaxed) >> kPickoff));
-    c.step.set(c.pulse_timer > 0);
-    c.dir.set(c.curr_dir < 0);
+    write_outputs(c);
   }
 }
 
@@ -128,6 +174,11 @@ void update_timing(Channel& c, int64_t base) noexcept {
   Param<uint32_t>* params[4] = {&c.steplen, &c.stepspace, &c.dirsetup, &c.dirhold};
   std::atomic<int64_t>* out[4] = {&c.steplen_ns, &c.stepspace_ns, &c.dirsetup_ns, &c.dirhold_ns};
   for (int k = 0; k < 4; ++k) {
+    // Types 1+ have no dirsetup (dirdelay is stored in dirhold), types 2+ no stepspace: those are 0.
+    if ((k == 2 && c.step_type >= 1) || (k == 1 && c.step_type >= 2)) {
+      out[k]->store(0, std::memory_order_relaxed);
+      continue;
+    }
     const uint32_t v = params[k]->get();
     if (v == c.old_timing[k] && out[k]->load(std::memory_order_relaxed) != 0) continue;
     const int64_t r = std::min<int64_t>(round_up(v, base), UINT32_MAX / base * base);
@@ -233,11 +284,17 @@ Status load_stepgen(Hal& hal, LoadArgs& args) {
     if (list->size() > types->size()) return Error{"loadrt stepgen: more ctrl_type= entries than step_type= entries"};
     std::copy(list->begin(), list->end(), ctrl.begin());
   }
+  std::vector<int> type_numbers;
   for (std::size_t i = 0; i < types->size(); ++i) {
-    if ((*types)[i] != "0") {
-      return Error{"loadrt stepgen: step_type=" + (*types)[i] + " (channel " + std::to_string(i) +
-                   "): rtstep supports step_type 0 (step/dir) only"};
+    const std::string& t = (*types)[i];
+    int type = -1;
+    const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), type);
+    if (ec != std::errc{} || ptr != t.data() + t.size() || type < 0 || type > kMaxStepType) {
+      return Error{"loadrt stepgen: step_type=" + t + " (channel " + std::to_string(i) +
+                   "): rtstep supports step types 0 (step/dir), 1 (up/down), 2 (quadrature), 3 (three-wire), "
+                   "4 (three-wire half step), 5 and 6 (unipolar full step, one / two windings on)"};
     }
+    type_numbers.push_back(type);
     if (ctrl[i] != "p" && ctrl[i] != "P" && ctrl[i] != "v" && ctrl[i] != "V") {
       return Error{"loadrt stepgen: ctrl_type=" + ctrl[i] + " (channel " + std::to_string(i) + "): expected p or v"};
     }
@@ -250,22 +307,38 @@ Status load_stepgen(Hal& hal, LoadArgs& args) {
     for (int i = 0; i < sg.count; ++i) {
       Channel& c = sg.channels[i];
       c.position_mode = ctrl[i] == "p" || ctrl[i] == "P";
+      c.step_type = type_numbers[static_cast<std::size_t>(i)];
       const std::string n = "stepgen." + std::to_string(i);
       b.pin(n + (c.position_mode ? ".position-cmd" : ".velocity-cmd"), Dir::kIn, c.command);
       b.pin(n + ".enable", Dir::kIn, c.enable);
       b.pin(n + ".counts", Dir::kOut, c.counts);
       b.pin(n + ".position-fb", Dir::kOut, c.position_fb);
-      b.pin(n + ".step", Dir::kOut, c.step);
-      b.pin(n + ".dir", Dir::kOut, c.dir);
+      if (c.step_type == 0) {
+        b.pin(n + ".step", Dir::kOut, c.step);
+        b.pin(n + ".dir", Dir::kOut, c.dir);
+      } else if (c.step_type == 1) {
+        b.pin(n + ".up", Dir::kOut, c.up);
+        b.pin(n + ".down", Dir::kOut, c.down);
+      } else {
+        const PhasePattern& p = pattern_of(c.step_type);
+        for (int k = 0; k < p.phases; ++k) {
+          b.pin(n + ".phase-" + std::string(1, static_cast<char>('A' + k)), Dir::kOut, c.phase[k],
+                ((p.states[0] >> k) & 1U) != 0);
+        }
+      }
       b.param(n + ".rawcounts", ParamDir::kRo, c.rawcounts);
       b.param(n + ".position-scale", ParamDir::kRw, c.position_scale);
       b.param(n + ".maxvel", ParamDir::kRw, c.maxvel);
       b.param(n + ".maxaccel", ParamDir::kRw, c.maxaccel);
       b.param(n + ".frequency", ParamDir::kRo, c.frequency);
       b.param(n + ".steplen", ParamDir::kRw, c.steplen);
-      b.param(n + ".stepspace", ParamDir::kRw, c.stepspace);
-      b.param(n + ".dirsetup", ParamDir::kRw, c.dirsetup);
-      b.param(n + ".dirhold", ParamDir::kRw, c.dirhold);
+      if (c.step_type <= 1) b.param(n + ".stepspace", ParamDir::kRw, c.stepspace);
+      if (c.step_type == 0) {
+        b.param(n + ".dirsetup", ParamDir::kRw, c.dirsetup);
+        b.param(n + ".dirhold", ParamDir::kRw, c.dirhold);
+      } else {
+        b.param(n + ".dirdelay", ParamDir::kRw, c.dirhold);  // LinuxCNC keeps it in dirhold's place
+      }
     }
     b.function("stepgen.make-pulses", &make_pulses, &sg);
     b.function("stepgen.update-freq", &update_freq, &sg);

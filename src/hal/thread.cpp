@@ -26,23 +26,56 @@ int32_t clamp_ns(int64_t ns) noexcept {
   return static_cast<int32_t>(std::min<int64_t>(ns, INT32_MAX));
 }
 
+// addf/initf position rules on a list of `size`: +k = k-th from the start, -k = k-th from the end.
+Result<std::size_t> insert_index(std::size_t size, int position) {
+  const int n = static_cast<int>(size);
+  if (position == 0) return Error{"position 0 is invalid (+1 is the first, -1 the last)"};
+  if (size >= kMaxFunctionsPerThread) return Error{"thread is full (" + std::to_string(kMaxFunctionsPerThread) + " functions)"};
+  if (position > n + 1) return Error{"position " + std::to_string(position) + " is too high"};
+  if (position < -(n + 1)) return Error{"position " + std::to_string(position) + " is too low"};
+  return static_cast<std::size_t>(position > 0 ? position - 1 : n + 1 + position);
+}
+
 }  // namespace
 
 HalThread::HalThread(std::string name, int64_t period_ns, int priority, int owner, const std::atomic<bool>& running)
     : name_(std::move(name)), period_ns_(period_ns), priority_(priority), owner_(owner), running_(running) {}
 
 Status HalThread::insert(FunctionRecord& funct, int position) {
-  const int n = static_cast<int>(order_.size());
-  if (position == 0) return Error{"position 0 is invalid (+1 is the first, -1 the last)"};
-  if (order_.size() >= kMaxFunctionsPerThread) {
-    return Error{"thread '" + name_ + "' is full (" + std::to_string(kMaxFunctionsPerThread) + " functions)"};
-  }
-  if (position > n + 1) return Error{"position " + std::to_string(position) + " is too high"};
-  if (position < -(n + 1)) return Error{"position " + std::to_string(position) + " is too low"};
-  const int index = position > 0 ? position - 1 : n + 1 + position;
-  order_.insert(order_.begin() + index, &funct);
+  auto index = insert_index(order_.size(), position);
+  if (!index) return index.error();
+  order_.insert(order_.begin() + static_cast<std::ptrdiff_t>(*index), &funct);
   publish();
   return Ok{};
+}
+
+Status HalThread::insert_init(FunctionRecord& funct, int position) {
+  if (std::find(init_order_.begin(), init_order_.end(), &funct) != init_order_.end()) {
+    return Error{"function '" + funct.name + "' is already an init function of thread '" + name_ + "'"};
+  }
+  auto index = insert_index(init_order_.size(), position);
+  if (!index) return index.error();
+  init_order_.insert(init_order_.begin() + static_cast<std::ptrdiff_t>(*index), &funct);
+  init_list_.count = init_order_.size();
+  for (std::size_t i = 0; i < init_order_.size(); ++i) {
+    init_list_.entries[i] = {init_order_[i]->fn, init_order_[i]->arg, init_order_[i]};
+  }
+  return Ok{};
+}
+
+bool HalThread::remove_init(FunctionRecord& funct, bool threads_started) {
+  auto it = std::find(init_order_.begin(), init_order_.end(), &funct);
+  if (it == init_order_.end()) return false;
+  init_order_.erase(it);
+  // Once the threads run, the init cycle is over (or about to read the list): leave the array alone; the
+  // real-time side never reads it again after its first cycle.
+  if (!threads_started) {
+    init_list_.count = init_order_.size();
+    for (std::size_t i = 0; i < init_order_.size(); ++i) {
+      init_list_.entries[i] = {init_order_[i]->fn, init_order_[i]->arg, init_order_[i]};
+    }
+  }
+  return true;
 }
 
 bool HalThread::remove(FunctionRecord& funct) {
@@ -71,6 +104,13 @@ void HalThread::run_cycle(void* arg, int64_t period_ns) noexcept {
 }
 
 void HalThread::run_functions(int64_t period_ns) noexcept {
+  if (!init_done_) {
+    init_done_ = true;
+    if (init_list_.count > 0) {  // the init cycle: the initf functions, once, instead of the cyclic list
+      for (std::size_t i = 0; i < init_list_.count; ++i) init_list_.entries[i].fn(init_list_.entries[i].arg, period_ns);
+      return;
+    }
+  }
   // Announce the list, then check it is still the active one (otherwise publish may have missed us).
   const List* list = active_.load(std::memory_order_seq_cst);
   in_use_.store(list, std::memory_order_seq_cst);
@@ -156,6 +196,44 @@ Status Hal::add_function_to_thread(const std::string& funct, const std::string& 
     return Error{"addf " + funct + " " + thread + ": " + st.error().message};
   }
   ++f.users;
+  return Ok{};
+}
+
+Status Hal::add_init_function_to_thread(const std::string& funct, const std::string& thread, int position) {
+  auto fit = functions_.find(funct);
+  if (fit == functions_.end()) return Error{"function '" + funct + "' not found"};
+  HalThread* t = find_thread(thread);
+  if (t == nullptr) return Error{"thread '" + thread + "' not found"};
+  if (threads_started()) return Error{"initf " + funct + " " + thread + ": the threads have started; initf comes before 'start'"};
+  if (auto st = t->insert_init(*fit->second, position); !st) {
+    return Error{"initf " + funct + " " + thread + ": " + st.error().message};
+  }
+  return Ok{};
+}
+
+Status Hal::unload_component(const std::string& name) {
+  const ComponentRecord* comp = find_component(name);
+  if (comp == nullptr) return Error{"component '" + name + "' is not loaded"};
+  const int id = comp->id;
+  // Threads it created go away with it: the periodic threads stop first (start creates them again).
+  const bool owns_threads = std::any_of(threads_.begin(), threads_.end(), [id](const auto& t) { return t->owner() == id; });
+  if (owns_threads) {
+    shutdown();
+    for (const auto& t : threads_) {
+      if (t->owner() != id) continue;
+      for (FunctionRecord* f : t->functions()) --f->users;
+    }
+  }
+  // Its functions leave every thread (published live, as delf) before their code and data go.
+  for (const auto& [fname, f] : functions_) {
+    if (f->owner != id) continue;
+    for (const auto& t : threads_) {
+      if (t->owner() == id) continue;  // goes away whole
+      if (t->remove(*f)) --f->users;
+      t->remove_init(*f, threads_started());
+    }
+  }
+  remove_component(id);
   return Ok{};
 }
 

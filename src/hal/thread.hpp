@@ -36,6 +36,11 @@ class HalThread {
   // addf's positions: +k = k-th from the start, -k = k-th from the end; 0 is an error. Non-real-time.
   Status insert(FunctionRecord& funct, int position);
   bool remove(FunctionRecord& funct);  // non-real-time
+  // initf: functions run once, in the first cycle the thread runs (that cycle runs only them, as
+  // LinuxCNC's). Before the periodic threads start only. Non-real-time.
+  Status insert_init(FunctionRecord& funct, int position);
+  bool remove_init(FunctionRecord& funct, bool threads_started);  // non-real-time
+  const std::vector<FunctionRecord*>& init_functions() const noexcept { return init_order_; }
 
   // The trampoline for rt::PeriodicThread (arg = this). Runs the functions when the Hal's run flag is set.
   // Real-time safe.
@@ -65,6 +70,9 @@ class HalThread {
   int owner_;
   const std::atomic<bool>& running_;
   std::vector<FunctionRecord*> order_;  // the configuration side's copy
+  std::vector<FunctionRecord*> init_order_;  // initf, configuration side
+  List init_list_{};       // initf, fixed before the periodic threads start
+  bool init_done_ = false;  // real-time side only: the init cycle has run
   std::array<List, 2> lists_{};
   std::atomic<const List*> active_{&lists_[0]};   // written by publish, read by the cycle
   std::atomic<const List*> in_use_{nullptr};      // written by the cycle: the list it is running

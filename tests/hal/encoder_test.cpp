@@ -74,5 +74,25 @@ TEST_F(EncoderTest, IndexLatchesAndVelocityFollows) {
   EXPECT_EQ(get("encoder.0.counts"), "0");
 }
 
+TEST_F(EncoderTest, LatchInputCapturesTheCountAtTheSelectedEdges) {
+  ASSERT_TRUE(hal_.set_pin_or_param("encoder.0.position-scale", "4").ok());
+  quadrature(10, true);                // cycles 0-9: raw 10
+  set("encoder.0.latch-input", true);  // rising edge in cycle 10, at raw 10
+  ASSERT_TRUE(hal_.run_virtual(1).ok());
+  quadrature(10, true);  // cycles 11-20; the servo runs at cycle 20 and publishes the latch
+  EXPECT_EQ(get("encoder.0.counts"), "20");
+  EXPECT_EQ(get("encoder.0.counts-latched"), "10");
+  EXPECT_EQ(get("encoder.0.position-latched"), "2.5");
+  set("encoder.0.latch-falling", false);
+  set("encoder.0.latch-input", false);  // falling edge in cycle 21: not selected
+  ASSERT_TRUE(hal_.run_virtual(1).ok());
+  quadrature(19, true);  // cycles 22-40: raw 39, servo at 40
+  EXPECT_EQ(get("encoder.0.counts-latched"), "10");
+  set("encoder.0.latch-input", true);  // rising edge in cycle 41, at raw 39
+  ASSERT_TRUE(hal_.run_virtual(1).ok());
+  quadrature(19, true);  // servo at 60
+  EXPECT_EQ(get("encoder.0.counts-latched"), "39");
+}
+
 }  // namespace
 }  // namespace rtstep::hal

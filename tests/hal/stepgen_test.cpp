@@ -166,9 +166,93 @@ TEST(Stepgen, VelocityModeAndDisable) {
 TEST(Stepgen, RejectsUnsupportedStepTypes) {
   Hal hal;
   Session s(hal);
-  EXPECT_FALSE(s.run("loadrt stepgen step_type=0,2\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: loadrt stepgen: step_type=2 (channel 1): rtstep supports step_type 0 "
-                     "(step/dir) only\n");
+  EXPECT_FALSE(s.run("loadrt stepgen step_type=0,7\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: error: loadrt stepgen: step_type=7 (channel 1): rtstep supports step types 0 "
+                     "(step/dir), 1 (up/down), 2 (quadrature), 3 (three-wire), 4 (three-wire half step), 5 and 6 "
+                     "(unipolar full step, one / two windings on)\n");
+}
+
+// A 50 us base / 1 ms servo machine with one stepgen of `type`, slow enough that every step is seen.
+void load_typed(Session& s, const std::string& type, const std::string& extra) {
+  ASSERT_TRUE(s.run("loadrt threads name1=base period1=50000 name2=servo period2=1000000\n"
+                    "loadrt stepgen step_type=" + type + "\n"
+                    "addf stepgen.make-pulses base\n"
+                    "addf stepgen.capture-position servo\naddf stepgen.update-freq servo\n"
+                    "setp stepgen.0.maxvel 2000\nsetp stepgen.0.maxaccel 20000\nsetp stepgen.0.enable 1\n" + extra))
+      << s.err();
+}
+
+void move_to(Hal& hal, int position) {
+  ASSERT_TRUE(hal.set_pin_or_param("stepgen.0.position-cmd", std::to_string(position)).ok());
+  ASSERT_TRUE(hal.run_virtual(20 * 200).ok());  // 200 ms
+  ASSERT_EQ(*hal.get_pin_or_param("stepgen.0.counts"), std::to_string(position));
+}
+
+TEST(Stepgen, QuadratureOutputIsDecodedByTheEncoderToTheSameCount) {
+  Hal hal;
+  Session s(hal);
+  load_typed(s, "2",
+             "loadrt encoder num_chan=1\naddf encoder.update-counters base\naddf encoder.capture-position servo\n"
+             "net a stepgen.0.phase-A => encoder.0.phase-A\nnet b stepgen.0.phase-B => encoder.0.phase-B\n"
+             "setp stepgen.0.dirdelay 100000\n");
+  ASSERT_TRUE(hal.run_virtual(40).ok());  // the encoder sees the pattern's first state (A high) once
+  ASSERT_TRUE(s.run("setp encoder.0.reset 1\n")) << s.err();
+  ASSERT_TRUE(hal.run_virtual(20).ok());
+  ASSERT_TRUE(s.run("setp encoder.0.reset 0\n")) << s.err();
+  for (int target : {37, -5, 12}) {
+    move_to(hal, target);
+    EXPECT_EQ(*hal.get_pin_or_param("encoder.0.counts"), std::to_string(target));
+  }
+}
+
+TEST(Stepgen, UpDownPulsesOneOutputPerDirection) {
+  Hal hal;
+  Session s(hal);
+  // Two encoders in counter mode count the rising edges of up and down.
+  load_typed(s, "1",
+             "loadrt encoder num_chan=2\naddf encoder.update-counters base\naddf encoder.capture-position servo\n"
+             "setp encoder.0.counter-mode 1\nsetp encoder.1.counter-mode 1\n"
+             "net up stepgen.0.up => encoder.0.phase-A\nnet down stepgen.0.down => encoder.1.phase-A\n");
+  move_to(hal, 20);
+  move_to(hal, 5);
+  EXPECT_EQ(*hal.get_pin_or_param("encoder.0.rawcounts"), "20");
+  EXPECT_EQ(*hal.get_pin_or_param("encoder.1.rawcounts"), "15");
+  EXPECT_EQ(hal.params().count("stepgen.0.dirdelay"), 1U);
+  EXPECT_EQ(hal.params().count("stepgen.0.dirsetup"), 0U);
+}
+
+// LinuxCNC's documented phase patterns (phase-A first), restated here independently of stepgen.cpp.
+struct PatternCase {
+  const char* type;
+  std::vector<const char*> states;  // "ABC..." as 0/1, forward order
+};
+
+TEST(Stepgen, PhaseTypesWalkTheirPatternBothWays) {
+  const std::vector<PatternCase> cases = {
+      {"3", {"100", "010", "001"}},
+      {"4", {"100", "110", "010", "011", "001", "101"}},
+      {"5", {"1000", "0100", "0010", "0001"}},
+      {"6", {"1100", "0110", "0011", "1001"}},
+  };
+  for (const auto& c : cases) {
+    Hal hal;
+    Session s(hal);
+    load_typed(s, c.type, "");
+    const auto pattern = [&] {
+      std::string out;
+      for (std::size_t k = 0; k < std::string(c.states[0]).size(); ++k) {
+        const std::string pin = std::string("stepgen.0.phase-") + static_cast<char>('A' + k);
+        out += *hal.get_pin_or_param(pin) == "TRUE" ? "1" : "0";
+      }
+      return out;
+    };
+    const int n = static_cast<int>(c.states.size());
+    for (int target : {0, 7, 8, -3, 2}) {
+      move_to(hal, target);
+      EXPECT_EQ(pattern(), c.states[static_cast<std::size_t>(((target % n) + n) % n)])
+          << "step type " << c.type << " at position " << target;
+    }
+  }
 }
 
 // The done-criterion run: a real 25 us base thread (SCHED_OTHER here; `rtstep hal` uses SCHED_FIFO).

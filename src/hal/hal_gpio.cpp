@@ -1,0 +1,104 @@
+// hal_gpio: HAL bits on real GPIO lines through rtstep's gpio::Backend, named as LinuxCNC's hal_gpio.
+//
+//   loadrt hal_gpio outputs=gpio17,!gpio27,...
+//
+// Each output gets a pin `hal_gpio.<name>-out` (bit IN; the name as written, without '!'); '!' inverts
+// the line, as in printer.cfg. The function `hal_gpio.write` goes last in the fastest thread (addf ...
+// base-thread -1): it gathers every output pin into one mask and writes the lines that changed in one
+// Backend::write — one register store on the Raspberry Pi backends, one ioctl on gpiod.
+//
+// The backend is the one the Hal was given (tests: a SimBackend they inspect), else one opened of the
+// Hal's backend kind (`rtstep hal --backend`, default sim). The component owns what it opened; it drives
+// every line low when loaded, and the backend leaves them at safe levels when the component goes away.
+// The write function is real-time safe: a clock read and the backend's write.
+#include <time.h>
+
+#include <memory>
+#include <vector>
+
+#include "gpio/hardware.hpp"
+#include "hal/component.hpp"
+
+namespace rtstep::hal {
+
+namespace {
+
+struct HalGpio : Instance {
+  std::unique_ptr<gpio::Backend> owned;  // opened by the loader (null when the Hal lent one)
+  gpio::Backend* backend = nullptr;
+  std::unique_ptr<Pin<bool>[]> outputs;
+  std::size_t count = 0;
+  gpio::PinMask last = 0;  // logical levels last written (configure drove every line to 0)
+};
+
+int64_t now_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+void write_outputs(void* arg, int64_t /*period_ns*/) noexcept {
+  auto& g = *static_cast<HalGpio*>(arg);
+  gpio::PinMask levels = 0;
+  for (std::size_t i = 0; i < g.count; ++i) {
+    if (g.outputs[i].get()) levels |= gpio::PinMask{1} << i;
+  }
+  const gpio::PinMask changed = levels ^ g.last;
+  if (changed == 0) return;  // nothing to do: no write at all
+  const int64_t now = now_ns();
+  g.backend->write(levels & changed, ~levels & changed, now, now);
+  g.last = levels;
+}
+
+// "gpio17,!gpio27" -> pin specs (the '!' taken off into `inverted`).
+Result<std::vector<gpio::PinSpec>> parse_outputs(const std::string& text) {
+  auto names = split_list("outputs", text);
+  if (!names) return names.error();
+  std::vector<gpio::PinSpec> specs;
+  for (const std::string& n : *names) {
+    gpio::PinSpec spec;
+    spec.inverted = n.starts_with("!");
+    spec.name = spec.inverted ? n.substr(1) : n;
+    if (spec.name.empty()) return Error{"outputs=" + text + ": a '!' without a pin name"};
+    specs.push_back(std::move(spec));
+  }
+  if (specs.size() > gpio::kMaxPins) {
+    return Error{"outputs=: at most " + std::to_string(gpio::kMaxPins) + " pins (" + std::to_string(specs.size()) + " given)"};
+  }
+  return specs;
+}
+
+}  // namespace
+
+Status load_hal_gpio(Hal& hal, LoadArgs& args) {
+  const auto fail = [](const std::string& message) { return Error{"loadrt hal_gpio: " + message}; };
+  auto outputs_text = args.take("outputs");
+  if (args.take("inputs")) {
+    return fail("inputs= is not supported yet: hal_gpio drives outputs only (outputs=gpio17,...)");
+  }
+  if (!outputs_text) return fail("outputs= is required (e.g. outputs=gpio17,gpio27)");
+  auto specs = parse_outputs(*outputs_text);
+  if (!specs) return fail(specs.error().message);
+  if (auto st = args.check_all_used("hal_gpio"); !st) return fail(st.error().message);
+
+  return load_component(hal, "hal_gpio", [&](Builder& b) -> Status {
+    auto& g = b.make<HalGpio>();
+    g.backend = hal.gpio_backend();
+    if (g.backend == nullptr) {
+      auto opened = gpio::open_backend(hal.gpio_backend_kind());
+      if (!opened) return Error{opened.error().message};
+      g.owned = std::move(*opened);
+      g.backend = g.owned.get();
+    }
+    if (auto st = g.backend->configure(*specs); !st) {
+      return Error{"outputs=" + *outputs_text + ": " + std::string(g.backend->name()) + " backend: " + st.error().message};
+    }
+    g.count = specs->size();
+    g.outputs = std::make_unique<Pin<bool>[]>(g.count);
+    for (std::size_t i = 0; i < g.count; ++i) b.pin("hal_gpio." + (*specs)[i].name + "-out", Dir::kIn, g.outputs[i]);
+    b.function("hal_gpio.write", &write_outputs, &g);
+    return Ok{};
+  });
+}
+
+}  // namespace rtstep::hal

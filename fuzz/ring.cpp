@@ -1,12 +1,12 @@
 // Fuzz target: the executor's side of ipc::SegmentRing (src/ipc) against a hostile producer.
 //
-// Each run builds a real POSIX shared-memory object whose size, header, indices, result block and records
-// the fuzzer chooses, then attaches to it as the executor does and runs a fuzzer-chosen sequence of pops,
+// Each run creates a real ring (SegmentRing::create), then lets the fuzzer choose its object size, header
+// fields (the creator's identity included), indices, result block and records, then attaches to it as the executor does and runs a fuzzer-chosen sequence of pops,
 // index scribbles, pushes from a second (producer) attachment and result reads.
 // Invariants:
 // - attach accepts exactly the objects whose header is valid (magic, ABI version, record size, header
-//   size, power-of-two capacity in [2, 2^24]) and whose size matches the capacity; a refusal names the
-//   object;
+//   size, power-of-two capacity in [2, 2^24]), whose size matches the capacity and whose creator is
+//   running; a refusal names the object;
 // - the consumer never reads outside the ring: every record is filled with a marker naming its slot, so a
 //   pop must return the marker of slot (read index & (capacity - 1)) — a read of the header, the result
 //   block, the padding or memory past the mapping cannot produce it (and past the mapping faults);
@@ -38,9 +38,11 @@ namespace ipc = rtstep::ipc;
 
 // Offsets of the ABI (ipc.hpp, segment_ring.cpp): header fields, the two index lines, the result block.
 constexpr std::size_t kMagicAt = 0, kAbiAt = 8, kCapacityAt = 12, kRecordSizeAt = 16, kHeaderSizeAt = 20;
+constexpr std::size_t kIdentityAt = 24, kIdentityEnd = 56;  // creator pid, reserved, start ticks, boot id
 constexpr std::size_t kWriteIndexAt = 64, kReadIndexAt = 128, kResultReadyAt = 264, kResultAt = 320;
 constexpr uint32_t kMaxCapacity = 1U << 24;
-constexpr std::size_t kMaxObjectBytes = 1U << 20;  // keeps a run cheap; capacities up to 2^14 fit
+constexpr std::size_t kMaxObjectBytes = 1U << 16;  // keeps a run cheap (a few pages to fill)
+constexpr unsigned kMaxCapacityLog2 = 10;       // rings up to 1024 records (40 KiB) are built
 
 const std::string& object_name() {
   static const std::string name = "/rtstep-fuzz-ring-" + std::to_string(getpid());
@@ -87,7 +89,7 @@ struct Header {
 // are reached.
 Header choose_header(FuzzedDataProvider& in) {
   Header h;
-  h.capacity = 1U << in.ConsumeIntegralInRange<unsigned>(0, 14);
+  h.capacity = 1U << in.ConsumeIntegralInRange<unsigned>(0, kMaxCapacityLog2);
   if (in.ConsumeBool()) h.magic = in.ConsumeIntegral<uint64_t>();
   if (in.ConsumeBool()) h.abi = in.ConsumeIntegral<uint32_t>();
   if (in.ConsumeBool()) h.capacity = in.ConsumeIntegral<uint32_t>();
@@ -116,18 +118,25 @@ struct ConsumerModel {
   }
 };
 
-// Builds the object as the fuzzer says; returns its size and the header written.
-std::size_t build_object(FuzzedDataProvider& in, Header& h, uint64_t& write_index, uint64_t& read_index) {
+// Builds the object as the fuzzer says: SegmentRing::create makes a real ring (0600, this process as its
+// creator), then the fuzzer's size, header fields, indices and result block overwrite it. `identity_kept`
+// says whether the creator fields still name this (live) process. The returned owner unlinks the object.
+ipc::SegmentRing build_object(FuzzedDataProvider& in, Header& h, std::size_t& bytes, bool& identity_kept,
+                              uint64_t& read_index) {
   h = choose_header(in);
-  std::size_t bytes = h.capacity <= (1U << 14) ? object_bytes(h.capacity) : ipc::kRingRecordsOffset;
+  const uint32_t created_capacity = 1U << in.ConsumeIntegralInRange<unsigned>(1, kMaxCapacityLog2);
+  auto owner = ipc::SegmentRing::create(object_name(), created_capacity);
+  FUZZ_CHECK(owner.ok(), "create failed: " + owner.error().message);
+  bytes = object_bytes(h.capacity <= (1U << kMaxCapacityLog2) ? h.capacity : created_capacity);
   if (in.ConsumeBool()) bytes = in.ConsumeIntegralInRange<std::size_t>(0, kMaxObjectBytes);
-  write_index = in.ConsumeIntegral<uint64_t>();
-  read_index = in.ConsumeBool() ? write_index - in.ConsumeIntegralInRange<uint64_t>(0, 3 * h.capacity)
+  const uint64_t write_index = in.ConsumeIntegral<uint64_t>();
+  read_index = in.ConsumeBool() ? write_index - in.ConsumeIntegralInRange<uint64_t>(0, 3 * uint64_t{h.capacity})
                                 : in.ConsumeIntegral<uint64_t>();
+  identity_kept = !in.ConsumeBool();
 
-  const int fd = shm_open(object_name().c_str(), O_CREAT | O_RDWR, 0600);
+  const int fd = shm_open(object_name().c_str(), O_RDWR, 0);
   FUZZ_CHECK(fd >= 0, "shm_open of the fuzz object failed");
-  FUZZ_CHECK(ftruncate(fd, 0) == 0 && ftruncate(fd, static_cast<off_t>(bytes)) == 0, "ftruncate failed");
+  FUZZ_CHECK(ftruncate(fd, static_cast<off_t>(bytes)) == 0, "ftruncate failed");
   if (bytes >= ipc::kRingRecordsOffset) {
     void* map = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     FUZZ_CHECK(map != MAP_FAILED, "mmap of the fuzz object failed");
@@ -137,6 +146,11 @@ std::size_t build_object(FuzzedDataProvider& in, Header& h, uint64_t& write_inde
     store(base, kCapacityAt, h.capacity);
     store(base, kRecordSizeAt, h.record_size);
     store(base, kHeaderSizeAt, h.header_size);
+    if (!identity_kept) {  // pid, start time and boot id of someone else, or of no one
+      const std::vector<uint8_t> who = in.ConsumeBytes<uint8_t>(kIdentityEnd - kIdentityAt);
+      std::memset(base + kIdentityAt, 0, kIdentityEnd - kIdentityAt);
+      if (!who.empty()) std::memcpy(base + kIdentityAt, who.data(), who.size());
+    }
     store(base, kWriteIndexAt, write_index);
     store(base, kReadIndexAt, read_index);
     // The result block as a hostile executor would leave it, for the producer's try_result.
@@ -151,7 +165,7 @@ std::size_t build_object(FuzzedDataProvider& in, Header& h, uint64_t& write_inde
     munmap(map, bytes);
   }
   close(fd);
-  return bytes;
+  return std::move(owner.value());
 }
 
 void check_result(const ipc::SegmentRing& ring) {
@@ -235,13 +249,21 @@ void exercise(FuzzedDataProvider& in, ipc::SegmentRing& consumer, uint64_t read_
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   Header header;
-  uint64_t write_index = 0, read_index = 0;
-  const std::size_t bytes = build_object(in, header, write_index, read_index);
+  std::size_t bytes = 0;
+  bool identity_kept = true;
+  uint64_t read_index = 0;
+  const ipc::SegmentRing owner = build_object(in, header, bytes, identity_kept, read_index);
 
   auto ring = ipc::SegmentRing::attach(object_name());
-  FUZZ_CHECK(ring.ok() == header.valid_for(bytes),
-             "attach " + std::string(ring.ok() ? "accepted" : "refused (" + ring.error().message + ")") +
-                 " an object of " + std::to_string(bytes) + " bytes, capacity " + std::to_string(header.capacity));
+  const std::string outcome = ring.ok() ? "accepted" : "refused (" + ring.error().message + ")";
+  const std::string what = " an object of " + std::to_string(bytes) + " bytes, capacity " +
+                           std::to_string(header.capacity) + (identity_kept ? "" : ", creator rewritten");
+  // A creator rewritten may still name a live process by chance (this one): then either outcome is right.
+  if (identity_kept || !header.valid_for(bytes)) {
+    FUZZ_CHECK(ring.ok() == header.valid_for(bytes), "attach " + outcome + what);
+  } else if (!ring.ok()) {
+    FUZZ_CHECK(ring.error().message.find("stale") != std::string::npos, "attach " + outcome + what);
+  }
   if (!ring.ok()) {
     FUZZ_CHECK(ring.error().message.find(object_name()) != std::string::npos, ring.error().message);
     return 0;

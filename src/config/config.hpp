@@ -146,6 +146,10 @@ struct MotionConfig {
   double max_extrude_only_velocity = 0;   // mm/s
   double max_extrude_only_accel = 0;      // mm/s^2
   double instant_corner_velocity = 1.0;   // [extruder] mm/s: largest instant change of E speed at a corner
+  // [extruder] max_extrude_cross_section, mm^2: the most filament a move with XY travel may lay per mm of
+  // travel, as a cross-section (Klipper's rule); default 4 * nozzle_diameter^2 (filled in by load). 0 (a
+  // config built in code) = no check.
+  double max_extrude_cross_section = 0;
   double nozzle_diameter = 0.4;           // mm
   double filament_diameter = 1.75;        // mm
 };

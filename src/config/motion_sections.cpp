@@ -25,6 +25,7 @@ void read_extruder_limits(SectionReader& r, const MachineConfig& m, MotionConfig
   motion.filament_diameter = r.number("filament_diameter", Range::positive(), motion.filament_diameter);
   const double cross_section = r.number("max_extrude_cross_section", Range::positive(),
                                         4.0 * motion.nozzle_diameter * motion.nozzle_diameter);
+  motion.max_extrude_cross_section = cross_section;
   const double filament_area = std::numbers::pi * motion.filament_diameter * motion.filament_diameter / 4.0;
   const double ratio = cross_section / filament_area;
   motion.max_extrude_only_velocity =

@@ -91,8 +91,17 @@ Result<Ok> Toolhead::arc_move(const gcode::Command& cmd) {
   const ArcGeometry& g = *geometry;
   const double dz = to[kZ] - from[kZ], de = to[kE] - from[kE];
   const double length = std::hypot(g.radius * g.travel, dz);
-  const auto segments =
-      static_cast<std::size_t>(std::max(1.0, std::ceil(length / machine_.motion.arc_resolution - 1e-9)));
+  const double pieces = std::max(1.0, std::ceil(length / machine_.motion.arc_resolution - 1e-9));
+  if (!(pieces <= kMaxArcSegments)) {
+    return error(cmd.line, fmt::format("arc is {:.3f} mm long (radius {:.3f} mm): more than {:g} segments of "
+                                       "[gcode_arcs] resolution {:g} mm", length, g.radius, kMaxArcSegments,
+                                       machine_.motion.arc_resolution));
+  }
+  // The whole arc lays filament evenly, so one check covers every segment.
+  const std::string too_much = check_extrusion_rate(machine_.motion, g.radius * std::fabs(g.travel), 0, dz,
+                                                    de * extrude_factor_);
+  if (!too_much.empty()) return error(cmd.line, too_much);
+  const auto segments = static_cast<std::size_t>(pieces);
 
   // Every point in G-code coordinates, the last one exactly the target; then all checked before queueing.
   std::vector<Coord> points(segments);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <numbers>
 #include <string>
 
 #include <fmt/format.h>
@@ -24,6 +25,23 @@ bool parse_number(std::string_view text, double& out) {
 }
 
 }  // namespace
+
+// Klipper's max_extrude_cross_section rule for moves with X/Y travel: at most that cross-section of filament
+// per mm of travel. It turns a slip such as E growing without a G92 E0, or `G1 X1e308` (X1 then E308), into
+// an error instead of metres of filament pushed through the nozzle. Tiny amounts (up to the nozzle diameter
+// times the ratio) pass, as in Klipper, since short segments round E coarsely. Returns "" when allowed.
+std::string check_extrusion_rate(const config::MotionConfig& m, double dx, double dy, double dz, double de) {
+  if (m.max_extrude_cross_section <= 0 || de <= 0 || (std::fabs(dx) < kMinMoveDistance && std::fabs(dy) < kMinMoveDistance)) {
+    return "";
+  }
+  const double filament_area = std::numbers::pi * m.filament_diameter * m.filament_diameter / 4.0;
+  const double max_ratio = m.max_extrude_cross_section / filament_area;  // E mm per mm of travel
+  const double ratio = de / std::sqrt(dx * dx + dy * dy + dz * dz);
+  if (ratio <= max_ratio || de <= m.nozzle_diameter * max_ratio) return "";
+  return fmt::format("move extrudes too much: E {:.3f} mm over {:.3f} mm of travel is {:.3f} mm² of filament "
+                     "per mm (max_extrude_cross_section {:.3f} mm²)", de, std::sqrt(dx * dx + dy * dy + dz * dz),
+                     ratio * filament_area, m.max_extrude_cross_section);
+}
 
 Toolhead::Toolhead(const config::MachineConfig& machine, Kinematics kinematics, MoveSink& sink,
                    std::string source_name, EndstopTripSource* endstops)
@@ -62,7 +80,13 @@ Result<Ok> Toolhead::execute(const gcode::Command& cmd, std::string& reply) {
       switch (cmd.number) {
         case 0: case 1: return linear_move(cmd);
         case 2: case 3: return arc_move(cmd);
-        case 4: return dwell(cmd.has('P') ? cmd.get('P') / 1000.0 : cmd.get_or('S', 0.0));
+        case 4: {
+          const double seconds = cmd.has('P') ? cmd.get('P') / 1000.0 : cmd.get_or('S', 0.0);
+          if (!(seconds <= kMaxPrintTime)) {
+            return error(cmd.line, fmt::format("G4: dwell of {:g} s is longer than {:g} s", seconds, kMaxPrintTime));
+          }
+          return dwell(seconds);
+        }
         case 20: unit_scale_ = 25.4; return Ok{};
         case 21: unit_scale_ = 1.0; return Ok{};
         case 28: return home(cmd);
@@ -101,6 +125,10 @@ Result<Ok> Toolhead::finish() { return dwell(0); }
 Result<Ok> Toolhead::dwell(double seconds) {
   // M400, G4 and the end of the file wait for the queue: everything planned to a stop and sent.
   if (auto flushed = flush_planner(); !flushed) return flushed;
+  if (!(print_time_ + seconds <= kMaxPrintTime)) {
+    return Error{fmt::format("{}: dwell of {:g} s would end the print after {:g} s (more than 31 years)",
+                             source_name_, seconds, kMaxPrintTime)};
+  }
   print_time_ += std::max(0.0, seconds);
   return sink_.on_flush(print_time_);
 }
@@ -130,6 +158,10 @@ Result<Ok> Toolhead::linear_move(const gcode::Command& cmd) {
   const double feed_rate = cmd.has('F') ? cmd.get('F') * unit_scale_ / 60.0 : feed_rate_;
   if (auto checked = check_limits(position_, target, cmd.line); !checked) return checked;
   if (auto checked = check_extrude_only(position_, target, cmd.line); !checked) return checked;
+  const std::string too_much = check_extrusion_rate(machine_.motion, target[kX] - position_[kX],
+                                                    target[kY] - position_[kY], target[kZ] - position_[kZ],
+                                                    target[kE] - position_[kE]);
+  if (!too_much.empty()) return error(cmd.line, too_much);
   feed_rate_ = feed_rate;
   gcode_position_ = gcode_to;
   return queue_move(target, feed_rate_ * speed_factor_, cmd.line);
@@ -184,6 +216,10 @@ Result<Ok> Toolhead::flush_planner() {
 
 Result<Ok> Toolhead::emit(Move& move) {
   move.start_time = print_time_;
+  if (!(move.end_time() <= kMaxPrintTime)) {
+    return error(move.line, fmt::format("move would end {:g} s into the print (more than {:g} s): its speed is {:g} "
+                                        "mm/s on average (check F and M220)", move.end_time(), kMaxPrintTime, move.distance / move.duration()));
+  }
   if (auto enabled = enable_moving_steppers(move); !enabled) return enabled;
   if (auto sent = sink_.on_move(move); !sent) return sent;
   print_time_ = move.end_time();

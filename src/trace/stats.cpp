@@ -19,6 +19,14 @@ struct PinTimes {
 
 void shorten(int64_t& shortest, int64_t value) { shortest = std::min(shortest, value); }
 
+// a - b, saturated at the int64 limits: a damaged or hostile trace may hold any times, and the statistics of
+// one must not overflow (found by fuzz/trace.cpp).
+int64_t difference(int64_t a, int64_t b) {
+  int64_t d = 0;
+  if (__builtin_sub_overflow(a, b, &d)) return a < b ? INT64_MIN : INT64_MAX;
+  return d;
+}
+
 int64_t order_statistic(const std::vector<int64_t>& sorted, double q) {
   if (sorted.empty()) return 0;
   const auto rank = static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5);
@@ -32,18 +40,21 @@ void step_events(const gpio::EdgeRecord& r, const TraceStepper& st, std::vector<
   const gpio::PinMask step = gpio::PinMask{1} << st.step_pin, dir = gpio::PinMask{1} << st.dir_pin;
   PinTimes& sp = times[st.step_pin];
   if ((r.changed & dir) != 0) {
-    if (sp.last_fall != INT64_MIN && (r.levels & step) == 0) shorten(s.shortest_dir_hold_ns, t - sp.last_fall);
+    if (sp.last_fall != INT64_MIN && (r.levels & step) == 0) shorten(s.shortest_dir_hold_ns, difference(t, sp.last_fall));
     dir_changed = true;
   }
   if ((r.changed & step) == 0) return;
   if ((r.levels & step) != 0) {
     ++s.steps;
     s.position += (r.levels & dir) != 0 ? 1 : -1;
-    if (sp.last_fall != INT64_MIN) shorten(s.shortest_low_ns, t - sp.last_fall);
-    if (dir_changed) shorten(s.shortest_dir_setup_ns, t - times[st.dir_pin].last_change);
+    if (sp.last_fall != INT64_MIN) shorten(s.shortest_low_ns, difference(t, sp.last_fall));
+    // A dir change in this same write is 0 ns of setup (times[] learns of this write only afterwards).
+    if (dir_changed) {
+      shorten(s.shortest_dir_setup_ns, (r.changed & dir) != 0 ? 0 : difference(t, times[st.dir_pin].last_change));
+    }
     dir_changed = false;
   } else if (sp.last_rise != INT64_MIN) {
-    shorten(s.shortest_pulse_ns, t - sp.last_rise);
+    shorten(s.shortest_pulse_ns, difference(t, sp.last_rise));
   }
 }
 
@@ -61,7 +72,7 @@ TraceStats compute_stats(const Trace& trace) {
   std::vector<int64_t> lateness;
   lateness.reserve(trace.records.size());
   for (const gpio::EdgeRecord& r : trace.records) {
-    lateness.push_back(r.issued_ns - r.scheduled_ns);
+    lateness.push_back(difference(r.issued_ns, r.scheduled_ns));
     for (std::size_t i = 0; i < trace.header.steppers.size(); ++i) {
       bool changed = dir_changed[i];
       step_events(r, trace.header.steppers[i], times, stats.steppers[i], changed);
@@ -76,7 +87,7 @@ TraceStats compute_stats(const Trace& trace) {
       times[pin].last_change = r.issued_ns;
     }
   }
-  if (!trace.records.empty()) stats.duration_ns = trace.records.back().issued_ns - trace.records.front().issued_ns;
+  if (!trace.records.empty()) stats.duration_ns = difference(trace.records.back().issued_ns, trace.records.front().issued_ns);
   std::sort(lateness.begin(), lateness.end());
   stats.lateness_p50_ns = order_statistic(lateness, 0.5);
   stats.lateness_p99_ns = order_statistic(lateness, 0.99);

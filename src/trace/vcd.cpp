@@ -39,14 +39,17 @@ void write_vcd(const Trace& trace, std::ostream& out) {
   out << "$end\n";
   int64_t last_time = 0;
   for (const gpio::EdgeRecord& r : trace.records) {
-    const int64_t t = std::max(r.issued_ns - origin, last_time);  // VCD time never goes back
+    // Saturated: a damaged or hostile trace may hold any times (found by fuzz/trace.cpp).
+    int64_t since_origin = 0;
+    if (__builtin_sub_overflow(r.issued_ns, origin, &since_origin)) since_origin = r.issued_ns < origin ? 0 : INT64_MAX;
+    const int64_t t = std::max(since_origin, last_time);  // VCD time never goes back
     if (t != last_time) out << '#' << t << '\n';
     last_time = t;
     for (std::size_t i = 0; i < pins; ++i) {
       if (((r.changed >> i) & 1U) != 0) out << (((r.levels >> i) & 1U) != 0 ? '1' : '0') << identifier(i) << '\n';
     }
   }
-  out << '#' << last_time + 1 << '\n';
+  out << '#' << (last_time == INT64_MAX ? last_time : last_time + 1) << '\n';
 }
 
 Status write_vcd(const Trace& trace, const std::string& path) {

@@ -40,6 +40,15 @@ std::string unique_name() {
 }
 
 // Stepper i uses pins 3i (step), 3i+1 (dir), 3i+2 (enable).
+// Lead time of the first record in the real-clock tests: room for the executor thread to start, since a
+// record read after its time is an underrun. Sanitizer builds (scripts/tsan.sh) start threads far slower.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+constexpr int64_t kLeadNs = 250'000'000;
+#else
+constexpr int64_t kLeadNs = 20'000'000;
+#endif
+constexpr auto kLead = std::chrono::nanoseconds(kLeadNs);
+
 constexpr std::size_t step_pin(std::size_t i) { return 3 * i; }
 constexpr std::size_t dir_pin(std::size_t i) { return 3 * i + 1; }
 constexpr std::size_t enable_pin(std::size_t i) { return 3 * i + 2; }
@@ -379,7 +388,7 @@ TEST(StepExecutor, RealClockUnderrunWhenTheHostStopsDelivering) {
 
 TEST(StepExecutor, RealClockRunWritesEveryStep) {
   Rig rig(2);
-  const int64_t start = monotonic_now() + 20'000'000;
+  const int64_t start = monotonic_now() + kLeadNs;
   // 2 x 1000 steps over 100 ms, in 10 segments per stepper.
   for (int s = 0; s < 10; ++s) {
     rig.push(seg(0, start + s * 10'000'000, 100'000, 100, 1));
@@ -406,12 +415,12 @@ TEST(StepExecutor, RealClockRequestStopMidRun) {
   Rig rig(1);
   // Lead times leave room for the thread's start on a loaded machine: a record read after its time is an
   // underrun.
-  rig.push(enable(0, monotonic_now() + 20'000'000, 1));
-  rig.push(seg(0, monotonic_now() + 25'000'000, 1'000'000, 10'000, 1));  // 10 s of steps
+  rig.push(enable(0, monotonic_now() + kLeadNs, 1));
+  rig.push(seg(0, monotonic_now() + kLeadNs + 5'000'000, 1'000'000, 10'000, 1));  // 10 s of steps
   rig.push(Record::end_of_stream());
   StepExecutor exec(make_config(1, false), *rig.consumer, rig.sim);
   ASSERT_TRUE(exec.start().ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  std::this_thread::sleep_for(kLead + std::chrono::milliseconds(40));
   exec.request_stop();
   const ExecutorReport r = exec.join();
   EXPECT_EQ(r.status, ExecutorStatus::kStopped) << r.message();
@@ -469,7 +478,7 @@ TEST(StepExecutor, MaxLatenessStopsInsteadOfWritingALateEdge) {
   Rig rig(1);
   ExecutorConfig config = make_config(1, false);
   config.max_lateness_ns = 1;  // any real write is later than 1 ns: the first edge trips it
-  const int64_t first = monotonic_now() + 20'000'000;
+  const int64_t first = monotonic_now() + kLeadNs;
   rig.push(enable(0, first - 1'000'000, 1));
   rig.push(seg(0, first, 50'000, 200, 1));
   rig.push(Record::end_of_stream());
@@ -486,7 +495,7 @@ TEST(StepExecutor, WritesLaterThanTheStallThresholdAreCountedAsStalls) {
   Rig rig(1);
   ExecutorConfig config = make_config(1, false);
   config.stall_threshold_ns = 1;  // every real write qualifies: stalls are counted as episodes
-  const int64_t first = monotonic_now() + 20'000'000;
+  const int64_t first = monotonic_now() + kLeadNs;
   rig.push(seg(0, first, 200'000, 20, 1));
   rig.push(Record::end_of_stream());
   const ExecutorReport r = run_to_end(config, *rig.consumer, rig.sim);
@@ -501,7 +510,7 @@ TEST(StepExecutor, SlackIsLearnedFromWakeUps) {
   Rig rig(1);
   ExecutorConfig config = make_config(1, false);
   config.slack_ns = kMinSlackNs;  // a real wake-up is always later than this: the slack must grow
-  const int64_t first = monotonic_now() + 20'000'000;
+  const int64_t first = monotonic_now() + kLeadNs;
   rig.push(seg(0, first, 150'000, 1'200, 1));  // > 1024 sleeps: one learning window
   rig.push(Record::end_of_stream());
   const ExecutorReport r = run_to_end(config, *rig.consumer, rig.sim);
@@ -514,8 +523,8 @@ TEST(StepExecutor, HostHeartbeatLossStopsWithinTheTimeout) {
   Rig rig(1);
   ExecutorConfig config = make_config(1, false);
   config.host_timeout_ns = 50'000'000;
-  rig.push(enable(0, monotonic_now() + 20'000'000, 1));
-  rig.push(seg(0, monotonic_now() + 25'000'000, 1'000'000, 10'000, 1));  // 10 s of steps
+  rig.push(enable(0, monotonic_now() + kLeadNs, 1));
+  rig.push(seg(0, monotonic_now() + kLeadNs + 5'000'000, 1'000'000, 10'000, 1));  // 10 s of steps
   rig.producer->set_horizon(monotonic_now() + 20'000'000'000);       // so an empty ring is no underrun
   rig.producer->beat_host();
   const int64_t t0 = monotonic_now();
@@ -532,7 +541,7 @@ TEST(StepExecutor, HostHeartbeatLossStopsWithinTheTimeout) {
 
 TEST(StepExecutor, EmergencyStopThroughTheRing) {
   Rig rig(1);
-  rig.push(seg(0, monotonic_now() + 20'000'000, 1'000'000, 10'000, 1));
+  rig.push(seg(0, monotonic_now() + kLeadNs, 1'000'000, 10'000, 1));
   rig.producer->set_horizon(monotonic_now() + 20'000'000'000);
   StepExecutor exec(make_config(1, false), *rig.consumer, rig.sim);
   ASSERT_TRUE(exec.start().ok());
@@ -547,12 +556,12 @@ TEST(StepExecutor, EmergencyStopThroughTheRing) {
 
 TEST(StepExecutor, HostHorizonLetsAnIdleHostAvoidAnUnderrun) {
   Rig rig(1);
-  const int64_t first = monotonic_now() + 20'000'000;
+  const int64_t first = monotonic_now() + kLeadNs;
   rig.push(seg(0, first, 100'000, 10, 1));  // ends at +2.9 ms; then the host idles (no end of stream)
   rig.producer->set_horizon(first + 50'000'000);
   StepExecutor exec(make_config(1, false), *rig.consumer, rig.sim);
   ASSERT_TRUE(exec.start().ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // well past the last step + the grace
+  std::this_thread::sleep_for(kLead + std::chrono::milliseconds(30));  // well past the last step + the grace
   EXPECT_TRUE(exec.running());
   exec.request_stop();
   const ExecutorReport r = exec.join();

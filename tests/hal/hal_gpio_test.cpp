@@ -1,4 +1,4 @@
-// hal_gpio: HAL bits drive GPIO lines through the sim backend; only changes are written.
+// hal_gpio: HAL bits drive GPIO lines through the sim backend (only changes are written) and follow its inputs.
 #include <gtest/gtest.h>
 
 #include "gpio/gpio.hpp"
@@ -65,10 +65,44 @@ TEST(HalGpio, ErrorsNameTheArgumentAndThePin) {
   EXPECT_EQ(hal.find_component("hal_gpio"), nullptr);
   s.clear();
   EXPECT_FALSE(s.run("loadrt hal_gpio\n"));
-  EXPECT_NE(s.err().find("outputs= is required"), std::string::npos) << s.err();
+  EXPECT_NE(s.err().find("outputs= or inputs= is required"), std::string::npos) << s.err();
+  s.clear();
+  EXPECT_FALSE(s.run("loadrt hal_gpio inputs=^~gpio9\n"));
+  EXPECT_NE(s.err().find("'^~gpio9' asks for two pull resistors"), std::string::npos) << s.err();
   s.clear();
   EXPECT_FALSE(s.run("loadrt hal_gpio outputs=gpio1,!\n"));
   EXPECT_NE(s.err().find("a '!' without a pin name"), std::string::npos) << s.err();
+}
+
+TEST(HalGpio, InputPinsFollowTheBackendsInputs) {
+  gpio::SimBackend sim;
+  Hal hal;
+  hal.set_gpio_backend(&sim);
+  Session s(hal);
+  ASSERT_TRUE(s.run("loadrt threads name1=base period1=25000\n"
+                    "loadrt hal_gpio outputs=gpio17 inputs=^gpio22,!~gpio23\n"
+                    "addf hal_gpio.read base 1\naddf hal_gpio.write base -1\n"))
+      << s.err();
+  ASSERT_EQ(sim.inputs().size(), 2U);
+  EXPECT_EQ(sim.inputs()[0].name, "gpio22");
+  EXPECT_EQ(sim.inputs()[0].pull, gpio::Pull::kUp);
+  EXPECT_FALSE(sim.inputs()[0].inverted);
+  EXPECT_EQ(sim.inputs()[1].name, "gpio23");
+  EXPECT_EQ(sim.inputs()[1].pull, gpio::Pull::kDown);
+  EXPECT_TRUE(sim.inputs()[1].inverted);
+  ASSERT_TRUE(hal.run_virtual(1).ok());
+  EXPECT_EQ(*hal.get_pin_or_param("hal_gpio.gpio22-in"), "FALSE");
+  EXPECT_EQ(*hal.get_pin_or_param("hal_gpio.gpio22-in-not"), "TRUE");
+  sim.set_input(0, true);
+  ASSERT_TRUE(hal.run_virtual(1).ok());
+  EXPECT_EQ(*hal.get_pin_or_param("hal_gpio.gpio22-in"), "TRUE");
+  EXPECT_EQ(*hal.get_pin_or_param("hal_gpio.gpio22-in-not"), "FALSE");
+  EXPECT_EQ(*hal.get_pin_or_param("hal_gpio.gpio23-in"), "FALSE");
+  sim.set_input(0, false);
+  sim.set_input(1, true);
+  ASSERT_TRUE(hal.run_virtual(1).ok());
+  EXPECT_EQ(*hal.get_pin_or_param("hal_gpio.gpio22-in"), "FALSE");
+  EXPECT_EQ(*hal.get_pin_or_param("hal_gpio.gpio23-in"), "TRUE");
 }
 
 TEST(HalGpio, OpensTheHalsBackendKindWhenNoneIsLent) {

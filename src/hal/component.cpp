@@ -71,6 +71,8 @@ Result<std::vector<std::string>> instance_names(std::string_view prefix, LoadArg
         return Error{"count=" + *count + " is not a positive integer"};
       }
     }
+    // Refused before the names are built: `count=2000000000` must not first make two billion strings.
+    if (n > max) return Error{"at most " + std::to_string(max) + " instances (" + std::to_string(n) + " requested)"};
     for (int i = 0; i < n; ++i) out.push_back(std::string(prefix) + "." + std::to_string(i));
   }
   if (static_cast<int>(out.size()) > max) {

@@ -1,19 +1,26 @@
-// `rtstep hal FILE.hal [-i FILE.ini] [-k] [--duration S]` and `rtstep hal -` (commands from stdin; a
-// prompt when stdin is a terminal): LinuxCNC-style HAL configurations on rtstep's periodic threads
-// (hal/hal.hpp). After the file, started threads run for --duration seconds, or until Ctrl-C.
+// `rtstep hal FILE.hal [-i FILE.ini] [-k] [--duration S] [--gcode FILE --config printer.cfg]` and
+// `rtstep hal -` (commands from stdin; a prompt when stdin is a terminal): LinuxCNC-style HAL
+// configurations on rtstep's periodic threads (hal/hal.hpp). After the file, started threads run for
+// --duration seconds, until Ctrl-C, or with --gcode until the G-code job has been played (motmod).
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <iostream>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "config/config.hpp"
+#include "gpio/hardware.hpp"
 #include "hal/halcmd.hpp"
+#include "hal/motion_job.hpp"
 
 namespace rtstep::cli {
 
@@ -29,7 +36,129 @@ struct HalOptions {
   bool keep_going = false;
   double duration_s = -1;  // < 0: until Ctrl-C
   bool no_realtime = false;
+  std::string gcode;    // --gcode: played by motmod
+  std::string config;   // --config: the machine (kinematics, limits, steppers) for --gcode
+  std::string backend = "sim";  // --backend: what hal_gpio drives
 };
+
+// Interruptible sleep in the main thread while the HAL threads run; false when interrupted or out of time.
+bool wait_a_little(hal::Hal& hal, std::chrono::steady_clock::time_point end) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (const auto& report : hal.take_overrun_reports()) std::cerr << "rtstep hal: " << report << "\n";
+  return !g_interrupted.load() && std::chrono::steady_clock::now() < end;
+}
+
+double pin_value(const hal::Hal& hal, const std::string& name) {
+  auto it = hal.pins().find(name);
+  if (it == hal.pins().end()) return 0;
+  return it->second->slot->load(std::memory_order_relaxed)->get<double>();
+}
+
+bool pin_linked(const hal::Hal& hal, const std::string& name) {
+  auto it = hal.pins().find(name);
+  return it != hal.pins().end() && it->second->signal != nullptr;
+}
+
+// Joints whose feedback is wired and still more than one step away from the command.
+std::vector<std::size_t> joints_behind(const hal::Hal& hal, const hal::MotionJob& job) {
+  std::vector<std::size_t> behind;
+  for (std::size_t j = 0; j < job.joint_count(); ++j) {
+    const std::string n = "joint." + std::to_string(j);
+    if (!pin_linked(hal, n + ".motor-pos-fb")) continue;
+    const double steps = (pin_value(hal, n + ".motor-pos-fb") - pin_value(hal, n + ".motor-pos-cmd")) * job.steps_per_mm(j);
+    if (std::fabs(steps) > 1.0) behind.push_back(j);
+  }
+  return behind;
+}
+
+// Plays the G-code job: starts the feeder, waits until motmod has played every move (or the time is up,
+// or Ctrl-C), lets the followers settle for a few servo periods, then prints what happened per joint.
+// Returns the exit code: 0 played, 1 cut short or underrun, 2 G-code error.
+int play_gcode(hal::Hal& hal, hal::MotionJob& job, const HalOptions& o) {
+  if (auto st = hal::check_motion_wiring(hal); !st) {
+    std::cerr << o.file << ": error: " << st.error().message << "\n";
+    return 1;
+  }
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  if (auto st = job.start_feeder(std::cerr); !st) {
+    std::cerr << "rtstep hal: " << st.error().message << "\n";
+    return 1;
+  }
+  const auto end = std::chrono::steady_clock::now() +
+                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                       std::chrono::duration<double>(o.duration_s < 0 ? 1e9 : o.duration_s));
+  while (!job.progress().finished.load() && wait_a_little(hal, end)) {
+  }
+  // The followers (stepgen) trail the command by a servo period or two, much more when the base thread
+  // runs late (each base period makes at most one step): wait until every wired feedback is within a
+  // step of its command, for up to 10 s.
+  const auto settle = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (job.progress().finished.load() && !joints_behind(hal, job).empty() && wait_a_little(hal, settle)) {
+  }
+  job.stop_feeder();
+  hal.stop();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+
+  const auto& p = job.progress();
+  const uint64_t played = p.moves_played.load();
+  std::cout << fmt::format("motion: {}: {} of {} moves played, {:.3f} s of motion\n", job.gcode_path(), played,
+                           job.moves_pushed(), pin_value(hal, "motion.print-time"));
+  for (std::size_t j = 0; j < job.joint_count(); ++j) {
+    const std::string n = "joint." + std::to_string(j);
+    const double cmd = pin_value(hal, n + ".motor-pos-cmd");
+    const double fb = pin_value(hal, n + ".motor-pos-fb");
+    std::cout << fmt::format("  {:<8} {:<10} command {:>10.4f} mm  feedback {:>10.4f} mm  ({:+.2f} steps)\n", n,
+                             job.joint_name(j), cmd, fb, (fb - cmd) * job.steps_per_mm(j));
+  }
+  int code = 0;
+  if (const std::string error = job.feeder_error(); !error.empty() && job.feeder_done()) {
+    std::cerr << error << "\n";
+    code = error.starts_with("motion: stopped") ? 1 : 2;
+  }
+  if (const uint64_t held = p.underrun_periods.load(); held > 0) {
+    std::cerr << fmt::format("rtstep hal: motion underrun: the planner fell behind the servo thread for {} periods "
+                             "(first after G-code line {}); the joints held still meanwhile\n",
+                             held, p.underrun_line.load());
+    code = std::max(code, 1);
+  }
+  if (const auto behind = joints_behind(hal, job); !behind.empty() && p.finished.load()) {
+    std::string names;
+    for (std::size_t j : behind) names += (names.empty() ? "" : ", ") + job.joint_name(j);
+    std::cerr << fmt::format("rtstep hal: {} did not reach the commanded position within 10 s of the end of the "
+                             "job (feedback more than one step away): the base thread is too slow for these "
+                             "step rates on this machine (see the thread table)\n",
+                             names);
+    code = std::max(code, 1);
+  }
+  if (!p.finished.load()) {
+    std::cerr << fmt::format("rtstep hal: stopped before the end of the job ({}): {} of {} moves played\n",
+                             g_interrupted.load() ? "interrupted" : "--duration reached",
+                             played, job.moves_pushed());
+    code = std::max(code, 1);
+  }
+  return code;
+}
+
+// --gcode: the machine from --config and the G-code job motmod will play. Null with an error printed.
+std::unique_ptr<hal::MotionJob> make_motion_job(const HalOptions& o) {
+  if (o.config.empty()) {
+    std::cerr << "rtstep hal: --gcode needs --config printer.cfg (the machine's kinematics, limits and steppers)\n";
+    return nullptr;
+  }
+  auto machine = config::load(o.config);
+  if (!machine) {
+    std::cerr << machine.error().message << "\n";
+    return nullptr;
+  }
+  auto job = hal::MotionJob::create(std::move(*machine), o.gcode);
+  if (!job) {
+    std::cerr << job.error().message << "\n";
+    return nullptr;
+  }
+  return std::move(*job);
+}
 
 // Lets the started threads run, then prints the thread table and any overrun report.
 void run_threads(hal::Hal& hal, const HalOptions& o) {
@@ -47,7 +176,18 @@ void run_threads(hal::Hal& hal, const HalOptions& o) {
 }
 
 int run_hal(const HalOptions& o) {
+  // Declared before the Hal, so they outlive its threads.
+  std::unique_ptr<hal::MotionJob> job;
+  if (!o.gcode.empty() && !(job = make_motion_job(o))) return 1;
+  auto backend_kind = o.backend == "auto" ? Result<gpio::BackendKind>(gpio::choose_backend().kind)
+                                           : gpio::parse_backend_kind(o.backend);
+  if (!backend_kind) {
+    std::cerr << "rtstep hal: --backend " << o.backend << ": " << backend_kind.error().message << "\n";
+    return 1;
+  }
   hal::Hal hal;
+  hal.set_motion_job(job.get());
+  hal.set_gpio_backend_kind(*backend_kind);
   hal::Hal::ThreadOptions threads;
   threads.realtime = !o.no_realtime;
   threads.lock_memory = !o.no_realtime;
@@ -73,12 +213,16 @@ int run_hal(const HalOptions& o) {
     ok = cmd.run_file(o.file);
   }
   if (!ok && !o.keep_going) return 1;
-  if (hal.threads_started() && !cmd.quit_requested()) {
+  int code = cmd.error_count() == 0 ? 0 : 1;
+  if (job != nullptr && !cmd.quit_requested()) {
+    code = std::max(code, play_gcode(hal, *job, o));
+    if (hal.threads_started()) std::cout << hal.thread_report();
+  } else if (hal.threads_started() && !cmd.quit_requested()) {
     if (hal.running()) run_threads(hal, o);
     std::cout << hal.thread_report();
   }
   hal.shutdown();
-  return cmd.error_count() == 0 ? 0 : 1;
+  return code;
 }
 
 }  // namespace
@@ -92,6 +236,10 @@ void add_hal_command(CLI::App& app, Commands& commands) {
   sub->add_option("--duration", o->duration_s, "Seconds to run the threads after the file (default: until Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--no-rt", o->no_realtime, "Run the threads SCHED_OTHER without locking memory (tests, CI)");
+  sub->add_option("--gcode", o->gcode, "G-code file for motmod to play (needs --config); runs until it is played")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--config", o->config, "printer.cfg describing the machine --gcode runs on")->check(CLI::ExistingFile);
+  sub->add_option("--backend", o->backend, "GPIO backend hal_gpio drives: sim (default), gpiod, rpi4, rpi5 or auto");
   commands.push_back({sub, [o] { return run_hal(*o); }});
 }
 

@@ -92,6 +92,7 @@ void command_handler(void* arg, int64_t period_ns) noexcept {
   auto& m = *static_cast<Motmod*>(arg);
   if (m.job == nullptr) return;
   MotionJob& job = *m.job;
+  if (job.progress().finished.load(std::memory_order_relaxed)) return;  // the clock stops with the job
   if (!m.playing) {
     if (!ready_to_play(job)) return;  // the clock starts with a full queue
     m.playing = true;

@@ -140,6 +140,8 @@ TEST(Motmod, PlaysGcodeIntoStepgensAtTheFeedRateAndEndsOnTheExactStepCounts) {
   EXPECT_EQ(pin_s32(hal, "stepgen.2.counts"), 480);
   EXPECT_EQ(pin_s32(hal, "stepgen.3.counts"), 96);  // 95.52 steps
   EXPECT_TRUE(pin_bit(hal, "motion.in-position"));
+  // The clock stopped with the job (within the servo period that ended it).
+  EXPECT_NEAR(pin(hal, "motion.print-time"), job->planned_print_time(), 0.001);
   EXPECT_TRUE(pin_bit(hal, "joint.0.amp-enable-out"));
   EXPECT_LT(std::fabs(pin(hal, "joint.0.f-error")), 1.0 / 80);
 }

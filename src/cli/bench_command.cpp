@@ -26,8 +26,6 @@
 
 namespace rtstep::cli {
 
-void add_bench_executor_command(CLI::App& bench, Commands& commands);  // bench_executor.cpp
-
 namespace {
 
 int64_t now_ns() {
@@ -265,7 +263,7 @@ int run_bench_ipc(const BenchIpcOptions& o) {
 }  // namespace
 
 void add_bench_command(CLI::App& app, Commands& commands) {
-  CLI::App* bench = app.add_subcommand("bench", "Benchmarks: ipc, executor, gpio");
+  CLI::App* bench = app.add_subcommand("bench", "Benchmarks: ipc, executor, gpio, soak");
   bench->require_subcommand(1);
   auto o = std::make_shared<BenchIpcOptions>();
   CLI::App* ipc_cmd = bench->add_subcommand("ipc", "Shared-memory ring against a unix socket, a message queue and a pipe");
@@ -275,6 +273,7 @@ void add_bench_command(CLI::App& app, Commands& commands) {
   commands.push_back({ipc_cmd, [o] { return run_bench_ipc(*o); }});
   add_bench_executor_command(*bench, commands);
   add_bench_gpio_command(*bench, commands);
+  add_bench_soak_command(*bench, commands);
 }
 
 }  // namespace rtstep::cli

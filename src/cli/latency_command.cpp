@@ -20,6 +20,13 @@ namespace {
 
 int64_t us_to_ns(double us) { return std::llround(us * 1e3); }
 
+nlohmann::json histogram_json(const rt::LatencyHistogram::Snapshot& s) {
+  const rt::DisplayBins bins = rt::display_bins(s, 100);
+  return {{"bin_width_ns", bins.width_ns}, {"counts", bins.counts}, {"overflow", bins.overflow}};
+}
+
+}  // namespace
+
 Result<rt::LoadConfig> parse_load(const std::string& text) {
   rt::LoadConfig load;
   std::istringstream parts(text);
@@ -36,13 +43,6 @@ Result<rt::LoadConfig> parse_load(const std::string& text) {
   }
   return load;
 }
-
-nlohmann::json histogram_json(const rt::LatencyHistogram::Snapshot& s) {
-  const rt::DisplayBins bins = rt::display_bins(s, 100);
-  return {{"bin_width_ns", bins.width_ns}, {"counts", bins.counts}, {"overflow", bins.overflow}};
-}
-
-}  // namespace
 
 Result<rt::LatencyTestConfig> latency_config(const LatencyOptions& o) {
   int64_t base = 25'000;

@@ -35,6 +35,8 @@ struct LatencyOptions {
   bool allow_non_realtime = false;
 };
 Result<rt::LatencyTestConfig> latency_config(const LatencyOptions& options);
+// "cpu,memory,io" (any subset, "" = none) -> the background load; also used by `rtstep bench soak`.
+Result<rt::LoadConfig> parse_load(const std::string& text);
 nlohmann::json latency_json(const rt::LatencyReport& report);
 std::string latency_text(const rt::LatencyReport& report);
 

@@ -101,6 +101,10 @@ Result<Ok> Toolhead::arc_move(const gcode::Command& cmd) {
   const std::string too_much = check_extrusion_rate(machine_.motion, g.radius * std::fabs(g.travel), 0, dz,
                                                     de * extrude_factor_);
   if (!too_much.empty()) return error(cmd.line, too_much);
+  const double feed_rate = cmd.has('F') ? cmd.get('F') * unit_scale_ / 60.0 : feed_rate_;
+  if (auto slow = check_move_duration(length, feed_rate * speed_factor_, max_velocity_, cmd.line, source_name_); !slow) {
+    return slow;
+  }
   const auto segments = static_cast<std::size_t>(pieces);
 
   // Every point in G-code coordinates, the last one exactly the target; then all checked before queueing.

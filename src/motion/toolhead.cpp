@@ -43,6 +43,15 @@ std::string check_extrusion_rate(const config::MotionConfig& m, double dx, doubl
                      ratio * filament_area, m.max_extrude_cross_section);
 }
 
+// A move slower than its print could ever hold is refused before anything changes (emit() checks the sum).
+Result<Ok> check_move_duration(double distance, double speed, double max_velocity, uint32_t line,
+                               const std::string& source) {
+  const double seconds = distance / std::min(speed, max_velocity);
+  if (seconds <= kMaxPrintTime) return Ok{};
+  return Error{fmt::format("{}:{}: move would take {:g} s (more than {:g} s): {:g} mm at {:g} mm/s (check F and M220)",
+                           source, line, seconds, kMaxPrintTime, distance, std::min(speed, max_velocity))};
+}
+
 Toolhead::Toolhead(const config::MachineConfig& machine, Kinematics kinematics, MoveSink& sink,
                    std::string source_name, EndstopTripSource* endstops)
     : machine_(machine),
@@ -162,6 +171,13 @@ Result<Ok> Toolhead::linear_move(const gcode::Command& cmd) {
                                                     target[kY] - position_[kY], target[kZ] - position_[kZ],
                                                     target[kE] - position_[kE]);
   if (!too_much.empty()) return error(cmd.line, too_much);
+  const double dx = target[kX] - position_[kX], dy = target[kY] - position_[kY], dz = target[kZ] - position_[kZ];
+  const double xyz = std::sqrt(dx * dx + dy * dy + dz * dz);
+  const double distance = xyz < kMinMoveDistance ? std::fabs(target[kE] - position_[kE]) : xyz;
+  if (auto checked = check_move_duration(distance, feed_rate * speed_factor_, max_velocity_, cmd.line, source_name_);
+      !checked) {
+    return checked;
+  }
   feed_rate_ = feed_rate;
   gcode_position_ = gcode_to;
   return queue_move(target, feed_rate_ * speed_factor_, cmd.line);

@@ -1,9 +1,11 @@
 #pragma once
 // Constants shared by the toolhead's files (toolhead.cpp, arcs.cpp, homing.cpp). Internal to motion.
 #include <array>
+#include <cstdint>
 #include <string>
 
 #include "config/config.hpp"
+#include "util/result.hpp"
 
 namespace rtstep::motion {
 
@@ -19,6 +21,10 @@ inline constexpr double kMaxArcSegments = 1e6;
 
 // "" when a move of (dx, dy, dz, de) mm lays no more filament per mm of X/Y travel than
 // max_extrude_cross_section allows, else the error message (toolhead.cpp).
+// Ok when `distance` mm at min(speed, max_velocity) mm/s takes at most kMaxPrintTime, else the error
+// "source:line: move would take ..." (toolhead.cpp).
+Result<Ok> check_move_duration(double distance, double speed, double max_velocity, uint32_t line,
+                               const std::string& source);
 std::string check_extrusion_rate(const config::MotionConfig& m, double dx, double dy, double dz, double de);
 
 }  // namespace rtstep::motion

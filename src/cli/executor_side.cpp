@@ -3,6 +3,7 @@
 #include "cli/executor_side.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -67,6 +68,9 @@ Result<std::unique_ptr<ExecutorSide>> ExecutorSide::start(const config::MachineC
   }
   for (const auto& out : side->pins_.outputs) side->backend_.track_stepper(out.step_pin, out.dir_pin);
   if (!options.trace_path.empty()) {
+    // Over RLIMIT_FSIZE a write would raise SIGXFSZ and kill the process mid-move; ignored, the write
+    // fails with EFBIG instead and the trace reports it.
+    std::signal(SIGXFSZ, SIG_IGN);
     side->backend_.enable_recording(kTraceBufferWrites);
     trace::TraceHeader header;
     header.flags = options.virtual_clock ? trace::kFlagVirtualClock : 0;

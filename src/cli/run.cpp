@@ -56,7 +56,10 @@ struct Embedded {
   std::unique_ptr<ExecutorSide> side;
 };
 
-Result<Embedded> create_rings(const config::MachineConfig& machine) {
+Result<Embedded> create_rings(const config::MachineConfig& machine, std::ostream& log) {
+  // Rings of embedded runs that crashed (kill -9, power loss of the process) would otherwise stay in
+  // /dev/shm until reboot; only those whose creator is gone are removed.
+  for (const std::string& note : ipc::remove_stale_rings("rtstep-run-")) log << "rtstep run: " << note << '\n';
   const std::string ring_name = fmt::format("/rtstep-run-{}", getpid());
   auto producer = ipc::SegmentRing::create(ring_name, machine.rt.ring_capacity);
   if (!producer) return producer.error();
@@ -71,7 +74,11 @@ Result<Embedded> create_rings(const config::MachineConfig& machine) {
 Result<ipc::SegmentRing> connect(const std::string& name) {
   auto ring = ipc::SegmentRing::attach(name);
   if (!ring) return Error{ring.error().message + " (is `rtstep rt --shm " + name + "` running?)"};
-  if (ring->host_beats() != 0) return Error{"shared memory " + name + ": another host is already attached"};
+  // One host per job: the claim is atomic, so two hosts starting together cannot both get it.
+  if (const int32_t holder = ring->try_claim_host(getpid()); holder != getpid()) {
+    return Error{"shared memory " + name + ": the executor is busy: host pid " + std::to_string(holder) +
+                 " is attached (one host at a time; try again when its job has ended)"};
+  }
   if (ring->stop_requested() != ipc::StopCause::kNone) return Error{"shared memory " + name + ": the ring was stopped"};
   return ring;
 }
@@ -92,8 +99,12 @@ void take_result(const ipc::ExecutorResult& r, const config::MachineConfig& mach
     summary.warnings.push_back(fmt::format("the executor stalled {} time(s), longest {:.3f} ms: edges were written "
                                            "late (see docs/PERFORMANCE.md)", r.stalls, r.longest_stall_ns / 1e6));
   }
-  if (status == rt::ExecutorStatus::kFinished || !summary.error.empty()) return;
+  if (status == rt::ExecutorStatus::kFinished) return;
+  // The executor's stop is the root cause of what the host saw after it ("the executor stopped while the
+  // host was still sending motion"), so its account leads; what the host had to say follows.
+  const std::string host_error = summary.error;
   summary.error = r.message;
+  if (!host_error.empty() && host_error != r.message) summary.error += "; host: " + host_error;
   const bool safety = status == rt::ExecutorStatus::kStopped || status == rt::ExecutorStatus::kTooLate ||
                       status == rt::ExecutorStatus::kHostLost;
   summary.exit_code = safety ? ExitCode::kStopped : ExitCode::kExecutorFault;
@@ -133,7 +144,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   std::optional<ipc::SegmentRing> connected;
   ipc::SegmentRing* producer = nullptr;
   if (options.connect_name.empty()) {
-    auto e = create_rings(*machine);
+    auto e = create_rings(*machine, log);
     if (!e) return fail(ExitCode::kExecutorFault, e.error().message);
     embedded.emplace(std::move(*e));
     ExecutorSideOptions side_options{options.virtual_clock, options.trace_path};
@@ -177,13 +188,14 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // M112 reaches the host as the error that ends the G-code: stop at once instead of finishing the queue.
   if (!fed.ok && fed.error.find("(M112)") != std::string::npos) sink.emergency_stop("M112");
 
+  std::string trace_error;  // --trace could not be written: reported, the motion is not stopped for it
   // Whatever happened above, end the stream so the executor finishes what was queued and stops.
   if (auto ended = sink.end_stream(); !ended && embedded) embedded->side->request_stop();
   if (embedded) {
     (void)embedded->side->finish();
     if (!embedded->side->report().warning.empty()) summary.warnings.push_back(embedded->side->report().warning);
     summary.trace_lost = embedded->side->trace_lost();
-    if (!embedded->side->trace_error().empty()) summary.warnings.push_back(embedded->side->trace_error());
+    trace_error = embedded->side->trace_error();
     if (summary.trace_lost > 0) {
       summary.warnings.push_back(fmt::format("trace: {} writes lost (the drain fell behind)", summary.trace_lost));
     }
@@ -220,6 +232,8 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     }
     summary.steppers.push_back(s);
   }
+  if (!trace_error.empty() && summary.exit_code == ExitCode::kOk) return fail(ExitCode::kTraceIncomplete, trace_error);
+  if (!trace_error.empty()) summary.warnings.push_back(trace_error);
   return summary;
 }
 

@@ -31,6 +31,7 @@ enum class ExitCode : int {
   kExecutorFault = 3,  // underrun, bad record or setup failure of the executor
   kPositionMismatch = 4,  // a stepper did not end where the plan said
   kStopped = 5,        // safety stop: SIGINT/M112, SIGTERM, host or executor lost, max_lateness, stall
+  kTraceIncomplete = 6,  // the motion ran as planned, but --trace could not be written (disk full, ...)
 };
 
 struct StepperSummary {

@@ -23,6 +23,10 @@ std::atomic<int> g_rt_signal{0};
 void on_rt_signal(int sig) { g_rt_signal.store(sig, std::memory_order_relaxed); }
 
 constexpr auto kPoll = std::chrono::milliseconds(1);
+// Exit codes of `rtstep rt` (docs/cli.md): 0 ended cleanly (a signal while idle, or --once after a finished
+// job); 1 bad config or the ring could not be created; 3 executor setup refused; 5 a job ended in a fault or
+// safety stop (host lost, underrun, signal during a job, ...) -- the last job's outcome.
+constexpr int kRtJobStopped = 5;
 
 struct RtOptions {
   std::string shm_name;
@@ -60,17 +64,49 @@ void wait_for_host_done(ipc::SegmentRing& ring, int64_t timeout_ns) {
   });
 }
 
+// Waits for a host to claim the ring and start beating. False on a signal, or when a host claimed the
+// ring but never beat within the timeout (it died while connecting): the caller starts over.
+bool wait_for_host(ipc::SegmentRing& ring, int64_t timeout_ns) {
+  std::chrono::steady_clock::time_point claimed_at{};
+  bool silent = false;
+  const bool got = beat_until(ring, [&] {
+    if (ring.host_beats() != 0) return true;
+    if (ring.host_pid() != 0 && claimed_at == std::chrono::steady_clock::time_point{}) {
+      claimed_at = std::chrono::steady_clock::now();
+    }
+    silent = ring.host_pid() != 0 && std::chrono::steady_clock::now() - claimed_at > std::chrono::nanoseconds(timeout_ns);
+    return silent;
+  });
+  if (got && silent) {
+    std::cerr << fmt::format("rtstep rt: host pid {} connected but never started; starting over\n", ring.host_pid());
+  }
+  return got && !silent;
+}
+
+// Where the job left every stepper, counted from the pins: what a user needs after a stop to know where
+// the machine is (the host, which knows the absolute position, may be gone).
+void print_positions(const config::MachineConfig& machine, const ipc::ExecutorResult& result) {
+  std::string line = "rtstep rt: position at the end of the job (steps moved, counted from the pins):";
+  for (uint32_t i = 0; i < result.stepper_count && i < machine.steppers.size(); ++i) {
+    const auto& stepper = machine.steppers[i];
+    line += fmt::format(" {} {:+d} ({:+.3f} mm)", stepper.name, result.stepper_position[i],
+                        static_cast<double>(result.stepper_position[i]) / stepper.steps_per_mm());
+    if (i + 1 < result.stepper_count) line += ',';
+  }
+  std::cerr << line << '\n';
+}
+
 // One job on a fresh ring. Returns false when the process should exit (signal or setup error: `code`).
 bool serve_one_job(const config::MachineConfig& machine, const RtOptions& options, int& code) {
   auto ring = ipc::SegmentRing::create(options.shm_name, machine.rt.ring_capacity);
   if (!ring) {
-    std::cerr << "rtstep rt: " << ring.error().message << " (a stale ring? remove /dev/shm" << options.shm_name
-              << ")\n";
+    std::cerr << "rtstep rt: " << ring.error().message << '\n';
     code = 1;
     return false;
   }
+  if (!ring->replaced().empty()) std::cerr << "rtstep rt: " << options.shm_name << ": " << ring->replaced() << '\n';
   std::cerr << fmt::format("rtstep rt: waiting for a host on {} ({} records)\n", options.shm_name, ring->capacity());
-  if (!beat_until(*ring, [&] { return ring->host_beats() != 0; })) return false;
+  if (!wait_for_host(*ring, machine.rt.heartbeat_timeout_ns)) return !signalled();
   auto side = ExecutorSide::start(machine, *ring, {options.virtual_clock, options.trace_path});
   if (!side) {
     std::cerr << "rtstep rt: " << side.error().message << '\n';
@@ -88,7 +124,11 @@ bool serve_one_job(const config::MachineConfig& machine, const RtOptions& option
   std::cerr << fmt::format("rtstep rt: {}; lateness p50 {:.3f} us, p99 {:.3f} us, max {:.3f} us; {} stall(s)\n",
                            result.message, result.lateness_p50_ns / 1e3, result.lateness_p99_ns / 1e3,
                            result.lateness_max_ns / 1e3, result.stalls);
+  print_positions(machine, result);
+  if (!(*side)->trace_error().empty()) std::cerr << "rtstep rt: error: " << (*side)->trace_error() << '\n';
   if ((*side)->trace_lost() > 0) std::cerr << fmt::format("rtstep rt: trace: {} writes lost\n", (*side)->trace_lost());
+  const auto status = static_cast<rt::ExecutorStatus>(result.status);
+  code = status == rt::ExecutorStatus::kFinished ? 0 : kRtJobStopped;
   wait_for_host_done(*ring, machine.rt.heartbeat_timeout_ns);
   return !signalled();
 }
@@ -104,6 +144,10 @@ int run_rt(const RtOptions& options) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // A trace file over RLIMIT_FSIZE or a closed log pipe must end in an error, not kill the process with
+  // the machine mid-move.
+  std::signal(SIGXFSZ, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);
   int code = 0;
   while (serve_one_job(*machine, options, code) && !options.once) {
   }

@@ -53,13 +53,17 @@ class TraceWriter {
   // Opens `path`, writes the header and starts draining `backend` (whose recording must be enabled).
   Status start(const std::string& path, const TraceHeader& header, gpio::SimBackend& backend);
   // Drains what is left, writes the trailer (record and lost counts) and closes. Returns an error when
-  // the file could not be written. Safe to call twice.
+  // the file could not be written (disk full, file size limit, I/O error: the first failure, with its
+  // errno text and how many records made it); the file then has no trailer, so readers see it as
+  // incomplete. A write failure never reaches the executor: the sim backend keeps recording into its
+  // buffer and counts what overflows as lost. Safe to call twice.
   Status finish();
   uint64_t records_written() const noexcept { return written_.load(std::memory_order_relaxed); }
 
  private:
   void drain_loop();
   bool drain_once();  // false: write error
+  bool note_failure(const char* what);  // keeps the first error with errno; returns false
   std::FILE* file_ = nullptr;
   std::string path_;
   gpio::SimBackend* backend_ = nullptr;
@@ -68,6 +72,7 @@ class TraceWriter {
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> written_{0};
   std::vector<gpio::EdgeRecord> buffer_;
+  std::string error_;  // first write failure (drain thread until it ends, then finish())
 };
 
 // Reads a trace file, validating magic, version and sizes; errors name the file and what is wrong.

@@ -60,7 +60,12 @@ Status TraceWriter::start(const std::string& path, const TraceHeader& header, gp
     ok = ok && put(file_, &s.step_pin, sizeof s.step_pin) && put(file_, &s.dir_pin, sizeof s.dir_pin) &&
          put_name(file_, s.name);
   }
-  if (!ok) return Error{path + ": cannot write trace header: " + std::strerror(errno)};
+  if (!ok) {
+    const int err = errno;
+    std::fclose(file_);
+    file_ = nullptr;
+    return Error{path + ": cannot write trace header: " + std::strerror(err)};
+  }
   backend_ = &backend;
   buffer_.resize(kDrainBatch);
   thread_ = std::thread([this] { drain_loop(); });
@@ -71,16 +76,27 @@ bool TraceWriter::drain_once() {
   for (;;) {
     const std::size_t n = backend_->drain_edges(buffer_);
     if (n == 0) return true;
-    if (!put(file_, buffer_.data(), n * sizeof(gpio::EdgeRecord))) return false;
+    if (!put(file_, buffer_.data(), n * sizeof(gpio::EdgeRecord))) return note_failure("writing edge records");
     written_.store(written_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     if (n < buffer_.size()) return true;
   }
 }
 
+// Keeps the first failure with errno captured at the failing call (ENOSPC, EFBIG, EIO, ...).
+bool TraceWriter::note_failure(const char* what) {
+  const int err = errno;
+  if (error_.empty()) {
+    error_ = path_ + ": " + what + " failed after " + std::to_string(written_.load(std::memory_order_relaxed)) +
+             " records: " + std::strerror(err) + "; the trace is incomplete (the motion was not affected)";
+  }
+  return false;
+}
+
 void TraceWriter::drain_loop() {
   while (!stop_.load(std::memory_order_acquire)) {
     if (!drain_once()) {
-      failed_.store(true, std::memory_order_relaxed);
+      // error_ is written before the release store; finish() reads it after joining this thread.
+      failed_.store(true, std::memory_order_release);
       return;
     }
     std::this_thread::sleep_for(kDrainPeriod);
@@ -91,12 +107,16 @@ Status TraceWriter::finish() {
   if (file_ == nullptr) return Ok{};
   stop_.store(true, std::memory_order_release);
   if (thread_.joinable()) thread_.join();
-  bool ok = !failed_.load(std::memory_order_relaxed) && drain_once();
-  const gpio::EdgeRecord end = trailer(written_.load(std::memory_order_relaxed), backend_->lost_edges());
-  ok = ok && put(file_, &end, sizeof end);
-  ok = (std::fclose(file_) == 0) && ok;
+  // After a failure nothing more is written: a trailer after a gap would make a damaged file look whole.
+  bool ok = !failed_.load(std::memory_order_acquire) && drain_once();
+  if (ok) {
+    const gpio::EdgeRecord end = trailer(written_.load(std::memory_order_relaxed), backend_->lost_edges());
+    ok = put(file_, &end, sizeof end) || note_failure("writing the trailer");
+    ok = (std::fflush(file_) == 0 || note_failure("flushing the file")) && ok;
+  }
+  if (std::fclose(file_) != 0 && ok) ok = note_failure("closing the file");
   file_ = nullptr;
-  if (!ok) return Error{path_ + ": writing the trace failed: " + std::strerror(errno)};
+  if (!ok) return Error{error_};
   return Ok{};
 }
 

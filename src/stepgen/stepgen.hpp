@@ -67,6 +67,8 @@ class StepSolver {
   double peak_step_rate(const motion::Move& move) const noexcept;
 
   int64_t position() const noexcept { return position_; }  // steps, floor(q + 0.5)
+  // Redefines the count (homing: where the executor really stopped). Only between moves.
+  void set_position(int64_t steps) noexcept { position_ = steps; }
   // The step count floor(q + 0.5) for a toolhead position: what the stepper must read when it gets there.
   int64_t steps_at(const motion::Coord& pos) const noexcept;
 
@@ -157,6 +159,9 @@ class StepGenerator final : public motion::MoveSink {
   std::size_t stepper_count() const noexcept { return solvers_.size(); }
   int64_t initial_steps(std::size_t i) const noexcept { return initial_[i]; }
   int64_t position_steps(std::size_t i) const noexcept { return solvers_[i].position(); }
+  // Homing: stepper i's count is `steps` from now on (the executor stopped it before the end of the move it
+  // was sent). Only after on_flush(), so that nothing of the stepper is still held back.
+  void set_position_steps(std::size_t i, int64_t steps) noexcept { solvers_[i].set_position(steps); }
   int64_t steps_at(std::size_t i, const motion::Coord& pos) const noexcept { return solvers_[i].steps_at(pos); }
   StepperTotals totals(std::size_t i) const noexcept;
   int64_t to_ns(double print_time) const noexcept;

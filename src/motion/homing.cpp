@@ -1,6 +1,9 @@
-// G28: homing against an endstop trip source. On the sim backend the virtual endstop sits at
-// position_endstop; a carriage already on it is homed in place (no steps), one elsewhere approaches at
-// homing_speed until the trip, retracts homing_retract_dist and re-approaches at second_homing_speed.
+// G28: homing against an endstop trip source. A carriage approaches at homing_speed until the trip,
+// retracts homing_retract_dist and re-approaches at second_homing_speed. With the geometric VirtualEndstops
+// (rtstep plan) the trip is computed before the move is sent; with a source that samples the input while
+// moving (rtstep run: the executor reads the endstop before each step) the whole search move is sent and
+// the source reports where the steppers stopped. A carriage the toolhead believes to be on its endstop is
+// homed in place (no steps) when the source trusts that belief (the sim).
 #include <algorithm>
 #include <cmath>
 
@@ -40,7 +43,8 @@ Result<Ok> Toolhead::home_axis(std::size_t a, uint32_t line) {
   const config::StepperConfig* axis = axis_config(a);
   if (axis == nullptr) return error(line, fmt::format("no stepper drives axis {}", kAxisLetters[a]));
   const double endstop = axis->position_endstop;
-  if (std::fabs(position_[a] - endstop) >= kMinMoveDistance) {
+  const bool on_switch = std::fabs(position_[a] - endstop) < kMinMoveDistance && endstops_->trusts_start_position();
+  if (!on_switch) {
     const double toward = axis->homing_positive_dir ? 1.0 : -1.0;
     // Like Klipper, search up to 1.5 times the axis travel for the switch.
     const double search = 1.5 * (axis->position_max - axis->position_min);
@@ -61,7 +65,7 @@ Result<Ok> Toolhead::home_axis(std::size_t a, uint32_t line) {
   position_[a] = endstop;
   homed_[a] = true;
   gcode_position_[a] = position_[a];  // homing drops any G92 offset on the axis
-  return Ok{};
+  return endstops_->on_homed(a, position_);
 }
 
 Result<Ok> Toolhead::homing_move(std::size_t a, double target, double speed, bool until_trip, uint32_t line) {
@@ -75,6 +79,7 @@ Result<Ok> Toolhead::homing_move(std::size_t a, double target, double speed, boo
   double kin_v = 0, kin_accel = 0;
   kinematics_.limits(move.axis_ratio, kin_v, kin_accel);
   plan_trapezoid(move, std::min(speed, kin_v), std::min(max_accel_, kin_accel));
+  if (until_trip && endstops_->samples_while_moving(a)) return homing_move_sampled(a, move, line);
   if (until_trip) {
     const std::optional<double> trip = endstops_->trip_distance(a, move);
     if (!trip) {
@@ -87,6 +92,22 @@ Result<Ok> Toolhead::homing_move(std::size_t a, double target, double speed, boo
   }
   if (auto sent = emit(move); !sent) return sent;
   position_ = move.end;
+  return Ok{};
+}
+
+// The whole search move goes out; the source says where the endstop stopped it, and the toolhead goes on
+// from there (and from the source's resume time: the rest of the move was never run).
+Result<Ok> Toolhead::homing_move_sampled(std::size_t a, Move& move, uint32_t line) {
+  if (auto armed = endstops_->before_homing_move(a, print_time_); !armed) return armed;
+  if (auto sent = emit(move); !sent) return sent;
+  auto trip = endstops_->after_homing_move(a, move);
+  if (!trip) return error(line, trip.error().message);
+  if (!trip->tripped) {
+    return error(line, fmt::format("homing {}: endstop did not trigger within {:.3f} mm", kAxisLetters[a],
+                                   move.distance));
+  }
+  for (std::size_t i = 0; i < position_.size(); ++i) position_[i] = move.start[i] + move.axis_ratio[i] * trip->distance;
+  print_time_ = trip->resume_time;
   return Ok{};
 }
 

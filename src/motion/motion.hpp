@@ -104,14 +104,33 @@ class MoveSink {
   virtual Status on_flush(double /*time*/) { return Ok{}; }
 };
 
-// Where a homing move learns that its endstop tripped. The sim's virtual endstops answer from geometry;
-// a hardware backend answers from the endstop input seen by the executor (a later issue).
+// Where a homing move learns that its endstop tripped. VirtualEndstops answer from geometry before the move
+// is sent (trip_distance). A source that samples the real input while the move runs (the executor,
+// cli/executor_endstops.hpp) says so with samples_while_moving(axis): the toolhead then sends the whole
+// homing move between before_homing_move() and after_homing_move(), which tells where the steppers stopped.
 class EndstopTripSource {
  public:
   virtual ~EndstopTripSource() = default;
   // Distance (mm) along `move`, a homing move of `axis` (0..2), at which that axis' endstop trips, or
   // nullopt when it does not trip within the move.
   virtual std::optional<double> trip_distance(std::size_t axis, const Move& move) = 0;
+
+  struct Trip {
+    bool tripped = false;
+    double distance = 0;     // mm along the move where the steppers stopped
+    double resume_time = 0;  // print time (s) from which the toolhead goes on
+  };
+  virtual bool samples_while_moving(std::size_t /*axis*/) const { return false; }
+  // Whether a carriage the toolhead believes to be on its endstop really is (the sim: yes), so that G28
+  // may skip its moves. A machine whose start position is unknown (real hardware) answers false.
+  virtual bool trusts_start_position() const { return true; }
+  // Around a homing move sent in full: `start_time` is the move's print time.
+  virtual Status before_homing_move(std::size_t /*axis*/, double /*start_time*/) { return Ok{}; }
+  virtual Result<Trip> after_homing_move(std::size_t /*axis*/, const Move& /*move*/) {
+    return Error{"this endstop source does not sample while moving"};
+  }
+  // The axis is homed: the toolhead now calls `position` its place (the endstop).
+  virtual Status on_homed(std::size_t /*axis*/, const Coord& /*position*/) { return Ok{}; }
 };
 
 // The sim backend's endstops: a virtual switch at position_endstop of every axis, tripping when the
@@ -156,6 +175,7 @@ class Toolhead {
   Result<Ok> home(const gcode::Command& cmd);
   Result<Ok> home_axis(std::size_t axis, uint32_t line);
   Result<Ok> homing_move(std::size_t axis, double target, double speed, bool until_trip, uint32_t line);
+  Result<Ok> homing_move_sampled(std::size_t axis, Move& move, uint32_t line);
   Result<Ok> set_position(const gcode::Command& cmd);
   Result<Ok> set_velocity_limit(const gcode::Command& cmd);
   Result<Ok> set_accel(const gcode::Command& cmd);

@@ -2,6 +2,8 @@
 // crosses back to the host.
 #include "cli/executor_side.hpp"
 
+#include "cli/executor_endstops.hpp"
+
 #include <algorithm>
 #include <csignal>
 #include <cmath>
@@ -63,10 +65,19 @@ Result<std::unique_ptr<ExecutorSide>> ExecutorSide::start(const config::MachineC
                                                           ipc::SegmentRing& consumer, const ExecutorSideOptions& options) {
   std::unique_ptr<ExecutorSide> side(new ExecutorSide(consumer));
   side->pins_ = plan_pins(machine);
-  if (auto configured = side->backend_.configure(side->pins_.pins); !configured) {
+  side->hardware_ = options.hardware;
+  gpio::Backend& pins = side->hardware_ != nullptr ? *side->hardware_ : side->backend_;
+  if (side->hardware_ != nullptr && !options.trace_path.empty()) {
+    return Error{"--trace records the sim backend's pins; it cannot be used with a hardware backend"};
+  }
+  if (auto configured = pins.configure(side->pins_.pins); !configured) {
     return Error{machine.path + ": " + configured.error().message};
   }
   for (const auto& out : side->pins_.outputs) side->backend_.track_stepper(out.step_pin, out.dir_pin);
+  // Endstop inputs, sampled by the executor while homing; on the sim, switches at position_endstop.
+  const EndstopPlan endstops = plan_endstops(machine);
+  if (auto inputs = pins.configure_inputs(endstops.inputs); !inputs) return Error{machine.path + ": " + inputs.error().message};
+  if (side->hardware_ == nullptr) configure_sim_endstops(machine, endstops, side->backend_);
   if (!options.trace_path.empty()) {
     // Over RLIMIT_FSIZE a write would raise SIGXFSZ and kill the process mid-move; ignored, the write
     // fails with EFBIG instead and the trace reports it.
@@ -82,8 +93,9 @@ Result<std::unique_ptr<ExecutorSide>> ExecutorSide::start(const config::MachineC
     if (auto st = side->trace_.start(options.trace_path, header, side->backend_); !st) return st.error();
     side->tracing_ = true;
   }
-  side->executor_ = std::make_unique<rt::StepExecutor>(executor_config(machine, side->pins_, options.virtual_clock),
-                                                       consumer, side->backend_);
+  rt::ExecutorConfig config = executor_config(machine, side->pins_, options.virtual_clock);
+  config.inputs = static_cast<uint32_t>(endstops.inputs.size());
+  side->executor_ = std::make_unique<rt::StepExecutor>(std::move(config), consumer, pins);
   if (auto started = side->executor_->start(); !started) return started.error();
   return side;
 }
@@ -130,8 +142,9 @@ ipc::ExecutorResult ExecutorSide::result_from_report() const {
   r.realtime = report_.realtime ? 1 : 0;
   r.stepper_count = static_cast<uint32_t>(std::min<std::size_t>(pins_.outputs.size(), ipc::kMaxSteppers));
   for (uint32_t i = 0; i < r.stepper_count; ++i) {
-    r.stepper_steps[i] = backend_.rising_edges(pins_.outputs[i].step_pin);
-    r.stepper_position[i] = backend_.position(i);
+    // The sim counts what its pins did; real pins cannot be read back, so the executor's own count is used.
+    r.stepper_steps[i] = hardware_ != nullptr ? report_.stepper_steps[i] : backend_.rising_edges(pins_.outputs[i].step_pin);
+    r.stepper_position[i] = hardware_ != nullptr ? report_.positions[i] : backend_.position(i);
   }
   const std::string message = report_.message();
   std::strncpy(r.message, message.c_str(), sizeof r.message - 1);

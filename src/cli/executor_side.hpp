@@ -20,6 +20,7 @@ namespace rtstep::cli {
 struct ExecutorSideOptions {
   bool virtual_clock = false;
   std::string trace_path;  // empty: no trace
+  gpio::Backend* hardware = nullptr;  // drive these pins instead of the sim backend (caller owns it; no trace)
 };
 
 // Pins of the sim backend: step and dir of every stepper, then enable pins (shared ones once).
@@ -58,6 +59,7 @@ class ExecutorSide {
   ipc::SegmentRing& ring_;
   PinPlan pins_;
   gpio::SimBackend backend_;
+  gpio::Backend* hardware_ = nullptr;  // when set, the executor drives it instead of backend_
   trace::TraceWriter trace_;
   bool tracing_ = false;
   std::string trace_error_;

@@ -25,11 +25,12 @@ bool is_without_effect(const gcode::Command& cmd) {
 
 HostPipeline::HostPipeline(const config::MachineConfig& machine, const motion::Kinematics& kinematics,
                            std::string gcode_name, int64_t origin_ns, stepgen::RecordSink& sink,
-                           stepgen::StepObserver* observer)
+                           stepgen::StepObserver* observer, const HomingLink* homing)
     : gcode_name_(std::move(gcode_name)),
       generator_(machine, kinematics, motion::initial_position(machine), origin_ns,
                  std::llround(machine.rt.max_step_error * 1e9), sink, observer),
-      toolhead_(machine, kinematics, generator_, gcode_name_) {}
+      endstops_(homing == nullptr ? nullptr : std::make_unique<ExecutorEndstops>(machine, kinematics, generator_, *homing)),
+      toolhead_(machine, kinematics, generator_, gcode_name_, endstops_.get()) {}
 
 FeedResult HostPipeline::feed(std::istream& in, std::ostream& log) {
   FeedResult result;

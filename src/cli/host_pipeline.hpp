@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/executor_endstops.hpp"
 #include "config/config.hpp"
 #include "motion/motion.hpp"
 #include "stepgen/stepgen.hpp"
@@ -26,8 +27,10 @@ struct FeedResult {
 class HostPipeline {
  public:
   // `machine` and `kinematics` must outlive the pipeline. `origin_ns`: CLOCK_MONOTONIC time of print time 0.
+  // `homing`: home through the executor's endstop inputs (rtstep run); null: geometric virtual endstops.
   HostPipeline(const config::MachineConfig& machine, const motion::Kinematics& kinematics, std::string gcode_name,
-               int64_t origin_ns, stepgen::RecordSink& sink, stepgen::StepObserver* observer = nullptr);
+               int64_t origin_ns, stepgen::RecordSink& sink, stepgen::StepObserver* observer = nullptr,
+               const HomingLink* homing = nullptr);
 
   // Reads G-code until the end of the stream or the first error, then plans and delivers everything queued
   // (also after an error: what was accepted before it still runs). Notes and M114 replies go to `log`.
@@ -35,10 +38,13 @@ class HostPipeline {
 
   const motion::Toolhead& toolhead() const noexcept { return toolhead_; }
   const stepgen::StepGenerator& generator() const noexcept { return generator_; }
+  // Null without a HomingLink.
+  const ExecutorEndstops* endstops() const noexcept { return endstops_.get(); }
 
  private:
   std::string gcode_name_;
   stepgen::StepGenerator generator_;
+  std::unique_ptr<ExecutorEndstops> endstops_;
   motion::Toolhead toolhead_;
 };
 

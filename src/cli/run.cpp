@@ -16,16 +16,21 @@
 
 #include <fmt/format.h>
 
+#include "cli/backend_choice.hpp"
 #include "cli/executor_side.hpp"
 #include "cli/host_link.hpp"
 #include "cli/host_pipeline.hpp"
 #include "cli/progress.hpp"
+#include "cli/run_threads.hpp"
+#include "cli/tools.hpp"
 #include "config/config.hpp"
 #include "gcode/gcode.hpp"
 #include "gpio/gpio.hpp"
+#include "gpio/hardware.hpp"
 #include "ipc/ipc.hpp"
 #include "motion/motion.hpp"
 #include "rt/executor.hpp"
+#include "rt/thread_table.hpp"
 #include "stepgen/stepgen.hpp"
 
 namespace rtstep::cli {
@@ -132,6 +137,26 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   auto machine = config::load(options.config_path);
   if (!machine) return fail(ExitCode::kUsage, machine.error().message);
   summary.ignored_sections = machine->ignored_sections;
+  auto chosen = choose_run_backend(options.backend);
+  if (!chosen) return fail(ExitCode::kUsage, chosen.error().message);
+  if (!chosen->note.empty()) log << "rtstep run: " << chosen->note << '\n';
+  const bool hardware = chosen->kind != gpio::BackendKind::kSim;
+  summary.backend = gpio::backend_name(chosen->kind);
+  if (hardware && !options.connect_name.empty()) {
+    return fail(ExitCode::kUsage, "--backend chooses the pins of this process; with --connect, `rtstep rt` drives them");
+  }
+  if (hardware && options.virtual_clock) {
+    return fail(ExitCode::kUsage, "--virtual-clock does not wait for real time: it only runs on the sim backend");
+  }
+  if (auto pins = check_machine_pins(*machine, chosen->kind); !pins) return fail(ExitCode::kUsage, pins.error().message);
+  // This thread plans and feeds the ring: rtstep-host in the [rt] hierarchy (put back when the job ends).
+  if (auto hierarchy = hierarchy_from(machine->rt); !hierarchy) {
+    return fail(ExitCode::kUsage, options.config_path + ": " + hierarchy.error().message);
+  }
+  auto threads = RunThreads::place_host(machine->rt);
+  if (!threads) return fail(ExitCode::kExecutorFault, threads.error().message);
+  summary.host_thread = threads->host_description();
+  if (!threads->host_warning().empty()) summary.warnings.push_back(threads->host_warning());
   auto kinematics = motion::Kinematics::create(*machine);
   if (!kinematics) return fail(ExitCode::kUsage, options.config_path + ": " + kinematics.error().message);
   std::ifstream gcode_source(options.gcode_path, std::ios::binary);
@@ -140,6 +165,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   std::istream gcode_file(&counting);
 
   // Below the ring: embedded, this process runs the executor thread; split, `rtstep rt` does.
+  std::unique_ptr<gpio::Backend> hardware_pins;  // outlives the executor side that drives it
   std::optional<Embedded> embedded;
   std::optional<ipc::SegmentRing> connected;
   ipc::SegmentRing* producer = nullptr;
@@ -148,6 +174,12 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     if (!e) return fail(ExitCode::kExecutorFault, e.error().message);
     embedded.emplace(std::move(*e));
     ExecutorSideOptions side_options{options.virtual_clock, options.trace_path};
+    if (hardware) {
+      auto opened = gpio::open_backend(chosen->kind);
+      if (!opened) return fail(ExitCode::kExecutorFault, opened.error().message);
+      hardware_pins = std::move(*opened);
+      side_options.hardware = hardware_pins.get();
+    }
     auto side = ExecutorSide::start(*machine, embedded->consumer, side_options);
     if (!side) return fail(ExitCode::kExecutorFault, side.error().message);
     embedded->side = std::move(*side);
@@ -165,7 +197,16 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // Above the ring: parser -> toolhead -> step generator. Print time 0 is buffer_time from now, so the
   // host is that far ahead of the executor from the first step on.
   const int64_t origin_ns = monotonic_ns() + machine->rt.buffer_time_ns;
+  const std::thread::id host_thread = std::this_thread::get_id();
+  bool log_placed = false;
+  std::string log_warning;
   Progress progress(log, options.log_is_terminal, [&] {
+    // The progress thread places itself as rtstep-log on its first sample (the final sample comes from
+    // this thread, which stays rtstep-host).
+    if (!log_placed && std::this_thread::get_id() != host_thread) {
+      log_placed = true;
+      log_warning = threads->place_log();
+    }
     ProgressSample p;
     p.file_bytes = counting.bytes();
     p.file_size = file_size(options.gcode_path);
@@ -176,7 +217,19 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     return p;
   });
   if (options.progress) progress.start();
-  HostPipeline host(*machine, *kinematics, options.gcode_path, origin_ns, sink);
+  // G28 homes through the executor: it samples the endstop inputs while the homing move runs.
+  HomingLink homing;
+  homing.ring = producer;
+  homing.sink = &sink;
+  homing.virtual_clock = options.virtual_clock;
+  homing.trust_start_position = !hardware;  // the sim's carriage is where the config says; a real one is not known
+  homing.buffer_time_ns = machine->rt.buffer_time_ns;
+  homing.executor_alive = [&] {
+    if (embedded) return embedded->side->executor().running();
+    ipc::ExecutorResult ended;
+    return !sink.executor_lost() && !producer->try_result(ended);
+  };
+  HostPipeline host(*machine, *kinematics, options.gcode_path, origin_ns, sink, nullptr, &homing);
   const FeedResult fed = host.feed(gcode_file, log);
   summary.ignored_commands = fed.ignored_commands;
   if (!fed.ok) {
@@ -212,6 +265,19 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     return fail(ExitCode::kStopped, result.error().message);
   }
   take_result(*result, *machine, summary);
+  if (!log_warning.empty()) summary.warnings.push_back("progress thread: " + log_warning);
+  // The executor's row of the thread table: its step-edge lateness (split mode: from the result block).
+  if (embedded) {
+    summary.threads.push_back(rt::executor_row("rtstep-exec", embedded->side->executor().lateness().snapshot()));
+  } else {
+    rt::ThreadRow row;
+    row.name = "rtstep-exec";
+    row.avg_time_ns = result->lateness_p50_ns;
+    row.max_time_ns = result->lateness_max_ns;
+    row.note = "times are step-edge lateness (" + std::to_string(result->lateness_count) +
+               " edges; split mode: the median as Avg-Time)";
+    summary.threads.push_back(row);
+  }
   if (!summary.stop_reason.empty() && summary.exit_code == ExitCode::kJobError) summary.exit_code = ExitCode::kStopped;
   summary.host_cpu_s = std::max(cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - (embedded ? summary.executor_cpu_s : 0.0), 0.0);
   if (result->stepper_count != machine->steppers.size()) {
@@ -222,9 +288,12 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     StepperSummary s;
     s.name = machine->steppers[i].name;
     s.steps = result->stepper_steps[i];
-    s.planned_steps = generator.totals(i).steps;
+    // Steps a homing move generated past its trip were never meant to run; the trip point renamed
+    // position_endstop shifts the count without motion (both 0 without homing).
+    s.planned_steps = generator.totals(i).steps - static_cast<uint64_t>(host.endstops()->dropped_steps(i));
     s.segments = generator.totals(i).segments;
-    s.position = generator.initial_steps(i) + result->stepper_position[i];
+    s.homing_offset = host.endstops()->homing_offset(i);
+    s.position = generator.initial_steps(i) + result->stepper_position[i] + s.homing_offset;
     s.planned_position = generator.steps_at(i, toolhead.position());
     if (s.position != s.planned_position && summary.exit_code == ExitCode::kOk) {
       summary.exit_code = ExitCode::kPositionMismatch;

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rt/thread_table.hpp"
+
 namespace rtstep::cli {
 
 struct RunOptions {
@@ -19,6 +21,7 @@ struct RunOptions {
   bool virtual_clock = false;
   std::string trace_path;    // --trace FILE: record every edge (sim backend, embedded mode)
   std::string connect_name;  // --connect NAME: split mode, attach to `rtstep rt --shm NAME`
+  std::string backend = "sim";  // --backend: sim, gpiod, rpi4, rpi5 or auto (embedded mode)
   bool progress = false;     // progress on `log` (a bar when `log_is_terminal`, else plain lines)
   bool log_is_terminal = false;
 };
@@ -41,6 +44,7 @@ struct StepperSummary {
   uint64_t segments = 0;
   int64_t position = 0;        // final position (steps) counted by the sim backend
   int64_t planned_position = 0;  // floor(q + 0.5) of the final toolhead position
+  int64_t homing_offset = 0;     // count renamed by homing without motion (trip point -> position_endstop)
 };
 
 struct Lateness {
@@ -63,6 +67,9 @@ struct RunSummary {
   Lateness lateness;
   std::string executor_status;
   std::string mode = "embedded";   // "embedded" or "split"
+  std::string backend = "sim";     // the GPIO backend that drove the pins
+  std::string host_thread;         // how the planning/feeding thread was placed ("rtstep-host SCHED_FIFO 60")
+  std::vector<rt::ThreadRow> threads;  // the thread table: the executor's row
   bool realtime = false;
   uint64_t underruns = 0;          // 0 or 1: an underrun stops the job
   std::string stop_reason;         // safety stop or signal, "" when none

@@ -14,6 +14,7 @@ nlohmann::json RunSummary::to_json() const {
                              {"segments", s.segments},
                              {"position_steps", s.position},
                              {"planned_position_steps", s.planned_position},
+                             {"homing_offset_steps", s.homing_offset},
                              {"position_ok", s.position == s.planned_position}});
   }
   nlohmann::json out = {
@@ -23,6 +24,7 @@ nlohmann::json RunSummary::to_json() const {
       {"gcode", gcode_path},
       {"clock", virtual_clock ? "virtual" : "real"},
       {"mode", mode},
+      {"backend", backend},
       {"moves", moves},
       {"print_time_s", print_time_s},
       {"steppers", steppers_json},
@@ -43,6 +45,12 @@ nlohmann::json RunSummary::to_json() const {
       {"ignored_commands", ignored_commands},
       {"ignored_sections", ignored_sections},
   };
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : threads) {
+    rows.push_back({{"name", r.name}, {"period_ns", r.period_ns}, {"avg_time_ns", r.avg_time_ns},
+                    {"max_time_ns", r.max_time_ns}, {"overruns", r.overruns}, {"note", r.note}});
+  }
+  out["threads"] = {{"host", host_thread}, {"table", rows}};
   if (!stop_reason.empty()) out["stop_reason"] = stop_reason;
   if (!trace_path.empty()) out["trace"] = {{"path", trace_path}, {"lost", trace_lost}};
   if (!error.empty()) out["error"] = error;
@@ -56,6 +64,7 @@ std::string RunSummary::to_text() const {
   text += fmt::format("{} moves, {:.3f} s of motion, {} clock, {} executor {}{}\n", moves, print_time_s,
                       virtual_clock ? "virtual" : "real", mode, executor_status,
                       virtual_clock ? "" : (realtime ? " (SCHED_FIFO)" : " (not real-time)"));
+  if (backend != "sim") text += fmt::format("GPIO backend: {}\n", backend);
   text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14}  {}\n", "stepper", "steps", "planned", "segments",
                       "position", "planned", "check");
   for (const auto& s : steppers) {
@@ -74,6 +83,8 @@ std::string RunSummary::to_text() const {
   text += fmt::format("underruns: {}; ring: {} of {} records at most; cpu: host {:.3f} s, executor {:.3f} s\n",
                       underruns, ring_high_water, ring_capacity, host_cpu_s, executor_cpu_s);
   if (!stop_reason.empty()) text += fmt::format("stopped: {}\n", stop_reason);
+  if (!host_thread.empty()) text += fmt::format("host thread: {}\n", host_thread);
+  if (!threads.empty()) text += rt::format_thread_table(threads);
   if (!trace_path.empty()) text += fmt::format("trace: {} ({} writes lost)\n", trace_path, trace_lost);
   if (!ignored_commands.empty()) text += fmt::format("ignored commands: {}\n", fmt::join(ignored_commands, " "));
   if (!ignored_sections.empty()) text += fmt::format("ignored config sections: {}\n", fmt::join(ignored_sections, ", "));

@@ -40,7 +40,7 @@ ctest --test-dir "$build_dir" -L "$labels" -j "$jobs" --output-on-failure --no-t
 
 log="$build_dir/Testing/Temporary/LastTest.log"
 if [ -f "$log" ]; then
-  skipped=$(grep -o '^\[  SKIPPED \] [A-Za-z0-9_./]*' "$log" | sort -u || true)
+  skipped=$(grep -o '^\[  SKIPPED \] [A-Za-z][A-Za-z0-9_./]*' "$log" | sort -u || true)
   if [ -n "$skipped" ]; then
     echo "Skipped under ThreadSanitizer (each prints its reason above):"
     echo "$skipped"

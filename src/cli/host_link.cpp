@@ -1,6 +1,9 @@
 // HostLink (see host_link.hpp).
 #include "cli/host_link.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <csignal>
 #include <chrono>
 
@@ -20,6 +23,20 @@ int64_t monotonic_ns() {
       .count();
 }
 
+// The heartbeat thread inherits the host thread's policy. At the same SCHED_FIFO priority, a host thread
+// computing for longer than the timeout would silence its own heartbeat and both sides would call the other
+// lost; one step above, the watchdog always gets its few microseconds every period.
+void place_above_creator() {
+  pthread_setname_np(pthread_self(), "rtstep-beat");
+  int policy = 0;
+  sched_param param{};
+  if (pthread_getschedparam(pthread_self(), &policy, &param) != 0) return;
+  if (policy != SCHED_FIFO && policy != SCHED_RR) return;
+  if (param.sched_priority >= sched_get_priority_max(policy)) return;
+  ++param.sched_priority;
+  pthread_setschedparam(pthread_self(), policy, &param);
+}
+
 }  // namespace
 
 HostLink::HostLink(ipc::SegmentRing& producer, int64_t timeout_ns) : ring_(producer), timeout_ns_(timeout_ns) {}
@@ -33,6 +50,7 @@ void HostLink::start() {
 
 // Beats, watches the executor's beat and the signals. Runs until detach().
 void HostLink::heartbeat_loop() {
+  place_above_creator();
   uint64_t seen = ring_.executor_beats();
   int64_t seen_at = monotonic_ns();
   while (!quit_.load(std::memory_order_acquire)) {

@@ -2,6 +2,7 @@
 // ring NAME, waits for a host (`rtstep run --connect NAME`), runs its job, publishes the result into the
 // ring, waits for the host to read it, and starts over with a fresh ring (or exits with --once).
 // SIGINT/SIGTERM stop it safely (step pins low, enable pins released) and remove the ring.
+#include <atomic>
 #include <csignal>
 #include <chrono>
 #include <iostream>
@@ -48,6 +49,24 @@ bool beat_until(ipc::SegmentRing& ring, Done done) {
     std::this_thread::sleep_for(kPoll);
   }
   return true;
+}
+
+// Runs `work` while a helper thread beats for the executor. Starting the executor (trace buffers, memory
+// lock, pre-faulted stack) can take longer than the heartbeat timeout; a connected host must not take that
+// silence for a dead executor and stop.
+template <typename Work>
+auto beating_while(ipc::SegmentRing& ring, Work work) {
+  std::atomic<bool> done{false};
+  std::thread beater([&] {
+    while (!done.load(std::memory_order_acquire)) {
+      ring.beat_executor();
+      std::this_thread::sleep_for(kPoll);
+    }
+  });
+  auto result = work();
+  done.store(true, std::memory_order_release);
+  beater.join();
+  return result;
 }
 
 // Waits until the host has read the result (or has gone: its heartbeat stopped for the timeout).
@@ -107,7 +126,7 @@ bool serve_one_job(const config::MachineConfig& machine, const RtOptions& option
   if (!ring->replaced().empty()) std::cerr << "rtstep rt: " << options.shm_name << ": " << ring->replaced() << '\n';
   std::cerr << fmt::format("rtstep rt: waiting for a host on {} ({} records)\n", options.shm_name, ring->capacity());
   if (!wait_for_host(*ring, machine.rt.heartbeat_timeout_ns)) return !signalled();
-  auto side = ExecutorSide::start(machine, *ring, {options.virtual_clock, options.trace_path});
+  auto side = beating_while(*ring, [&] { return ExecutorSide::start(machine, *ring, {options.virtual_clock, options.trace_path}); });
   if (!side) {
     std::cerr << "rtstep rt: " << side.error().message << '\n';
     ring->request_stop(ipc::StopCause::kHostError);

@@ -28,6 +28,9 @@ void install_signal_handlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // Over RLIMIT_FSIZE (the ring's shared-memory object counts too) a write or ftruncate would raise SIGXFSZ
+  // and kill the process mid-move; ignored, it fails with EFBIG and the job reports it.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 }  // namespace

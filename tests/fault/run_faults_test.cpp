@@ -92,7 +92,7 @@ TEST_F(RunFaults, TraceOnAFullDiskLeavesTheMotionExactAndSaysSo) {
 // The same through RLIMIT_FSIZE: the write fails with EFBIG partway through the job instead of SIGXFSZ
 // killing the process mid-move; the file holds what fitted and reads back as incomplete.
 TEST_F(RunFaults, TraceOverTheFileSizeLimitLeavesTheMotionExactAndSaysSo) {
-  constexpr rlim_t kLimit = 64 * 1024;
+  constexpr rlim_t kLimit = 512 * 1024;  // above the embedded ring's shared-memory object (~164 KB)
   const std::string trace = box_.path("run.trace");
   Process run(box_, "run", {"run", "--config", kPrinterCfg, "--json", "-q", "--trace", trace, kSquare},
               Process::Limits{kLimit});

@@ -149,14 +149,9 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     return fail(ExitCode::kUsage, "--virtual-clock does not wait for real time: it only runs on the sim backend");
   }
   if (auto pins = check_machine_pins(*machine, chosen->kind); !pins) return fail(ExitCode::kUsage, pins.error().message);
-  // This thread plans and feeds the ring: rtstep-host in the [rt] hierarchy (put back when the job ends).
   if (auto hierarchy = hierarchy_from(machine->rt); !hierarchy) {
     return fail(ExitCode::kUsage, options.config_path + ": " + hierarchy.error().message);
   }
-  auto threads = RunThreads::place_host(machine->rt);
-  if (!threads) return fail(ExitCode::kExecutorFault, threads.error().message);
-  summary.host_thread = threads->host_description();
-  if (!threads->host_warning().empty()) summary.warnings.push_back(threads->host_warning());
   auto kinematics = motion::Kinematics::create(*machine);
   if (!kinematics) return fail(ExitCode::kUsage, options.config_path + ": " + kinematics.error().message);
   std::ifstream gcode_source(options.gcode_path, std::ios::binary);
@@ -191,6 +186,14 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     producer = &*connected;
   }
   summary.ring_capacity = producer->capacity();
+  // This thread plans and feeds the ring: rtstep-host in the [rt] hierarchy (put back when the job ends).
+  // Placed after the executor side has started its threads, so that they do not inherit the host's policy
+  // and CPUs (a virtual-clock executor, which sets no scheduling of its own, would otherwise spin at the
+  // host's priority on the host's CPU and starve it).
+  auto threads = RunThreads::place_host(machine->rt);
+  if (!threads) return fail(ExitCode::kExecutorFault, threads.error().message);
+  summary.host_thread = threads->host_description();
+  if (!threads->host_warning().empty()) summary.warnings.push_back(threads->host_warning());
   HostLink sink(*producer, machine->rt.heartbeat_timeout_ns);
   sink.start();
 

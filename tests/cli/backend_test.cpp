@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "scratch_dir.hpp"
 #include "cli/backend_choice.hpp"
 #include "cli/run.hpp"
 
@@ -37,20 +38,9 @@ std::string pi_config(const std::string& x_step = "gpio17") {
   return text;
 }
 
-class BackendTest : public ::testing::Test {
+class BackendTest : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rtstep-backend-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    const auto path = (dir_ / name).string();
-    std::ofstream(path) << text;
-    return path;
-  }
+  BackendTest() : ScratchDirTest("rtstep-backend") {}
   RunSummary run(const std::string& config, const std::string& backend, bool virtual_clock = false) {
     RunOptions options;
     options.config_path = config;
@@ -59,7 +49,6 @@ class BackendTest : public ::testing::Test {
     options.virtual_clock = virtual_clock;
     return run_job(options, log_);
   }
-  std::filesystem::path dir_;
   std::ostringstream log_;
 };
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "scratch_dir.hpp"
 #include "cli/run.hpp"
 #include "trace/trace.hpp"
 
@@ -29,20 +30,9 @@ std::string example_config() {
   return text.str();
 }
 
-class HomingRunTest : public ::testing::Test {
+class HomingRunTest : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rtstep-homing-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    const auto path = (dir_ / name).string();
-    std::ofstream(path) << text;
-    return path;
-  }
+  HomingRunTest() : ScratchDirTest("rtstep-homing") {}
   RunSummary run(const std::string& config, const std::string& gcode, bool virtual_clock, std::string trace = "") {
     RunOptions options;
     options.config_path = config;
@@ -51,7 +41,6 @@ class HomingRunTest : public ::testing::Test {
     options.trace_path = std::move(trace);
     return run_job(options, log_);
   }
-  std::filesystem::path dir_;
   std::ostringstream log_;
 };
 

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "scratch_dir.hpp"
 #include "cli/host_pipeline.hpp"
 
 namespace rtstep::cli {
@@ -76,20 +77,9 @@ struct Zigzag {
   }
 };
 
-class PlanTest : public ::testing::Test {
+class PlanTest : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rtstep-plan-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& text) {
-    const auto path = (dir_ / name).string();
-    std::ofstream(path) << text;
-    return path;
-  }
+  PlanTest() : ScratchDirTest("rtstep-plan") {}
   PlanSummary plan(const std::string& gcode, const std::string& csv = "") {
     PlanOptions options;
     options.config_path = kExampleConfig;
@@ -97,7 +87,6 @@ class PlanTest : public ::testing::Test {
     options.steps_csv_dir = csv;
     return plan_job(options, log_);
   }
-  std::filesystem::path dir_;
   std::ostringstream log_;
 };
 

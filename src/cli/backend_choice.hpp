@@ -1,6 +1,6 @@
 #pragma once
-// `rtstep run --backend`: which GPIO backend drives the pins, and the config checks a hardware backend
-// needs before anything is opened. Non-real-time (init only).
+// `rtstep run --backend` and `rtstep rt --backend`: which GPIO backend drives the pins, and the config
+// checks a hardware backend needs before anything is opened. Non-real-time (init only).
 
 #include <string>
 
@@ -19,9 +19,8 @@ struct ChosenBackend {
 Result<ChosenBackend> choose_run_backend(const std::string& name, const std::string& root = "/");
 
 // Every pin of the machine against the backend, naming file, section and key:
-//   "printer.cfg: [stepper_x] step_pin: gpio99: the Raspberry Pi 5 has GPIO 0-27"
-// and, whatever the backend, an endstop_pin that is also an output:
-//   "printer.cfg: [stepper_x] endstop_pin: gpio17 is already an output ([stepper_y] step_pin)".
+//   "printer.cfg: [stepper_x] step_pin: gpio99: the Raspberry Pi 5 has GPIO 0-27".
+// (A pin used twice, or an endstop that is also an output, is already a config::load error.)
 Status check_machine_pins(const config::MachineConfig& machine, gpio::BackendKind kind);
 
 }  // namespace rtstep::cli

@@ -66,45 +66,80 @@ bool invert(const std::array<std::array<double, 3>, 3>& m, std::array<std::array
 
 EndstopPlan plan_endstops(const config::MachineConfig& machine) {
   EndstopPlan plan;
+  const auto input_for = [&](const config::PinConfig& pin) {
+    const auto same = std::find_if(plan.inputs.begin(), plan.inputs.end(),
+                                   [&](const gpio::InputSpec& in) { return in.name == pin.name; });
+    if (same == plan.inputs.end()) plan.inputs.push_back(gpio::InputSpec{pin.name, pin.inverted, pull_of(pin)});
+    return static_cast<int>(same - plan.inputs.begin());
+  };
   const auto primary = primary_steppers(machine);
   for (std::size_t a = 0; a < 3; ++a) {
     if (primary[a] < 0) continue;
     const config::PinConfig& pin = machine.steppers[static_cast<std::size_t>(primary[a])].endstop_pin;
-    if (pin.empty()) continue;
-    const auto same = std::find_if(plan.inputs.begin(), plan.inputs.end(),
-                                   [&](const gpio::InputSpec& in) { return in.name == pin.name; });
-    plan.axis_input[a] = static_cast<int>(same - plan.inputs.begin());
-    if (same == plan.inputs.end()) plan.inputs.push_back(gpio::InputSpec{pin.name, pin.inverted, pull_of(pin)});
+    if (!pin.empty()) plan.axis_input[a] = input_for(pin);
+  }
+  plan.stepper_input.assign(machine.steppers.size(), -1);
+  for (std::size_t i = 0; i < machine.steppers.size(); ++i) {
+    const config::StepperConfig& s = machine.steppers[i];
+    const auto a = static_cast<std::size_t>(s.axis - 'x');
+    if (a >= 3) continue;
+    plan.stepper_input[i] = s.endstop_pin.empty() ? plan.axis_input[a] : input_for(s.endstop_pin);
   }
   return plan;
 }
+
+namespace {
+
+// The sim's switch of `axis` for one input: triggered when the axis coordinate, solved from the counts of
+// `solve_from` (one stepper per axis), reaches `at_mm` in the homing direction.
+void set_switch_rule(const config::MachineConfig& machine, const motion::Kinematics& kinematics,
+                     const std::array<int, 3>& solve_from, std::size_t axis, double at_mm, int input,
+                     gpio::SimBackend& sim) {
+  std::array<std::array<double, 3>, 3> rows{}, inverse{};
+  for (std::size_t r = 0; r < 3; ++r) {
+    for (std::size_t c = 0; c < 3; ++c) rows[r][c] = kinematics.row(static_cast<std::size_t>(solve_from[r]))[c];
+  }
+  if (!invert(rows, inverse)) return;
+  const motion::Coord start = motion::initial_position(machine);
+  motion::Coord at_switch = start;
+  at_switch[axis] = at_mm;
+  std::vector<double> weights(machine.steppers.size(), 0.0);
+  double threshold = 0;  // coordinate at the switch minus the start, both from whole step counts
+  for (std::size_t r = 0; r < 3; ++r) {
+    const auto j = static_cast<std::size_t>(solve_from[r]);
+    const config::StepperConfig& s = machine.steppers[j];
+    weights[j] = inverse[axis][r] / s.steps_per_mm();
+    threshold += weights[j] * static_cast<double>(count_at(s, kinematics.row(j), at_switch) -
+                                                  count_at(s, kinematics.row(j), start));
+  }
+  const bool positive = machine.steppers[static_cast<std::size_t>(solve_from[axis])].homing_positive_dir;
+  sim.set_input_rule(static_cast<std::size_t>(input), weights, threshold, positive);
+}
+
+}  // namespace
 
 void configure_sim_endstops(const config::MachineConfig& machine, const EndstopPlan& plan, gpio::SimBackend& sim) {
   auto kinematics = motion::Kinematics::create(machine);
   const auto primary = primary_steppers(machine);
   if (!kinematics || primary[0] < 0 || primary[1] < 0 || primary[2] < 0) return;
   // Axis coordinates from the three primary steppers' travel: coord = inverse(rows) * travel.
-  std::array<std::array<double, 3>, 3> rows{}, inverse{};
-  for (std::size_t r = 0; r < 3; ++r) {
-    for (std::size_t c = 0; c < 3; ++c) rows[r][c] = kinematics->row(static_cast<std::size_t>(primary[r]))[c];
-  }
-  if (!invert(rows, inverse)) return;
-  const motion::Coord start = motion::initial_position(machine);
   for (std::size_t a = 0; a < 3; ++a) {
     if (plan.axis_input[a] < 0) continue;
-    const config::StepperConfig& axis = machine.steppers[static_cast<std::size_t>(primary[a])];
-    motion::Coord at_switch = start;
-    at_switch[a] = axis.position_endstop;
-    std::vector<double> weights(machine.steppers.size(), 0.0);
-    double threshold = 0;  // coordinate at the switch minus the start, both from whole step counts
-    for (std::size_t r = 0; r < 3; ++r) {
-      const auto j = static_cast<std::size_t>(primary[r]);
-      const config::StepperConfig& s = machine.steppers[j];
-      weights[j] = inverse[a][r] / s.steps_per_mm();
-      threshold += weights[j] * static_cast<double>(count_at(s, kinematics->row(j), at_switch) -
-                                                    count_at(s, kinematics->row(j), start));
-    }
-    sim.set_input_rule(static_cast<std::size_t>(plan.axis_input[a]), weights, threshold, axis.homing_positive_dir);
+    const double at = machine.steppers[static_cast<std::size_t>(primary[a])].position_endstop;
+    set_switch_rule(machine, *kinematics, primary, a, at, plan.axis_input[a], sim);
+  }
+  // An extra stepper's own switch: the same, solved with that stepper in its primary's place. Its end of the
+  // axis may rest elsewhere ([sim] start_position_z1): the switch is then that much nearer or further.
+  const motion::Coord start = motion::initial_position(machine);
+  for (std::size_t i = 0; i < machine.steppers.size(); ++i) {
+    const config::StepperConfig& s = machine.steppers[i];
+    const auto a = static_cast<std::size_t>(s.axis - 'x');
+    if (a >= 3 || static_cast<int>(i) == primary[a] || s.endstop_pin.empty()) continue;
+    std::array<int, 3> solve_from = primary;
+    solve_from[a] = static_cast<int>(i);
+    const auto rests = machine.motion.sim_stepper_start.find(s.name);
+    const double offset = rests == machine.motion.sim_stepper_start.end() ? 0.0 : rests->second - start[a];
+    set_switch_rule(machine, *kinematics, solve_from, a, s.position_endstop - offset, plan.stepper_input[i], sim);
   }
 }
 
@@ -136,6 +171,13 @@ std::vector<std::size_t> ExecutorEndstops::driven(std::size_t axis) const {
   return out;
 }
 
+int ExecutorEndstops::input_of(std::size_t stepper, std::size_t axis) const {
+  // A stepper of the axis homes on its own switch (or the axis'); one the move drives through the
+  // kinematics (corexy: both motors for X) stops at the axis' switch.
+  const bool of_axis = machine_.steppers[stepper].axis == kAxes[axis];
+  return of_axis && plan_.stepper_input[stepper] >= 0 ? plan_.stepper_input[stepper] : plan_.axis_input[axis];
+}
+
 Status ExecutorEndstops::before_homing_move(std::size_t axis, double start_time) {
   const auto steppers = driven(axis);
   if (steppers.size() > ipc::kMaxHomingSteppers) {
@@ -150,7 +192,7 @@ Status ExecutorEndstops::before_homing_move(std::size_t axis, double start_time)
     arm.time_ns = generator_.to_ns(start_time);
     arm.stepper = static_cast<uint8_t>(i);
     arm.role = ipc::PinRole::kEndstop;
-    arm.level = static_cast<uint8_t>(plan_.axis_input[axis] + 1);
+    arm.level = static_cast<uint8_t>(input_of(i, axis) + 1);
     if (auto pushed = link_.sink->push(ipc::Record::of(arm)); !pushed) return pushed;
   }
   return Ok{};
@@ -190,8 +232,15 @@ Result<motion::EndstopTripSource::Trip> ExecutorEndstops::after_homing_move(std:
     return Error{fmt::format("the executor's homing report has {} steppers, the move drove {}", report->count,
                              steppers.size())};
   }
-  // Where each stepper really is: the steps the executor wrote, not the ones the move asked for.
+  // Where each stepper really is: the steps the executor wrote, not the ones the move asked for. The
+  // distance comes from the best-resolved stepper on the axis' own switch.
   std::size_t primary = steppers.front();
+  for (std::size_t i : steppers) {
+    if (input_of(i, axis) == plan_.axis_input[axis]) {
+      primary = i;
+      break;
+    }
+  }
   for (std::size_t k = 0; k < report->count; ++k) {
     const std::size_t i = report->stepper[k];
     if (std::find(steppers.begin(), steppers.end(), i) == steppers.end()) {
@@ -205,7 +254,7 @@ Result<motion::EndstopTripSource::Trip> ExecutorEndstops::after_homing_move(std:
     const auto weight = [&](std::size_t s) {
       return std::fabs(kinematics_.row(s)[axis]) * machine_.steppers[s].steps_per_mm();
     };
-    if (weight(i) > weight(primary)) primary = i;
+    if (input_of(i, axis) == plan_.axis_input[axis] && weight(i) > weight(primary)) primary = i;
   }
   Trip trip;
   trip.tripped = report->tripped != 0;
@@ -215,6 +264,16 @@ Result<motion::EndstopTripSource::Trip> ExecutorEndstops::after_homing_move(std:
   const double per_mm = dot(row, move.axis_ratio);
   const double travel = static_cast<double>(generator_.position_steps(primary)) / machine_.steppers[primary].steps_per_mm();
   trip.distance = std::clamp((travel - dot(row, move.start)) / per_mm, 0.0, move.distance);
+  // A stepper stopped by a switch of its own now takes the axis' position, without motion (Klipper's rule
+  // too): the moves that follow drive every stepper of the axis alike from their own switches.
+  motion::Coord at_trip = move.start;
+  for (std::size_t c = 0; c < at_trip.size(); ++c) at_trip[c] += trip.distance * move.axis_ratio[c];
+  for (std::size_t i : steppers) {
+    if (input_of(i, axis) == plan_.axis_input[axis]) continue;
+    const int64_t target = generator_.steps_at(i, at_trip);
+    offset_[i] += target - generator_.position_steps(i);
+    generator_.set_position_steps(i, target);
+  }
   const double origin_ns = static_cast<double>(generator_.to_ns(0));
   trip.resume_time = (static_cast<double>(report->trip_time_ns) - origin_ns) / 1e9 + kResumeAfterTripS;
   if (!link_.virtual_clock) {

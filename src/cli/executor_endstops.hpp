@@ -1,15 +1,21 @@
 #pragma once
 // Endstops for `rtstep run`: the inputs the executor samples while homing (DESIGN.md §1, issue 6).
 //
-// - plan_endstops: which input each axis homes against: the endstop_pin of stepper_x, _y and _z ('!' and
-//   '^'/'~' kept), in that order. Shared by the host and the executor side, so both number inputs alike.
+// - plan_endstops: which input each stepper homes against: the endstop_pin of stepper_x, _y and _z ('!' and
+//   '^'/'~' kept), in that order, then those of extra steppers (stepper_z1, ...) that have their own; an
+//   extra stepper without one homes on its axis' switch. Shared by the host and the executor side, so both
+//   number inputs alike.
 // - configure_sim_endstops: on the sim backend each input becomes a switch at position_endstop: it reads
 //   triggered when the axis coordinate computed from the steppers' counts reaches the endstop (in the
-//   homing direction), so homing on the sim runs the same executor path as on hardware.
-// - ExecutorEndstops: the toolhead's EndstopTripSource in `rtstep run`. For a homing move it flushes the
-//   step generator, arms every stepper the move drives on the axis' input, lets the toolhead send the whole
-//   move, disarms, and waits for the executor's homing report; then it sets those steppers' counts to where
-//   they really stopped and tells the toolhead how far the move got and when to go on.
+//   homing direction), so homing on the sim runs the same executor path as on hardware. An extra stepper's
+//   own switch follows that stepper's count, starting from [sim] start_position_z1 (etc.) when given.
+// - ExecutorEndstops: the toolhead's EndstopTripSource in `rtstep run` (embedded or connected). For a homing
+//   move it flushes the step generator, arms every stepper the move drives on its input, lets the toolhead
+//   send the whole move, disarms, and waits for the executor's homing report (the move ends when every
+//   switch of the axis has tripped); then it sets those steppers' counts to where they really stopped and
+//   tells the toolhead how far the move got (from the axis' own switch) and when to go on. A stepper that
+//   stopped at a switch of its own is then renamed, without motion, to the axis' position, as every stepper
+//   of the axis shares position_endstop (an extra stepper has none of its own).
 // All non-real-time (host side and init).
 
 #include <array>
@@ -27,7 +33,8 @@ namespace rtstep::cli {
 
 struct EndstopPlan {
   std::vector<gpio::InputSpec> inputs;        // backend input index = position here
-  std::array<int, 3> axis_input{-1, -1, -1};  // X, Y, Z -> input index, -1: no endstop_pin
+  std::array<int, 3> axis_input{-1, -1, -1};  // X, Y, Z -> input of the primary stepper, -1: no endstop_pin
+  std::vector<int> stepper_input;             // per stepper: its own input, else its axis'; -1: none (extruder)
 };
 EndstopPlan plan_endstops(const config::MachineConfig& machine);
 
@@ -63,6 +70,7 @@ class ExecutorEndstops final : public motion::EndstopTripSource {
 
  private:
   std::vector<std::size_t> driven(std::size_t axis) const;  // steppers a move of `axis` drives
+  int input_of(std::size_t stepper, std::size_t axis) const;  // the input `stepper` homes on for `axis`
   Result<ipc::HomingReport> wait_report(const motion::Move& move);
 
   const config::MachineConfig& machine_;

@@ -2,19 +2,27 @@
 // ring NAME, waits for a host (`rtstep run --connect NAME`), runs its job, publishes the result into the
 // ring, waits for the host to read it, and starts over with a fresh ring (or exits with --once).
 // SIGINT/SIGTERM stop it safely (step pins low, enable pins released) and remove the ring.
+// --backend chooses the pins it drives (sim, gpiod, rpi4, rpi5, auto), checked and opened once before the
+// first ring exists, so a wrong board or a bad pin fails at start, not when a host connects. A hardware
+// backend is opened anew for every job and closed after it: each close drives every output to its safe
+// level (step low, enable released), as the executor does at every stop.
 #include <atomic>
 #include <csignal>
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli/backend_choice.hpp"
 #include "cli/commands.hpp"
+#include "cli/executor_endstops.hpp"
 #include "cli/executor_side.hpp"
 #include "config/config.hpp"
+#include "gpio/hardware.hpp"
 
 namespace rtstep::cli {
 
@@ -33,6 +41,7 @@ struct RtOptions {
   std::string shm_name;
   std::string config_path;
   std::string trace_path;
+  std::string backend = "sim";
   bool virtual_clock = false;
   bool once = false;
 };
@@ -116,7 +125,14 @@ void print_positions(const config::MachineConfig& machine, const ipc::ExecutorRe
 }
 
 // One job on a fresh ring. Returns false when the process should exit (signal or setup error: `code`).
-bool serve_one_job(const config::MachineConfig& machine, const RtOptions& options, int& code) {
+// The pins of one job: nothing for the sim (ExecutorSide has its own), else the hardware backend, opened
+// here and closed (outputs at their safe level) when the job's side is gone.
+Result<std::unique_ptr<gpio::Backend>> open_job_pins(gpio::BackendKind kind) {
+  if (kind == gpio::BackendKind::kSim) return std::unique_ptr<gpio::Backend>{};
+  return gpio::open_backend(kind);
+}
+
+bool serve_one_job(const config::MachineConfig& machine, const RtOptions& options, gpio::BackendKind kind, int& code) {
   auto ring = ipc::SegmentRing::create(options.shm_name, machine.rt.ring_capacity);
   if (!ring) {
     std::cerr << "rtstep rt: " << ring.error().message << '\n';
@@ -126,7 +142,15 @@ bool serve_one_job(const config::MachineConfig& machine, const RtOptions& option
   if (!ring->replaced().empty()) std::cerr << "rtstep rt: " << options.shm_name << ": " << ring->replaced() << '\n';
   std::cerr << fmt::format("rtstep rt: waiting for a host on {} ({} records)\n", options.shm_name, ring->capacity());
   if (!wait_for_host(*ring, machine.rt.heartbeat_timeout_ns)) return !signalled();
-  auto side = beating_while(*ring, [&] { return ExecutorSide::start(machine, *ring, {options.virtual_clock, options.trace_path}); });
+  auto pins = open_job_pins(kind);
+  if (!pins) {
+    std::cerr << "rtstep rt: " << pins.error().message << '\n';
+    ring->request_stop(ipc::StopCause::kHostError);
+    code = 3;
+    return false;
+  }
+  const ExecutorSideOptions side_options{options.virtual_clock, options.trace_path, pins->get()};
+  auto side = beating_while(*ring, [&] { return ExecutorSide::start(machine, *ring, side_options); });
   if (!side) {
     std::cerr << "rtstep rt: " << side.error().message << '\n';
     ring->request_stop(ipc::StopCause::kHostError);
@@ -152,12 +176,51 @@ bool serve_one_job(const config::MachineConfig& machine, const RtOptions& option
   return !signalled();
 }
 
+// The backend of --backend, checked before any ring exists: the choice (auto says which and why), what it
+// cannot do, every pin of printer.cfg, and (hardware) that the device opens and takes the pins, which also
+// drives every output to its safe level at start. Nullopt after printing the error (`code` set).
+std::optional<gpio::BackendKind> check_backend(const config::MachineConfig& machine, const RtOptions& options,
+                                               int& code) {
+  const auto refuse = [&](int c, const std::string& message) {
+    std::cerr << "rtstep rt: " << message << '\n';
+    code = c;
+    return std::nullopt;
+  };
+  auto chosen = choose_run_backend(options.backend);
+  if (!chosen) return refuse(1, chosen.error().message);
+  if (!chosen->note.empty()) std::cerr << "rtstep rt: " << chosen->note << '\n';
+  const bool hardware = chosen->kind != gpio::BackendKind::kSim;
+  if (hardware && options.virtual_clock) {
+    return refuse(1, "--virtual-clock does not wait for real time: it only runs on the sim backend");
+  }
+  if (hardware && !options.trace_path.empty()) {
+    return refuse(1, "--trace records the sim backend's pins; it cannot be used with a hardware backend");
+  }
+  if (auto pins = check_machine_pins(machine, chosen->kind); !pins) return refuse(1, pins.error().message);
+  if (!hardware) return chosen->kind;
+  auto opened = gpio::open_backend(chosen->kind);
+  if (!opened) return refuse(3, opened.error().message);
+  const PinPlan pins = plan_pins(machine);
+  if (auto configured = (*opened)->configure(pins.pins); !configured) {
+    return refuse(3, machine.path + ": " + configured.error().message);
+  }
+  if (auto inputs = (*opened)->configure_inputs(plan_endstops(machine).inputs); !inputs) {
+    return refuse(3, machine.path + ": " + inputs.error().message);
+  }
+  std::cerr << fmt::format("rtstep rt: GPIO backend {}: {} outputs at their safe level\n", gpio::backend_name(chosen->kind),
+                           pins.pins.size());
+  return chosen->kind;  // closed here: the outputs stay at their safe level until a job opens them again
+}
+
 int run_rt(const RtOptions& options) {
   auto machine = config::load(options.config_path);
   if (!machine) {
     std::cerr << "rtstep rt: " << machine.error().message << '\n';
     return 1;
   }
+  int code = 0;
+  const std::optional<gpio::BackendKind> kind = check_backend(*machine, options, code);
+  if (!kind) return code;
   struct sigaction action {};
   action.sa_handler = on_rt_signal;
   sigemptyset(&action.sa_mask);
@@ -167,8 +230,7 @@ int run_rt(const RtOptions& options) {
   // the machine mid-move.
   std::signal(SIGXFSZ, SIG_IGN);
   std::signal(SIGPIPE, SIG_IGN);
-  int code = 0;
-  while (serve_one_job(*machine, options, code) && !options.once) {
+  while (serve_one_job(*machine, options, *kind, code) && !options.once) {
   }
   if (signalled()) std::cerr << "rtstep rt: stopped by signal " << g_rt_signal.load() << '\n';
   return code;
@@ -182,6 +244,8 @@ void add_rt_command(CLI::App& app, Commands& commands) {
   rt->add_option("--shm", options->shm_name, "Name of the shared-memory ring to create, e.g. /rtstep")->required();
   rt->add_option("--config,-c", options->config_path, "printer.cfg to use")->required()->check(CLI::ExistingFile);
   rt->add_option("--trace", options->trace_path, "Record every pin change into FILE (the last job's)");
+  rt->add_option("--backend", options->backend, "GPIO backend: sim, gpiod, rpi4, rpi5 or auto (the board decides)")
+      ->capture_default_str();
   rt->add_flag("--virtual-clock", options->virtual_clock, "Execute without waiting for real time (verification)");
   rt->add_flag("--once", options->once, "Exit after one job instead of waiting for the next host");
   commands.push_back({rt, [options] { return run_rt(*options); }});

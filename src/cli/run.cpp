@@ -225,7 +225,9 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   homing.ring = producer;
   homing.sink = &sink;
   homing.virtual_clock = options.virtual_clock;
-  homing.trust_start_position = !hardware;  // the sim's carriage is where the config says; a real one is not known
+  // The sim's carriage is where the config says; a real one is not known, nor (split mode) whether the
+  // connected `rtstep rt` drives real pins: then G28 always moves to the switch.
+  homing.trust_start_position = !hardware && options.connect_name.empty();
   homing.buffer_time_ns = machine->rt.buffer_time_ns;
   homing.executor_alive = [&] {
     if (embedded) return embedded->side->executor().running();

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/backend_choice.hpp"
 #include "cli/commands.hpp"
 #include "cli/tools.hpp"
 
@@ -26,12 +27,14 @@ std::string this_binary() {
 Result<std::vector<rt::UnitFile>> units_for(const UnitOptions& o) {
   auto machine = config::load(o.config_path);
   if (!machine) return machine.error();
+  if (auto kind = choose_run_backend(o.backend, "/nonexistent"); !kind) return kind.error();  // a name rt accepts
   auto hierarchy = hierarchy_from(machine->rt);
   if (!hierarchy) return hierarchy.error();
   rt::UnitParams p;
   p.binary = o.binary.empty() ? this_binary() : o.binary;
   p.config = std::filesystem::absolute(o.config_path).lexically_normal().string();
   p.shm_name = o.shm_name;
+  p.backend = o.backend;
   p.gcode = o.gcode;
   p.user = o.user;
   p.executor_cpus = hierarchy->cpus;
@@ -53,6 +56,8 @@ void add_systemd_command(CLI::App& app, Commands& commands) {
   cmd->add_option("--config,-c", o->unit.config_path, "printer.cfg")->required()->check(CLI::ExistingFile);
   cmd->add_option("--binary", o->unit.binary, "Absolute path of rtstep in the units (default: this binary)");
   cmd->add_option("--shm", o->unit.shm_name, "Shared-memory name of the ring (default rtstep)");
+  cmd->add_option("--backend", o->unit.backend, "GPIO backend of the executor unit: sim, gpiod, rpi4, rpi5 or auto")
+      ->capture_default_str();
   cmd->add_option("--gcode", o->unit.gcode, "G-code file the host unit runs");
   cmd->add_option("--user", o->unit.user, "User= of both units (default root)");
   cmd->add_option("--output-dir,-o", o->output_dir, "Write rtstep-rt.service and rtstep-host.service here")

@@ -54,6 +54,7 @@ struct UnitOptions {
   std::string config_path;  // required
   std::string binary;       // "" = this rtstep binary
   std::string shm_name = "rtstep";
+  std::string backend = "auto";  // the executor unit's --backend: a deployed machine drives its board's pins
   std::string gcode = "/var/lib/rtstep/print.gcode";
   std::string user;
 };

@@ -140,6 +140,10 @@ struct MotionConfig {
   // [sim] start_position_x/_y/_z: where the virtual carriage rests when the job starts (mm); absent = on its
   // endstop (position_endstop). A carriage elsewhere makes G28 travel to the virtual endstop.
   std::array<std::optional<double>, 3> sim_start_position;
+  // [sim] start_position_z1 (x1, y2, ...): where an extra stepper's end of its axis rests when it is not
+  // with the rest of the axis (mm, within the axis travel), by stepper name; its own endstop switch (if it
+  // has one) is then nearer or further. Absent: with its axis.
+  std::map<std::string, double> sim_stepper_start;
   double arc_resolution = 1.0;            // [gcode_arcs] resolution: longest arc segment, mm (> 0)
   // [extruder] limits of extrude-only moves, as Klipper: absent = max_velocity (max_accel) times
   // max_extrude_cross_section / filament area (filled in by load).

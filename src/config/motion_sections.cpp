@@ -1,9 +1,11 @@
 // [sim], [gcode_arcs] and the extruder's extrude-only limits: the motion settings that are not [printer].
 #include "config/motion_sections.hpp"
+#include "config/steppers.hpp"
 
 #include <cmath>
 #include <numbers>
 #include <string>
+#include <string_view>
 
 namespace rtstep::config {
 namespace {
@@ -15,6 +17,12 @@ void read_sim(SectionReader& r, const MachineConfig& m, MotionConfig& motion) {
     const StepperConfig& axis = m.steppers[a];  // stepper_x, _y, _z come first
     // The virtual carriage must be somewhere it could physically be: inside the axis travel.
     motion.sim_start_position[a] = r.number(key, Range::closed(axis.position_min, axis.position_max), std::nullopt);
+  }
+  for (const StepperConfig& s : m.steppers) {
+    if (extra_stepper_axis(s.name) == 0) continue;
+    const std::string key = "start_position_" + s.name.substr(std::string_view("stepper_").size());
+    if (r.find(key) == nullptr) continue;
+    motion.sim_stepper_start[s.name] = r.number(key, Range::closed(s.position_min, s.position_max), 0.0);
   }
 }
 

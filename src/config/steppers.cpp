@@ -132,7 +132,7 @@ StepperConfig read_axis_stepper(SectionReader& reader, char axis, std::vector<Pi
   s.name = reader.section().name;
   s.axis = axis;
   read_motor(reader, s, pins);
-  s.endstop_pin = reader.pin("endstop_pin", false);
+  s.endstop_pin = read_pin(reader, "endstop_pin", false, pins);
   read_travel(reader, s);
   check_travel_steps(reader, s);
   read_homing(reader, s);
@@ -145,7 +145,7 @@ StepperConfig read_extra_stepper(SectionReader& reader, const StepperConfig& pri
   s.step_pulse_duration = StepperConfig{}.step_pulse_duration;
   s.endstop_pin = {};
   read_motor(reader, s, pins);
-  s.endstop_pin = reader.pin("endstop_pin", false);
+  s.endstop_pin = read_pin(reader, "endstop_pin", false, pins);  // absent: homes on its axis' switch
   check_travel_steps(reader, s);  // the primary's travel at this motor's step distance
   return s;
 }
@@ -179,9 +179,15 @@ void check_pin_conflicts(const std::vector<PinUse>& pins, ErrorSink& errors) {
       if (later.pin != earlier.pin) continue;
       // Boards often drive several drivers' enable inputs from one pin; Klipper allows it too.
       if (later.key == "enable_pin" && earlier.key == "enable_pin") continue;
-      errors.add(Error{location(*later.section, *later.value) + later.key + ": pin " + text::quote(later.value->text) +
-                       " is already used by [" + earlier.section->name + "] " + earlier.key + " (" +
-                       earlier.value->file + ":" + std::to_string(earlier.value->line) + ")"});
+      // Two axes may home on one switch; an extra stepper (stepper_z1) has a switch of its own or none.
+      const bool both_endstops = later.key == "endstop_pin" && earlier.key == "endstop_pin";
+      const bool extra = extra_stepper_axis(later.section->name) != 0 || extra_stepper_axis(earlier.section->name) != 0;
+      if (both_endstops && !extra) continue;
+      std::string message = location(*later.section, *later.value) + later.key + ": pin " +
+                            text::quote(later.value->text) + " is already used by [" + earlier.section->name + "] " +
+                            earlier.key + " (" + earlier.value->file + ":" + std::to_string(earlier.value->line) + ")";
+      if (both_endstops) message += "; leave endstop_pin out to home [" + later.section->name + "] on its axis' switch";
+      errors.add(Error{std::move(message)});
       return;
     }
   }

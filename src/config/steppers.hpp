@@ -9,10 +9,10 @@
 
 namespace rtstep::config {
 
-// Where a step, dir or enable pin was assigned, to name both uses when one pin appears twice.
+// Where a step, dir, enable or endstop pin was assigned, to name both uses when one pin appears twice.
 struct PinUse {
   std::string pin;  // name without modifiers, lower-cased for comparison
-  std::string key;  // "step_pin", "dir_pin", "enable_pin"
+  std::string key;  // "step_pin", "dir_pin", "enable_pin", "endstop_pin"
   const Section* section = nullptr;
   const Value* value = nullptr;
 };
@@ -27,7 +27,9 @@ StepperConfig read_extruder(SectionReader& reader, std::vector<PinUse>& pins);
 // 'x', 'y' or 'z' when `name` is stepper_<axis> followed by one or more digits; 0 otherwise.
 char extra_stepper_axis(const std::string& name);
 
-// Reports the first pin used twice, except an enable pin shared with other enable pins.
+// Reports the first pin used twice, except an enable pin shared with other enable pins and an endstop pin
+// shared by primary steppers (stepper_x, _y, _z). An endstop pin that is also an output is an error, as is
+// an extra stepper's endstop pin used anywhere else.
 void check_pin_conflicts(const std::vector<PinUse>& pins, ErrorSink& errors);
 
 }  // namespace rtstep::config

@@ -33,14 +33,17 @@
 // time outside [0, 2^62)) stops the executor the same way with kBadRecord.
 //
 // Homing (endstop inputs): a kEndstop pin record with level 1 + i arms its stepper on backend input i from
-// its time on; one with level 0 disarms it at the end of the homing move. Before each write that holds a
-// rising step edge of an armed stepper the loop reads the inputs (Backend::read_inputs, after the wait, so
-// the sample is the switch at the step's time); when input i reads triggered, that edge and every later
-// step of every stepper armed on i is dropped: the current segment, the queued ones, and those still to
-// come before the disarm. Once every armed stepper is disarmed (and, without a trip, has made all its
-// steps), the loop publishes an ipc::HomingReport: tripped or not, the trip time (deadline of the first
-// step not written) and each armed stepper's count. After a trip the host may continue from the trip time
-// (records before the disarm's time are then accepted again; the host has not sent any meanwhile).
+// its time on; one with level 0 disarms it at the end of the homing move. The steppers of one homing move
+// may share an input (one switch for the axis) or have one each (stepper_z and stepper_z1 with their own
+// endstop_pin). Before each write that holds a rising step edge of an armed stepper the loop reads the
+// inputs (Backend::read_inputs, after the wait, so the sample is the switch at the step's time); when
+// input i reads triggered, that edge and every later step of every stepper armed on i is dropped: the
+// current segment, the queued ones, and those still to come before the disarm; the others go on until
+// their own input trips. Once every armed stepper is disarmed (and each has tripped or made all its
+// steps), the loop publishes an ipc::HomingReport: tripped (every armed stepper stopped at its switch) or
+// not, the trip time (the latest trip: deadline of the first step not written), each armed stepper's count
+// and the first stepper's input. After a trip the host may continue from the trip time (records before the
+// disarm's time are then accepted again; the host has not sent any meanwhile).
 //
 // The loop (StepLoop::run, private) is real-time safe: no allocation, lock, log or system call other than the clock,
 // clock_nanosleep and Backend::write. start() and join() are non-real-time.

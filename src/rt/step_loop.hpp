@@ -113,16 +113,18 @@ class StepLoop {
     int64_t position = 0;    // signed steps written
     uint64_t steps = 0;      // rising edges written
   };
-  // The homing move in progress (ipc::PinRole::kEndstop records), at most one at a time.
+  // The homing move in progress (ipc::PinRole::kEndstop records), at most one at a time. Each armed stepper
+  // names its own input: the steppers of one axis may home on one switch or, each on its own, on several
+  // (stepper_z and stepper_z1 with their own endstop_pin); each stops when its own input trips.
   struct Homing {
     bool active = false;
-    uint8_t input = 0;
-    uint32_t armed = 0;      // bit per stepper armed on `input`
+    uint32_t armed = 0;      // bit per armed stepper
     uint32_t disarmed = 0;   // bit per armed stepper whose disarm has been read
-    uint32_t halted = 0;     // tripped: steppers whose steps are dropped until their disarm
+    uint32_t tripped = 0;    // bit per armed stepper stopped by its input
+    uint32_t halted = 0;     // tripped, not yet disarmed: its steps are dropped until the disarm
+    std::array<uint8_t, ipc::kMaxSteppers> input{};  // per armed stepper: its input
     int64_t arm_ns = 0;      // steps at or after this time are sampled
-    bool tripped = false;
-    int64_t trip_ns = 0;     // deadline of the first step not written
+    int64_t trip_ns = 0;     // the latest trip: deadline of the first step not written
   };
   struct Earliest {
     int64_t deadline = INT64_MAX;  // INT64_MAX: nothing pending
@@ -153,8 +155,8 @@ class StepLoop {
   void take_pins(int64_t horizon, Group& g) noexcept;
   bool serve(int64_t deadline) noexcept;  // false: stopped or faulted while serving
   bool endstop_record(const ipc::PinCommand& p) noexcept;  // arm / disarm; false: bad record
-  void sample_endstop(Group& g) noexcept;  // before a write with armed rises: trip if the input says so
-  void halt_armed(Group& g) noexcept;      // the trip: drop every armed stepper's remaining steps
+  void sample_endstop(Group& g) noexcept;  // before a write with armed rises: trip the inputs that say so
+  void halt_on(gpio::InputMask inputs, Group& g) noexcept;  // a trip: drop the remaining steps of their steppers
   void maybe_report() noexcept;            // publishes the homing report once the move is over
   void apply(const Group& g, int64_t issued) noexcept;
   void account(const Group& g, int64_t issued) noexcept;

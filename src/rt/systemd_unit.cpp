@@ -34,7 +34,8 @@ std::string executor_unit(const UnitParams& p) {
          "\n"
          "[Service]\n"
          "Type=simple\n"
-         "ExecStart=" + p.binary + " rt --shm " + p.shm_name + " --config " + p.config + "\n" +
+         "ExecStart=" + p.binary + " rt --shm " + p.shm_name + " --config " + p.config +
+         (p.backend.empty() ? "" : " --backend " + p.backend) + "\n" +
          affinity_line(p.executor_cpus) +
          "CPUSchedulingPolicy=fifo\n"
          "CPUSchedulingPriority=" + std::to_string(p.executor_priority) + "\n" +

@@ -15,6 +15,7 @@ struct UnitParams {
   std::string binary = "/usr/local/bin/rtstep";  // absolute path
   std::string config;                            // absolute path of printer.cfg
   std::string shm_name = "rtstep";               // the ring's shared-memory name
+  std::string backend;                           // `rtstep rt --backend` (empty: the rt default, sim)
   std::string gcode = "/var/lib/rtstep/print.gcode";  // what the host unit runs
   std::string user;                              // User= (empty: root)
   std::vector<int> executor_cpus;                // [rt] cpus

@@ -93,7 +93,9 @@ TEST_F(BackendTest, AnEndstopThatIsAlsoAnOutputIsRefusedOnEveryBackend) {
   for (const char* backend : {"sim", "rpi5"}) {
     const RunSummary s = run(cfg, backend);
     EXPECT_EQ(s.exit_code, ExitCode::kUsage) << backend;
-    EXPECT_EQ(s.error, cfg + ": [stepper_y] endstop_pin: gpio22 is already an output ([stepper_y] step_pin)") << backend;
+    EXPECT_EQ(s.error, cfg + ":35: [stepper_y] endstop_pin: pin \"^gpio22\" is already used by [stepper_y] step_pin (" +
+                           cfg + ":30)")
+        << backend;
   }
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "scratch_dir.hpp"
+#include "step_counts.hpp"
 #include "cli/run.hpp"
 #include "trace/trace.hpp"
 
@@ -43,20 +44,6 @@ class HomingRunTest : public ScratchDirTest {
   }
   std::ostringstream log_;
 };
-
-// The lowest and highest count stepper `index` reached over the trace, from its start count.
-std::pair<int64_t, int64_t> count_range(const trace::Trace& t, std::size_t index, int64_t start) {
-  const auto& s = t.header.steppers[index];
-  int64_t count = start, low = start, high = start;
-  for (const auto& r : t.records) {
-    const bool rose = (r.changed >> s.step_pin & 1U) != 0 && (r.levels >> s.step_pin & 1U) != 0;
-    if (!rose) continue;
-    count += (r.levels >> s.dir_pin & 1U) != 0 ? 1 : -1;
-    low = std::min(low, count);
-    high = std::max(high, count);
-  }
-  return {low, high};
-}
 
 TEST_F(HomingRunTest, CarriagesStopAtTheirSwitchesAndEndWherePlanned) {
   const auto cfg = write("printer.cfg", example_config() +

@@ -187,7 +187,8 @@ TEST_F(ToolsTest, UnitsFollowTheConfig) {
   const auto units = units_for(o);
   ASSERT_TRUE(units.ok()) << units.error().message;
   const std::string& rt = (*units)[0].text;
-  EXPECT_NE(rt.find("\nExecStart=/usr/bin/rtstep rt --shm rtstep --config " + (dir_ / "printer.cfg").string() + "\n"),
+  EXPECT_NE(rt.find("\nExecStart=/usr/bin/rtstep rt --shm rtstep --config " + (dir_ / "printer.cfg").string() +
+                    " --backend auto\n"),
             std::string::npos)
       << rt;
   EXPECT_NE(rt.find("\nCPUAffinity=3\n"), std::string::npos);
@@ -196,6 +197,9 @@ TEST_F(ToolsTest, UnitsFollowTheConfig) {
   const std::string& host = (*units)[1].text;
   EXPECT_NE(host.find("\nCPUAffinity=0-2\n"), std::string::npos);
   EXPECT_NE(host.find("\nCPUSchedulingPriority=55\n"), std::string::npos);
+  EXPECT_EQ(host.find("--backend"), std::string::npos) << "the host drives no pins: `rtstep rt` does";
+  o.backend = "pigpio";
+  EXPECT_EQ(units_for(o).error().message, "unknown GPIO backend \"pigpio\" (choose sim, gpiod, rpi4, rpi5 or auto)");
 }
 
 TEST_F(ToolsTest, ThreadsJsonShape) {

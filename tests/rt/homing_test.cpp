@@ -46,9 +46,9 @@ Record endstop(uint8_t stepper, int64_t t, uint8_t level) {
   return Record::of(p);
 }
 
-// Stepper i: step pin 2i, dir pin 2i+1; one input ("x_min") on the sim backend.
+// Stepper i: step pin 2i, dir pin 2i+1; `inputs` inputs ("in0", ...) on the sim backend.
 struct Rig {
-  explicit Rig(std::size_t steppers) {
+  explicit Rig(std::size_t steppers, std::size_t inputs = 1) {
     static std::atomic<int> counter{0};
     const std::string name = "/rtstep-homing-test-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
     auto p = ipc::SegmentRing::create(name, 256);
@@ -60,12 +60,14 @@ struct Rig {
     std::vector<gpio::PinSpec> pins;
     for (std::size_t i = 0; i < 2 * steppers; ++i) pins.push_back({"p" + std::to_string(i), false});
     EXPECT_TRUE(sim.configure(pins).ok());
-    EXPECT_TRUE(sim.configure_inputs(std::vector<gpio::InputSpec>{{"x_min", false, gpio::Pull::kUp}}).ok());
+    std::vector<gpio::InputSpec> specs;
+    for (std::size_t i = 0; i < inputs; ++i) specs.push_back({"in" + std::to_string(i), false, gpio::Pull::kUp});
+    EXPECT_TRUE(sim.configure_inputs(specs).ok());
     for (std::size_t i = 0; i < steppers; ++i) {
       sim.track_stepper(2 * i, 2 * i + 1);
       config.steppers.push_back({2 * i, 2 * i + 1, gpio::kMaxPins, 2'000});
     }
-    config.inputs = 1;
+    config.inputs = static_cast<uint32_t>(inputs);
     config.lock_memory = false;
   }
   void push(const Record& r) {
@@ -177,6 +179,66 @@ TEST(ExecutorHoming, EveryStepperArmedOnTheInputStopsAtTheSameInstant) {
   EXPECT_EQ(rig.sim.position(1), r.position[1]);
   EXPECT_EQ(rig.sim.rising_edges(2), static_cast<uint64_t>(r.position[1]));  // stepper 1's step pin
   EXPECT_EQ(rig.sim.position(2), 10);
+}
+
+TEST(ExecutorHoming, EachStepperStopsAtItsOwnSwitchAndTheMoveEndsAtTheLast) {
+  // stepper_z and stepper_z1 with their own endstop_pin: input 0 follows stepper 0, input 1 stepper 1, whose
+  // switch is further away. Stepper 0 stops first; stepper 1 goes on to its own switch; the report comes
+  // when both have stopped, with the later trip as the time the host goes on from.
+  Rig rig(2, 2);
+  rig.config.virtual_clock = true;
+  rig.sim.set_input_rule(0, std::vector<double>{1.0, 0.0}, -30, false);
+  rig.sim.set_input_rule(1, std::vector<double>{0.0, 1.0}, -55, false);
+  StepExecutor exec(rig.config, *rig.consumer, rig.sim);
+  ASSERT_TRUE(exec.start().ok());
+  const StepSegment z = seg(0, 1'000'000, 10'000, 100, 0);
+  const StepSegment z1 = seg(1, 1'000'000, 10'000, 100, 0);
+  rig.push(endstop(0, 1'000'000, 1));
+  rig.push(endstop(1, 1'000'000, 2));
+  rig.push(Record::of(z));
+  rig.push(Record::of(z1));
+  const int64_t end = z.last_time() + 1'000'000;
+  rig.push(endstop(0, end, 0));
+  rig.push(endstop(1, end, 0));
+  const ipc::HomingReport r = rig.wait_report(1);
+  ASSERT_EQ(r.tripped, 1);
+  ASSERT_EQ(r.count, 2);
+  EXPECT_EQ(r.position[0], -30);
+  EXPECT_EQ(r.position[1], -55);
+  EXPECT_EQ(r.trip_time_ns, z1.step_time(55)) << "the move ends when the last switch trips";
+  const StepSegment up = seg(1, r.trip_time_ns + 500'000, 10'000, 5, 1);  // the host goes on
+  rig.push(Record::of(up));
+  rig.push(Record::end_of_stream());
+  const ExecutorReport report = exec.join();
+  ASSERT_EQ(report.status, ExecutorStatus::kFinished) << report.message();
+  EXPECT_EQ(rig.sim.rising_edges(0), 30u) << "stepper 0 made no step past its own switch";
+  EXPECT_EQ(rig.sim.position(1), -50);
+  EXPECT_EQ(rig.sim.rising_edges(2), 60u);
+}
+
+TEST(ExecutorHoming, WhenOneSwitchNeverTripsTheReportIsNotTripped) {
+  Rig rig(2, 2);
+  rig.config.virtual_clock = true;
+  rig.sim.set_input_rule(0, std::vector<double>{1.0, 0.0}, -30, false);
+  rig.sim.set_input_rule(1, std::vector<double>{0.0, 1.0}, -500, false);  // beyond the move
+  StepExecutor exec(rig.config, *rig.consumer, rig.sim);
+  ASSERT_TRUE(exec.start().ok());
+  const StepSegment z = seg(0, 1'000'000, 10'000, 100, 0);
+  const StepSegment z1 = seg(1, 1'000'000, 10'000, 100, 0);
+  rig.push(endstop(0, 1'000'000, 1));
+  rig.push(endstop(1, 1'000'000, 2));
+  rig.push(Record::of(z));
+  rig.push(Record::of(z1));
+  const int64_t end = z.last_time() + 1'000'000;
+  rig.push(endstop(0, end, 0));
+  rig.push(endstop(1, end, 0));
+  const ipc::HomingReport r = rig.wait_report(1);
+  EXPECT_EQ(r.tripped, 0);
+  ASSERT_EQ(r.count, 2);
+  EXPECT_EQ(r.position[0], -30);
+  EXPECT_EQ(r.position[1], -100);
+  rig.push(Record::end_of_stream());
+  EXPECT_EQ(exec.join().status, ExecutorStatus::kFinished);
 }
 
 TEST(ExecutorHoming, OnTheRealClockTheTripIsTheSame) {

@@ -254,9 +254,34 @@ TEST(PinConflicts, EnablePinsMayBeSharedOnlyWithEnablePins) {
             "(printer.cfg:9)");
 }
 
-TEST(PinConflicts, EndstopPinsAreNotChecked) {
-  // Endstops may be virtual or shared (a probe), and homing is not implemented yet.
-  EXPECT_TRUE(load_text(with_x_endstop("position_endstop: 0\nendstop_pin: PB9")).ok());
+TEST(PinConflicts, AnEndstopIsNeverAnOutput) {
+  EXPECT_EQ(error_of(with_x_endstop("position_endstop: 0\nendstop_pin: ^PB9")),
+            "printer.cfg:13: [stepper_x] endstop_pin: pin \"^PB9\" is already used by [stepper_x] step_pin "
+            "(printer.cfg:7)");
+}
+
+TEST(PinConflicts, AxesMayShareASwitchButAnExtraStepperHasItsOwnOrNone) {
+  const std::string shared = with_x_endstop("position_endstop: 0\nendstop_pin: ^PA5");
+  const std::string both = replace_line(shared, 22, "position_endstop: 0\nendstop_pin: ^PA5");  // stepper_y's too
+  EXPECT_TRUE(load_text(both).ok()) << error_of(both);
+  const std::string z1 = both + "[stepper_z1]\nstep_pin: PC0\ndir_pin: PC1\nmicrosteps: 16\nrotation_distance: 8\n";
+  EXPECT_TRUE(load_text(z1 + "endstop_pin: ^PA8\n").ok()) << error_of(z1 + "endstop_pin: ^PA8\n");
+  EXPECT_EQ(error_of(z1 + "endstop_pin: PA5\n"),
+            "printer.cfg:38: [stepper_z1] endstop_pin: pin \"PA5\" is already used by [stepper_x] endstop_pin "
+            "(printer.cfg:13); leave endstop_pin out to home [stepper_z1] on its axis' switch");
+  EXPECT_EQ(error_of(z1 + "endstop_pin: PB5\n"),
+            "printer.cfg:38: [stepper_z1] endstop_pin: pin \"PB5\" is already used by [stepper_z] step_pin "
+            "(printer.cfg:25)");
+}
+
+TEST(ExtraSteppers, SimStartPositionOfAnExtraStepper) {
+  const std::string z1 = std::string(kMinimal) +
+                         "[stepper_z1]\nstep_pin: PC0\ndir_pin: PC1\nmicrosteps: 16\nrotation_distance: 8\n";
+  const MachineConfig m = load_ok(z1 + "[sim]\nstart_position_z: 10\nstart_position_z1: 12\n");
+  ASSERT_EQ(m.motion.sim_stepper_start.count("stepper_z1"), 1u);
+  EXPECT_EQ(m.motion.sim_stepper_start.at("stepper_z1"), 12.0);
+  EXPECT_EQ(error_of(z1 + "[sim]\nstart_position_z1: 900\n").rfind("printer.cfg:39: [sim] start_position_z1: ", 0), 0u)
+      << error_of(z1 + "[sim]\nstart_position_z1: 900\n");
 }
 
 }  // namespace

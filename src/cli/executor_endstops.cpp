@@ -66,11 +66,13 @@ bool invert(const std::array<std::array<double, 3>, 3>& m, std::array<std::array
 
 EndstopPlan plan_endstops(const config::MachineConfig& machine) {
   EndstopPlan plan;
+  // The input of `pin`: one already planned for the same switch, else a new one.
   const auto input_for = [&](const config::PinConfig& pin) {
     const auto same = std::find_if(plan.inputs.begin(), plan.inputs.end(),
                                    [&](const gpio::InputSpec& in) { return in.name == pin.name; });
+    const auto index = static_cast<int>(same - plan.inputs.begin());  // before push_back moves the elements
     if (same == plan.inputs.end()) plan.inputs.push_back(gpio::InputSpec{pin.name, pin.inverted, pull_of(pin)});
-    return static_cast<int>(same - plan.inputs.begin());
+    return index;
   };
   const auto primary = primary_steppers(machine);
   for (std::size_t a = 0; a < 3; ++a) {
@@ -246,7 +248,9 @@ Result<motion::EndstopTripSource::Trip> ExecutorEndstops::after_homing_move(std:
     if (std::find(steppers.begin(), steppers.end(), i) == steppers.end()) {
       return Error{fmt::format("the executor's homing report names stepper {}, not driven by the move", i)};
     }
-    const int64_t actual = generator_.initial_steps(i) + report->position[k];
+    // The executor counts pulses since the job began; the host's count also carries the renames of earlier
+    // homing moves (offset_), or a second G28 would lose them.
+    const int64_t actual = generator_.initial_steps(i) + report->position[k] + offset_[i];
     const int64_t generated = generator_.position_steps(i) - before_[i];
     const int64_t executed = actual - before_[i];
     dropped_[i] += std::llabs(generated) - std::llabs(executed);

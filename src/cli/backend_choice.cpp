@@ -1,4 +1,4 @@
-// choose_run_backend and check_machine_pins (see backend_choice.hpp).
+// --backend: the choice and the checks before anything opens (see backend_choice.hpp).
 #include "cli/backend_choice.hpp"
 
 #include <fmt/format.h>
@@ -13,6 +13,19 @@ Result<ChosenBackend> choose_run_backend(const std::string& name, const std::str
   auto kind = gpio::parse_backend_kind(name);
   if (!kind) return kind.error();
   return ChosenBackend{*kind, {}};
+}
+
+Status check_backend_name(const std::string& name) {
+  if (name == "auto") return Ok{};
+  if (auto kind = gpio::parse_backend_kind(name); !kind) return kind.error();
+  return Ok{};
+}
+
+Status check_sim_only_options(gpio::BackendKind kind, bool virtual_clock, bool trace) {
+  if (kind == gpio::BackendKind::kSim) return Ok{};
+  if (virtual_clock) return Error{"--virtual-clock does not wait for real time: it only runs on the sim backend"};
+  if (trace) return Error{"--trace records the sim backend's pins; it cannot be used with a hardware backend"};
+  return Ok{};
 }
 
 Status check_machine_pins(const config::MachineConfig& machine, gpio::BackendKind kind) {

@@ -18,6 +18,14 @@ struct ChosenBackend {
 // "auto" asks the board (gpio::choose_backend on `root`); "sim", "gpiod", "rpi4", "rpi5" are taken as given.
 Result<ChosenBackend> choose_run_backend(const std::string& name, const std::string& root = "/");
 
+// A name --backend accepts ("auto" or a backend's name), without asking the board: for a unit file that
+// another machine's `rtstep rt` will read. Same error as choose_run_backend.
+Status check_backend_name(const std::string& name);
+
+// What only the sim backend offers, refused before anything opens on a hardware one: --virtual-clock (it
+// does not wait for real time) and --trace (it records the sim's pins).
+Status check_sim_only_options(gpio::BackendKind kind, bool virtual_clock, bool trace);
+
 // Every pin of the machine against the backend, naming file, section and key:
 //   "printer.cfg: [stepper_x] step_pin: gpio99: the Raspberry Pi 5 has GPIO 0-27".
 // (A pin used twice, or an endstop that is also an output, is already a config::load error.)

@@ -133,14 +133,15 @@ Result<std::unique_ptr<gpio::Backend>> open_job_pins(gpio::BackendKind kind) {
 }
 
 bool serve_one_job(const config::MachineConfig& machine, const RtOptions& options, gpio::BackendKind kind, int& code) {
-  auto ring = ipc::SegmentRing::create(options.shm_name, machine.rt.ring_capacity);
+  const std::string name = ipc::ring_object_name(options.shm_name);  // "rtstep" (systemd-unit) is "/rtstep"
+  auto ring = ipc::SegmentRing::create(name, machine.rt.ring_capacity);
   if (!ring) {
     std::cerr << "rtstep rt: " << ring.error().message << '\n';
     code = 1;
     return false;
   }
-  if (!ring->replaced().empty()) std::cerr << "rtstep rt: " << options.shm_name << ": " << ring->replaced() << '\n';
-  std::cerr << fmt::format("rtstep rt: waiting for a host on {} ({} records)\n", options.shm_name, ring->capacity());
+  if (!ring->replaced().empty()) std::cerr << "rtstep rt: " << name << ": " << ring->replaced() << '\n';
+  std::cerr << fmt::format("rtstep rt: waiting for a host on {} ({} records)\n", name, ring->capacity());
   if (!wait_for_host(*ring, machine.rt.heartbeat_timeout_ns)) return !signalled();
   auto pins = open_job_pins(kind);
   if (!pins) {
@@ -189,15 +190,11 @@ std::optional<gpio::BackendKind> check_backend(const config::MachineConfig& mach
   auto chosen = choose_run_backend(options.backend);
   if (!chosen) return refuse(1, chosen.error().message);
   if (!chosen->note.empty()) std::cerr << "rtstep rt: " << chosen->note << '\n';
-  const bool hardware = chosen->kind != gpio::BackendKind::kSim;
-  if (hardware && options.virtual_clock) {
-    return refuse(1, "--virtual-clock does not wait for real time: it only runs on the sim backend");
-  }
-  if (hardware && !options.trace_path.empty()) {
-    return refuse(1, "--trace records the sim backend's pins; it cannot be used with a hardware backend");
+  if (auto sim_only = check_sim_only_options(chosen->kind, options.virtual_clock, !options.trace_path.empty()); !sim_only) {
+    return refuse(1, sim_only.error().message);
   }
   if (auto pins = check_machine_pins(machine, chosen->kind); !pins) return refuse(1, pins.error().message);
-  if (!hardware) return chosen->kind;
+  if (chosen->kind == gpio::BackendKind::kSim) return chosen->kind;
   auto opened = gpio::open_backend(chosen->kind);
   if (!opened) return refuse(3, opened.error().message);
   const PinPlan pins = plan_pins(machine);
@@ -241,7 +238,7 @@ int run_rt(const RtOptions& options) {
 void add_rt_command(CLI::App& app, Commands& commands) {
   auto options = std::make_shared<RtOptions>();
   CLI::App* rt = app.add_subcommand("rt", "Run the step executor as its own process (split mode) on shared memory NAME");
-  rt->add_option("--shm", options->shm_name, "Name of the shared-memory ring to create, e.g. /rtstep")->required();
+  rt->add_option("--shm", options->shm_name, "Name of the shared-memory ring to create, e.g. rtstep (same as /rtstep)")->required();
   rt->add_option("--config,-c", options->config_path, "printer.cfg to use")->required()->check(CLI::ExistingFile);
   rt->add_option("--trace", options->trace_path, "Record every pin change into FILE (the last job's)");
   rt->add_option("--backend", options->backend, "GPIO backend: sim, gpiod, rpi4, rpi5 or auto (the board decides)")

@@ -76,7 +76,8 @@ Result<Embedded> create_rings(const config::MachineConfig& machine, std::ostream
 }
 
 // Split mode: attach to the ring of a running `rtstep rt` as its (only) host.
-Result<ipc::SegmentRing> connect(const std::string& name) {
+Result<ipc::SegmentRing> connect(const std::string& given) {
+  const std::string name = ipc::ring_object_name(given);  // "rtstep" as `rtstep rt` takes it: "/rtstep"
   auto ring = ipc::SegmentRing::attach(name);
   if (!ring) return Error{ring.error().message + " (is `rtstep rt --shm " + name + "` running?)"};
   // One host per job: the claim is atomic, so two hosts starting together cannot both get it.
@@ -145,8 +146,8 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   if (hardware && !options.connect_name.empty()) {
     return fail(ExitCode::kUsage, "--backend chooses the pins of this process; with --connect, `rtstep rt` drives them");
   }
-  if (hardware && options.virtual_clock) {
-    return fail(ExitCode::kUsage, "--virtual-clock does not wait for real time: it only runs on the sim backend");
+  if (auto sim_only = check_sim_only_options(chosen->kind, options.virtual_clock, !options.trace_path.empty()); !sim_only) {
+    return fail(ExitCode::kUsage, sim_only.error().message);
   }
   if (auto pins = check_machine_pins(*machine, chosen->kind); !pins) return fail(ExitCode::kUsage, pins.error().message);
   if (auto hierarchy = hierarchy_from(machine->rt); !hierarchy) {

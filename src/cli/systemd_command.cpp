@@ -27,7 +27,7 @@ std::string this_binary() {
 Result<std::vector<rt::UnitFile>> units_for(const UnitOptions& o) {
   auto machine = config::load(o.config_path);
   if (!machine) return machine.error();
-  if (auto kind = choose_run_backend(o.backend, "/nonexistent"); !kind) return kind.error();  // a name rt accepts
+  if (auto name = check_backend_name(o.backend); !name) return name.error();
   auto hierarchy = hierarchy_from(machine->rt);
   if (!hierarchy) return hierarchy.error();
   rt::UnitParams p;

@@ -22,6 +22,11 @@ void read_sim(SectionReader& r, const MachineConfig& m, MotionConfig& motion) {
     if (extra_stepper_axis(s.name) == 0) continue;
     const std::string key = "start_position_" + s.name.substr(std::string_view("stepper_").size());
     if (r.find(key) == nullptr) continue;
+    if (s.endstop_pin.empty()) {  // it homes on its axis' switch: the sim keeps it with its axis
+      r.fail_value(key, "[" + s.name + "] has no endstop_pin of its own, so its end of the axis moves with [stepper_" +
+                            s.axis + "]");
+      continue;
+    }
     motion.sim_stepper_start[s.name] = r.number(key, Range::closed(s.position_min, s.position_max), 0.0);
   }
 }

@@ -146,6 +146,10 @@ StepperConfig read_extra_stepper(SectionReader& reader, const StepperConfig& pri
   s.endstop_pin = {};
   read_motor(reader, s, pins);
   s.endstop_pin = read_pin(reader, "endstop_pin", false, pins);  // absent: homes on its axis' switch
+  if (!s.endstop_pin.empty() && primary.endstop_pin.empty()) {
+    // The axis homes on the primary's switch; a switch of this motor's own only stops it on the way there.
+    reader.fail_value("endstop_pin", "[" + primary.name + "] has no endstop_pin: give the axis its switch first");
+  }
   check_travel_steps(reader, s);  // the primary's travel at this motor's step distance
   return s;
 }

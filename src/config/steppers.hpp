@@ -19,7 +19,8 @@ struct PinUse {
 
 // stepper_x, stepper_y, stepper_z: the primary stepper of an axis, with position and homing keys.
 StepperConfig read_axis_stepper(SectionReader& reader, char axis, std::vector<PinUse>& pins);
-// stepper_z1, stepper_x2, ...: moves with the primary of its axis and copies its position and homing.
+// stepper_z1, stepper_x2, ...: moves with the primary of its axis and copies its position and homing. Its
+// own endstop_pin (optional) needs one on the primary: the axis' position comes from the primary's switch.
 StepperConfig read_extra_stepper(SectionReader& reader, const StepperConfig& primary, std::vector<PinUse>& pins);
 // [extruder]: motor keys and max_extrude_only_distance; its heater keys are left unused (ignored).
 StepperConfig read_extruder(SectionReader& reader, std::vector<PinUse>& pins);

@@ -104,12 +104,12 @@ static_assert(std::is_trivially_copyable_v<ExecutorResult>);
 // for it: tripped (its steppers stopped at the trip) or ended without a trip. Plain data; values are ABI.
 inline constexpr std::size_t kMaxHomingSteppers = 4;  // steppers one homing move may drive (X on corexy: 2)
 struct HomingReport {
-  uint8_t tripped = 0;  // 1: the input read triggered and the armed steppers stopped there
+  uint8_t tripped = 0;  // 1: every armed stepper stopped at its own input (the axis' switch or its own)
   uint8_t count = 0;    // entries used in stepper[] and position[]
   uint8_t stepper[kMaxHomingSteppers] = {};
-  uint8_t input = 0;    // the endstop input
+  uint8_t input = 0;    // the endstop input of stepper[0]
   uint8_t reserved = 0;
-  int64_t trip_time_ns = 0;  // deadline of the first step not written (tripped), CLOCK_MONOTONIC ns
+  int64_t trip_time_ns = 0;  // the latest trip: deadline of the first step not written, CLOCK_MONOTONIC ns
   int64_t position[kMaxHomingSteppers] = {};  // each stepper's count: signed steps written since the job began
 };
 static_assert(std::is_trivially_copyable_v<HomingReport> && sizeof(HomingReport) == 48);
@@ -208,6 +208,11 @@ class SegmentRing {
 // replace: this user's, mode 0600, this ABI, creator no longer running. Returns one note per removal
 // ("/rtstep-run-123: replaced a stale ring left by pid 123, ..."). Init only.
 std::vector<std::string> remove_stale_rings(const std::string& prefix);
+
+// The POSIX name of a ring given on a command line: "rtstep" and "/rtstep" name the same ring
+// (`rtstep systemd-unit` writes the former); a name that already starts with '/' is returned as given.
+// create() and attach() check the result. Non-real-time.
+std::string ring_object_name(const std::string& given);
 
 // Byte offset of the first record in the mapping (header, four lines, result block). ABI.
 extern const std::size_t kRingRecordsOffset;

@@ -52,10 +52,7 @@ TEST_F(HomingRunTest, CarriagesStopAtTheirSwitchesAndEndWherePlanned) {
   const auto trace_path = (dir_ / "home.trace").string();
   const RunSummary s = run(cfg, gcode, true, trace_path);
   ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
-  for (const auto& stepper : s.steppers) {
-    EXPECT_EQ(stepper.position, stepper.planned_position) << stepper.name;
-    EXPECT_EQ(stepper.steps, stepper.planned_steps) << stepper.name << ": a step lost or extra";
-  }
+  expect_steps_as_planned(s);
   EXPECT_EQ(s.steppers[0].planned_position, 800);   // X10 at 80 steps/mm
   EXPECT_EQ(s.steppers[1].planned_position, 1600);  // Y20
   EXPECT_EQ(s.steppers[2].planned_position, 400);   // Z1 at 400 steps/mm

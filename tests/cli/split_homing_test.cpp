@@ -23,6 +23,7 @@
 #include "step_counts.hpp"
 #include "cli/run.hpp"
 #include "gpio/hardware.hpp"
+#include "ipc/ipc.hpp"
 #include "trace/trace.hpp"
 
 namespace rtstep::cli {
@@ -47,18 +48,23 @@ class SplitHomingTest : public ScratchDirTest {
  protected:
   SplitHomingTest() : ScratchDirTest("rtstep-split-homing") {}
   void TearDown() override {
+    if (rt_ > 0) {  // a test that stopped early: no `rtstep rt` outlives it
+      kill(rt_, SIGKILL);
+      waitpid(rt_, nullptr, 0);
+    }
     std::filesystem::remove("/dev/shm" + shm_);
     ScratchDirTest::TearDown();
   }
-  // Starts `rtstep rt --shm NAME --config CONFIG ARGS` (output into rt.log) and waits for its ring.
-  pid_t start_rt(const std::string& config, const std::vector<std::string>& args) {
+  // Starts `rtstep rt --shm NAME --config CONFIG ARGS` (output into rt.log) and waits until its ring can be
+  // attached (the file appears before the ring in it is ready). NAME is shm_, or the same without its '/'.
+  pid_t start_rt(const std::string& config, const std::vector<std::string>& args, bool slash = true) {
     const std::string log = (dir_ / "rt.log").string();
     const pid_t child = fork();
     if (child == 0) {
       const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
-      std::vector<std::string> argv{kBinary, "rt", "--shm", shm_, "--config", config};
+      std::vector<std::string> argv{kBinary, "rt", "--shm", slash ? shm_ : shm_.substr(1), "--config", config};
       argv.insert(argv.end(), args.begin(), args.end());
       std::vector<char*> c_argv;
       for (auto& a : argv) c_argv.push_back(a.data());
@@ -67,10 +73,27 @@ class SplitHomingTest : public ScratchDirTest {
       _exit(127);
     }
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!std::filesystem::exists("/dev/shm" + shm_) && std::chrono::steady_clock::now() < give_up) {
+    while (!ipc::SegmentRing::attach(shm_).ok() && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    rt_ = child;
     return child;
+  }
+  // Waits for the `rtstep rt` of start_rt to exit: its exit code; -1 when a signal ended it or it was still
+  // running 30 s later (a host that never came: then it is killed).
+  int wait_rt() {
+    int status = 0;
+    pid_t reaped = 0;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while ((reaped = waitpid(rt_, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (reaped == 0) {
+      kill(rt_, SIGKILL);
+      waitpid(rt_, nullptr, 0);
+    }
+    rt_ = -1;
+    return reaped > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
   std::string rt_log() const {
     std::ifstream in(dir_ / "rt.log");
@@ -89,6 +112,7 @@ class SplitHomingTest : public ScratchDirTest {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
   const std::string shm_ = "/rtstep-split-homing-" + std::to_string(getpid());
+  pid_t rt_ = -1;  // the running `rtstep rt`, if any
 };
 
 TEST_F(SplitHomingTest, AConnectedHostHomesThroughTheExecutorProcess) {
@@ -105,15 +129,10 @@ TEST_F(SplitHomingTest, AConnectedHostHomesThroughTheExecutorProcess) {
   options.connect_name = shm_;
   std::ostringstream log;
   const RunSummary s = run_job(options, log);
-  int status = 0;
-  ASSERT_EQ(waitpid(rt, &status, 0), rt);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(wait_rt(), 0) << rt_log();
   ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
   EXPECT_EQ(s.mode, "split");
-  for (const auto& stepper : s.steppers) {
-    EXPECT_EQ(stepper.position, stepper.planned_position) << stepper.name;
-    EXPECT_EQ(stepper.steps, stepper.planned_steps) << stepper.name << ": a step lost or extra";
-  }
+  expect_steps_as_planned(s);
   EXPECT_EQ(s.steppers[0].planned_position, 800);   // X10 at 80 steps/mm
   EXPECT_EQ(s.steppers[1].planned_position, 1600);  // Y20
   EXPECT_EQ(s.steppers[2].planned_position, 400);   // Z1 at 400 steps/mm
@@ -144,10 +163,7 @@ TEST_F(SplitHomingTest, TwoZMotorsEachStopAtTheirOwnSwitch) {
   ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
   ASSERT_EQ(s.steppers.size(), 5u);
   ASSERT_EQ(s.steppers[3].name, "stepper_z1");
-  for (const auto& stepper : s.steppers) {
-    EXPECT_EQ(stepper.position, stepper.planned_position) << stepper.name;
-    EXPECT_EQ(stepper.steps, stepper.planned_steps) << stepper.name << ": a step lost or extra";
-  }
+  expect_steps_as_planned(s);
   EXPECT_EQ(s.steppers[2].planned_position, 400);  // Z1 at 400 steps/mm
   EXPECT_EQ(s.steppers[3].planned_position, 400);
   EXPECT_EQ(s.steppers[2].homing_offset, 0);
@@ -170,14 +186,14 @@ TEST_F(SplitHomingTest, AZ1EndstopThatIsAnotherPinIsAConfigError) {
   options.config_path = shared;
   RunSummary s = run_job(options, log);
   EXPECT_EQ(s.exit_code, ExitCode::kUsage);
-  EXPECT_EQ(s.error, shared + ":86: [stepper_z1] endstop_pin: pin \"^PA7\" is already used by [stepper_z] endstop_pin (" +
+  EXPECT_EQ(s.error, shared + ":124: [stepper_z1] endstop_pin: pin \"^PA7\" is already used by [stepper_z] endstop_pin (" +
                          shared + ":46); leave endstop_pin out to home [stepper_z1] on its axis' switch");
   const auto output = write("output.cfg", std::regex_replace(text, std::regex("endstop_pin: \\^PA8"), "endstop_pin: PB3"));
   options.config_path = output;
   s = run_job(options, log);
   EXPECT_EQ(s.exit_code, ExitCode::kUsage);
-  EXPECT_EQ(s.error, output + ":86: [stepper_z1] endstop_pin: pin \"PB3\" is already used by [extruder] step_pin ("
-                         + output + ":53)");
+  EXPECT_EQ(s.error, output + ":53: [extruder] step_pin: pin \"PB3\" is already used by [stepper_z1] endstop_pin (" +
+                         output + ":124)");
 }
 
 TEST_F(SplitHomingTest, RtRefusesABackendThatCannotDriveTheMachineBeforeAnythingOpens) {
@@ -205,19 +221,28 @@ TEST_F(SplitHomingTest, RtRefusesABackendThatCannotDriveTheMachineBeforeAnything
 }
 
 TEST_F(SplitHomingTest, RtAutoSaysWhichBackendAndWhy) {
+  // Also the ring's name as `rtstep systemd-unit` writes it, without the leading '/', on both sides.
   if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << "needs the rtstep binary: " << kBinary;
   if (gpio::choose_backend("/").kind != gpio::BackendKind::kSim) {
     GTEST_SKIP() << "this machine has a board or a GPIO chip: auto would drive real pins";
   }
-  const pid_t rt = start_rt(kSource + "/examples/printer.cfg", {"--backend", "auto"});
+  const pid_t rt = start_rt(kSource + "/examples/printer.cfg", {"--backend", "auto", "--once", "--virtual-clock"}, false);
   ASSERT_GT(rt, 0);
   ASSERT_TRUE(std::filesystem::exists("/dev/shm" + shm_)) << rt_log();
-  kill(rt, SIGTERM);  // idle: ends cleanly
-  int status = 0;
-  ASSERT_EQ(waitpid(rt, &status, 0), rt);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  RunOptions options;
+  options.config_path = kSource + "/examples/printer.cfg";
+  options.gcode_path = write("move.gcode", "G28 X\nG1 X10 F6000\n");  // a connected host homes first
+  options.connect_name = shm_.substr(1);
+  std::ostringstream log;
+  const RunSummary s = run_job(options, log);
+  EXPECT_EQ(wait_rt(), 0) << rt_log();
+  ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
+  expect_steps_as_planned(s);
+  EXPECT_EQ(s.steppers[0].planned_position, 800);  // X10 at 80 steps/mm
   EXPECT_NE(rt_log().find("rtstep rt: GPIO backend sim: no Raspberry Pi and no GPIO character device"), std::string::npos)
       << rt_log();
+  EXPECT_NE(rt_log().find("rtstep rt: waiting for a host on " + shm_ + " ("), std::string::npos) << rt_log();
+  EXPECT_FALSE(std::filesystem::exists("/dev/shm" + shm_)) << "rt removes its ring when it exits";
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli/run.hpp"
+#include "ipc/ipc.hpp"
 
 namespace rtstep::cli {
 namespace {
@@ -48,7 +49,8 @@ TEST(SplitMode, RtProcessServesARunThatConnects) {
           (kSource + "/examples/printer.cfg").c_str(), "--once", "--virtual-clock", static_cast<char*>(nullptr));
     _exit(127);
   }
-  ASSERT_TRUE(wait_for([&] { return std::filesystem::exists("/dev/shm" + name); }, 5'000'000'000));
+  // The file appears before the ring in it is ready: wait until it can be attached.
+  ASSERT_TRUE(wait_for([&] { return ipc::SegmentRing::attach(name).ok(); }, 5'000'000'000));
   RunOptions options;
   options.config_path = kSource + "/examples/printer.cfg";
   options.gcode_path = kSource + "/examples/square.gcode";

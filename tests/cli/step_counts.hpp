@@ -1,9 +1,13 @@
 #pragma once
-// Step counts read back from a recorded trace: how far a stepper really went, edge by edge.
+// Step counts read back from a recorded trace (how far a stepper really went, edge by edge) and from a
+// run's summary (what the pins saw against what was planned).
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <utility>
 
+#include "cli/run.hpp"
 #include "trace/trace.hpp"
 
 namespace rtstep::cli {
@@ -20,6 +24,14 @@ inline std::pair<int64_t, int64_t> count_range(const trace::Trace& t, std::size_
     high = std::max(high, count);
   }
   return {low, high};
+}
+
+// Every stepper ends where the plan says, with as many steps on its pin as planned: none lost or extra.
+inline void expect_steps_as_planned(const RunSummary& s) {
+  for (const auto& stepper : s.steppers) {
+    EXPECT_EQ(stepper.position, stepper.planned_position) << stepper.name;
+    EXPECT_EQ(stepper.steps, stepper.planned_steps) << stepper.name << ": a step lost or extra";
+  }
 }
 
 }  // namespace rtstep::cli

@@ -211,7 +211,8 @@ TEST(ExtraSteppers, FollowTheirAxisInOrder) {
   const std::string z1 =
       "[stepper_z1]\nstep_pin: PC0\ndir_pin: PC1\nenable_pin: !PC3\nmicrosteps: 32\nrotation_distance: 8\n"
       "endstop_pin: PA9\nposition_max: 100\n";
-  const MachineConfig m = load_ok(std::string(kMinimal) + kExtruder + z1 +
+  const std::string z_switch = replace_line(kMinimal, 30, "position_endstop: 0\nendstop_pin: ^PA7");  // z1's needs one
+  const MachineConfig m = load_ok(z_switch + kExtruder + z1 +
                                   "[stepper_y1]\nstep_pin: PD0\n"
                                   "dir_pin: PD1\nmicrosteps: 16\nrotation_distance: 40\n");
   ASSERT_EQ(m.steppers.size(), 6u);
@@ -261,27 +262,45 @@ TEST(PinConflicts, AnEndstopIsNeverAnOutput) {
 }
 
 TEST(PinConflicts, AxesMayShareASwitchButAnExtraStepperHasItsOwnOrNone) {
-  const std::string shared = with_x_endstop("position_endstop: 0\nendstop_pin: ^PA5");
-  const std::string both = replace_line(shared, 22, "position_endstop: 0\nendstop_pin: ^PA5");  // stepper_y's too
+  const std::string shared = with_x_endstop("position_endstop: 0\nendstop_pin: ^PA5");                  // line 13
+  const std::string both = replace_line(shared, 22, "position_endstop: 0\nendstop_pin: ^PA5");         // y's: 23
   EXPECT_TRUE(load_text(both).ok()) << error_of(both);
-  const std::string z1 = both + "[stepper_z1]\nstep_pin: PC0\ndir_pin: PC1\nmicrosteps: 16\nrotation_distance: 8\n";
+  const std::string with_z = replace_line(both, 32, "position_endstop: 0\nendstop_pin: ^PA7");         // z's: 33
+  // [stepper_z1] is line 35; its endstop_pin line 40.
+  const std::string z1 = with_z + "[stepper_z1]\nstep_pin: PC0\ndir_pin: PC1\nmicrosteps: 16\nrotation_distance: 8\n";
   EXPECT_TRUE(load_text(z1 + "endstop_pin: ^PA8\n").ok()) << error_of(z1 + "endstop_pin: ^PA8\n");
+  EXPECT_TRUE(load_text(z1).ok()) << "without endstop_pin it homes on stepper_z's switch: " << error_of(z1);
   EXPECT_EQ(error_of(z1 + "endstop_pin: PA5\n"),
-            "printer.cfg:38: [stepper_z1] endstop_pin: pin \"PA5\" is already used by [stepper_x] endstop_pin "
+            "printer.cfg:40: [stepper_z1] endstop_pin: pin \"PA5\" is already used by [stepper_x] endstop_pin "
             "(printer.cfg:13); leave endstop_pin out to home [stepper_z1] on its axis' switch");
+  EXPECT_EQ(error_of(z1 + "endstop_pin: PA7\n"),
+            "printer.cfg:40: [stepper_z1] endstop_pin: pin \"PA7\" is already used by [stepper_z] endstop_pin "
+            "(printer.cfg:33); leave endstop_pin out to home [stepper_z1] on its axis' switch");
   EXPECT_EQ(error_of(z1 + "endstop_pin: PB5\n"),
-            "printer.cfg:38: [stepper_z1] endstop_pin: pin \"PB5\" is already used by [stepper_z] step_pin "
-            "(printer.cfg:25)");
+            "printer.cfg:40: [stepper_z1] endstop_pin: pin \"PB5\" is already used by [stepper_z] step_pin "
+            "(printer.cfg:27)");
+}
+
+TEST(ExtraSteppers, AnOwnEndstopNeedsOneOnThePrimary) {
+  // kMinimal's stepper_z has no endstop_pin; [stepper_z1] is line 32, its endstop_pin line 37.
+  const std::string z1 = std::string(kMinimal) +
+                         "[stepper_z1]\nstep_pin: PC0\ndir_pin: PC1\nmicrosteps: 16\nrotation_distance: 8\n";
+  EXPECT_EQ(error_of(z1 + "endstop_pin: ^PA8\n"),
+            "printer.cfg:37: [stepper_z1] endstop_pin: [stepper_z] has no endstop_pin: give the axis its switch first");
 }
 
 TEST(ExtraSteppers, SimStartPositionOfAnExtraStepper) {
-  const std::string z1 = std::string(kMinimal) +
-                         "[stepper_z1]\nstep_pin: PC0\ndir_pin: PC1\nmicrosteps: 16\nrotation_distance: 8\n";
-  const MachineConfig m = load_ok(z1 + "[sim]\nstart_position_z: 10\nstart_position_z1: 12\n");
+  // stepper_z on ^PA7 (line 31), [stepper_z1] from line 33 on its own ^PA8 (line 38), [sim] at line 39.
+  const std::string z = replace_line(kMinimal, 30, "position_endstop: 0\nendstop_pin: ^PA7");
+  const std::string z1 = z + "[stepper_z1]\nstep_pin: PC0\ndir_pin: PC1\nmicrosteps: 16\nrotation_distance: 8\n";
+  const MachineConfig m = load_ok(z1 + "endstop_pin: ^PA8\n[sim]\nstart_position_z: 10\nstart_position_z1: 12\n");
   ASSERT_EQ(m.motion.sim_stepper_start.count("stepper_z1"), 1u);
   EXPECT_EQ(m.motion.sim_stepper_start.at("stepper_z1"), 12.0);
-  EXPECT_EQ(error_of(z1 + "[sim]\nstart_position_z1: 900\n").rfind("printer.cfg:39: [sim] start_position_z1: ", 0), 0u)
-      << error_of(z1 + "[sim]\nstart_position_z1: 900\n");
+  EXPECT_EQ(error_of(z1 + "endstop_pin: ^PA8\n[sim]\nstart_position_z1: 900\n"),
+            "printer.cfg:40: [sim] start_position_z1: expected a number in [0, 250], got \"900\"");
+  EXPECT_EQ(error_of(z1 + "[sim]\nstart_position_z1: 12\n"),
+            "printer.cfg:39: [sim] start_position_z1: [stepper_z1] has no endstop_pin of its own, so its end of the "
+            "axis moves with [stepper_z]");
 }
 
 }  // namespace

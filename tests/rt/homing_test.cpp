@@ -181,6 +181,21 @@ TEST(ExecutorHoming, EveryStepperArmedOnTheInputStopsAtTheSameInstant) {
   EXPECT_EQ(rig.sim.position(2), 10);
 }
 
+// One homing move of two steppers, each armed on its own input (stepper i on input i): 100 steps down
+// each, 10 us apart, then both disarmed. Returns stepper 1's segment.
+StepSegment push_homing_on_two_switches(Rig& rig) {
+  const StepSegment z = seg(0, 1'000'000, 10'000, 100, 0);
+  const StepSegment z1 = seg(1, 1'000'000, 10'000, 100, 0);
+  rig.push(endstop(0, 1'000'000, 1));
+  rig.push(endstop(1, 1'000'000, 2));
+  rig.push(Record::of(z));
+  rig.push(Record::of(z1));
+  const int64_t end = z.last_time() + 1'000'000;
+  rig.push(endstop(0, end, 0));
+  rig.push(endstop(1, end, 0));
+  return z1;
+}
+
 TEST(ExecutorHoming, EachStepperStopsAtItsOwnSwitchAndTheMoveEndsAtTheLast) {
   // stepper_z and stepper_z1 with their own endstop_pin: input 0 follows stepper 0, input 1 stepper 1, whose
   // switch is further away. Stepper 0 stops first; stepper 1 goes on to its own switch; the report comes
@@ -191,15 +206,7 @@ TEST(ExecutorHoming, EachStepperStopsAtItsOwnSwitchAndTheMoveEndsAtTheLast) {
   rig.sim.set_input_rule(1, std::vector<double>{0.0, 1.0}, -55, false);
   StepExecutor exec(rig.config, *rig.consumer, rig.sim);
   ASSERT_TRUE(exec.start().ok());
-  const StepSegment z = seg(0, 1'000'000, 10'000, 100, 0);
-  const StepSegment z1 = seg(1, 1'000'000, 10'000, 100, 0);
-  rig.push(endstop(0, 1'000'000, 1));
-  rig.push(endstop(1, 1'000'000, 2));
-  rig.push(Record::of(z));
-  rig.push(Record::of(z1));
-  const int64_t end = z.last_time() + 1'000'000;
-  rig.push(endstop(0, end, 0));
-  rig.push(endstop(1, end, 0));
+  const StepSegment z1 = push_homing_on_two_switches(rig);
   const ipc::HomingReport r = rig.wait_report(1);
   ASSERT_EQ(r.tripped, 1);
   ASSERT_EQ(r.count, 2);
@@ -223,15 +230,7 @@ TEST(ExecutorHoming, WhenOneSwitchNeverTripsTheReportIsNotTripped) {
   rig.sim.set_input_rule(1, std::vector<double>{0.0, 1.0}, -500, false);  // beyond the move
   StepExecutor exec(rig.config, *rig.consumer, rig.sim);
   ASSERT_TRUE(exec.start().ok());
-  const StepSegment z = seg(0, 1'000'000, 10'000, 100, 0);
-  const StepSegment z1 = seg(1, 1'000'000, 10'000, 100, 0);
-  rig.push(endstop(0, 1'000'000, 1));
-  rig.push(endstop(1, 1'000'000, 2));
-  rig.push(Record::of(z));
-  rig.push(Record::of(z1));
-  const int64_t end = z.last_time() + 1'000'000;
-  rig.push(endstop(0, end, 0));
-  rig.push(endstop(1, end, 0));
+  push_homing_on_two_switches(rig);
   const ipc::HomingReport r = rig.wait_report(1);
   EXPECT_EQ(r.tripped, 0);
   ASSERT_EQ(r.count, 2);

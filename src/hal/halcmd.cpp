@@ -96,13 +96,18 @@ bool Halcmd::run_stream(std::istream& in, const std::string& source_name, std::s
 bool Halcmd::run_lines(const std::vector<SourceLine>& lines, const std::string& source_name) {
   bool ok = true;
   for (const SourceLine& line : lines) {
+    if (echo_) out_ << line.text << "\n";
     auto tokens = tokenize(line.text, ini_, env_);
     Status st = tokens ? execute(*tokens) : Status(tokens.error());
     if (!st) {
       ++errors_;
       ok = false;
-      err_ << source_name << ":" << line.line << ": error: " << st.error().message << "\n";
+      if (!quiet_) err_ << source_name << ":" << line.line << ": error: " << st.error().message << "\n";
       if (!keep_going_) return false;
+    } else if (verbose_ && tokens && !tokens->empty()) {
+      err_ << source_name << ":" << line.line << ": ok:";
+      for (const std::string& t : *tokens) err_ << " " << t;
+      err_ << "\n";
     }
     if (quit_) break;
   }
@@ -125,6 +130,7 @@ Status Halcmd::execute(std::span<const std::string> t) {
   if (cmd == "status") return cmd_status(args);
   if (cmd == "save") return cmd_save(args);
   if (cmd == "ptype" || cmd == "stype") return cmd_type(args, cmd == "stype");
+  if (cmd == "alias" || cmd == "unalias") return cmd_alias(args, cmd == "alias");
   if (cmd == "loadusr") return cmd_loadusr(args);
   if (cmd == "addf") return cmd_addf(args);
   if (cmd == "delf") {
@@ -163,7 +169,10 @@ Status Halcmd::execute(std::span<const std::string> t) {
   }
   if (cmd == "source") return cmd_source(args);
   if (cmd == "setexact_for_test_suite_only") return hal_.set_exact_periods();
-  if (cmd == "echo" || cmd == "unecho") return Ok{};
+  if (cmd == "echo" || cmd == "unecho") {
+    echo_ = cmd == "echo";
+    return Ok{};
+  }
   if (cmd == "quit" || cmd == "exit") {
     quit_ = true;
     return Ok{};
@@ -258,7 +267,7 @@ Status Halcmd::cmd_show(std::span<const std::string> args, bool is_list) {
   }
   const std::string what = rest.empty() ? "" : rest[0];
   const auto patterns = rest.empty() ? std::span<const std::string>() : std::span<const std::string>(rest).subspan(1);
-  auto text = is_list ? list(hal_, what, patterns) : show(hal_, what, patterns, type);
+  auto text = is_list ? list(hal_, what, patterns) : show(hal_, what, ShowOptions{patterns, type, script_});
   if (!text) return text.error();
   out_ << *text << std::flush;
   return Ok{};

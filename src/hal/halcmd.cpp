@@ -220,16 +220,22 @@ Status Halcmd::cmd_loadusr(std::span<const std::string> args) {
   return Error{"loadusr: program '" + args[i] + "' is not built into rtstep (built in: halsampler, halstreamer, sleep)"};
 }
 
-Status Halcmd::cmd_addf(std::span<const std::string> args) {
-  if (auto st = need_args("addf", args, 2, 3, "addf FUNCT THREAD [POSITION]"); !st) return st;
+Status Halcmd::cmd_addf(std::span<const std::string> args) { return add_function("addf", args, false); }
+
+// addf and initf: FUNCT THREAD [POSITION], the position as LinuxCNC's (+k from the start, -k from the end).
+Status Halcmd::add_function(std::string_view cmd, std::span<const std::string> args, bool init) {
+  if (auto st = need_args(cmd, args, 2, 3, std::string(cmd) + " FUNCT THREAD [POSITION]"); !st) return st;
   int position = -1;
   if (args.size() == 3) {
     const std::string& p = args[2];
     const char* begin = p.data() + (p.starts_with("+") ? 1 : 0);
     const auto [ptr, ec] = std::from_chars(begin, p.data() + p.size(), position);
-    if (ec != std::errc{} || ptr != p.data() + p.size()) return Error{"addf: position '" + p + "' is not an integer"};
+    if (ec != std::errc{} || ptr != p.data() + p.size()) {
+      return Error{std::string(cmd) + ": position '" + p + "' is not an integer"};
+    }
   }
-  return hal_.add_function_to_thread(args[0], args[1], position);
+  return init ? hal_.add_init_function_to_thread(args[0], args[1], position)
+              : hal_.add_function_to_thread(args[0], args[1], position);
 }
 
 Status Halcmd::cmd_net(std::span<const std::string> args) {

@@ -57,6 +57,7 @@ class Halcmd {
   Status cmd_loadrt(std::span<const std::string> args);
   Status cmd_loadusr(std::span<const std::string> args);
   Status cmd_addf(std::span<const std::string> args);
+  Status add_function(std::string_view cmd, std::span<const std::string> args, bool init);  // addf, initf
   Status cmd_net(std::span<const std::string> args);
   Status cmd_linkps(std::span<const std::string> args, bool pin_first);
   Status cmd_newsig(std::span<const std::string> args);

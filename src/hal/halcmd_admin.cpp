@@ -1,5 +1,4 @@
 // halcmd's housekeeping commands: initf, unloadrt, lock/unlock, status, save, ptype/stype (see halcmd.hpp).
-#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
@@ -83,17 +82,7 @@ Status Halcmd::cmd_lock(std::span<const std::string> args, bool lock) {
   return Ok{};
 }
 
-Status Halcmd::cmd_initf(std::span<const std::string> args) {
-  if (args.size() < 2 || args.size() > 3) return Error{"initf: usage: initf FUNCT THREAD [POSITION]"};
-  int position = -1;
-  if (args.size() == 3) {
-    const std::string& p = args[2];
-    const char* begin = p.data() + (p.starts_with("+") ? 1 : 0);
-    const auto [ptr, ec] = std::from_chars(begin, p.data() + p.size(), position);
-    if (ec != std::errc{} || ptr != p.data() + p.size()) return Error{"initf: position '" + p + "' is not an integer"};
-  }
-  return hal_.add_init_function_to_thread(args[0], args[1], position);
-}
+Status Halcmd::cmd_initf(std::span<const std::string> args) { return add_function("initf", args, true); }
 
 Status Halcmd::cmd_unloadrt(std::span<const std::string> args) {
   if (args.size() != 1) return Error{"unloadrt: usage: unloadrt COMPONENT|all"};

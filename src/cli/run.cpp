@@ -194,7 +194,9 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   if (!threads) return fail(ExitCode::kExecutorFault, threads.error().message);
   summary.host_thread = threads->host_description();
   if (!threads->host_warning().empty()) summary.warnings.push_back(threads->host_warning());
-  HostLink sink(*producer, machine->rt.heartbeat_timeout_ns);
+  // Embedded on the virtual clock, the executor side relaxes its watch alike (executor_side.hpp); a
+  // connected host cannot know the clock of `rtstep rt` and keeps [rt] heartbeat_timeout.
+  HostLink sink(*producer, heartbeat_timeout_ns(machine->rt, options.virtual_clock && embedded.has_value()));
   sink.start();
 
   // Above the ring: parser -> toolhead -> step generator. Print time 0 is buffer_time from now, so the

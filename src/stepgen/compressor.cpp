@@ -104,15 +104,19 @@ void StepCompressor::compress(bool all, std::deque<ipc::StepSegment>& out) {
     if (!all && left < kHoldSteps) break;
     const auto available = static_cast<uint32_t>(std::min<std::size_t>(left, kMaxRun));
     int64_t error = 0;
-    ipc::StepSegment s = next_segment(done, available, error);
-    s.stepper = stepper_;
-    s.dir = dir_;
-    out.push_back(s);
-    max_error_ns_ = std::max(max_error_ns_, error);
-    ++segments_;
+    const ipc::StepSegment s = next_segment(done, available, error);
+    emit(s, error, out);
     done += s.count;
   }
   pending_.consume(done);
+}
+
+void StepCompressor::emit(ipc::StepSegment s, int64_t error_ns, std::deque<ipc::StepSegment>& out) {
+  s.stepper = stepper_;
+  s.dir = dir_;
+  out.push_back(s);
+  max_error_ns_ = std::max(max_error_ns_, error_ns);
+  ++segments_;
 }
 
 bool compress(std::span<const int64_t> times, uint8_t stepper, uint8_t dir, int64_t tolerance_ns,

@@ -107,6 +107,8 @@ Status StepGenerator::on_flush(double) {
   return release(std::numeric_limits<int64_t>::max());
 }
 
+void StepGenerator::on_horizon(double time) { sink_.set_horizon(to_ns(time)); }
+
 Status StepGenerator::release(int64_t watermark_ns) {
   // A k-way merge over at most ipc::kMaxSteppers queues plus the pins: a linear scan per record is cheap
   // next to the steps each segment stands for. Pins go first on ties, so a motor is enabled before it steps.

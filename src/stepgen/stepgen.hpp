@@ -173,6 +173,10 @@ class RecordSink {
  public:
   virtual ~RecordSink() = default;
   virtual Status push(const ipc::Record& record) = 0;
+  // Every record with time <= t_ns has been pushed (the generator says so when the toolhead dwells: G4,
+  // M400, end of file), so the consumer may run up to t_ns on what it has: a host that then sits idle
+  // (a long G4, waiting for input) is not an underrun. Nondecreasing. Optional.
+  virtual void set_horizon(int64_t /*t_ns*/) {}
 };
 
 // Sees every exact step time before compression (for --steps-csv and tests). Optional.
@@ -203,6 +207,8 @@ class StepGenerator final : public motion::MoveSink {
   Status on_enable(std::size_t stepper, bool enabled, double time) override;
   // Compresses and delivers everything held back.
   Status on_flush(double time) override;
+  // Passes the promise on to the sink as its horizon (RecordSink::set_horizon).
+  void on_horizon(double time) override;
 
   std::size_t stepper_count() const noexcept { return solvers_.size(); }
   int64_t initial_steps(std::size_t i) const noexcept { return initial_[i]; }

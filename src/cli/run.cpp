@@ -235,6 +235,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     return !sink.executor_lost() && !producer->try_result(ended);
   };
   HostPipeline host(*machine, *kinematics, options.gcode_path, origin_ns, sink, nullptr, &homing);
+  host.on_emergency_stop([&sink](const std::string& why) { sink.emergency_stop(why); });
   const FeedResult fed = host.feed(gcode_file, log);
   summary.ignored_commands = fed.ignored_commands;
   if (!fed.ok) {
@@ -243,8 +244,6 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   }
   const motion::Toolhead& toolhead = host.toolhead();
   const stepgen::StepGenerator& generator = host.generator();
-  // M112 reaches the host as the error that ends the G-code: stop at once instead of finishing the queue.
-  if (!fed.ok && fed.error.find("(M112)") != std::string::npos) sink.emergency_stop("M112");
 
   std::string trace_error;  // --trace could not be written: reported, the motion is not stopped for it
   // Whatever happened above, end the stream so the executor finishes what was queued and stops.

@@ -117,14 +117,15 @@ void print_positions(const config::MachineConfig& machine, const ipc::ExecutorRe
 
 // One job on a fresh ring. Returns false when the process should exit (signal or setup error: `code`).
 bool serve_one_job(const config::MachineConfig& machine, const RtOptions& options, int& code) {
-  auto ring = ipc::SegmentRing::create(options.shm_name, machine.rt.ring_capacity);
+  const std::string name = ipc::ring_object_name(options.shm_name);  // "rtstep" (systemd-unit) is "/rtstep"
+  auto ring = ipc::SegmentRing::create(name, machine.rt.ring_capacity);
   if (!ring) {
     std::cerr << "rtstep rt: " << ring.error().message << '\n';
     code = 1;
     return false;
   }
-  if (!ring->replaced().empty()) std::cerr << "rtstep rt: " << options.shm_name << ": " << ring->replaced() << '\n';
-  std::cerr << fmt::format("rtstep rt: waiting for a host on {} ({} records)\n", options.shm_name, ring->capacity());
+  if (!ring->replaced().empty()) std::cerr << "rtstep rt: " << name << ": " << ring->replaced() << '\n';
+  std::cerr << fmt::format("rtstep rt: waiting for a host on {} ({} records)\n", name, ring->capacity());
   if (!wait_for_host(*ring, machine.rt.heartbeat_timeout_ns)) return !signalled();
   auto side = beating_while(*ring, [&] { return ExecutorSide::start(machine, *ring, {options.virtual_clock, options.trace_path}); });
   if (!side) {
@@ -179,7 +180,7 @@ int run_rt(const RtOptions& options) {
 void add_rt_command(CLI::App& app, Commands& commands) {
   auto options = std::make_shared<RtOptions>();
   CLI::App* rt = app.add_subcommand("rt", "Run the step executor as its own process (split mode) on shared memory NAME");
-  rt->add_option("--shm", options->shm_name, "Name of the shared-memory ring to create, e.g. /rtstep")->required();
+  rt->add_option("--shm", options->shm_name, "Name of the shared-memory ring to create, e.g. rtstep (same as /rtstep)")->required();
   rt->add_option("--config,-c", options->config_path, "printer.cfg to use")->required()->check(CLI::ExistingFile);
   rt->add_option("--trace", options->trace_path, "Record every pin change into FILE (the last job's)");
   rt->add_flag("--virtual-clock", options->virtual_clock, "Execute without waiting for real time (verification)");

@@ -76,7 +76,8 @@ Result<Embedded> create_rings(const config::MachineConfig& machine, std::ostream
 }
 
 // Split mode: attach to the ring of a running `rtstep rt` as its (only) host.
-Result<ipc::SegmentRing> connect(const std::string& name) {
+Result<ipc::SegmentRing> connect(const std::string& given) {
+  const std::string name = ipc::ring_object_name(given);  // "rtstep" as `rtstep rt` takes it: "/rtstep"
   auto ring = ipc::SegmentRing::attach(name);
   if (!ring) return Error{ring.error().message + " (is `rtstep rt --shm " + name + "` running?)"};
   // One host per job: the claim is atomic, so two hosts starting together cannot both get it.

@@ -209,6 +209,11 @@ class SegmentRing {
 // ("/rtstep-run-123: replaced a stale ring left by pid 123, ..."). Init only.
 std::vector<std::string> remove_stale_rings(const std::string& prefix);
 
+// The POSIX name of a ring given on a command line: "rtstep" and "/rtstep" name the same ring
+// (`rtstep systemd-unit` writes the former); a name that already starts with '/' is returned as given.
+// create() and attach() check the result. Non-real-time.
+std::string ring_object_name(const std::string& given);
+
 // Byte offset of the first record in the mapping (header, four lines, result block). ABI.
 extern const std::size_t kRingRecordsOffset;
 

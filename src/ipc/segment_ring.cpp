@@ -211,6 +211,10 @@ Status remove_stale(const std::string& name, std::string& note) {
 
 const std::size_t kRingRecordsOffset = kRecordsOffset;
 
+std::string ring_object_name(const std::string& given) {
+  return !given.empty() && given.front() == '/' ? given : "/" + given;
+}
+
 std::vector<std::string> remove_stale_rings(const std::string& prefix) {
   std::vector<std::string> notes;
   DIR* dir = opendir("/dev/shm");

@@ -27,6 +27,7 @@
 #include "rt/histogram.hpp"
 #include "rt/sched.hpp"
 #include "rt/spin_floor.hpp"
+#include "util/clock.hpp"
 
 namespace rtstep::cli {
 
@@ -46,12 +47,6 @@ struct BenchExecutorOptions {
   int64_t pulse_ns = 1'000;
   bool json = false;
 };
-
-int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 void sleep_until(int64_t t) {
   timespec ts{t / 1'000'000'000, t % 1'000'000'000};
@@ -88,10 +83,10 @@ Quantiles reference_loop(const BenchExecutorOptions& o, std::string& warning) {
   rt::LatencyHistogram h;
   on_executor_cpu(o, warning, [&] {
     const int64_t interval = o.reference_interval_us * 1'000;
-    const int64_t end = now_ns() + static_cast<int64_t>(o.reference_s * 1e9);
-    for (int64_t next = now_ns() + interval; next < end; next += interval) {
+    const int64_t end = monotonic_ns() + static_cast<int64_t>(o.reference_s * 1e9);
+    for (int64_t next = monotonic_ns() + interval; next < end; next += interval) {
       sleep_until(next);
-      h.record(now_ns() - next);
+      h.record(monotonic_ns() - next);
     }
   });
   return quantiles_of(h);
@@ -117,7 +112,7 @@ void produce(ipc::SegmentRing& ring, const BenchExecutorOptions& o, double rate,
   constexpr uint32_t kCount = 200;
   constexpr int64_t kLead = 100'000'000;
   for (int64_t t = start; t < end; t += per_stepper * kCount) {
-    while (t > now_ns() + kLead) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    while (t > monotonic_ns() + kLead) std::this_thread::sleep_for(std::chrono::milliseconds(2));
     for (int i = 0; i < o.steppers; ++i) {
       ipc::StepSegment s;
       s.stepper = static_cast<uint8_t>(i);
@@ -162,7 +157,7 @@ Result<ExecutorRun> run_executor_at(const BenchExecutorOptions& o, double rate) 
   config.coalesce_ns = 0;
   rt::StepExecutor exec(config, *consumer, sim);
   if (auto st = exec.start(); !st) return Error{st.error().message};
-  const int64_t start = now_ns() + 50'000'000;
+  const int64_t start = monotonic_ns() + 50'000'000;
   const int64_t end = start + static_cast<int64_t>(o.duration_s * 1e9);
   std::atomic<bool> failed{false};
   std::thread host([&] { produce(*producer, o, rate, start, end, failed); });

@@ -32,15 +32,10 @@
 #include "rt/executor.hpp"
 #include "rt/thread_table.hpp"
 #include "stepgen/stepgen.hpp"
+#include "util/clock.hpp"
 
 namespace rtstep::cli {
 namespace {
-
-int64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 double cpu_seconds(clockid_t clock) {
   timespec ts{};

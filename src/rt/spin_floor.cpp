@@ -1,18 +1,12 @@
 #include "rt/spin_floor.hpp"
 
-#include <time.h>
-
 #include <algorithm>
+
+#include "util/clock.hpp"
 
 namespace rtstep::rt {
 
 namespace {
-
-int64_t monotonic_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 constexpr int64_t kGapThresholdNs = 1'000;
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/run.hpp"
+#include "scratch_dir.hpp"
 #include "trace/trace.hpp"
 
 #include <sys/stat.h>
@@ -21,21 +22,9 @@ namespace {
 const std::string kSource = RTSTEP_SOURCE_DIR;
 const std::string kExampleConfig = kSource + "/examples/printer.cfg";
 
-class RunTest : public ::testing::Test {
+class RunTest : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rtstep-cli-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& text) {
-    const auto path = (dir_ / name).string();
-    std::ofstream(path) << text;
-    return path;
-  }
+  RunTest() : ScratchDirTest("rtstep-cli") {}
   RunSummary run(const std::string& gcode_path, bool virtual_clock = true, std::string config = kExampleConfig) {
     RunOptions options;
     options.config_path = std::move(config);
@@ -43,7 +32,6 @@ class RunTest : public ::testing::Test {
     options.virtual_clock = virtual_clock;
     return run_job(options, log_);
   }
-  std::filesystem::path dir_;
   std::ostringstream log_;
 };
 

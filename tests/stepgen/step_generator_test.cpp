@@ -76,12 +76,9 @@ TEST(StepGenerator, EveryStepOfMixedMovesIsWithinTheBound) {
            "G4 P10", "G1 X0 Y0 F12000", "G1 E-1 F1800", "G1 E1"});
     p.finish();
     EXPECT_TRUE(p.records.ordered);
-    std::vector<std::vector<int64_t>> expanded(4);
-    for (const auto& r : p.records.records) {
-      if (r.kind != ipc::RecordKind::kSegment) continue;
-      ASSERT_TRUE(ipc::is_valid(r.segment));
-      for (uint32_t k = 0; k < r.segment.count; ++k) expanded[r.segment.stepper].push_back(r.segment.step_time(k));
-    }
+    bool all_valid = false;
+    const auto expanded = p.records.expanded(4, all_valid);
+    ASSERT_TRUE(all_valid);
     for (std::size_t s = 0; s < 4; ++s) {
       const auto& exact = p.times(s);
       ASSERT_EQ(expanded[s].size(), exact.size()) << "stepper " << s;

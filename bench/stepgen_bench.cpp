@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <deque>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -133,6 +134,34 @@ void BM_Compress(benchmark::State& state) {
   state.counters["steps_per_segment"] = static_cast<double>(times.size()) / static_cast<double>(out.size());
 }
 BENCHMARK(BM_Compress)->Arg(3)->Arg(180);
+
+// The same moves as StepGenerator compresses them: ramps step by step, the cruise from its closed form
+// (StepCompressor::add_cruise). Side by side with BM_Compress, per step of the whole move.
+void BM_CompressClosedFormCruise(benchmark::State& state) {
+  motion::Move move;
+  const double length = static_cast<double>(state.range(0));
+  move.end = {length, 0, 0, 0};
+  move.distance = length;
+  move.axis_ratio = {1, 0, 0, 0};
+  motion::plan_trapezoid(move, 100, 3000);
+  stepgen::StepSolver solver(80, {1, 0, 0, 0}, 0);
+  const stepgen::MoveSteps steps = solver.take(move, 0);
+  std::deque<ipc::StepSegment> out;
+  for (auto _ : state) {
+    out.clear();
+    stepgen::StepCompressor compressor(0, 1000);
+    auto& pending = compressor.pending();
+    steps.times(0, steps.accel_end(), pending.append(static_cast<std::size_t>(steps.accel_end())));
+    compressor.add_cruise(steps, steps.accel_end(), steps.cruise_end(), out);
+    steps.times(steps.cruise_end(), steps.count(),
+                pending.append(static_cast<std::size_t>(steps.count() - steps.cruise_end())));
+    compressor.compress(true, out);
+    benchmark::DoNotOptimize(out.size());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * steps.count());
+  state.counters["steps_per_segment"] = static_cast<double>(steps.count()) / static_cast<double>(out.size());
+}
+BENCHMARK(BM_CompressClosedFormCruise)->Arg(180);
 
 }  // namespace
 

@@ -163,6 +163,22 @@ Result<SoakReport> run_soak(const SoakOptions& o, std::ostream& log) {
   return report;
 }
 
+namespace {
+
+// --write-gcode: the virtual phase's print as a file, nothing run.
+int write_soak_file(const SoakOptions& o, const std::string& path) {
+  auto machine = config::load(o.config_path);
+  if (!machine) return std::cerr << "rtstep bench soak: " << machine.error().message << "\n", 1;
+  std::ofstream out(path);
+  const SoakGcode g = write_soak_gcode(out, soak_shape(*machine), o.virtual_hours * 3600, o.seed);
+  if (!out.flush()) return std::cerr << "rtstep bench soak: " << path << ": write failed\n", 1;
+  std::cout << fmt::format("{}: {} layers, {} lines, estimated {:.0f} s of motion\n", path, g.layers, g.lines,
+                           g.estimated_s);
+  return 0;
+}
+
+}  // namespace
+
 void add_bench_soak_command(CLI::App& bench, Commands& commands) {
   auto o = std::make_shared<SoakOptions>();
   auto json = std::make_shared<bool>(false);
@@ -177,7 +193,11 @@ void add_bench_soak_command(CLI::App& bench, Commands& commands) {
   cmd->add_option("--workdir", o->workdir, "Where the generated G-code and the I/O load's files go")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the generated print")->capture_default_str();
   cmd->add_flag("--json", *json, "Print the report as JSON");
-  commands.push_back({cmd, [o, json] {
+  auto write_only = std::make_shared<std::string>();
+  cmd->add_option("--write-gcode", *write_only,
+                  "Only write the --virtual-hours print to this file (to time `rtstep run` on it) and exit");
+  commands.push_back({cmd, [o, json, write_only] {
+                        if (!write_only->empty()) return write_soak_file(*o, *write_only);
                         auto report = run_soak(*o, std::cerr);
                         if (!report) {
                           std::cerr << "rtstep bench soak: " << report.error().message << "\n";

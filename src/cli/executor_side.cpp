@@ -41,6 +41,10 @@ PinPlan plan_pins(const config::MachineConfig& machine) {
   return plan;
 }
 
+int64_t heartbeat_timeout_ns(const config::RtConfig& rt, bool virtual_clock) {
+  return virtual_clock ? std::max(rt.heartbeat_timeout_ns, kVirtualClockHeartbeatNs) : rt.heartbeat_timeout_ns;
+}
+
 rt::ExecutorConfig executor_config(const config::MachineConfig& machine, const PinPlan& pins, bool virtual_clock) {
   const config::RtConfig& rt = machine.rt;
   rt::ExecutorConfig c;
@@ -56,7 +60,7 @@ rt::ExecutorConfig executor_config(const config::MachineConfig& machine, const P
   c.max_lateness_ns = rt.max_lateness_ns;
   c.late_threshold_ns = rt.late_threshold_ns;
   c.stall_threshold_ns = rt.stall_threshold_ns;
-  c.host_timeout_ns = rt.heartbeat_timeout_ns;
+  c.host_timeout_ns = heartbeat_timeout_ns(rt, virtual_clock);
   c.virtual_clock = virtual_clock;
   return c;
 }

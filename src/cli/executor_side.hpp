@@ -31,6 +31,12 @@ struct PinPlan {
 };
 PinPlan plan_pins(const config::MachineConfig& machine);
 
+// The heartbeat timeout of both sides of a job. On the virtual clock no pin drives a motor and neither side
+// runs real-time, so a busy machine can hold one off for longer than [rt] heartbeat_timeout without
+// anything being lost: there the timeout is at least kVirtualClockHeartbeatNs (a dead side is still seen).
+constexpr int64_t kVirtualClockHeartbeatNs = 5'000'000'000;
+int64_t heartbeat_timeout_ns(const config::RtConfig& rt, bool virtual_clock);
+
 // The executor's configuration from [rt] and the steppers. Init only.
 rt::ExecutorConfig executor_config(const config::MachineConfig& machine, const PinPlan& pins, bool virtual_clock);
 

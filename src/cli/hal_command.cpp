@@ -1,5 +1,6 @@
-// `rtstep hal FILE.hal [-i FILE.ini] [-k] [--duration S] [--gcode FILE --config printer.cfg]` and
-// `rtstep hal -` (commands from stdin; a prompt when stdin is a terminal): LinuxCNC-style HAL
+// `rtstep hal FILE.hal [-i FILE.ini] [-k] [-s] [-e] [-q|-Q] [-v|-V] [--duration S] [--gcode FILE --config
+// printer.cfg]`, `rtstep hal -f [FILE]` (halcmd's spelling) and `rtstep hal -` (commands from stdin; a prompt
+// when stdin is a terminal): LinuxCNC-style HAL
 // configurations on rtstep's periodic threads (hal/hal.hpp). After the file, started threads run for
 // --duration seconds, until Ctrl-C, or with --gcode until the G-code job has been played (motmod).
 #include <unistd.h>
@@ -33,7 +34,14 @@ extern "C" void on_interrupt(int /*signal*/) { g_interrupted.store(true); }
 struct HalOptions {
   std::string file;
   std::string ini;
+  std::string f_file;  // -f [FILE]: halcmd's way to name the file (no FILE: stdin)
   bool keep_going = false;
+  bool script = false;   // -s
+  bool echo = false;     // -e
+  bool errors_only = false;  // -q (the default)
+  bool quiet = false;    // -Q
+  bool verbose = false;  // -v
+  bool debug = false;    // -V: as -v
   double duration_s = -1;  // < 0: until Ctrl-C
   bool no_realtime = false;
   std::string gcode;    // --gcode: played by motmod
@@ -175,6 +183,20 @@ void run_threads(hal::Hal& hal, const HalOptions& o) {
   std::signal(SIGTERM, SIG_DFL);
 }
 
+// The file to run: the positional FILE or -f's; exactly one of them.
+bool resolve_file(HalOptions& o, bool f_given) {
+  if (f_given && !o.file.empty()) {
+    std::cerr << "rtstep hal: give the HAL file once: either FILE or -f FILE\n";
+    return false;
+  }
+  if (f_given) o.file = o.f_file.empty() ? "-" : o.f_file;
+  if (o.file.empty()) {
+    std::cerr << "rtstep hal: which HAL file? (rtstep hal FILE.hal, rtstep hal -f FILE.hal, or - for stdin)\n";
+    return false;
+  }
+  return true;
+}
+
 int run_hal(const HalOptions& o) {
   // Declared before the Hal, so they outlive its threads.
   std::unique_ptr<hal::MotionJob> job;
@@ -194,6 +216,10 @@ int run_hal(const HalOptions& o) {
   hal.set_thread_options(threads);
   hal::Halcmd cmd(hal, std::cout, std::cerr);
   cmd.set_keep_going(o.keep_going);
+  cmd.set_script_mode(o.script);
+  cmd.set_echo(o.echo);
+  cmd.set_quiet(o.quiet);
+  cmd.set_verbose(o.verbose || o.debug);
   std::unique_ptr<hal::IniFile> ini;
   if (!o.ini.empty()) {
     auto loaded = hal::IniFile::load(o.ini);
@@ -230,9 +256,17 @@ int run_hal(const HalOptions& o) {
 void add_hal_command(CLI::App& app, Commands& commands) {
   auto o = std::make_shared<HalOptions>();
   CLI::App* sub = app.add_subcommand("hal", "Run a LinuxCNC-style .hal configuration on rtstep's periodic threads");
-  sub->add_option("file", o->file, "HAL file to run, or - for commands from stdin")->required();
+  sub->add_option("file", o->file, "HAL file to run, or - for commands from stdin");
+  CLI::Option* f_option =
+      sub->add_option("-f", o->f_file, "halcmd's spelling: the HAL file to run (without FILE: stdin)")->expected(0, 1);
   sub->add_option("-i,--ini", o->ini, "INI file for [SECTION]KEY substitution")->check(CLI::ExistingFile);
   sub->add_flag("-k,--keep-going", o->keep_going, "Report every error instead of stopping at the first");
+  sub->add_flag("-s,--script", o->script, "Script mode: show without titles, one line per signal and thread");
+  sub->add_flag("-e,--echo", o->echo, "Print each command before it runs");
+  sub->add_flag("-q", o->errors_only, "Print errors only (the default)");
+  sub->add_flag("-Q,--quiet", o->quiet, "Print no error messages (the exit status still says)");
+  sub->add_flag("-v,--verbose", o->verbose, "Report each command that succeeded on stderr");
+  sub->add_flag("-V", o->debug, "As -v");
   sub->add_option("--duration", o->duration_s, "Seconds to run the threads after the file (default: until Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--no-rt", o->no_realtime, "Run the threads SCHED_OTHER without locking memory (tests, CI)");
@@ -240,7 +274,7 @@ void add_hal_command(CLI::App& app, Commands& commands) {
       ->check(CLI::ExistingFile);
   sub->add_option("--config", o->config, "printer.cfg describing the machine --gcode runs on")->check(CLI::ExistingFile);
   sub->add_option("--backend", o->backend, "GPIO backend hal_gpio drives: sim (default), gpiod, rpi4, rpi5 or auto");
-  commands.push_back({sub, [o] { return run_hal(*o); }});
+  commands.push_back({sub, [o, f_option] { return resolve_file(*o, f_option->count() > 0) ? run_hal(*o) : 1; }});
 }
 
 }  // namespace rtstep::cli

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "util/clock.hpp"
+
 namespace rtstep::cli {
 
 std::atomic<int> g_run_signal{0};
@@ -17,11 +19,6 @@ namespace {
 
 constexpr auto kBeatPeriod = std::chrono::milliseconds(5);
 constexpr auto kFullWait = std::chrono::microseconds(200);
-
-int64_t monotonic_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 // The heartbeat thread inherits the host thread's policy. At the same SCHED_FIFO priority, a host thread
 // computing for longer than the timeout would silence its own heartbeat and both sides would call the other

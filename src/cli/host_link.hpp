@@ -31,6 +31,8 @@ class HostLink final : public stepgen::RecordSink {
   // Pushes one record, waiting while the ring is full. Errors: the executor is lost or has ended, an
   // emergency stop, or SIGTERM (the host then sends no more motion; end_stream() still works).
   Status push(const ipc::Record& record) override;
+  // Publishes the host's horizon in the ring (SegmentRing::set_horizon).
+  void set_horizon(int64_t t_ns) override { ring_.set_horizon(t_ns); }
   // Ends the stream so the executor finishes what is queued (also after SIGTERM). Errors as push().
   Status end_stream();
   // Asks the executor to stop at once (M112, SIGINT).

@@ -62,14 +62,19 @@ FeedResult HostPipeline::feed(std::istream& in, std::ostream& log) {
       log << fmt::format("{}:{}: note: {} accepted but has no effect: rtstep drives no heaters or fans yet "
                          "(reported once)\n", gcode_name_, cmd.line, cmd.name);
     }
+    const bool emergency = cmd.kind == gcode::CommandKind::kM && cmd.number == 112;
+    if (emergency && emergency_stop_) emergency_stop_("M112");
     auto done = toolhead_.execute(cmd, reply);
     if (!done) {
       fail(done.error().message);
+      result.emergency_stop = emergency;
       break;
     }
     if (!reply.empty()) log << reply << '\n';
   }
-  // The queued moves were accepted: they run to a stop whether or not a later line failed.
+  // The queued moves were accepted: they run to a stop whether or not a later line failed, unless the
+  // G-code asked for an emergency stop.
+  if (result.emergency_stop) return result;
   if (auto finished = toolhead_.finish(); !finished && result.ok) fail(finished.error().message);
   return result;
 }

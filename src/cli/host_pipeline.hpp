@@ -4,6 +4,7 @@
 // plan). Non-real-time.
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@ namespace rtstep::cli {
 
 struct FeedResult {
   bool ok = true;
+  bool emergency_stop = false;                // M112 ended the stream: queued motion was not sent
   std::string error;                          // first error ("part.gcode:88: move out of range: ...")
   std::vector<std::string> ignored_commands;  // names of commands ignored, once each
 };
@@ -32,8 +34,13 @@ class HostPipeline {
                int64_t origin_ns, stepgen::RecordSink& sink, stepgen::StepObserver* observer = nullptr,
                const HomingLink* homing = nullptr);
 
+  // Called at once, on the feeding thread, when the G-code asks for an emergency stop (M112), before the
+  // pipeline returns; `why` names the command. Set it before feed().
+  void on_emergency_stop(std::function<void(const std::string& why)> stop) { emergency_stop_ = std::move(stop); }
+
   // Reads G-code until the end of the stream or the first error, then plans and delivers everything queued
-  // (also after an error: what was accepted before it still runs). Notes and M114 replies go to `log`.
+  // (also after an error: what was accepted before it still runs; not after M112, which drops it).
+  // Notes and M114 replies go to `log`.
   FeedResult feed(std::istream& in, std::ostream& log);
 
   const motion::Toolhead& toolhead() const noexcept { return toolhead_; }
@@ -43,6 +50,7 @@ class HostPipeline {
 
  private:
   std::string gcode_name_;
+  std::function<void(const std::string&)> emergency_stop_;
   stepgen::StepGenerator generator_;
   std::unique_ptr<ExecutorEndstops> endstops_;
   motion::Toolhead toolhead_;

@@ -32,15 +32,10 @@
 #include "rt/executor.hpp"
 #include "rt/thread_table.hpp"
 #include "stepgen/stepgen.hpp"
+#include "util/clock.hpp"
 
 namespace rtstep::cli {
 namespace {
-
-int64_t monotonic_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 double cpu_seconds(clockid_t clock) {
   timespec ts{};
@@ -195,7 +190,9 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   if (!threads) return fail(ExitCode::kExecutorFault, threads.error().message);
   summary.host_thread = threads->host_description();
   if (!threads->host_warning().empty()) summary.warnings.push_back(threads->host_warning());
-  HostLink sink(*producer, machine->rt.heartbeat_timeout_ns);
+  // Embedded on the virtual clock, the executor side relaxes its watch alike (executor_side.hpp); a
+  // connected host cannot know the clock of `rtstep rt` and keeps [rt] heartbeat_timeout.
+  HostLink sink(*producer, heartbeat_timeout_ns(machine->rt, options.virtual_clock && embedded.has_value()));
   sink.start();
 
   // Above the ring: parser -> toolhead -> step generator. Print time 0 is buffer_time from now, so the
@@ -236,6 +233,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     return !sink.executor_lost() && !producer->try_result(ended);
   };
   HostPipeline host(*machine, *kinematics, options.gcode_path, origin_ns, sink, nullptr, &homing);
+  host.on_emergency_stop([&sink](const std::string& why) { sink.emergency_stop(why); });
   const FeedResult fed = host.feed(gcode_file, log);
   summary.ignored_commands = fed.ignored_commands;
   if (!fed.ok) {
@@ -244,8 +242,6 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   }
   const motion::Toolhead& toolhead = host.toolhead();
   const stepgen::StepGenerator& generator = host.generator();
-  // M112 reaches the host as the error that ends the G-code: stop at once instead of finishing the queue.
-  if (!fed.ok && fed.error.find("(M112)") != std::string::npos) sink.emergency_stop("M112");
 
   std::string trace_error;  // --trace could not be written: reported, the motion is not stopped for it
   // Whatever happened above, end the stream so the executor finishes what was queued and stops.

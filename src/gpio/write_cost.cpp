@@ -6,15 +6,10 @@
 
 #include "gpio/hardware.hpp"
 #include "gpio/register_pins.hpp"
+#include "util/clock.hpp"
 
 namespace rtstep::gpio {
 namespace {
-
-int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 constexpr uint64_t kBatch = 1000;
 
@@ -26,12 +21,12 @@ WriteCost measure_write_cost(Backend& backend, std::size_t pins, uint64_t writes
   std::vector<double> per_write;
   per_write.reserve(batches);
   for (uint64_t b = 0; b < batches; ++b) {
-    const int64_t start = now_ns();
+    const int64_t start = monotonic_ns();
     for (uint64_t i = 0; i < kBatch; i += 2) {
       backend.write(all, 0, 0, 0);
       backend.write(0, all, 0, 0);
     }
-    per_write.push_back(static_cast<double>(now_ns() - start) / kBatch);
+    per_write.push_back(static_cast<double>(monotonic_ns() - start) / kBatch);
   }
   backend.write(0, all, 0, 0);  // leave every pin at its safe level
   std::sort(per_write.begin(), per_write.end());

@@ -45,13 +45,18 @@ void Hal::remove_component(int comp_id) {
   for (auto it = pins_.begin(); it != pins_.end();) {
     if (it->second->owner == comp_id) {
       if (it->second->signal != nullptr) do_unlink(*it->second);
+      pin_aliases_.erase(it->second->original);
       it = pins_.erase(it);
     } else {
       ++it;
     }
   }
   if (!threads_started()) std::erase_if(threads_, [comp_id](const auto& t) { return t->owner() == comp_id; });
-  std::erase_if(params_, [comp_id](const auto& kv) { return kv.second->owner == comp_id; });
+  std::erase_if(params_, [this, comp_id](const auto& kv) {
+    if (kv.second->owner != comp_id) return false;
+    param_aliases_.erase(kv.second->original);
+    return true;
+  });
   std::erase_if(functions_, [comp_id](const auto& kv) { return kv.second->owner == comp_id; });
   std::erase_if(components_, [comp_id](const auto& c) { return c->id == comp_id; });
 }
@@ -77,7 +82,7 @@ Status Hal::check_new_name(int comp_id, const std::string& name, bool is_param) 
   if (c == nullptr) return Error{"component id " + std::to_string(comp_id) + " not found"};
   if (c->ready) return Error{"component " + quoted(c->name) + " is ready: cannot add " + quoted(name)};
   if (name.empty() || name.size() > 127) return Error{"invalid name " + quoted(name)};
-  if (is_param ? params_.contains(name) : pins_.contains(name)) {
+  if (is_param ? find_param(name) != nullptr : find_pin(name) != nullptr) {
     return Error{std::string(is_param ? "duplicate parameter " : "duplicate pin ") + quoted(name)};
   }
   return Ok{};
@@ -143,7 +148,7 @@ Instance* Hal::own(int comp_id, std::unique_ptr<Instance> instance) {
 Status Hal::new_signal(const std::string& name, Type type) {
   if (name.empty()) return Error{"signal name is empty"};
   if (signals_.contains(name)) return Error{"Signal " + quoted(name) + " already exists"};
-  if (pins_.contains(name)) return Error{"Signal name " + quoted(name) + " is the name of a pin"};
+  if (find_pin(name) != nullptr) return Error{"Signal name " + quoted(name) + " is the name of a pin"};
   auto sig = std::make_unique<SignalRecord>();
   sig->name = name;
   sig->type = type;
@@ -209,24 +214,24 @@ void Hal::do_unlink(PinRecord& pin) {
 }
 
 Status Hal::link(const std::string& pin_name, const std::string& signal_name) {
-  auto pit = pins_.find(pin_name);
-  if (pit == pins_.end()) return Error{"Pin " + quoted(pin_name) + " does not exist"};
+  PinRecord* pin = find_pin(pin_name);
+  if (pin == nullptr) return Error{"Pin " + quoted(pin_name) + " does not exist"};
   auto sit = signals_.find(signal_name);
   if (sit == signals_.end()) return Error{"Signal " + quoted(signal_name) + " does not exist"};
-  if (auto st = check_link(*pit->second, *sit->second); !st) return st;
-  if (pit->second->signal == nullptr) do_link(*pit->second, *sit->second);
+  if (auto st = check_link(*pin, *sit->second); !st) return st;
+  if (pin->signal == nullptr) do_link(*pin, *sit->second);
   return Ok{};
 }
 
 Status Hal::unlink(const std::string& pin_name) {
-  auto pit = pins_.find(pin_name);
-  if (pit == pins_.end()) return Error{"Pin " + quoted(pin_name) + " does not exist"};
-  if (pit->second->signal != nullptr) do_unlink(*pit->second);
+  PinRecord* pin = find_pin(pin_name);
+  if (pin == nullptr) return Error{"Pin " + quoted(pin_name) + " does not exist"};
+  if (pin->signal != nullptr) do_unlink(*pin);
   return Ok{};
 }
 
 Status Hal::net(const std::string& signal_name, std::span<const std::string> pin_names) {
-  if (pins_.contains(signal_name)) {
+  if (find_pin(signal_name) != nullptr) {
     return Error{"Signal name " + quoted(signal_name) + " must not be the same as a pin.  Did you omit the signal name?"};
   }
   if (pin_names.empty()) return Error{"'net' requires at least one pin, none given"};
@@ -245,9 +250,9 @@ Status Hal::net(const std::string& signal_name, std::span<const std::string> pin
   bool have_type = sit != signals_.end();
   std::vector<PinRecord*> to_link;
   for (const std::string& name : pin_names) {
-    auto pit = pins_.find(name);
-    if (pit == pins_.end()) return Error{"Pin " + quoted(name) + " does not exist"};
-    PinRecord& pin = *pit->second;
+    PinRecord* found = find_pin(name);
+    if (found == nullptr) return Error{"Pin " + quoted(name) + " does not exist"};
+    PinRecord& pin = *found;
     if (pin.signal != nullptr && pin.signal->name == signal_name) continue;
     if (std::find(to_link.begin(), to_link.end(), &pin) != to_link.end()) continue;
     if (!have_type) {
@@ -275,17 +280,17 @@ Status Hal::net(const std::string& signal_name, std::span<const std::string> pin
 // --- Values ---
 
 Status Hal::set_pin_or_param(const std::string& name, std::string_view text) {
-  if (auto it = params_.find(name); it != params_.end()) {
-    ParamRecord& p = *it->second;
+  if (ParamRecord* found = find_param(name)) {
+    ParamRecord& p = *found;
     if (p.dir == ParamDir::kRo) return Error{"param " + quoted(name) + " is not writable"};
     auto v = parse_value(p.type, text);
     if (!v) return Error{"setp " + quoted(name) + ": " + v.error().message};
     p.value->set_raw(*v);
     return Ok{};
   }
-  auto it = pins_.find(name);
-  if (it == pins_.end()) return Error{"pin or parameter " + quoted(name) + " not found"};
-  PinRecord& pin = *it->second;
+  PinRecord* found = find_pin(name);
+  if (found == nullptr) return Error{"pin or parameter " + quoted(name) + " not found"};
+  PinRecord& pin = *found;
   if (pin.dir == Dir::kOut) return Error{"pin " + quoted(name) + " is not writable (it is an OUT pin)"};
   if (pin.signal != nullptr) {
     return Error{"pin " + quoted(name) + " is connected to signal " + quoted(pin.signal->name) +
@@ -298,12 +303,10 @@ Status Hal::set_pin_or_param(const std::string& name, std::string_view text) {
 }
 
 Result<std::string> Hal::get_pin_or_param(const std::string& name) const {
-  if (auto it = params_.find(name); it != params_.end()) {
-    return format_value(it->second->type, it->second->value->raw());
-  }
-  auto it = pins_.find(name);
-  if (it == pins_.end()) return Error{"pin or parameter " + quoted(name) + " not found"};
-  return format_value(it->second->type, it->second->slot->load(std::memory_order_relaxed)->raw());
+  if (const ParamRecord* p = find_param(name)) return format_value(p->type, p->value->raw());
+  const PinRecord* pin = find_pin(name);
+  if (pin == nullptr) return Error{"pin or parameter " + quoted(name) + " not found"};
+  return format_value(pin->type, pin->slot->load(std::memory_order_relaxed)->raw());
 }
 
 Status Hal::set_signal(const std::string& name, std::string_view text) {

@@ -49,7 +49,8 @@ struct ComponentRecord {
 };
 
 struct PinRecord {
-  std::string name;
+  std::string name;      // the alias while it has one (`alias pin`), else the name the component gave
+  std::string original;  // the component's name while aliased, else empty
   Type type = Type::kBit;
   Dir dir = Dir::kIn;
   int owner = 0;
@@ -59,7 +60,8 @@ struct PinRecord {
 };
 
 struct ParamRecord {
-  std::string name;
+  std::string name;      // as PinRecord's
+  std::string original;
   Type type = Type::kBit;
   ParamDir dir = ParamDir::kRw;
   int owner = 0;
@@ -86,6 +88,8 @@ struct FunctionRecord {
   Param<int32_t> tmax;                 // <funct>.tmax: the maximum, writable to reset
   Param<bool> tmax_increased;          // <funct>.tmax-increased
 };
+
+enum class AliasKind : uint8_t { kPin, kParam };
 
 class Hal {
  public:
@@ -122,6 +126,15 @@ class Hal {
   Status unlink(const std::string& pin);
   // `net SIG PIN...`: checks every pin first, then creates the signal if needed and links them all.
   Status net(const std::string& signal, std::span<const std::string> pins);
+
+  // --- Aliases (`alias pin|param NAME ALIAS`, `unalias pin|param NAME`), as LinuxCNC's: the alias becomes
+  // the name `show` and `list` print, and both the alias and the original name find the pin or parameter.
+  // NAME may be either. Aliasing again replaces the alias; unaliasing an unaliased name does nothing.
+  Status alias(AliasKind kind, const std::string& name, const std::string& alias);
+  Status unalias(AliasKind kind, const std::string& name);
+  // A pin or parameter by its name, alias or original name; null when there is none.
+  PinRecord* find_pin(std::string_view name) const;
+  ParamRecord* find_param(std::string_view name) const;
 
   // --- Values (setp/getp/sets/gets) ---
   Status set_pin_or_param(const std::string& name, std::string_view text);
@@ -203,6 +216,9 @@ class Hal {
   std::vector<std::unique_ptr<ComponentRecord>> components_;
   std::map<std::string, std::unique_ptr<PinRecord>, std::less<>> pins_;
   std::map<std::string, std::unique_ptr<ParamRecord>, std::less<>> params_;
+  // Original name -> alias, for the pins and parameters that have one.
+  std::map<std::string, std::string, std::less<>> pin_aliases_;
+  std::map<std::string, std::string, std::less<>> param_aliases_;
   std::map<std::string, std::unique_ptr<SignalRecord>, std::less<>> signals_;
   std::map<std::string, std::unique_ptr<FunctionRecord>, std::less<>> functions_;
   std::vector<std::unique_ptr<HalThread>> threads_;

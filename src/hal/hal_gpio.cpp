@@ -21,6 +21,7 @@
 
 #include "gpio/hardware.hpp"
 #include "hal/component.hpp"
+#include "util/clock.hpp"
 
 namespace rtstep::hal {
 
@@ -36,12 +37,6 @@ struct HalGpio : Instance {
   gpio::PinMask last = 0;  // logical levels last written (configure drove every line to 0)
 };
 
-int64_t now_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
 void write_outputs(void* arg, int64_t /*period_ns*/) noexcept {
   auto& g = *static_cast<HalGpio*>(arg);
   gpio::PinMask levels = 0;
@@ -50,7 +45,7 @@ void write_outputs(void* arg, int64_t /*period_ns*/) noexcept {
   }
   const gpio::PinMask changed = levels ^ g.last;
   if (changed == 0) return;  // nothing to do: no write at all
-  const int64_t now = now_ns();
+  const int64_t now = monotonic_ns();
   g.backend->write(levels & changed, ~levels & changed, now, now);
   g.last = levels;
 }

@@ -96,13 +96,18 @@ bool Halcmd::run_stream(std::istream& in, const std::string& source_name, std::s
 bool Halcmd::run_lines(const std::vector<SourceLine>& lines, const std::string& source_name) {
   bool ok = true;
   for (const SourceLine& line : lines) {
+    if (echo_) out_ << line.text << "\n";
     auto tokens = tokenize(line.text, ini_, env_);
     Status st = tokens ? execute(*tokens) : Status(tokens.error());
     if (!st) {
       ++errors_;
       ok = false;
-      err_ << source_name << ":" << line.line << ": error: " << st.error().message << "\n";
+      if (!quiet_) err_ << source_name << ":" << line.line << ": error: " << st.error().message << "\n";
       if (!keep_going_) return false;
+    } else if (verbose_ && tokens && !tokens->empty()) {
+      err_ << source_name << ":" << line.line << ": ok:";
+      for (const std::string& t : *tokens) err_ << " " << t;
+      err_ << "\n";
     }
     if (quit_) break;
   }
@@ -125,6 +130,7 @@ Status Halcmd::execute(std::span<const std::string> t) {
   if (cmd == "status") return cmd_status(args);
   if (cmd == "save") return cmd_save(args);
   if (cmd == "ptype" || cmd == "stype") return cmd_type(args, cmd == "stype");
+  if (cmd == "alias" || cmd == "unalias") return cmd_alias(args, cmd == "alias");
   if (cmd == "loadusr") return cmd_loadusr(args);
   if (cmd == "addf") return cmd_addf(args);
   if (cmd == "delf") {
@@ -163,7 +169,10 @@ Status Halcmd::execute(std::span<const std::string> t) {
   }
   if (cmd == "source") return cmd_source(args);
   if (cmd == "setexact_for_test_suite_only") return hal_.set_exact_periods();
-  if (cmd == "echo" || cmd == "unecho") return Ok{};
+  if (cmd == "echo" || cmd == "unecho") {
+    echo_ = cmd == "echo";
+    return Ok{};
+  }
   if (cmd == "quit" || cmd == "exit") {
     quit_ = true;
     return Ok{};
@@ -211,16 +220,22 @@ Status Halcmd::cmd_loadusr(std::span<const std::string> args) {
   return Error{"loadusr: program '" + args[i] + "' is not built into rtstep (built in: halsampler, halstreamer, sleep)"};
 }
 
-Status Halcmd::cmd_addf(std::span<const std::string> args) {
-  if (auto st = need_args("addf", args, 2, 3, "addf FUNCT THREAD [POSITION]"); !st) return st;
+Status Halcmd::cmd_addf(std::span<const std::string> args) { return add_function("addf", args, false); }
+
+// addf and initf: FUNCT THREAD [POSITION], the position as LinuxCNC's (+k from the start, -k from the end).
+Status Halcmd::add_function(std::string_view cmd, std::span<const std::string> args, bool init) {
+  if (auto st = need_args(cmd, args, 2, 3, std::string(cmd) + " FUNCT THREAD [POSITION]"); !st) return st;
   int position = -1;
   if (args.size() == 3) {
     const std::string& p = args[2];
     const char* begin = p.data() + (p.starts_with("+") ? 1 : 0);
     const auto [ptr, ec] = std::from_chars(begin, p.data() + p.size(), position);
-    if (ec != std::errc{} || ptr != p.data() + p.size()) return Error{"addf: position '" + p + "' is not an integer"};
+    if (ec != std::errc{} || ptr != p.data() + p.size()) {
+      return Error{std::string(cmd) + ": position '" + p + "' is not an integer"};
+    }
   }
-  return hal_.add_function_to_thread(args[0], args[1], position);
+  return init ? hal_.add_init_function_to_thread(args[0], args[1], position)
+              : hal_.add_function_to_thread(args[0], args[1], position);
 }
 
 Status Halcmd::cmd_net(std::span<const std::string> args) {
@@ -258,7 +273,7 @@ Status Halcmd::cmd_show(std::span<const std::string> args, bool is_list) {
   }
   const std::string what = rest.empty() ? "" : rest[0];
   const auto patterns = rest.empty() ? std::span<const std::string>() : std::span<const std::string>(rest).subspan(1);
-  auto text = is_list ? list(hal_, what, patterns) : show(hal_, what, patterns, type);
+  auto text = is_list ? list(hal_, what, patterns) : show(hal_, what, ShowOptions{patterns, type, script_});
   if (!text) return text.error();
   out_ << *text << std::flush;
   return Ok{};

@@ -28,6 +28,14 @@ class Halcmd {
 
   void set_ini(const IniFile* ini) { ini_ = ini; }
   void set_keep_going(bool keep_going) { keep_going_ = keep_going; }
+  // halcmd's switches: -s script mode (show without titles, packed fields; see show.hpp); -e echo (each
+  // command line is printed before it runs; also the `echo` / `unecho` commands); -Q quiet (errors are
+  // counted but not printed); -v verbose (each command that succeeded is reported on the error stream as
+  // "FILE:LINE: ok: COMMAND").
+  void set_script_mode(bool script) { script_ = script; }
+  void set_echo(bool echo) { echo_ = echo; }
+  void set_quiet(bool quiet) { quiet_ = quiet; }
+  void set_verbose(bool verbose) { verbose_ = verbose; }
   void set_env_lookup(EnvLookup lookup) { env_ = lookup; }
   void add_user_program(std::string name, UserProgram program);
   // Where `loadusr halstreamer` without a file reads rows (default std::cin).
@@ -49,6 +57,7 @@ class Halcmd {
   Status cmd_loadrt(std::span<const std::string> args);
   Status cmd_loadusr(std::span<const std::string> args);
   Status cmd_addf(std::span<const std::string> args);
+  Status add_function(std::string_view cmd, std::span<const std::string> args, bool init);  // addf, initf
   Status cmd_net(std::span<const std::string> args);
   Status cmd_linkps(std::span<const std::string> args, bool pin_first);
   Status cmd_newsig(std::span<const std::string> args);
@@ -61,6 +70,7 @@ class Halcmd {
   Status cmd_status(std::span<const std::string> args);
   Status cmd_save(std::span<const std::string> args);
   Status cmd_type(std::span<const std::string> args, bool signal);
+  Status cmd_alias(std::span<const std::string> args, bool add);  // alias / unalias
   // The lock level forbids `cmd` (LinuxCNC's: load 1, config 2, params 4, run 8).
   Status check_lock(const std::string& cmd) const;
   std::string save_text(std::string_view what) const;
@@ -72,6 +82,10 @@ class Halcmd {
   const IniFile* ini_ = nullptr;
   EnvLookup env_ = nullptr;
   bool keep_going_ = false;
+  bool script_ = false;
+  bool echo_ = false;
+  bool quiet_ = false;
+  bool verbose_ = false;
   bool quit_ = false;
   int errors_ = 0;
   int source_depth_ = 0;

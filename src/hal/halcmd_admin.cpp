@@ -1,5 +1,4 @@
 // halcmd's housekeeping commands: initf, unloadrt, lock/unlock, status, save, ptype/stype (see halcmd.hpp).
-#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
@@ -23,7 +22,8 @@ constexpr LockedCommand kLockedCommands[] = {
     {"loadrt", kLockLoad},   {"unloadrt", kLockLoad},  {"loadusr", kLockLoad},  {"net", kLockConfig},
     {"linkps", kLockConfig}, {"linksp", kLockConfig},  {"unlinkp", kLockConfig}, {"newsig", kLockConfig},
     {"delsig", kLockConfig}, {"addf", kLockConfig},    {"delf", kLockConfig},   {"initf", kLockConfig},
-    {"setp", kLockParams},   {"sets", kLockParams},    {"start", kLockRun},     {"stop", kLockRun},
+    {"alias", kLockConfig},  {"unalias", kLockConfig}, {"setp", kLockParams},   {"sets", kLockParams},
+    {"start", kLockRun},     {"stop", kLockRun},
 };
 
 Result<unsigned> parse_lock_level(std::string_view text) {
@@ -82,17 +82,7 @@ Status Halcmd::cmd_lock(std::span<const std::string> args, bool lock) {
   return Ok{};
 }
 
-Status Halcmd::cmd_initf(std::span<const std::string> args) {
-  if (args.size() < 2 || args.size() > 3) return Error{"initf: usage: initf FUNCT THREAD [POSITION]"};
-  int position = -1;
-  if (args.size() == 3) {
-    const std::string& p = args[2];
-    const char* begin = p.data() + (p.starts_with("+") ? 1 : 0);
-    const auto [ptr, ec] = std::from_chars(begin, p.data() + p.size(), position);
-    if (ec != std::errc{} || ptr != p.data() + p.size()) return Error{"initf: position '" + p + "' is not an integer"};
-  }
-  return hal_.add_init_function_to_thread(args[0], args[1], position);
-}
+Status Halcmd::cmd_initf(std::span<const std::string> args) { return add_function("initf", args, true); }
 
 Status Halcmd::cmd_unloadrt(std::span<const std::string> args) {
   if (args.size() != 1) return Error{"unloadrt: usage: unloadrt COMPONENT|all"};
@@ -119,13 +109,23 @@ Status Halcmd::cmd_type(std::span<const std::string> args, bool signal) {
     out_ << type_name(it->second->type) << "\n";
     return Ok{};
   }
-  if (auto it = hal_.params().find(name); it != hal_.params().end()) {
-    out_ << type_name(it->second->type) << "\n";
+  if (const ParamRecord* p = hal_.find_param(name)) {
+    out_ << type_name(p->type) << "\n";
     return Ok{};
   }
-  auto it = hal_.pins().find(name);
-  if (it == hal_.pins().end()) return Error{"pin or parameter '" + name + "' not found"};
-  out_ << type_name(it->second->type) << "\n";
+  const PinRecord* pin = hal_.find_pin(name);
+  if (pin == nullptr) return Error{"pin or parameter '" + name + "' not found"};
+  out_ << type_name(pin->type) << "\n";
+  return Ok{};
+}
+
+Status Halcmd::cmd_alias(std::span<const std::string> args, bool add) {
+  const std::size_t count = add ? 3 : 2;
+  const char* usage = add ? "alias: usage: alias pin|param NAME ALIAS" : "unalias: usage: unalias pin|param NAME";
+  if (args.size() != count || (args[0] != "pin" && args[0] != "param")) return Error{usage};
+  const AliasKind kind = args[0] == "pin" ? AliasKind::kPin : AliasKind::kParam;
+  const Status st = add ? hal_.alias(kind, args[1], args[2]) : hal_.unalias(kind, args[1]);
+  if (!st) return Error{std::string(add ? "alias " : "unalias ") + args[0] + ": " + st.error().message};
   return Ok{};
 }
 
@@ -162,6 +162,17 @@ std::string Halcmd::save_text(std::string_view what) const {
     out += "# components\n";
     for (const auto& [name, line] : load_lines_) {
       if (hal_.find_component(name) != nullptr) out += "loadrt " + name + line + "\n";
+    }
+  }
+  if (all || what == "alias") {
+    // As `alias` commands, so the nets and setp lines below (which use the aliases) find their pins.
+    out += "# pin aliases\n";
+    for (const auto& [name, p] : hal_.pins()) {
+      if (!p->original.empty()) out += "alias pin " + p->original + " " + name + "\n";
+    }
+    out += "# param aliases\n";
+    for (const auto& [name, p] : hal_.params()) {
+      if (!p->original.empty()) out += "alias param " + p->original + " " + name + "\n";
     }
   }
   if (all || what == "sig") {
@@ -208,11 +219,13 @@ std::string Halcmd::save_text(std::string_view what) const {
 }
 
 Status Halcmd::cmd_save(std::span<const std::string> args) {
-  if (args.size() > 2) return Error{"save: usage: save [all|comp|sig|net|param|unconnectedinpins|thread] [FILE]"};
+  if (args.size() > 2) {
+    return Error{"save: usage: save [all|comp|alias|sig|net|param|unconnectedinpins|thread] [FILE]"};
+  }
   const std::string what = args.empty() ? "all" : args[0];
-  if (what != "all" && what != "comp" && what != "sig" && what != "net" && what != "param" &&
+  if (what != "all" && what != "comp" && what != "alias" && what != "sig" && what != "net" && what != "param" &&
       what != "unconnectedinpins" && what != "thread") {
-    return Error{"save: unknown type '" + what + "' (all, comp, sig, net, param, unconnectedinpins or thread)"};
+    return Error{"save: unknown type '" + what + "' (all, comp, alias, sig, net, param, unconnectedinpins or thread)"};
   }
   const std::string text = save_text(what);
   if (args.size() < 2) {

@@ -14,11 +14,18 @@ namespace rtstep::hal {
 // patterns match everything.
 bool name_matches(std::string_view name, std::span<const std::string> patterns);
 
-// `show [comp|pin|sig|signal|param|parameter|funct|function|thread|all] [-t TYPE] [pattern...]`; bare `show`
-// (what empty) prints every section. Each section ends with a blank line. `type` (-t) keeps only pins,
-// parameters and signals of that type.
-Result<std::string> show(const Hal& hal, std::string_view what, std::span<const std::string> patterns,
-                         std::optional<Type> type = std::nullopt);
+// What `show` prints: names matching `patterns`, of `type` (-t) only for pins, parameters and signals; in
+// halcmd's script mode (-s) without section titles and with packed fields: one line per signal with its
+// pins, one line per thread with its functions, the owner's name instead of its id.
+struct ShowOptions {
+  std::span<const std::string> patterns;
+  std::optional<Type> type;
+  bool script = false;
+};
+
+// `show [comp|pin|sig|signal|param|parameter|funct|function|thread|alias|all] [-t TYPE] [pattern...]`;
+// bare `show` (what empty) prints every section. Each section ends with a blank line.
+Result<std::string> show(const Hal& hal, std::string_view what, const ShowOptions& options);
 
 // `list comp|pin|sig|param|funct|thread [pattern...]`: names separated by spaces, with a trailing space.
 Result<std::string> list(const Hal& hal, std::string_view what, std::span<const std::string> patterns);

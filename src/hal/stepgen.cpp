@@ -1,7 +1,7 @@
 // stepgen: software step generation, as LinuxCNC's stepgen. Step types: 0 step/dir, 1 up/down, and the
-// phase patterns 2 quadrature (A, B), 3 three-wire, 4 three-wire half step, 5 unipolar full step with one
-// winding on, 6 unipolar full step with two windings on (phase-A is bit 0 of each pattern). Three
-// functions cover all channels:
+// phase patterns 2-14 of LinuxCNC's stepgen manual (quadrature, three-wire, four-wire unipolar and bipolar,
+// five-wire; full and half step), plus 15, the pattern given by user_step_type= (phase-A is bit 0 of every
+// pattern state). Three functions cover all channels:
 //   stepgen.make-pulses (base thread): an integer DDS. Position has 28 fractional bits (1 step = 2^28)
 //     and starts at 2^27, half a step, so steps fall half-way between whole positions. Each base period
 //     the increment (addval) slews toward the target by at most deltalim and is added to the
@@ -33,21 +33,34 @@ namespace {
 constexpr int kPickoff = 28;
 constexpr int64_t kOneStep = int64_t{1} << kPickoff;
 
-// The phase patterns of step types 2..6, one bit per phase output (phase-A = bit 0), in forward order.
+// A phase pattern: one bit per phase output (phase-A = bit 0) for each state, in forward order.
+constexpr int kMaxPatternLength = 10;  // LinuxCNC's limit, also for user_step_type=
+constexpr int kMaxPhases = 5;
 struct PhasePattern {
-  int phases;
-  int length;
-  uint8_t states[6];
+  int phases = 0;
+  int length = 0;
+  uint8_t states[kMaxPatternLength] = {};
 };
+// Step types 2..14: the state tables of LinuxCNC's stepgen manual.
 constexpr PhasePattern kPatterns[] = {
     {2, 4, {0b01, 0b11, 0b10, 0b00}},                    // 2 quadrature: A leads B
     {3, 3, {0b001, 0b010, 0b100}},                       // 3 three-wire
     {3, 6, {0b001, 0b011, 0b010, 0b110, 0b100, 0b101}},  // 4 three-wire half step
     {4, 4, {0b0001, 0b0010, 0b0100, 0b1000}},            // 5 unipolar full step, one winding on
     {4, 4, {0b0011, 0b0110, 0b1100, 0b1001}},            // 6 unipolar full step, two windings on
+    {4, 4, {0b0001, 0b0111, 0b1110, 0b1000}},            // 7 bipolar full step, one winding on
+    {4, 4, {0b0101, 0b0110, 0b1010, 0b1001}},            // 8 bipolar full step, two windings on
+    {4, 8, {0b0001, 0b0011, 0b0010, 0b0110, 0b0100, 0b1100, 0b1000, 0b1001}},  // 9 unipolar half step
+    {4, 8, {0b0001, 0b0101, 0b0111, 0b0110, 0b1110, 0b1010, 0b1000, 0b1001}},  // 10 bipolar half step
+    {5, 5, {0b00001, 0b00010, 0b00100, 0b01000, 0b10000}},                     // 11 five-wire unipolar
+    {5, 5, {0b00011, 0b00110, 0b01100, 0b11000, 0b10001}},                     // 12 five-wire wave
+    {5, 10, {0b00001, 0b00011, 0b00010, 0b00110, 0b00100, 0b01100, 0b01000, 0b11000, 0b10000,
+             0b10001}},  // 13 five-wire unipolar half step
+    {5, 10, {0b00011, 0b00111, 0b00110, 0b01110, 0b01100, 0b11100, 0b11000, 0b11001, 0b10001,
+             0b10011}},  // 14 five-wire wave half step
 };
-constexpr int kMaxStepType = 6;
-const PhasePattern& pattern_of(int step_type) noexcept { return kPatterns[step_type - 2]; }
+constexpr int kUserStepType = 15;  // the pattern of user_step_type=
+constexpr int kMaxStepType = 15;
 
 struct Channel {
   // Pins and params (LinuxCNC's names).
@@ -57,8 +70,9 @@ struct Channel {
   Pin<double> position_fb;
   Pin<bool> step, dir;      // type 0
   Pin<bool> up, down;       // type 1
-  Pin<bool> phase[5];       // types 2..6: phase-A ... phase-E
+  Pin<bool> phase[kMaxPhases];  // types 2+: phase-A ... phase-E
   int step_type = 0;
+  PhasePattern pattern;          // types 2+
   Param<int32_t> rawcounts;
   Param<double> position_scale{1.0};
   Param<double> maxvel{0.0};
@@ -81,7 +95,7 @@ struct Channel {
   int64_t hold_timer = 0;   // direction may change at 0 (steplen + dirhold)
   int64_t setup_timer = 0;  // steps allowed at 0 after a direction change (dirsetup)
   int curr_dir = 1;         // +1 or -1; DIR is high for -1
-  int state = 0;            // types 2..6: position in the phase pattern
+  int state = 0;            // types 2+: position in the phase pattern
   // update-freq only.
   double old_pos_cmd = 0;
   uint32_t old_timing[4] = {0, 0, 0, 0};
@@ -107,11 +121,9 @@ void write_outputs(Channel& c) noexcept {
       c.up.set(pulse && c.curr_dir > 0);
       c.down.set(pulse && c.curr_dir < 0);
       break;
-    default: {
-      const PhasePattern& p = pattern_of(c.step_type);
-      for (int k = 0; k < p.phases; ++k) c.phase[k].set(((p.states[c.state] >> k) & 1U) != 0);
+    default:
+      for (int k = 0; k < c.pattern.phases; ++k) c.phase[k].set(((c.pattern.states[c.state] >> k) & 1U) != 0);
       break;
-    }
   }
 }
 
@@ -154,7 +166,7 @@ void make_pulses(void* arg, int64_t period_ns) noexcept {
         c.space_timer = len + c.stepspace_ns.load(std::memory_order_relaxed);
         c.hold_timer = len + c.dirhold_ns.load(std::memory_order_relaxed);
         if (c.step_type >= 2) {  // one state along the pattern, either way
-          const int length = pattern_of(c.step_type).length;
+          const int length = c.pattern.length;
           c.state = (c.state + c.curr_dir + length) % length;
         }
       }  // else: the step is not legal yet; the accumulator waits
@@ -269,6 +281,55 @@ void capture_position(void* arg, int64_t /*period*/) noexcept {
   }
 }
 
+// Parses one whole-number list entry; false on junk.
+bool parse_int(const std::string& text, int& value) {
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc{} && ptr == text.data() + text.size();
+}
+
+// user_step_type=a,b,...: 2 to 10 states, each a bit mask of the phases A (1) to E (16). The highest phase
+// used sets the number of phase pins.
+Result<PhasePattern> parse_user_pattern(const std::string& text) {
+  auto steps = split_list("user_step_type", text);
+  if (!steps) return steps.error();
+  if (steps->size() < 2 || steps->size() > kMaxPatternLength) {
+    return Error{"user_step_type=" + text + ": give 2 to " + std::to_string(kMaxPatternLength) +
+                 " states (a pattern of " + std::to_string(steps->size()) + " cannot step)"};
+  }
+  PhasePattern p;
+  unsigned used = 0;
+  for (const std::string& step : *steps) {
+    int mask = -1;
+    if (!parse_int(step, mask) || mask < 0 || mask >= (1 << kMaxPhases)) {
+      return Error{"user_step_type=" + text + ": state '" + step + "' (state " + std::to_string(p.length) +
+                   ") is not a bit mask of phases A (1) to E (16), 0 to 31"};
+    }
+    p.states[p.length++] = static_cast<uint8_t>(mask);
+    used |= static_cast<unsigned>(mask);
+  }
+  if (used == 0) return Error{"user_step_type=" + text + ": no state turns a phase on"};
+  while ((used >> p.phases) != 0) ++p.phases;
+  return p;
+}
+
+// step_type=...: one number per channel, 0..15; 15 needs user_step_type=.
+Result<std::vector<int>> parse_step_types(const std::vector<std::string>& types, bool have_user_pattern) {
+  std::vector<int> numbers;
+  for (std::size_t i = 0; i < types.size(); ++i) {
+    const std::string& t = types[i];
+    int type = -1;
+    if (!parse_int(t, type) || type < 0 || type > kMaxStepType) {
+      return Error{"step_type=" + t + " (channel " + std::to_string(i) +
+                   "): step types are 0 (step/dir), 1 (up/down), 2 to 14 (phase patterns) and 15 (user_step_type=)"};
+    }
+    if (type == kUserStepType && !have_user_pattern) {
+      return Error{"step_type=15 (channel " + std::to_string(i) + ") needs user_step_type= (the phase pattern)"};
+    }
+    numbers.push_back(type);
+  }
+  return numbers;
+}
+
 }  // namespace
 
 Status load_stepgen(Hal& hal, LoadArgs& args) {
@@ -284,17 +345,16 @@ Status load_stepgen(Hal& hal, LoadArgs& args) {
     if (list->size() > types->size()) return Error{"loadrt stepgen: more ctrl_type= entries than step_type= entries"};
     std::copy(list->begin(), list->end(), ctrl.begin());
   }
-  std::vector<int> type_numbers;
-  for (std::size_t i = 0; i < types->size(); ++i) {
-    const std::string& t = (*types)[i];
-    int type = -1;
-    const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), type);
-    if (ec != std::errc{} || ptr != t.data() + t.size() || type < 0 || type > kMaxStepType) {
-      return Error{"loadrt stepgen: step_type=" + t + " (channel " + std::to_string(i) +
-                   "): rtstep supports step types 0 (step/dir), 1 (up/down), 2 (quadrature), 3 (three-wire), "
-                   "4 (three-wire half step), 5 and 6 (unipolar full step, one / two windings on)"};
-    }
-    type_numbers.push_back(type);
+  PhasePattern user_pattern;
+  const auto user_text = args.take("user_step_type");
+  if (user_text) {
+    auto parsed = parse_user_pattern(*user_text);
+    if (!parsed) return Error{"loadrt stepgen: " + parsed.error().message};
+    user_pattern = *parsed;
+  }
+  auto type_numbers = parse_step_types(*types, user_text.has_value());
+  if (!type_numbers) return Error{"loadrt stepgen: " + type_numbers.error().message};
+  for (std::size_t i = 0; i < ctrl.size(); ++i) {
     if (ctrl[i] != "p" && ctrl[i] != "P" && ctrl[i] != "v" && ctrl[i] != "V") {
       return Error{"loadrt stepgen: ctrl_type=" + ctrl[i] + " (channel " + std::to_string(i) + "): expected p or v"};
     }
@@ -307,7 +367,8 @@ Status load_stepgen(Hal& hal, LoadArgs& args) {
     for (int i = 0; i < sg.count; ++i) {
       Channel& c = sg.channels[i];
       c.position_mode = ctrl[i] == "p" || ctrl[i] == "P";
-      c.step_type = type_numbers[static_cast<std::size_t>(i)];
+      c.step_type = (*type_numbers)[static_cast<std::size_t>(i)];
+      if (c.step_type >= 2) c.pattern = c.step_type == kUserStepType ? user_pattern : kPatterns[c.step_type - 2];
       const std::string n = "stepgen." + std::to_string(i);
       b.pin(n + (c.position_mode ? ".position-cmd" : ".velocity-cmd"), Dir::kIn, c.command);
       b.pin(n + ".enable", Dir::kIn, c.enable);
@@ -320,7 +381,7 @@ Status load_stepgen(Hal& hal, LoadArgs& args) {
         b.pin(n + ".up", Dir::kOut, c.up);
         b.pin(n + ".down", Dir::kOut, c.down);
       } else {
-        const PhasePattern& p = pattern_of(c.step_type);
+        const PhasePattern& p = c.pattern;
         for (int k = 0; k < p.phases; ++k) {
           b.pin(n + ".phase-" + std::string(1, static_cast<char>('A' + k)), Dir::kOut, c.phase[k],
                 ((p.states[0] >> k) & 1U) != 0);

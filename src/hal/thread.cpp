@@ -11,16 +11,11 @@
 
 #include "rt/periodic.hpp"
 #include "rt/thread_table.hpp"
+#include "util/clock.hpp"
 
 namespace rtstep::hal {
 
 namespace {
-
-int64_t now_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 int32_t clamp_ns(int64_t ns) noexcept {
   return static_cast<int32_t>(std::min<int64_t>(ns, INT32_MAX));
@@ -118,12 +113,12 @@ void HalThread::run_functions(int64_t period_ns) noexcept {
     list = active_.load(std::memory_order_seq_cst);
     in_use_.store(list, std::memory_order_seq_cst);
   }
-  const int64_t start = now_ns();
+  const int64_t start = monotonic_ns();
   int64_t before = start;
   for (std::size_t i = 0; i < list->count; ++i) {
     const Entry& e = list->entries[i];
     e.fn(e.arg, period_ns);
-    const int64_t after = now_ns();
+    const int64_t after = monotonic_ns();
     const int32_t t = clamp_ns(after - before);
     e.funct->time.set(t);
     const bool increased = t > e.funct->tmax.get();

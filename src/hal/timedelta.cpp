@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "hal/component.hpp"
+#include "util/clock.hpp"
 
 namespace rtstep::hal {
 
@@ -22,12 +23,6 @@ struct Timedelta : Instance {
   int64_t count = 0;
   bool first = true;
 };
-
-int64_t monotonic_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 int32_t to_s32(int64_t v) noexcept { return static_cast<int32_t>(std::clamp<int64_t>(v, INT32_MIN, INT32_MAX)); }
 

@@ -102,6 +102,10 @@ class MoveSink {
   virtual Status on_enable(std::size_t stepper, bool enabled, double time) = 0;
   // Everything up to print time `time` has been sent (M400, G4, homing, end of file): deliver it all.
   virtual Status on_flush(double /*time*/) { return Ok{}; }
+  // A promise, made after on_flush() when the toolhead dwells (G4, M400, end of file): nothing that starts
+  // before print time `time` will be sent any more, so the consumer need not wait for it. Nondecreasing.
+  // (A homing flush makes no such promise: after an endstop trip the motion resumes before the move's end.)
+  virtual void on_horizon(double /*time*/) {}
 };
 
 // Where a homing move learns that its endstop tripped. VirtualEndstops answer from geometry before the move

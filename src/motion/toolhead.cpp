@@ -139,7 +139,9 @@ Result<Ok> Toolhead::dwell(double seconds) {
                              source_name_, seconds, kMaxPrintTime)};
   }
   print_time_ += std::max(0.0, seconds);
-  return sink_.on_flush(print_time_);
+  if (auto flushed = sink_.on_flush(print_time_); !flushed) return flushed;
+  sink_.on_horizon(print_time_);  // the executor idles through the dwell instead of waiting for records
+  return Ok{};
 }
 
 Coord Toolhead::gcode_target(const gcode::Command& cmd) const {

@@ -13,16 +13,11 @@
 #include <thread>
 
 #include "rt/load.hpp"
+#include "util/clock.hpp"
 
 namespace rtstep::rt {
 
 namespace {
-
-int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 // Keeps the CPUs out of deep C-states while open (PM QoS), as cyclictest does. -1 when unavailable.
 class DmaLatencyHold {
@@ -125,12 +120,12 @@ Result<LatencyReport> run_latency_test(const LatencyTestConfig& config) {
     threads.push_back(std::make_unique<PeriodicThread>(std::move(s)));
     pointers.push_back(threads.back().get());
   }
-  const int64_t begin = now_ns();
+  const int64_t begin = monotonic_ns();
   if (auto st = start_periodic_set(pointers); !st) return Error{"latency: " + st.error().message};
   std::this_thread::sleep_for(std::chrono::nanoseconds(config.duration_ns));
   for (auto* t : pointers) t->request_stop();
   for (auto* t : pointers) t->join();
-  report.duration_ns = now_ns() - begin;
+  report.duration_ns = monotonic_ns() - begin;
   load.stop();
 
   for (size_t i = 0; i < threads.size(); ++i) {

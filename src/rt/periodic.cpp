@@ -7,17 +7,13 @@
 #include <cstdio>
 #include <set>
 
+#include "util/clock.hpp"
+
 namespace rtstep::rt {
 
 namespace {
 
 constexpr int64_t kNsPerSecond = 1'000'000'000;
-
-int64_t now_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * kNsPerSecond + ts.tv_nsec;
-}
 
 void sleep_until(int64_t deadline_ns) noexcept {
   const timespec ts{static_cast<time_t>(deadline_ns / kNsPerSecond), static_cast<long>(deadline_ns % kNsPerSecond)};
@@ -65,7 +61,7 @@ Status PeriodicThread::start(int64_t first_deadline_ns) {
   for (const auto& f : spec_.functions) {
     if (f.fn == nullptr) return Error{label_ + ": function \"" + f.name + "\" has no code"};
   }
-  if (first_deadline_ns == 0) first_deadline_ns = now_ns() + spec_.period_ns;
+  if (first_deadline_ns == 0) first_deadline_ns = monotonic_ns() + spec_.period_ns;
   return thread_.start(spec_.thread, [this, first_deadline_ns] { loop(first_deadline_ns); });
 }
 
@@ -74,9 +70,9 @@ void PeriodicThread::loop(int64_t first_deadline_ns) noexcept {
   int64_t deadline = first_deadline_ns;
   while (!stop_.load(std::memory_order_relaxed)) {
     sleep_until(deadline);
-    const int64_t wake = now_ns();
+    const int64_t wake = monotonic_ns();
     for (const auto& f : spec_.functions) f.fn(f.arg, period);
-    const int64_t end = now_ns();
+    const int64_t end = monotonic_ns();
     record(wake - deadline, end - wake);
     deadline += period;
     if (end >= deadline) {
@@ -169,7 +165,7 @@ Status start_periodic_set(std::span<PeriodicThread* const> threads) {
   // Far enough ahead that every thread is placed before the first deadline (placement locks memory).
   const int64_t fastest = order.front()->period_ns();
   const int64_t lead = 20'000'000;
-  const int64_t first = (now_ns() + lead + fastest - 1) / fastest * fastest;
+  const int64_t first = (monotonic_ns() + lead + fastest - 1) / fastest * fastest;
   for (size_t i = 0; i < order.size(); ++i) {
     if (auto st = order[i]->start(first); !st) {
       for (size_t j = 0; j < i; ++j) {

@@ -17,6 +17,10 @@ namespace {
 
 constexpr int kMaxFits = 8;  // fits tried per segment
 
+// Nearest integer (halves away from zero) of a finite |x| < 2^62; inline, unlike the library llround,
+// which the fit below would otherwise call twice per candidate.
+inline int64_t round_to_int(double x) noexcept { return static_cast<int64_t>(x < 0 ? x - 0.5 : x + 0.5); }
+
 // The segment through t[0], t[mid] and t[last] of a run of `count` steps, or the plain interval for 2.
 ipc::StepSegment fit(const int64_t* t, uint32_t count) {
   ipc::StepSegment s;
@@ -32,8 +36,9 @@ ipc::StepSegment fit(const int64_t* t, uint32_t count) {
   const double slope_mid = static_cast<double>(t[mid] - t[0]) / mid;
   const double slope_last = static_cast<double>(t[last] - t[0]) / last;
   const double add = 2.0 * (slope_last - slope_mid) / static_cast<double>(last - mid);
-  s.add_ns = std::clamp<int64_t>(std::llround(add), -ipc::kMaxAbsAddNs, ipc::kMaxAbsAddNs);
-  s.interval_ns = std::llround(slope_mid - static_cast<double>(s.add_ns) * (mid - 1) / 2.0);
+  const auto max_add = static_cast<double>(ipc::kMaxAbsAddNs);
+  s.add_ns = round_to_int(std::clamp(add, -max_add, max_add));
+  s.interval_ns = round_to_int(slope_mid - static_cast<double>(s.add_ns) * (mid - 1) / 2.0);
   return s;
 }
 
@@ -104,15 +109,19 @@ void StepCompressor::compress(bool all, std::deque<ipc::StepSegment>& out) {
     if (!all && left < kHoldSteps) break;
     const auto available = static_cast<uint32_t>(std::min<std::size_t>(left, kMaxRun));
     int64_t error = 0;
-    ipc::StepSegment s = next_segment(done, available, error);
-    s.stepper = stepper_;
-    s.dir = dir_;
-    out.push_back(s);
-    max_error_ns_ = std::max(max_error_ns_, error);
-    ++segments_;
+    const ipc::StepSegment s = next_segment(done, available, error);
+    emit(s, error, out);
     done += s.count;
   }
   pending_.consume(done);
+}
+
+void StepCompressor::emit(ipc::StepSegment s, int64_t error_ns, std::deque<ipc::StepSegment>& out) {
+  s.stepper = stepper_;
+  s.dir = dir_;
+  out.push_back(s);
+  max_error_ns_ = std::max(max_error_ns_, error_ns);
+  ++segments_;
 }
 
 bool compress(std::span<const int64_t> times, uint8_t stepper, uint8_t dir, int64_t tolerance_ns,

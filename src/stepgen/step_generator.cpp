@@ -1,7 +1,8 @@
 // StepGenerator: moves in, time-ordered segment and pin records out.
 //
-// Per stepper: solve the move's exact step times, append them to the stepper's compressor (a direction
-// change first compresses everything pending), compress what can no longer grow. The steppers' segments
+// Per stepper: take the move's steps, append their exact times to the stepper's compressor (a direction
+// change first compresses everything pending), compress what can no longer grow. A long cruise skips the
+// step times: its segments come from its closed form (cruise_compressor.cpp). The steppers' segments
 // and the enable-pin records then wait in per-stepper queues until a merge can release them in time order:
 // anything still to come starts at or after the watermark, which is the earliest step still pending in a
 // compressor, or the end of the current move if none is pending.
@@ -57,22 +58,38 @@ Status StepGenerator::on_move(const motion::Move& move) {
       if (!pending.empty()) compressor.compress(true, ready_[i]);
       continue;
     }
-    const uint8_t dir = n > 0 ? 1 : 0;
-    if (dir != compressor.dir() && !pending.empty()) compressor.compress(true, ready_[i]);
-    compressor.set_dir(dir);
-    const std::size_t added = solvers_[i].solve(move, origin_ns_, pending);
-    if (observer_ != nullptr) {
-      observer_->on_steps(i, std::span<const int64_t>(pending.data() + pending.size() - added, added), dir,
-                          solvers_[i].position());
+    const MoveSteps steps = solvers_[i].take(move, origin_ns_);
+    if (steps.dir() != compressor.dir() && !pending.empty()) compressor.compress(true, ready_[i]);
+    compressor.set_dir(steps.dir());
+    if (observer_ != nullptr) observe(i, steps);
+    steps_[i] += static_cast<uint64_t>(steps.count());
+    // A long cruise becomes segments from its closed form; the ramps (and short cruises) go step by step.
+    const int64_t cruise_begin = steps.accel_end(), cruise_end = steps.cruise_end();
+    if (cruise_end - cruise_begin >= kMinClosedFormSteps) {
+      append_times(steps, 0, cruise_begin, pending);
+      compressor.add_cruise(steps, cruise_begin, cruise_end, ready_[i]);
+      append_times(steps, cruise_end, steps.count(), pending);
+    } else {
+      append_times(steps, 0, steps.count(), pending);
     }
-    steps_[i] += added;
-    compressor.compress(pending.front() < end_ns - kHoldNs, ready_[i]);
+    if (!pending.empty()) compressor.compress(pending.front() < end_ns - kHoldNs, ready_[i]);
   }
   int64_t watermark = end_ns;
   for (auto& compressor : compressors_) {
     if (!compressor.pending().empty()) watermark = std::min(watermark, compressor.pending().front());
   }
   return release(watermark);
+}
+
+void StepGenerator::append_times(const MoveSteps& steps, int64_t begin, int64_t end, StepBuffer& to) {
+  if (begin < end) steps.times(begin, end, to.append(static_cast<std::size_t>(end - begin)));
+}
+
+void StepGenerator::observe(std::size_t stepper, const MoveSteps& steps) {
+  observed_.clear();
+  append_times(steps, 0, steps.count(), observed_);
+  observer_->on_steps(stepper, std::span<const int64_t>(observed_.data(), observed_.size()), steps.dir(),
+                      solvers_[stepper].position());
 }
 
 Status StepGenerator::on_enable(std::size_t stepper, bool enabled, double time) {
@@ -89,6 +106,8 @@ Status StepGenerator::on_flush(double) {
   for (std::size_t i = 0; i < compressors_.size(); ++i) compressors_[i].compress(true, ready_[i]);
   return release(std::numeric_limits<int64_t>::max());
 }
+
+void StepGenerator::on_horizon(double time) { sink_.set_horizon(to_ns(time)); }
 
 Status StepGenerator::release(int64_t watermark_ns) {
   // A k-way merge over at most ipc::kMaxSteppers queues plus the pins: a linear scan per record is cheap

@@ -11,7 +11,9 @@
 //
 // StepCompressor packs one stepper's exact times into StepSegments whose expansion (ipc/step_segment.hpp)
 // stays within `tolerance_ns` of every exact time; it re-expands every segment it emits, step by step, and
-// never emits one that breaks the bound. Segments span move boundaries.
+// never emits one that breaks the bound. Segments span move boundaries. A cruise, whose exact times are
+// linear in the step index, is compressed from that closed form instead: each segment's bound is proven
+// from its two end steps (cruise_compressor.cpp), so a cruise's steps are never generated one by one.
 //
 // StepGenerator ties both to a MoveSink: per stepper it solves each move, compresses, and merges the
 // steppers' segment streams (and enable-pin records) by time into one nondecreasing record stream for a
@@ -50,6 +52,42 @@ class StepBuffer {
   std::size_t begin_ = 0, end_ = 0, capacity_ = 0;
 };
 
+// The exact step times of one stepper over one move, evaluated on demand (StepSolver::take). Step k
+// (0 <= k < count()) falls in the acceleration for k < accel_end(), in the cruise for k < cruise_end(), else
+// in the deceleration. In the cruise, time is linear in k: cruise_time(k) = origin + round(a + k * b), which
+// lets the compressor prove a segment's error from its two ends instead of step by step.
+class MoveSteps {
+ public:
+  int64_t count() const noexcept { return count_; }
+  uint8_t dir() const noexcept { return dir_; }  // 1 = positive
+  int64_t accel_end() const noexcept { return accel_end_; }
+  int64_t cruise_end() const noexcept { return cruise_end_; }
+  // Writes the exact times of steps [begin, end) to out[0 .. end - begin).
+  void times(int64_t begin, int64_t end, int64_t* out) const noexcept;
+  // Exact time of step k of the cruise (accel_end() <= k < cruise_end()), and the real numbers behind it.
+  int64_t cruise_time(int64_t k) const noexcept;
+  double cruise_a_ns() const noexcept { return cruise_a_ns_; }
+  double cruise_b_ns() const noexcept { return cruise_b_ns_; }  // ns per step
+
+ private:
+  friend class StepSolver;
+  void accel_times(int64_t begin, int64_t end, int64_t* out) const noexcept;
+  void cruise_times(int64_t begin, int64_t end, int64_t* out) const noexcept;
+  void decel_times(int64_t begin, int64_t end, int64_t* out) const noexcept;
+  // The first k in [lo, count) whose distance d0 + k * dd exceeds `distance` (count if none).
+  int64_t first_beyond(double distance, int64_t lo) const noexcept;
+
+  int64_t count_ = 0;
+  uint8_t dir_ = 1;
+  int64_t accel_end_ = 0, cruise_end_ = 0;
+  int64_t origin_ns_ = 0;
+  double d0_ = 0, dd_ = 0;                     // mm along the move of step 0, mm per step
+  double base_ns_ = 0, inv_accel_ns_ = 0;      // move start (ns of print time), 1e9 / accel
+  double v0_ = 0, two_a_ = 0;                  // start speed (mm/s), 2 * accel (mm/s^2)
+  double cruise_a_ns_ = 0, cruise_b_ns_ = 0;   // cruise: ns of print time = a + k * b
+  double vc_ = 0, cruise_end_d_ = 0, decel_base_ns_ = 0;  // decel: from the end of the cruise
+};
+
 // Exact step times of one stepper. Keeps the stepper's position (steps) between moves.
 class StepSolver {
  public:
@@ -61,6 +99,8 @@ class StepSolver {
   uint8_t solve(const motion::Move& move, int64_t origin_ns, std::vector<int64_t>& times);
   // Same, appending to a StepBuffer; returns the number of steps appended.
   std::size_t solve(const motion::Move& move, int64_t origin_ns, StepBuffer& times);
+  // The steps of `move` without computing their times yet; the count moves to the end of the move.
+  MoveSteps take(const motion::Move& move, int64_t origin_ns) noexcept;
   // Steps `move` takes this stepper from its current count, signed (positive = up).
   int64_t steps_in(const motion::Move& move) const noexcept { return steps_at(move.end) - position_; }
   // Steps per second this stepper reaches at the top speed of `move`.
@@ -96,13 +136,21 @@ class StepCompressor {
   // Compresses pending steps into `out`. Unless `all`, the steps of a segment that could still grow with
   // later steps stay pending, so that segments span moves.
   void compress(bool all, std::deque<ipc::StepSegment>& out);
-  // Largest |expansion - exact time| of any step emitted so far, ns.
+  // Compresses steps [begin, end) of the cruise of `steps` (same direction), after everything pending, in
+  // closed form: the exact times are linear in k, so a segment's error is proven from its two ends and its
+  // steps are never generated one by one (cruise_compressor.cpp). Where no proof holds the tolerance, the
+  // steps join pending() instead.
+  void add_cruise(const MoveSteps& steps, int64_t begin, int64_t end, std::deque<ipc::StepSegment>& out);
+  // Largest |expansion - exact time| of any step emitted so far, ns (for cruise segments: the proven bound,
+  // at most 2 ns above the true largest error).
   int64_t max_error_ns() const noexcept { return max_error_ns_; }
   uint64_t segments() const noexcept { return segments_; }
 
  private:
   // The longest valid segment starting at pending_[start] with at most `available` steps.
   ipc::StepSegment next_segment(std::size_t start, uint32_t available, int64_t& error_ns);
+  // Emits one segment (error `error_ns`) and counts it.
+  void emit(ipc::StepSegment s, int64_t error_ns, std::deque<ipc::StepSegment>& out);
 
   uint8_t stepper_;
   uint8_t dir_ = 1;
@@ -125,6 +173,10 @@ class RecordSink {
  public:
   virtual ~RecordSink() = default;
   virtual Status push(const ipc::Record& record) = 0;
+  // Every record with time <= t_ns has been pushed (the generator says so when the toolhead dwells: G4,
+  // M400, end of file), so the consumer may run up to t_ns on what it has: a host that then sits idle
+  // (a long G4, waiting for input) is not an underrun. Nondecreasing. Optional.
+  virtual void set_horizon(int64_t /*t_ns*/) {}
 };
 
 // Sees every exact step time before compression (for --steps-csv and tests). Optional.
@@ -155,6 +207,8 @@ class StepGenerator final : public motion::MoveSink {
   Status on_enable(std::size_t stepper, bool enabled, double time) override;
   // Compresses and delivers everything held back.
   Status on_flush(double time) override;
+  // Passes the promise on to the sink as its horizon (RecordSink::set_horizon).
+  void on_horizon(double time) override;
 
   std::size_t stepper_count() const noexcept { return solvers_.size(); }
   int64_t initial_steps(std::size_t i) const noexcept { return initial_[i]; }
@@ -167,8 +221,14 @@ class StepGenerator final : public motion::MoveSink {
   int64_t to_ns(double print_time) const noexcept;
 
  private:
+  // Cruises at least this long are compressed from their closed form: shorter ones gain little from it and
+  // would end the segments of the ramps around them.
+  static constexpr int64_t kMinClosedFormSteps = 128;
+
   // Pushes, in time order, every held segment and pin record that nothing still to come can precede.
   Status release(int64_t watermark_ns);
+  static void append_times(const MoveSteps& steps, int64_t begin, int64_t end, StepBuffer& to);
+  void observe(std::size_t stepper, const MoveSteps& steps);  // every exact time to the observer
 
   const config::MachineConfig& machine_;
   std::vector<StepSolver> solvers_;
@@ -180,6 +240,7 @@ class StepGenerator final : public motion::MoveSink {
   int64_t origin_ns_;
   RecordSink& sink_;
   StepObserver* observer_;
+  StepBuffer observed_;  // the observer's copy of one move's times
 };
 
 }  // namespace rtstep::stepgen

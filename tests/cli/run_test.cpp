@@ -7,10 +7,13 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "cli/run.hpp"
+#include "scratch_dir.hpp"
 #include "trace/trace.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace rtstep::cli {
@@ -19,21 +22,9 @@ namespace {
 const std::string kSource = RTSTEP_SOURCE_DIR;
 const std::string kExampleConfig = kSource + "/examples/printer.cfg";
 
-class RunTest : public ::testing::Test {
+class RunTest : public ScratchDirTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rtstep-cli-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string write(const std::string& name, const std::string& text) {
-    const auto path = (dir_ / name).string();
-    std::ofstream(path) << text;
-    return path;
-  }
+  RunTest() : ScratchDirTest("rtstep-cli") {}
   RunSummary run(const std::string& gcode_path, bool virtual_clock = true, std::string config = kExampleConfig) {
     RunOptions options;
     options.config_path = std::move(config);
@@ -41,7 +32,6 @@ class RunTest : public ::testing::Test {
     options.virtual_clock = virtual_clock;
     return run_job(options, log_);
   }
-  std::filesystem::path dir_;
   std::ostringstream log_;
 };
 
@@ -73,6 +63,29 @@ TEST_F(RunTest, ShortJobOnTheRealClock) {
   EXPECT_EQ(s.steppers[1].position, 0);
   EXPECT_EQ(s.steppers[0].steps, 400u + 400u + 160u);
   EXPECT_GE(s.lateness.edges, 2 * (s.steppers[0].steps + s.steppers[1].steps + s.steppers[3].steps));
+}
+
+// A long G4 during which the host sits idle (here: waiting for the rest of the G-code) is not an underrun:
+// the dwell publishes the host's horizon, so the executor finishes the motion before it and idles.
+TEST_F(RunTest, LongDwellWithAnIdleHostIsNotAnUnderrun) {
+  const auto fifo = (dir_ / "slow.gcode").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] {
+    std::ofstream out(fifo);
+    out << "G28\nG1 X20 Y10 F6000\nG4 P5000\n";
+    // More than the 64 KiB the host reads at a time (cli/progress.hpp), so it gets the G4 now and then waits.
+    for (int i = 0; i < 1200; ++i) out << "; the host reads this far, then waits for the rest of the file\n";
+    out << std::flush;
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // in the middle of the dwell
+    out << "G1 X0 Y0 F6000\nG1 X5\n";
+  });
+  const RunSummary s = run(fifo, /*virtual_clock=*/false);
+  writer.join();
+  ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
+  EXPECT_EQ(s.executor_status, "finished");
+  EXPECT_EQ(s.steppers[0].position, 400);
+  EXPECT_EQ(s.steppers[0].steps, 1600u + 1600u + 400u);
+  EXPECT_EQ(s.steppers[1].steps, 800u + 800u);
 }
 
 TEST_F(RunTest, GcodeErrorStopsTheJobAndNamesTheLine) {

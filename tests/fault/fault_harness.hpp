@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,6 +23,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "trace/trace.hpp"
 
@@ -86,8 +89,33 @@ class Sandbox {
   std::string dir_;
 };
 
+// Shared-memory names handed out by shm_name: FaultTest unlinks them when the test ends, since a process
+// killed with -9 leaves its ring behind.
+inline std::vector<std::string>& handed_out_shm_names() {
+  static std::vector<std::string> names;
+  return names;
+}
+
 // A shared-memory name unique to this test process and case.
-inline std::string shm_name(const std::string& what) { return "/rtstep-fault-" + std::to_string(getpid()) + "-" + what; }
+inline std::string shm_name(const std::string& what) {
+  std::string name = "/rtstep-fault-" + std::to_string(getpid()) + "-" + what;
+  handed_out_shm_names().push_back(name);
+  return name;
+}
+
+// The fixture of every fault test: a sandbox for its files, the binary present, its rings removed after.
+class FaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << "needs the rtstep binary: " << kBinary;
+    ASSERT_TRUE(box_.ok());
+  }
+  void TearDown() override {
+    for (const std::string& name : handed_out_shm_names()) shm_unlink(name.c_str());
+    handed_out_shm_names().clear();
+  }
+  Sandbox box_;
+};
 
 // examples/printer.cfg with some [rt] keys set: each `key: value` replaces that key's line, or is added
 // right after the [rt] header.

@@ -41,14 +41,7 @@ void expect_trace_matches(const TraceEnd& end, const nlohmann::json& summary) {
   EXPECT_TRUE(end.enable_pins_released);
 }
 
-class RunFaults : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << "needs the rtstep binary: " << kBinary;
-    ASSERT_TRUE(box_.ok());
-  }
-  Sandbox box_;
-};
+class RunFaults : public FaultTest {};
 
 // 4. A ring of the smallest capacity, in real time: the host waits for room (back-pressure), no step is
 // lost, final positions are exact and the pins saw exactly the planned steps.

@@ -59,14 +59,7 @@ void expect_safe_end(const TraceEnd& end) {
   EXPECT_TRUE(end.enable_pins_released) << "an enable pin was left active";
 }
 
-class SplitFaults : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << "needs the rtstep binary: " << kBinary;
-    ASSERT_TRUE(box_.ok());
-  }
-  Sandbox box_;
-};
+class SplitFaults : public FaultTest {};
 
 // 1. kill -9 of the host mid-move: the executor stops within the heartbeat timeout, step pins low, enable
 // pins released, and the rt process reports where every stepper stopped.

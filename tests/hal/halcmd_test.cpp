@@ -176,5 +176,53 @@ TEST(Halcmd, SourceReportsTheSourcedFilesLine) {
                      "test.hal:1: error: in file sourced from here\n");
 }
 
+TEST(Halcmd, ScriptModeDropsTitlesAndPacksFields) {
+  Hal hal;
+  Session s(hal);
+  ASSERT_TRUE(s.run("loadrt threads name1=fast period1=100000 name2=slow period2=1000000\nloadrt lowpass\n"
+                    "loadrt conv_u32_s32\naddf lowpass.0 slow\naddf conv-u32-s32.0 slow\n"
+                    "net f lowpass.0.out => lowpass.0.in\nsetp lowpass.0.gain 0.5\nsetp conv-u32-s32.0.in 0x10\n"
+                    "alias pin lowpass.0.load ld\n"))
+      << s.err();
+  s.clear();
+  s.cmd().set_script_mode(true);
+  ASSERT_TRUE(s.run("show pin lowpass.0.o\nshow pin conv-u32-s32.0.in\nshow sig\nshow param lowpass.0.gain\n"
+                    "show alias\nshow thread\ngetp conv-u32-s32.0.in\n"))
+      << s.err();
+  EXPECT_EQ(s.out(),
+            "lowpass float OUT 0 lowpass.0.out ==> f\n"
+            "\n"
+            "conv_u32_s32 u32   IN 16 conv-u32-s32.0.in\n"
+            "\n"
+            "float  0  f <== lowpass.0.out ==> lowpass.0.in\n"
+            "\n"
+            "lowpass float RW 0.5 lowpass.0.gain\n"
+            "\n"
+            " ld  lowpass.0.load\n"
+            "\n"
+            "\n"
+            "1000000 YES slow 0 0 lowpass.0 conv-u32-s32.0\n"
+            "100000 YES fast 0 0\n"
+            "\n"
+            "16\n");
+}
+
+TEST(Halcmd, EchoQuietAndVerbose) {
+  Hal hal;
+  Session s(hal);
+  s.cmd().set_echo(true);
+  ASSERT_TRUE(s.run("loadrt not # one\nsetp not.0.in \\\n  1\nunecho\ngetp not.0.in\n")) << s.err();
+  EXPECT_EQ(s.out(), "loadrt not # one\nsetp not.0.in   1\nunecho\nTRUE\n") << "echo until unecho";
+  s.clear();
+  s.cmd().set_quiet(true);
+  EXPECT_FALSE(s.run("setp not.0.in maybe\n"));
+  EXPECT_EQ(s.err(), "") << "-Q prints no error";
+  EXPECT_EQ(s.cmd().error_count(), 1) << "but the error counts";
+  s.cmd().set_quiet(false);
+  s.cmd().set_verbose(true);
+  ASSERT_TRUE(s.run("setp not.0.in 0\n\n# nothing\nnet n not.0.out\n")) << s.err();
+  EXPECT_EQ(s.err(), "test.hal:1: ok: setp not.0.in 0\ntest.hal:4: ok: net n not.0.out\n");
+}
+
 }  // namespace
 }  // namespace rtstep::hal

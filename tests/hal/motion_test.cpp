@@ -28,9 +28,15 @@ std::string write_temp(const std::string& name, const std::string& text) {
 
 std::unique_ptr<MotionJob> make_job(const std::string& gcode_path, std::size_t queue = 1024) {
   auto machine = config::load(kPrinterCfg);
-  EXPECT_TRUE(machine.ok()) << (machine.ok() ? "" : machine.error().message);
+  if (!machine) {
+    ADD_FAILURE() << machine.error().message;
+    return nullptr;
+  }
   auto job = MotionJob::create(std::move(*machine), gcode_path, queue);
-  EXPECT_TRUE(job.ok()) << (job.ok() ? "" : job.error().message);
+  if (!job) {
+    ADD_FAILURE() << job.error().message;
+    return nullptr;
+  }
   return std::move(*job);
 }
 
@@ -92,18 +98,34 @@ void wait_for_feeder(const MotionJob& job) {
   ASSERT_TRUE(job.feeder_done());
 }
 
-TEST(Motmod, PlaysGcodeIntoStepgensAtTheFeedRateAndEndsOnTheExactStepCounts) {
-  const std::string gcode = write_temp("play.gcode",
-                                       "G28\nG90\nM83\nG1 Z2 F600\nG1 X30 Y20 F6000\nG1 X40 Y30 E1.5 F3000\n"
-                                       "G4 P100\nG1 X10 Y5 E-0.5 F6000\nG1 Z1.2 F600\n");
-  auto job = make_job(gcode);
-  Hal hal;
-  hal.set_motion_job(job.get());
-  Session s(hal);
-  ASSERT_TRUE(s.run(kMachineHal)) << s.err();
-  std::ostringstream log;
-  ASSERT_TRUE(job->start_feeder(log).ok());
-  wait_for_feeder(*job);
+// The machine of kMachineHal playing one G-code file. Members in this order so the feeder's log outlives the
+// job, and the job outlives the Hal.
+class MotmodPlay : public ::testing::Test {
+ protected:
+  // Writes `gcode` to a file, loads the machine, starts the feeder with a `queue`-record queue and, with
+  // `wait`, returns once the whole file is planned.
+  void start(const std::string& name, const std::string& gcode, std::size_t queue = 1024, bool wait = true) {
+    gcode_path_ = write_temp(name, gcode);
+    job_ = make_job(gcode_path_, queue);
+    ASSERT_NE(job_, nullptr);
+    hal_.set_motion_job(job_.get());
+    ASSERT_TRUE(session_.run(kMachineHal)) << session_.err();
+    ASSERT_TRUE(job_->start_feeder(log_).ok());
+    if (wait) wait_for_feeder(*job_);
+  }
+
+  std::ostringstream log_;
+  std::string gcode_path_;
+  std::unique_ptr<MotionJob> job_;
+  Hal hal_;
+  Session session_{hal_};
+};
+
+TEST_F(MotmodPlay, PlaysGcodeIntoStepgensAtTheFeedRateAndEndsOnTheExactStepCounts) {
+  ASSERT_NO_FATAL_FAILURE(start("play.gcode", "G28\nG90\nM83\nG1 Z2 F600\nG1 X30 Y20 F6000\nG1 X40 Y30 E1.5 F3000\n"
+                                              "G4 P100\nG1 X10 Y5 E-0.5 F6000\nG1 Z1.2 F600\n"));
+  Hal& hal = hal_;
+  MotionJob* job = job_.get();
   EXPECT_EQ(job->feeder_error(), "");
 
   double last_x = pin(hal, "joint.0.motor-pos-cmd"), last_y = pin(hal, "joint.1.motor-pos-cmd");
@@ -146,16 +168,10 @@ TEST(Motmod, PlaysGcodeIntoStepgensAtTheFeedRateAndEndsOnTheExactStepCounts) {
   EXPECT_LT(std::fabs(pin(hal, "joint.0.f-error")), 1.0 / 80);
 }
 
-TEST(Motmod, MotorsOffAtTheEndOfTheFileDisableTheJoints) {
-  const std::string gcode = write_temp("m84.gcode", "G28\nG90\nG1 X5 F3000\nM400\nM84\n");
-  auto job = make_job(gcode);
-  Hal hal;
-  hal.set_motion_job(job.get());
-  Session s(hal);
-  ASSERT_TRUE(s.run(kMachineHal)) << s.err();
-  std::ostringstream log;
-  ASSERT_TRUE(job->start_feeder(log).ok());
-  wait_for_feeder(*job);
+TEST_F(MotmodPlay, MotorsOffAtTheEndOfTheFileDisableTheJoints) {
+  ASSERT_NO_FATAL_FAILURE(start("m84.gcode", "G28\nG90\nG1 X5 F3000\nM400\nM84\n"));
+  Hal& hal = hal_;
+  MotionJob* job = job_.get();
   bool was_enabled = false;
   run_until_finished(hal, *job, 10000, 50, [&] { was_enabled = was_enabled || pin_bit(hal, "joint.0.amp-enable-out"); });
   EXPECT_TRUE(was_enabled);
@@ -163,18 +179,13 @@ TEST(Motmod, MotorsOffAtTheEndOfTheFileDisableTheJoints) {
   EXPECT_EQ(pin_s32(hal, "stepgen.0.counts"), 400);
 }
 
-TEST(Motmod, AQueueSmallerThanTheFileLosesNoMove) {
+TEST_F(MotmodPlay, AQueueSmallerThanTheFileLosesNoMove) {
   // 60 moves through a 4-record queue, the feeder refilling it while the servo thread plays.
   std::string text = "G28\nG90\n";
   for (int i = 1; i <= 60; ++i) text += "G1 X" + std::to_string(i % 2 == 0 ? 2 * i : 0) + " Y" + std::to_string(i) + " F12000\n";
-  const std::string gcode = write_temp("many.gcode", text);
-  auto job = make_job(gcode, 4);
-  Hal hal;
-  hal.set_motion_job(job.get());
-  Session s(hal);
-  ASSERT_TRUE(s.run(kMachineHal)) << s.err();
-  std::ostringstream log;
-  ASSERT_TRUE(job->start_feeder(log).ok());
+  ASSERT_NO_FATAL_FAILURE(start("many.gcode", text, 4, false));
+  Hal& hal = hal_;
+  MotionJob* job = job_.get();
   // Virtual periods run far faster than real time: give the feeder a moment between them.
   for (int i = 0; i < 400000 && !job->progress().finished.load(); ++i) {
     ASSERT_TRUE(hal.run_virtual(20).ok());
@@ -189,17 +200,11 @@ TEST(Motmod, AQueueSmallerThanTheFileLosesNoMove) {
   EXPECT_EQ(pin_s32(hal, "motion.underruns"), static_cast<int32_t>(job->progress().underrun_periods.load()));
 }
 
-TEST(Motmod, AGcodeErrorNamesTheLineAndWhatCameBeforeItStillPlays) {
-  const std::string gcode = write_temp("bad.gcode", "G28\nG90\nG1 X10 F3000\nG1 X999\nG1 X20\n");
-  auto job = make_job(gcode);
-  Hal hal;
-  hal.set_motion_job(job.get());
-  Session s(hal);
-  ASSERT_TRUE(s.run(kMachineHal)) << s.err();
-  std::ostringstream log;
-  ASSERT_TRUE(job->start_feeder(log).ok());
-  wait_for_feeder(*job);
-  EXPECT_NE(job->feeder_error().find(gcode + ":4: move out of range"), std::string::npos) << job->feeder_error();
+TEST_F(MotmodPlay, AGcodeErrorNamesTheLineAndWhatCameBeforeItStillPlays) {
+  ASSERT_NO_FATAL_FAILURE(start("bad.gcode", "G28\nG90\nG1 X10 F3000\nG1 X999\nG1 X20\n"));
+  Hal& hal = hal_;
+  MotionJob* job = job_.get();
+  EXPECT_NE(job->feeder_error().find(gcode_path_ + ":4: move out of range"), std::string::npos) << job->feeder_error();
   run_until_finished(hal, *job, 10000, 10, [] {});
   EXPECT_TRUE(job->progress().finished.load());
   EXPECT_NEAR(pin(hal, "joint.0.motor-pos-cmd"), 10.0, 1e-9);
@@ -229,6 +234,7 @@ TEST(Motmod, CreatesLinuxcncThreadsAndHoldsStillWithoutAJob) {
 
 TEST(Motmod, RejectsAJointCountThatDoesNotMatchTheMachine) {
   auto job = make_job(write_temp("empty.gcode", "G90\n"));
+  ASSERT_NE(job, nullptr);
   Hal hal;
   hal.set_motion_job(job.get());
   Session s(hal);

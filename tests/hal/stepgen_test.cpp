@@ -163,13 +163,31 @@ TEST(Stepgen, VelocityModeAndDisable) {
   EXPECT_NEAR(std::stoi(*hal.get_pin_or_param("stepgen.0.counts")), counts, 1) << "disabled: no more steps";
 }
 
-TEST(Stepgen, RejectsUnsupportedStepTypes) {
-  Hal hal;
-  Session s(hal);
-  EXPECT_FALSE(s.run("loadrt stepgen step_type=0,7\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: loadrt stepgen: step_type=7 (channel 1): rtstep supports step types 0 "
-                     "(step/dir), 1 (up/down), 2 (quadrature), 3 (three-wire), 4 (three-wire half step), 5 and 6 "
-                     "(unipolar full step, one / two windings on)\n");
+TEST(Stepgen, RejectsBadStepTypesAndUserPatterns) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"step_type=0,16",
+       "step_type=16 (channel 1): step types are 0 (step/dir), 1 (up/down), 2 to 14 (phase patterns) and 15 "
+       "(user_step_type=)"},
+      {"step_type=x",
+       "step_type=x (channel 0): step types are 0 (step/dir), 1 (up/down), 2 to 14 (phase patterns) and 15 "
+       "(user_step_type=)"},
+      {"step_type=0,15", "step_type=15 (channel 1) needs user_step_type= (the phase pattern)"},
+      {"step_type=15 user_step_type=1,32", "user_step_type=1,32: state '32' (state 1) is not a bit mask of phases A "
+                                           "(1) to E (16), 0 to 31"},
+      {"step_type=15 user_step_type=1,-2", "user_step_type=1,-2: state '-2' (state 1) is not a bit mask of phases A "
+                                           "(1) to E (16), 0 to 31"},
+      {"step_type=15 user_step_type=3", "user_step_type=3: give 2 to 10 states (a pattern of 1 cannot step)"},
+      {"step_type=15 user_step_type=1,2,1,2,1,2,1,2,1,2,1",
+       "user_step_type=1,2,1,2,1,2,1,2,1,2,1: give 2 to 10 states (a pattern of 11 cannot step)"},
+      {"step_type=15 user_step_type=0,0", "user_step_type=0,0: no state turns a phase on"},
+  };
+  for (const auto& [args, message] : cases) {
+    Hal hal;
+    Session s(hal);
+    EXPECT_FALSE(s.run("loadrt stepgen " + args + "\n"));
+    EXPECT_EQ(s.err(), "test.hal:1: error: loadrt stepgen: " + message + "\n") << args;
+    EXPECT_EQ(hal.find_component("stepgen"), nullptr) << args;
+  }
 }
 
 // A 50 us base / 1 ms servo machine with one stepgen of `type`, slow enough that every step is seen.
@@ -221,37 +239,91 @@ TEST(Stepgen, UpDownPulsesOneOutputPerDirection) {
   EXPECT_EQ(hal.params().count("stepgen.0.dirsetup"), 0U);
 }
 
-// LinuxCNC's documented phase patterns (phase-A first), restated here independently of stepgen.cpp.
-struct PatternCase {
-  const char* type;
-  std::vector<const char*> states;  // "ABC..." as 0/1, forward order
+// A base-thread probe that records every change of the five phase inputs as a string "ABCDE" of 0/1.
+struct PhaseRecorder : Instance {
+  Pin<bool> phase[5];
+  std::vector<std::string> states;  // reserved before the run: recording does not allocate while capacity lasts
+  std::string last;
+
+  static void record(void* arg, int64_t /*period*/) noexcept {
+    auto& r = *static_cast<PhaseRecorder*>(arg);
+    char now[6] = {};
+    for (int k = 0; k < 5; ++k) now[k] = r.phase[k].get() ? '1' : '0';
+    if (r.last != now && r.states.size() < r.states.capacity()) {
+      r.last = now;
+      r.states.emplace_back(now);
+    }
+  }
 };
 
-TEST(Stepgen, PhaseTypesWalkTheirPatternBothWays) {
-  const std::vector<PatternCase> cases = {
+PhaseRecorder& add_phase_recorder(Hal& hal) {
+  const int id = *hal.add_component("phrec");
+  auto& r = static_cast<PhaseRecorder&>(*hal.own(id, std::make_unique<PhaseRecorder>()));
+  r.states.reserve(1000);
+  r.last.reserve(8);
+  for (int k = 0; k < 5; ++k) {
+    EXPECT_TRUE(hal.add_pin(id, std::string("phrec.") + static_cast<char>('A' + k), Dir::kIn, r.phase[k]).ok());
+  }
+  EXPECT_TRUE(hal.add_function(id, "phrec", &PhaseRecorder::record, &r).ok());
+  hal.ready(id);
+  return r;
+}
+
+// The state tables of LinuxCNC's stepgen manual (phases A..E as 0/1, forward order), restated here
+// independently of stepgen.cpp; user_step_type= patterns as their bit masks give them.
+struct PatternCase {
+  std::string type;
+  std::vector<std::string> states;
+};
+
+const std::vector<PatternCase>& pattern_cases() {
+  static const std::vector<PatternCase> cases = {
+      {"2", {"10", "11", "01", "00"}},
       {"3", {"100", "010", "001"}},
       {"4", {"100", "110", "010", "011", "001", "101"}},
       {"5", {"1000", "0100", "0010", "0001"}},
       {"6", {"1100", "0110", "0011", "1001"}},
+      {"7", {"1000", "1110", "0111", "0001"}},
+      {"8", {"1010", "0110", "0101", "1001"}},
+      {"9", {"1000", "1100", "0100", "0110", "0010", "0011", "0001", "1001"}},
+      {"10", {"1000", "1010", "1110", "0110", "0111", "0101", "0001", "1001"}},
+      {"11", {"10000", "01000", "00100", "00010", "00001"}},
+      {"12", {"11000", "01100", "00110", "00011", "10001"}},
+      {"13", {"10000", "11000", "01000", "01100", "00100", "00110", "00010", "00011", "00001", "10001"}},
+      {"14", {"11000", "11100", "01100", "01110", "00110", "00111", "00011", "10011", "10001", "11001"}},
+      {"15 user_step_type=1,3,2", {"10", "11", "01"}},             // two phases
+      {"15 user_step_type=16,8,4,2,1,0", {"00001", "00010", "00100", "01000", "10000", "00000"}},
   };
-  for (const auto& c : cases) {
+  return cases;
+}
+
+// Walks each pattern forward 2.5 cycles and back past the start; the recorded phase states must follow the
+// table one state per step, forward then in reverse.
+TEST(Stepgen, PhaseTypesWalkTheirPatternBothWays) {
+  for (const auto& c : pattern_cases()) {
     Hal hal;
     Session s(hal);
-    load_typed(s, c.type, "");
-    const auto pattern = [&] {
-      std::string out;
-      for (std::size_t k = 0; k < std::string(c.states[0]).size(); ++k) {
-        const std::string pin = std::string("stepgen.0.phase-") + static_cast<char>('A' + k);
-        out += *hal.get_pin_or_param(pin) == "TRUE" ? "1" : "0";
-      }
-      return out;
-    };
-    const int n = static_cast<int>(c.states.size());
-    for (int target : {0, 7, 8, -3, 2}) {
-      move_to(hal, target);
-      EXPECT_EQ(pattern(), c.states[static_cast<std::size_t>(((target % n) + n) % n)])
-          << "step type " << c.type << " at position " << target;
+    PhaseRecorder& rec = add_phase_recorder(hal);
+    const std::size_t phases = c.states[0].size();
+    std::string wiring = "addf phrec base\n";
+    for (std::size_t k = 0; k < phases; ++k) {
+      const char name = static_cast<char>('A' + k);
+      wiring += std::string("net p") + name + " stepgen.0.phase-" + name + " => phrec." + name + "\n";
     }
+    load_typed(s, c.type, wiring);
+    EXPECT_EQ(hal.pins().count(std::string("stepgen.0.phase-") + static_cast<char>('A' + phases)), 0U)
+        << "type " << c.type << " has " << phases << " phase pins";
+    const int n = static_cast<int>(c.states.size());
+    const int forward = 2 * n + n / 2, back = -n - 1;
+    move_to(hal, forward);
+    move_to(hal, back);
+    std::vector<std::string> expected;
+    const auto state_at = [&](int position) { return c.states[static_cast<std::size_t>(((position % n) + n) % n)]; };
+    for (int p = 0; p <= forward; ++p) expected.push_back(state_at(p));
+    for (int p = forward - 1; p >= back; --p) expected.push_back(state_at(p));
+    std::vector<std::string> recorded;
+    for (const std::string& st : rec.states) recorded.push_back(st.substr(0, phases));
+    EXPECT_EQ(recorded, expected) << "step type " << c.type;
   }
 }
 

@@ -438,5 +438,11 @@ TEST(SegmentRing, StreamsBetweenTwoProcesses) {
   EXPECT_EQ(got[1], checksum);
 }
 
+TEST(RingObjectName, ACommandLineNameWithoutSlashNamesTheSameRing) {
+  EXPECT_EQ(ring_object_name("rtstep"), "/rtstep");  // what `rtstep systemd-unit` writes
+  EXPECT_EQ(ring_object_name("/rtstep"), "/rtstep");
+  EXPECT_EQ(ring_object_name(""), "/");  // create() and attach() refuse it with their own message
+}
+
 }  // namespace
 }  // namespace rtstep::ipc

@@ -24,6 +24,22 @@ struct StepLog final : stepgen::StepObserver {
 };
 
 struct Records final : stepgen::RecordSink {
+  // Every step time the segments stand for, per stepper (`steppers` of them); `all_valid` false when a
+  // segment failed ipc::is_valid (its steps are left out).
+  std::vector<std::vector<int64_t>> expanded(std::size_t steppers, bool& all_valid) const {
+    std::vector<std::vector<int64_t>> times(steppers);
+    all_valid = true;
+    for (const auto& r : records) {
+      if (r.kind != ipc::RecordKind::kSegment) continue;
+      if (!ipc::is_valid(r.segment)) {
+        all_valid = false;
+        continue;
+      }
+      for (uint32_t k = 0; k < r.segment.count; ++k) times[r.segment.stepper].push_back(r.segment.step_time(k));
+    }
+    return times;
+  }
+
   std::vector<ipc::Record> records;
   bool ordered = true;
   Status push(const ipc::Record& r) override {

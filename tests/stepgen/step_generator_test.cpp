@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "../motion/test_machine.hpp"
+#include "pipeline_harness.hpp"
 #include "stepgen/stepgen.hpp"
 
 namespace rtstep::stepgen {
@@ -57,6 +58,38 @@ TEST(StepGenerator, InitialPositionComesFromTheStart) {
   StepGenerator gen(machine, *kin, motion::Coord{10, 0, 0, 0}, 0, 1000, sink);
   EXPECT_EQ(gen.initial_steps(0), 800);
   EXPECT_EQ(gen.position_steps(0), 800);
+}
+
+}  // namespace
+}  // namespace rtstep::stepgen
+
+namespace rtstep::stepgen {
+namespace {
+
+// Moves that take both paths of the generator (ramps step by step, cruises in closed form) and their seams:
+// single steps, moves shorter than one step, direction changes, very slow and very long moves.
+TEST(StepGenerator, EveryStepOfMixedMovesIsWithinTheBound) {
+  for (int64_t tolerance : {1000, 25, 2}) {
+    testing::Pipeline p(testing::test_machine(), tolerance);
+    p.run({"G28", "G90", "M83", "G1 X100 F6000", "G1 X100.0125 F6000", "G1 X100.013", "G1 X100.0001",
+           "G1 X99.98 F60", "G1 X150 F600", "G1 X20 F18000", "G1 X20.3 Y0.2 F1", "G1 X200 Y190 E3 F9000",
+           "G4 P10", "G1 X0 Y0 F12000", "G1 E-1 F1800", "G1 E1"});
+    p.finish();
+    EXPECT_TRUE(p.records.ordered);
+    bool all_valid = false;
+    const auto expanded = p.records.expanded(4, all_valid);
+    ASSERT_TRUE(all_valid);
+    for (std::size_t s = 0; s < 4; ++s) {
+      const auto& exact = p.times(s);
+      ASSERT_EQ(expanded[s].size(), exact.size()) << "stepper " << s;
+      for (std::size_t k = 0; k < exact.size(); ++k) {
+        ASSERT_LE(std::llabs(expanded[s][k] - exact[k]), tolerance) << "stepper " << s << " step " << k;
+      }
+      EXPECT_LE(p.generator.totals(s).max_error_ns, tolerance);
+      EXPECT_EQ(p.generator.totals(s).steps, exact.size());
+    }
+    EXPECT_EQ(p.generator.position_steps(0), 0);
+  }
 }
 
 }  // namespace

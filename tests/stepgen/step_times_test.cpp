@@ -240,12 +240,9 @@ TEST(StepTimes, EveryCompressedStepIsWithinMaxStepError) {
     p.run({"G2 I5 J5", "G1 E-2 F1800", "G4 P100", "G1 E2"});
     p.finish();
     EXPECT_TRUE(p.records.ordered);
-    std::map<std::size_t, std::vector<int64_t>> expanded;
-    for (const auto& r : p.records.records) {
-      if (r.kind != ipc::RecordKind::kSegment) continue;
-      ASSERT_TRUE(ipc::is_valid(r.segment));
-      for (uint32_t k = 0; k < r.segment.count; ++k) expanded[r.segment.stepper].push_back(r.segment.step_time(k));
-    }
+    bool all_valid = false;
+    const auto expanded = p.records.expanded(4, all_valid);
+    ASSERT_TRUE(all_valid);
     for (std::size_t s = 0; s < 4; ++s) {
       const auto& exact = p.times(s);
       ASSERT_EQ(expanded[s].size(), exact.size()) << "stepper " << s;

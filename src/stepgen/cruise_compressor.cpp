@@ -1,0 +1,62 @@
+// StepCompressor::add_cruise: segments for a cruise taken from its closed form, each proven within the
+// tolerance from its two end steps, so that the steps between them are never generated or checked.
+//
+// The proof. In a cruise the exact time of step k is R(k) = origin + round(x(k)), where x(k) is a + k * b
+// evaluated in double and y(k) = a + k * b is the same in exact arithmetic; eta bounds |x - y| plus the
+// rounding of round() itself, so |R(k) - origin - y(k)| <= 0.5 + eta. A segment of n steps with add 0 puts
+// step k + j at first + j * I. Its error e(j) = first + j * I - R(k + j) is within 0.5 + eta of the linear
+// g(j) = first + j * I - origin - y(k + j). A linear function is largest at an end, and at each end g is
+// within 0.5 + eta of e, so over the whole segment
+//   |e(j)| <= max(|e(0)|, |e(n - 1)|) + 1 + 2 eta,
+// which needs only the two end steps, computed with the solver's own expression (MoveSteps::cruise_time).
+//
+// I = round(b), so the expansion drifts by |b - I| <= 0.5 ns per step against the exact times; first is
+// moved back by half the drift of the whole segment, so the error swings evenly around zero and a segment
+// can run about 2 * (tolerance - 1.5) / |b - I| steps (to ipc::kMaxSegmentCount when b is an integer).
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "stepgen/stepgen.hpp"
+
+namespace rtstep::stepgen {
+
+void StepCompressor::add_cruise(const MoveSteps& steps, int64_t begin, int64_t end,
+                                std::deque<ipc::StepSegment>& out) {
+  if (!pending_.empty()) compress(true, out);  // the steps before the cruise come first
+  const double b = steps.cruise_b_ns();
+  const int64_t interval = std::llround(b);
+  const double drift = static_cast<double>(interval) - b;  // ns per step, |drift| <= 0.5
+  // Doubles carry 53 bits: the multiply, the add and round() each lose at most 2^-53 of the magnitude.
+  const double magnitude = std::fabs(steps.cruise_a_ns()) + std::fabs(b) * static_cast<double>(end) + 1.0;
+  const double slack = 1.0 + 2.0 * magnitude * 0x1p-50;
+  const double room = static_cast<double>(tolerance_ns_) - slack - 0.5;  // for half the drift, after rounding
+  int64_t k = begin;
+  while (k < end) {
+    int64_t n = std::min<int64_t>(end - k, ipc::kMaxSegmentCount);
+    if (drift != 0) n = std::min<int64_t>(n, 1 + static_cast<int64_t>(std::max(0.0, 2.0 * room / std::fabs(drift))));
+    bool emitted = false;
+    for (; n >= 2; n = n * 3 / 4) {
+      const int64_t exact_first = steps.cruise_time(k);
+      const int64_t exact_last = steps.cruise_time(k + n - 1);
+      ipc::StepSegment s;
+      s.first_time_ns = exact_first - std::llround(drift * static_cast<double>(n - 1) / 2.0);
+      s.interval_ns = interval;
+      s.count = static_cast<uint32_t>(n);
+      const int64_t end_error = std::max(std::llabs(s.first_time_ns - exact_first),
+                                         std::llabs(s.last_time() - exact_last));
+      const auto bound = static_cast<int64_t>(std::ceil(static_cast<double>(end_error) + slack));
+      s.stepper = stepper_;
+      if (bound > tolerance_ns_ || !ipc::is_valid(s)) continue;
+      emit(s, bound, out);
+      k += n;
+      emitted = true;
+      break;
+    }
+    if (!emitted) break;
+  }
+  // What no proof covers (a tolerance too tight for the rounding) is compressed step by step.
+  if (k < end) steps.times(k, end, pending_.append(static_cast<std::size_t>(end - k)));
+}
+
+}  // namespace rtstep::stepgen

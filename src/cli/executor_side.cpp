@@ -101,6 +101,7 @@ Result<std::unique_ptr<ExecutorSide>> ExecutorSide::start(const config::MachineC
   config.inputs = static_cast<uint32_t>(endstops.inputs.size());
   side->executor_ = std::make_unique<rt::StepExecutor>(std::move(config), consumer, pins);
   if (auto started = side->executor_->start(); !started) return started.error();
+  consumer.mark_executor_started();
   return side;
 }
 

@@ -79,6 +79,15 @@ Status HostLink::blocked_reason() const {
   return Ok{};
 }
 
+Status HostLink::wait_for_executor() const {
+  while (!ring_.executor_started()) {
+    if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM before the executor started"};
+    if (auto st = blocked_reason(); !st) return st;
+    std::this_thread::sleep_for(kBeatPeriod);
+  }
+  return Ok{};
+}
+
 Status HostLink::push(const ipc::Record& record) {
   if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM: no more motion is sent; queued motion finishes"};
   if (auto st = blocked_reason(); !st) return st;

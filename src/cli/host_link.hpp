@@ -28,6 +28,9 @@ class HostLink final : public stepgen::RecordSink {
 
   // Starts the heartbeat thread (beats every few ms, watches the executor and the signals).
   void start();
+  // Waits until the executor runs (SegmentRing::executor_started): a connected `rtstep rt` may still be
+  // locking memory and opening pins. Errors as push() (it is lost meanwhile, an emergency stop, SIGTERM).
+  Status wait_for_executor() const;
   // Pushes one record, waiting while the ring is full. Errors: the executor is lost or has ended, an
   // emergency stop, or SIGTERM (the host then sends no more motion; end_stream() still works).
   Status push(const ipc::Record& record) override;

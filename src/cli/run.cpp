@@ -195,8 +195,12 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   HostLink sink(*producer, heartbeat_timeout_ns(machine->rt, options.virtual_clock && embedded.has_value()));
   sink.start();
 
-  // Above the ring: parser -> toolhead -> step generator. Print time 0 is buffer_time from now, so the
-  // host is that far ahead of the executor from the first step on.
+  if (auto started = sink.wait_for_executor(); !started) {
+    summary.stop_reason = started.error().message;
+    return fail(ExitCode::kStopped, started.error().message);
+  }
+  // Above the ring: parser -> toolhead -> step generator. Print time 0 is buffer_time from now (and from
+  // the moment the executor runs), so the host is that far ahead of the executor from the first step on.
   const int64_t origin_ns = monotonic_ns() + machine->rt.buffer_time_ns;
   const std::thread::id host_thread = std::this_thread::get_id();
   bool log_placed = false;

@@ -64,8 +64,9 @@ static_assert(sizeof(Record) == 40);
 
 inline constexpr uint64_t kRingMagic = 0x31474e5250545352ULL;  // "RSTPRNG1" little-endian
 // 2: control lines (heartbeats, horizon, stop) and the result block; 3: the creator's identity in the
-// header, the host's claim in its line, and the homing report after the result block.
-inline constexpr uint32_t kRingAbiVersion = 3;
+// header, the host's claim in its line, and the homing report after the result block; 4: the executor's
+// started flag.
+inline constexpr uint32_t kRingAbiVersion = 4;
 inline constexpr uint32_t kCacheLine = 64;
 
 // Why the host asks the executor to stop (SegmentRing::request_stop). Values are ABI.
@@ -169,6 +170,9 @@ class SegmentRing {
   void mark_host_done() noexcept;
   // Consumer: one heartbeat (the executor's liveness counter goes up by one).
   void beat_executor() noexcept;
+  // Consumer: the executor runs (placed, memory locked, pins open) and serves records from now on. A
+  // host chooses its print-time origin only after this, so a slow start cannot make the first edge late.
+  void mark_executor_started() noexcept;
   // Consumer: publishes the final report (once, at the end of the job).
   void publish_result(const ExecutorResult& result) noexcept;
   // Consumer: publishes the report of a homing move and bumps homing_sequence(). The host sends the next
@@ -185,6 +189,7 @@ class SegmentRing {
   StopCause stop_requested() const noexcept;
   bool host_done() const noexcept;
   int32_t host_pid() const noexcept;  // 0 until a host claimed the ring
+  bool executor_started() const noexcept;
   // True once the executor published its result; copies it (message NUL-terminated, counts clamped).
   [[nodiscard]] bool try_result(ExecutorResult& out) const noexcept;
 

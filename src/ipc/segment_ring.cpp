@@ -68,6 +68,7 @@ struct alignas(kCacheLine) HostLine {
 struct alignas(kCacheLine) ExecutorLine {
   std::atomic<uint64_t> beats;         // heartbeat counter
   std::atomic<uint32_t> result_ready;  // 1: `result` is complete (release)
+  std::atomic<uint32_t> started;       // 1: the executor serves records (mark_executor_started)
 };
 
 struct RingLayout {
@@ -445,6 +446,14 @@ void SegmentRing::mark_host_done() noexcept { layout(base_).host.done.store(1, s
 void SegmentRing::beat_executor() noexcept {
   auto& beats = layout(base_).executor.beats;
   beats.store(beats.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+
+void SegmentRing::mark_executor_started() noexcept {
+  layout(base_).executor.started.store(1, std::memory_order_release);
+}
+
+bool SegmentRing::executor_started() const noexcept {
+  return layout(base_).executor.started.load(std::memory_order_acquire) != 0;
 }
 
 void SegmentRing::publish_result(const ExecutorResult& result) noexcept {

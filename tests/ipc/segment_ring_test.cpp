@@ -259,6 +259,19 @@ TEST(SegmentRing, AttachedSidesShareTheRing) {
   EXPECT_EQ(r.kind, RecordKind::kEndOfStream);
 }
 
+TEST(SegmentRing, ExecutorStartedIsSeenByTheOtherSide) {
+  const std::string name = unique_name();
+  auto consumer = SegmentRing::create(name, 8);
+  ASSERT_TRUE(consumer.ok());
+  auto producer = SegmentRing::attach(name);
+  ASSERT_TRUE(producer.ok()) << producer.error().message;
+  EXPECT_FALSE(producer->executor_started());
+  consumer->beat_executor();
+  EXPECT_FALSE(producer->executor_started()) << "a heartbeat alone is not a running executor";
+  consumer->mark_executor_started();
+  EXPECT_TRUE(producer->executor_started());
+}
+
 TEST(SegmentRing, AttachNamesAMissingObject) {
   const std::string name = unique_name();
   auto ring = SegmentRing::attach(name);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI step: every test of the layers that use threads or cross-thread shared memory (ipc ring, rt executor,
-# periodic and thread runtime, trace writer, gpio sim backend, hal threads, cli split mode and tools) under
-# ThreadSanitizer, built from the tsan preset. Any race report fails the step (halt_on_error).
+# periodic and thread runtime, trace writer, gpio sim backend, hal threads, cli split mode and tools) and
+# the fault matrix under ThreadSanitizer, built from the tsan preset. Any race report fails the step (halt_on_error).
 #
 # Usage: scripts/tsan.sh [ctest arguments...]
 #   scripts/tsan.sh                      all threaded modules (the CI step)
@@ -20,10 +20,10 @@ build_dir="${RTSTEP_TSAN_BUILD_DIR:-build/tsan}"
 jobs="${RTSTEP_TSAN_JOBS:-$(nproc)}"
 # The test executables of the threaded modules, and the binary their process tests start.
 targets=(rtstep rtstep_ipc_tests rtstep_rt_tests rtstep_trace_tests rtstep_gpio_tests rtstep_hal_tests
-         rtstep_cli_tests)
-# cli is built but not in the default set yet: under TSan its in-process runs miss the 100 ms heartbeat
-# ("host lost", exit 5) without any race report; RTSTEP_TSAN_LABELS='^(ipc|rt|trace|gpio|hal|cli)$' runs it.
-labels="${RTSTEP_TSAN_LABELS:-^(ipc|rt|trace|gpio|hal)\$}"
+         rtstep_cli_tests rtstep_fault_tests)
+# The fault matrix runs the TSan-built rtstep as its processes: TSAN_OPTIONS reaches them, so a race in
+# either process of a split job fails its case (the process exits 66 instead of the code the case expects).
+labels="${RTSTEP_TSAN_LABELS:-^(ipc|rt|trace|gpio|hal|cli|fault)\$}"
 
 start=$(date +%s)
 scripts/install-deps.sh

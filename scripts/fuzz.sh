@@ -11,6 +11,8 @@
 #   RTSTEP_FUZZ_RUNS=N         run each target for N executions instead of a time (e.g. 10000000)
 #   RTSTEP_FUZZ_BUILD_DIR=DIR  build elsewhere than build/fuzz (the preset's folder)
 #   RTSTEP_FUZZ_JOBS=N         build jobs (default: number of CPUs)
+#   RTSTEP_FUZZ_TIMEOUT=S      seconds one input may take before it counts as a hang (default 10). The limit is
+#                              wall time: a long run at idle priority beside builds needs more (e.g. 120).
 # Corpora grow in DIR/corpus/<target>/ between runs; the seeds in fuzz/corpus/<target>/ are only read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,7 +55,7 @@ for t in "${targets[@]}"; do
   log="$build_dir/logs/$t.log"
   mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
   echo "fuzz: $t (${limit[*]}, max_len $(max_len "$t"))"
-  if "$build_dir/fuzz/fuzz_$t" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
+  if "$build_dir/fuzz/fuzz_$t" "${limit[@]}" -timeout="${RTSTEP_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
        -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" "fuzz/corpus/$t" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     echo "fuzz: $t passed: ${runs:-?} executions, no finding"

@@ -12,6 +12,7 @@
 namespace rtstep::cli {
 
 // A streambuf that reads through another one and counts the bytes handed out (for "percent of file").
+// It hands out what the source has as soon as it has it, so G-code from a pipe is planned as it arrives.
 class CountingStreamBuf final : public std::streambuf {
  public:
   explicit CountingStreamBuf(std::streambuf& source) : source_(source) {}

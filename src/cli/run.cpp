@@ -71,9 +71,9 @@ Result<Embedded> create_rings(const config::MachineConfig& machine, std::ostream
 }
 
 // Split mode: attach to the ring of a running `rtstep rt` as its (only) host.
-Result<ipc::SegmentRing> connect(const std::string& given) {
+Result<ipc::SegmentRing> connect(const std::string& given, double wait_s) {
   const std::string name = ipc::ring_object_name(given);  // "rtstep" as `rtstep rt` takes it: "/rtstep"
-  auto ring = ipc::SegmentRing::attach(name);
+  auto ring = ipc::SegmentRing::attach_when_ready(name, static_cast<int64_t>(wait_s * 1e9));
   if (!ring) return Error{ring.error().message + " (is `rtstep rt --shm " + name + "` running?)"};
   // One host per job: the claim is atomic, so two hosts starting together cannot both get it.
   if (const int32_t holder = ring->try_claim_host(getpid()); holder != getpid()) {
@@ -176,7 +176,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     embedded->side = std::move(*side);
     producer = &embedded->producer;
   } else {
-    auto ring = connect(options.connect_name);
+    auto ring = connect(options.connect_name, options.connect_wait_s);
     if (!ring) return fail(ExitCode::kExecutorFault, ring.error().message);
     connected.emplace(std::move(*ring));
     producer = &*connected;

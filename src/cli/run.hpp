@@ -21,6 +21,7 @@ struct RunOptions {
   bool virtual_clock = false;
   std::string trace_path;    // --trace FILE: record every edge (sim backend, embedded mode)
   std::string connect_name;  // --connect NAME: split mode, attach to `rtstep rt --shm NAME`
+  double connect_wait_s = 10;  // --connect-wait: how long to wait for that ring to exist and be ready
   std::string backend = "sim";  // --backend: sim, gpiod, rpi4, rpi5 or auto (embedded mode)
   bool progress = false;     // progress on `log` (a bar when `log_is_terminal`, else plain lines)
   bool log_is_terminal = false;

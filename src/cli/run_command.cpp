@@ -52,6 +52,11 @@ void add_run_command(CLI::App& app, Commands& commands) {
                   "Record every pin change into FILE (docs/trace-format.md; read it with `rtstep trace`)");
   run->add_option("--connect", options->run.connect_name,
                   "Split mode: send the job to the executor of `rtstep rt --shm NAME` instead of running one here");
+  run->add_option("--connect-wait", options->run.connect_wait_s,
+                  "Seconds to wait for the ring of `rtstep rt` to appear and be ready (it is created at its start "
+                  "and anew after each job)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
   run->add_option("--backend", options->run.backend,
                   "GPIO backend: sim (default), gpiod, rpi4, rpi5, or auto (the board decides; says which and why)");
   run->add_flag("--quiet,-q", options->quiet, "No progress display");

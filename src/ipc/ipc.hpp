@@ -128,6 +128,11 @@ class SegmentRing {
   // header whose magic, ABI version, record size, capacity or object size do not match (saying which
   // field differs), and a stale ring whose creator is no longer running. Init only.
   static Result<SegmentRing> attach(const std::string& name);
+  // As attach(), but while the object does not exist yet or is still being created (its size or magic not
+  // yet written), tries again every few ms for up to `wait_ns`: a host started together with `rtstep rt`,
+  // or between two of its jobs, attaches once the ring is ready. Every other refusal returns at once; when
+  // the wait runs out, the last refusal. Init only.
+  static Result<SegmentRing> attach_when_ready(const std::string& name, int64_t wait_ns);
 
   SegmentRing(SegmentRing&& other) noexcept;
   SegmentRing& operator=(SegmentRing&& other) noexcept;
@@ -195,6 +200,8 @@ class SegmentRing {
 
  private:
   SegmentRing(std::string name, void* base, std::size_t bytes, uint32_t capacity, bool owner) noexcept;
+  // attach(); `not_ready` says whether a refusal may pass once the creator has finished creating.
+  static Result<SegmentRing> attach_or_refuse(const std::string& name, bool& not_ready);
   void release() noexcept;  // munmap, and shm_unlink when owner
   std::string name_;
   void* base_ = nullptr;  // the mapping: header, index and control lines, result, records (segment_ring.cpp)

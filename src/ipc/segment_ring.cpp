@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstddef>
@@ -24,11 +26,13 @@
 #include <cstdint>
 #include <new>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "ipc/ipc.hpp"
 #include "ipc/process_identity.hpp"
+#include "util/clock.hpp"
 
 namespace rtstep::ipc {
 
@@ -280,9 +284,28 @@ Result<SegmentRing> SegmentRing::create(const std::string& name, uint32_t capaci
 }
 
 Result<SegmentRing> SegmentRing::attach(const std::string& name) {
+  bool not_ready = false;
+  return attach_or_refuse(name, not_ready);
+}
+
+Result<SegmentRing> SegmentRing::attach_when_ready(const std::string& name, int64_t wait_ns) {
+  constexpr auto kRetryPeriod = std::chrono::milliseconds(5);
+  const int64_t give_up_ns = monotonic_ns() + std::max<int64_t>(wait_ns, 0);
+  for (;;) {
+    bool not_ready = false;
+    auto ring = attach_or_refuse(name, not_ready);
+    if (ring || !not_ready || monotonic_ns() >= give_up_ns) return ring;
+    std::this_thread::sleep_for(kRetryPeriod);
+  }
+}
+
+Result<SegmentRing> SegmentRing::attach_or_refuse(const std::string& name, bool& not_ready) {
   if (auto st = check_name(name); !st) return st.error();
   const int fd = shm_open(name.c_str(), O_RDWR, 0);
-  if (fd < 0) return sys_error(name, "shm_open", errno);
+  if (fd < 0) {
+    not_ready = errno == ENOENT;
+    return sys_error(name, "shm_open", errno);
+  }
   if (auto st = check_owner_and_mode(name, fd); !st) {
     close(fd);
     return st.error();
@@ -296,6 +319,7 @@ Result<SegmentRing> SegmentRing::attach(const std::string& name) {
   const auto bytes = static_cast<std::size_t>(info.st_size);
   if (bytes < kRecordsOffset) {
     close(fd);
+    not_ready = bytes == 0;  // create() sizes the object right after making it
     return field_error(name, "object size", bytes, kRecordsOffset);
   }
   void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -307,7 +331,10 @@ Result<SegmentRing> SegmentRing::attach(const std::string& name) {
   SegmentRing ring(name, base, bytes, 0, /*owner=*/false);
   const RingHeader& h = static_cast<RingLayout*>(base)->header;
   const uint64_t magic = std::atomic_ref<const uint64_t>(h.magic).load(std::memory_order_acquire);
-  if (magic != kRingMagic) return field_error(name, "magic", magic, kRingMagic);
+  if (magic != kRingMagic) {
+    not_ready = magic == 0;  // create() writes the magic last
+    return field_error(name, "magic", magic, kRingMagic);
+  }
   if (h.abi_version != kRingAbiVersion) return field_error(name, "ABI version", h.abi_version, kRingAbiVersion);
   if (h.record_size != sizeof(Record)) return field_error(name, "record size", h.record_size, sizeof(Record));
   if (h.header_size != kRecordsOffset) return field_error(name, "header size", h.header_size, kRecordsOffset);

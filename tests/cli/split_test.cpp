@@ -58,25 +58,29 @@ struct KillOnExit {
   }
 };
 
-TEST(SplitMode, RtProcessServesARunThatConnects) {
-  if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << "needs the rtstep binary: " << kBinary;
-  const std::string name = shm_name("job");
+// `rtstep rt --once --virtual-clock` on the ring `name`, as a child process that starts it after `delay`.
+// (The child sleeps, not a thread of this process: a fork with other threads running is unsafe under TSan.)
+pid_t start_rt(const std::string& name, std::chrono::milliseconds delay = std::chrono::milliseconds(0)) {
   const pid_t child = fork();
-  ASSERT_GE(child, 0);
   if (child == 0) {
+    std::this_thread::sleep_for(delay);
     execl(kBinary.c_str(), kBinary.c_str(), "rt", "--shm", name.c_str(), "--config",
           (kSource + "/examples/printer.cfg").c_str(), "--once", "--virtual-clock", static_cast<char*>(nullptr));
     _exit(127);
   }
-  const KillOnExit guard{child};
-  // The file appears before the ring in it is ready: wait until it can be attached.
-  ASSERT_TRUE(wait_for([&] { return ipc::SegmentRing::attach(name).ok(); }, 5'000'000'000));
+  return child;
+}
+
+RunOptions square_job_on(const std::string& name) {
   RunOptions options;
   options.config_path = kSource + "/examples/printer.cfg";
   options.gcode_path = kSource + "/examples/square.gcode";
   options.connect_name = name;
-  std::ostringstream log;
-  const RunSummary s = run_job(options, log);
+  return options;
+}
+
+// The job ran in the other process and every stepper ended where the plan said; the rt process ended.
+void expect_served(const RunSummary& s, pid_t rt, const std::string& name) {
   EXPECT_EQ(s.exit_code, ExitCode::kOk) << s.error;
   EXPECT_EQ(s.mode, "split");
   ASSERT_EQ(s.steppers.size(), 4U);
@@ -84,10 +88,49 @@ TEST(SplitMode, RtProcessServesARunThatConnects) {
     EXPECT_EQ(st.position, st.planned_position) << st.name;
     EXPECT_EQ(st.steps, st.planned_steps) << st.name << ": counted from the pins in the other process";
   }
-  const int status = wait_exit(child, 30'000'000'000);
+  const int status = wait_exit(rt, 30'000'000'000);
   ASSERT_NE(status, -1) << "rtstep rt --once did not exit after its job";
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_FALSE(std::filesystem::exists("/dev/shm" + name)) << "the rt process removes its ring";
+}
+
+TEST(SplitMode, RtProcessServesARunThatConnects) {
+  if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << "needs the rtstep binary: " << kBinary;
+  const std::string name = shm_name("job");
+  const pid_t child = start_rt(name);
+  ASSERT_GE(child, 0);
+  const KillOnExit guard{child};
+  // The file appears before the ring in it is ready: wait until it can be attached.
+  ASSERT_TRUE(wait_for([&] { return ipc::SegmentRing::attach(name).ok(); }, 5'000'000'000));
+  std::ostringstream log;
+  expect_served(run_job(square_job_on(name), log), child, name);
+}
+
+// A host unit may start before `rtstep rt` has made its ring (systemd orders the start, not the ring):
+// the host waits for the ring, up to --connect-wait.
+TEST(SplitMode, AHostStartedFirstWaitsForTheRing) {
+  if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << "needs the rtstep binary: " << kBinary;
+  const std::string name = shm_name("host-first");
+  const pid_t child = start_rt(name, std::chrono::milliseconds(300));
+  ASSERT_GE(child, 0);
+  const KillOnExit guard{child};
+  ASSERT_FALSE(std::filesystem::exists("/dev/shm" + name)) << "the host must start before the ring exists";
+  RunOptions options = square_job_on(name);
+  options.connect_wait_s = 60;
+  std::ostringstream log;
+  expect_served(run_job(options, log), child, name);
+}
+
+TEST(SplitMode, WithoutAnRtProcessTheHostGivesUpAfterItsWait) {
+  const std::string name = shm_name("nobody");
+  RunOptions options = square_job_on(name);
+  options.connect_wait_s = 0.2;
+  std::ostringstream log;
+  const RunSummary s = run_job(options, log);
+  EXPECT_EQ(s.exit_code, ExitCode::kExecutorFault);
+  EXPECT_NE(s.error.find("shared memory " + name + ": shm_open failed: No such file or directory"), std::string::npos)
+      << s.error;
+  EXPECT_NE(s.error.find("is `rtstep rt --shm " + name + "` running?"), std::string::npos) << s.error;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -278,6 +279,50 @@ TEST(SegmentRing, AttachNamesAMissingObject) {
   ASSERT_FALSE(ring.ok());
   EXPECT_NE(ring.error().message.find(name), std::string::npos);
   EXPECT_NE(ring.error().message.find(std::strerror(ENOENT)), std::string::npos) << ring.error().message;
+}
+
+// A host started before `rtstep rt` has made its ring sees no object, then an empty one, then one without
+// its magic: attach_when_ready waits through all three and attaches to the ring once it is ready.
+TEST(SegmentRing, AttachWhenReadyWaitsWhileTheRingIsBeingCreated) {
+  const std::string name = unique_name();
+  std::atomic<bool> creator_ok{false};
+  std::thread creator([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);  // created, not yet sized
+    if (fd < 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const bool sized = ftruncate(fd, static_cast<off_t>(kRingRecordsOffset + 8 * sizeof(Record))) == 0;  // no magic
+    close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    shm_unlink(name.c_str());
+    auto ring = SegmentRing::create(name, 8);
+    creator_ok = sized && ring.ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the ring lives while the other side attaches
+  });
+  auto attached = SegmentRing::attach_when_ready(name, 30'000'000'000);
+  creator.join();
+  ASSERT_TRUE(creator_ok);
+  ASSERT_TRUE(attached.ok()) << attached.error().message;
+  EXPECT_EQ(attached->capacity(), 8U);
+}
+
+// What waiting cannot mend is refused at once, and a ring that never comes is named after the wait.
+TEST(SegmentRing, AttachWhenReadyRefusesAtOnceWhatWaitingCannotMend) {
+  const std::string name = unique_name();
+  auto ring = SegmentRing::create(name, 8);
+  ASSERT_TRUE(ring.ok());
+  RawMapping(name).set<uint32_t>(kAbiAt, kRingAbiVersion + 1);
+  const auto start = std::chrono::steady_clock::now();
+  auto refused = SegmentRing::attach_when_ready(name, 60'000'000'000);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("ABI version"), std::string::npos) << refused.error().message;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30)) << "it waited for a wrong version";
+
+  const std::string never = unique_name();
+  auto missing = SegmentRing::attach_when_ready(never, 50'000'000);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find(never + ": shm_open failed: " + std::strerror(ENOENT)), std::string::npos)
+      << missing.error().message;
 }
 
 // Corrupts one header field through a second mapping and checks attach() names it with both values.

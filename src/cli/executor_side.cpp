@@ -65,6 +65,16 @@ rt::ExecutorConfig executor_config(const config::MachineConfig& machine, const P
   return c;
 }
 
+Status configure_machine_pins(const config::MachineConfig& machine, gpio::Backend& pins) {
+  if (auto configured = pins.configure(plan_pins(machine).pins); !configured) {
+    return Error{machine.path + ": " + configured.error().message};
+  }
+  if (auto inputs = pins.configure_inputs(plan_endstops(machine).inputs); !inputs) {
+    return Error{machine.path + ": " + inputs.error().message};
+  }
+  return Ok{};
+}
+
 Result<std::unique_ptr<ExecutorSide>> ExecutorSide::start(const config::MachineConfig& machine,
                                                           ipc::SegmentRing& consumer, const ExecutorSideOptions& options) {
   std::unique_ptr<ExecutorSide> side(new ExecutorSide(consumer));
@@ -74,14 +84,13 @@ Result<std::unique_ptr<ExecutorSide>> ExecutorSide::start(const config::MachineC
   if (side->hardware_ != nullptr && !options.trace_path.empty()) {
     return Error{"--trace records the sim backend's pins; it cannot be used with a hardware backend"};
   }
-  if (auto configured = pins.configure(side->pins_.pins); !configured) {
-    return Error{machine.path + ": " + configured.error().message};
-  }
-  for (const auto& out : side->pins_.outputs) side->backend_.track_stepper(out.step_pin, out.dir_pin);
   // Endstop inputs, sampled by the executor while homing; on the sim, switches at position_endstop.
   const EndstopPlan endstops = plan_endstops(machine);
-  if (auto inputs = pins.configure_inputs(endstops.inputs); !inputs) return Error{machine.path + ": " + inputs.error().message};
-  if (side->hardware_ == nullptr) configure_sim_endstops(machine, endstops, side->backend_);
+  if (side->hardware_ == nullptr) {
+    if (auto configured = configure_machine_pins(machine, side->backend_); !configured) return configured.error();
+    configure_sim_endstops(machine, endstops, side->backend_);
+  }
+  for (const auto& out : side->pins_.outputs) side->backend_.track_stepper(out.step_pin, out.dir_pin);
   if (!options.trace_path.empty()) {
     // Over RLIMIT_FSIZE a write would raise SIGXFSZ and kill the process mid-move; ignored, the write
     // fails with EFBIG instead and the trace reports it.

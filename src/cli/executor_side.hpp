@@ -20,7 +20,10 @@ namespace rtstep::cli {
 struct ExecutorSideOptions {
   bool virtual_clock = false;
   std::string trace_path;  // empty: no trace
-  gpio::Backend* hardware = nullptr;  // drive these pins instead of the sim backend (caller owns it; no trace)
+  // Drive these pins instead of the sim backend (no trace). The caller owns them and has configured them
+  // with configure_machine_pins; it may keep them across jobs, so that its outputs stay driven at their
+  // safe level between jobs.
+  gpio::Backend* hardware = nullptr;
 };
 
 // Pins of the sim backend: step and dir of every stepper, then enable pins (shared ones once).
@@ -30,6 +33,10 @@ struct PinPlan {
   std::vector<std::string> signal_names;  // "stepper_x.step", ... (trace and VCD)
 };
 PinPlan plan_pins(const config::MachineConfig& machine);
+
+// Declares the machine's outputs (plan_pins, every one driven to its safe level) and endstop inputs
+// (plan_endstops) on `pins`. Errors name the config file. Init only.
+Status configure_machine_pins(const config::MachineConfig& machine, gpio::Backend& pins);
 
 // The heartbeat timeout of both sides of a job. On the virtual clock no pin drives a motor and neither side
 // runs real-time, so a busy machine can hold one off for longer than [rt] heartbeat_timeout without
@@ -42,8 +49,8 @@ rt::ExecutorConfig executor_config(const config::MachineConfig& machine, const P
 
 class ExecutorSide {
  public:
-  // Configures the backend (and trace) and starts the executor on `consumer`. Errors: bad pins, trace file,
-  // executor placement. Init only.
+  // Configures the sim backend (and trace), or takes the configured hardware pins, and starts the executor
+  // on `consumer`. Errors: bad pins, trace file, executor placement. Init only.
   static Result<std::unique_ptr<ExecutorSide>> start(const config::MachineConfig& machine, ipc::SegmentRing& consumer,
                                                      const ExecutorSideOptions& options);
   ~ExecutorSide();

@@ -83,6 +83,10 @@ Status HostLink::wait_for_executor() const {
   while (!ring_.executor_started()) {
     if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM before the executor started"};
     if (auto st = blocked_reason(); !st) return st;
+    // Before it starts, only `rtstep rt` stops a job: it could not set up the executor (its log says why).
+    if (ring_.stop_requested() != ipc::StopCause::kNone) {
+      return Error{"rtstep rt could not start the executor for this job and stopped it (its log says why)"};
+    }
     std::this_thread::sleep_for(kBeatPeriod);
   }
   return Ok{};

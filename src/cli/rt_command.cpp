@@ -4,8 +4,8 @@
 // SIGINT/SIGTERM stop it safely (step pins low, enable pins released) and remove the ring.
 // --backend chooses the pins it drives (sim, gpiod, rpi4, rpi5, auto), checked and opened once before the
 // first ring exists, so a wrong board or a bad pin fails at start, not when a host connects. A hardware
-// backend is opened anew for every job and closed after it: each close drives every output to its safe
-// level (step low, enable released), as the executor does at every stop.
+// backend stays open for the life of the process: its outputs are driven at their safe level (step low,
+// enable released) from the start, between jobs, at every stop of the executor and at exit.
 #include <atomic>
 #include <csignal>
 #include <chrono>
@@ -19,7 +19,6 @@
 
 #include "cli/backend_choice.hpp"
 #include "cli/commands.hpp"
-#include "cli/executor_endstops.hpp"
 #include "cli/executor_side.hpp"
 #include "config/config.hpp"
 #include "gpio/hardware.hpp"
@@ -125,14 +124,8 @@ void print_positions(const config::MachineConfig& machine, const ipc::ExecutorRe
 }
 
 // One job on a fresh ring. Returns false when the process should exit (signal or setup error: `code`).
-// The pins of one job: nothing for the sim (ExecutorSide has its own), else the hardware backend, opened
-// here and closed (outputs at their safe level) when the job's side is gone.
-Result<std::unique_ptr<gpio::Backend>> open_job_pins(gpio::BackendKind kind) {
-  if (kind == gpio::BackendKind::kSim) return std::unique_ptr<gpio::Backend>{};
-  return gpio::open_backend(kind);
-}
-
-bool serve_one_job(const config::MachineConfig& machine, const RtOptions& options, gpio::BackendKind kind, int& code) {
+// `hardware`: the pins of every job, configured once (null: the sim, which ExecutorSide makes per job).
+bool serve_one_job(const config::MachineConfig& machine, const RtOptions& options, gpio::Backend* hardware, int& code) {
   const std::string name = ipc::ring_object_name(options.shm_name);  // "rtstep" (systemd-unit) is "/rtstep"
   auto ring = ipc::SegmentRing::create(name, machine.rt.ring_capacity);
   if (!ring) {
@@ -143,14 +136,7 @@ bool serve_one_job(const config::MachineConfig& machine, const RtOptions& option
   if (!ring->replaced().empty()) std::cerr << "rtstep rt: " << name << ": " << ring->replaced() << '\n';
   std::cerr << fmt::format("rtstep rt: waiting for a host on {} ({} records)\n", name, ring->capacity());
   if (!wait_for_host(*ring, machine.rt.heartbeat_timeout_ns)) return !signalled();
-  auto pins = open_job_pins(kind);
-  if (!pins) {
-    std::cerr << "rtstep rt: " << pins.error().message << '\n';
-    ring->request_stop(ipc::StopCause::kHostError);
-    code = 3;
-    return false;
-  }
-  const ExecutorSideOptions side_options{options.virtual_clock, options.trace_path, pins->get()};
+  const ExecutorSideOptions side_options{options.virtual_clock, options.trace_path, hardware};
   auto side = beating_while(*ring, [&] { return ExecutorSide::start(machine, *ring, side_options); });
   if (!side) {
     std::cerr << "rtstep rt: " << side.error().message << '\n';
@@ -177,11 +163,12 @@ bool serve_one_job(const config::MachineConfig& machine, const RtOptions& option
   return !signalled();
 }
 
-// The backend of --backend, checked before any ring exists: the choice (auto says which and why), what it
-// cannot do, every pin of printer.cfg, and (hardware) that the device opens and takes the pins, which also
-// drives every output to its safe level at start. Nullopt after printing the error (`code` set).
-std::optional<gpio::BackendKind> check_backend(const config::MachineConfig& machine, const RtOptions& options,
-                                               int& code) {
+// The pins of --backend, opened before any ring exists: the choice (auto says which and why), what it
+// cannot do, every pin of printer.cfg, and (hardware) the device, opened and configured once for the life
+// of the process, so that its outputs are driven at their safe level from the start, between jobs and until
+// exit (a released gpiod line may float). Null for the sim. Nullopt after printing the error (`code` set).
+std::optional<std::unique_ptr<gpio::Backend>> open_pins(const config::MachineConfig& machine, const RtOptions& options,
+                                                       int& code) {
   const auto refuse = [&](int c, const std::string& message) {
     std::cerr << "rtstep rt: " << message << '\n';
     code = c;
@@ -194,19 +181,15 @@ std::optional<gpio::BackendKind> check_backend(const config::MachineConfig& mach
     return refuse(1, sim_only.error().message);
   }
   if (auto pins = check_machine_pins(machine, chosen->kind); !pins) return refuse(1, pins.error().message);
-  if (chosen->kind == gpio::BackendKind::kSim) return chosen->kind;
+  if (chosen->kind == gpio::BackendKind::kSim) return std::unique_ptr<gpio::Backend>{};
   auto opened = gpio::open_backend(chosen->kind);
   if (!opened) return refuse(3, opened.error().message);
-  const PinPlan pins = plan_pins(machine);
-  if (auto configured = (*opened)->configure(pins.pins); !configured) {
-    return refuse(3, machine.path + ": " + configured.error().message);
-  }
-  if (auto inputs = (*opened)->configure_inputs(plan_endstops(machine).inputs); !inputs) {
-    return refuse(3, machine.path + ": " + inputs.error().message);
+  if (auto configured = configure_machine_pins(machine, **opened); !configured) {
+    return refuse(3, configured.error().message);
   }
   std::cerr << fmt::format("rtstep rt: GPIO backend {}: {} outputs at their safe level\n", gpio::backend_name(chosen->kind),
-                           pins.pins.size());
-  return chosen->kind;  // closed here: the outputs stay at their safe level until a job opens them again
+                           plan_pins(machine).pins.size());
+  return std::move(*opened);
 }
 
 int run_rt(const RtOptions& options) {
@@ -216,8 +199,10 @@ int run_rt(const RtOptions& options) {
     return 1;
   }
   int code = 0;
-  const std::optional<gpio::BackendKind> kind = check_backend(*machine, options, code);
-  if (!kind) return code;
+  // Declared before the jobs' rings and executors, so it outlives them; its destructor leaves every output
+  // at its safe level when the process ends.
+  std::optional<std::unique_ptr<gpio::Backend>> hardware = open_pins(*machine, options, code);
+  if (!hardware) return code;
   struct sigaction action {};
   action.sa_handler = on_rt_signal;
   sigemptyset(&action.sa_mask);
@@ -227,7 +212,7 @@ int run_rt(const RtOptions& options) {
   // the machine mid-move.
   std::signal(SIGXFSZ, SIG_IGN);
   std::signal(SIGPIPE, SIG_IGN);
-  while (serve_one_job(*machine, options, *kind, code) && !options.once) {
+  while (serve_one_job(*machine, options, hardware->get(), code) && !options.once) {
   }
   if (signalled()) std::cerr << "rtstep rt: stopped by signal " << g_rt_signal.load() << '\n';
   return code;

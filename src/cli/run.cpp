@@ -1,10 +1,13 @@
 // run_job: wires every layer of DESIGN.md §1 together for one G-code file.
 #include "cli/run.hpp"
 
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -70,18 +73,32 @@ Result<Embedded> create_rings(const config::MachineConfig& machine, std::ostream
   return Embedded{std::move(*producer), std::move(*consumer), nullptr};
 }
 
-// Split mode: attach to the ring of a running `rtstep rt` as its (only) host.
+// Whether the host that claimed `ring` has finished its job or is gone: `rtstep rt` then makes a fresh ring.
+bool job_over(const ipc::SegmentRing& ring, int32_t holder) {
+  return ring.host_done() || (kill(holder, 0) != 0 && errno == ESRCH);
+}
+
+// Split mode: attach to the ring of a running `rtstep rt` as its (only) host. Waits up to `wait_s` for a
+// ring that is not there yet, still being created, or still held by a job that is over.
 Result<ipc::SegmentRing> connect(const std::string& given, double wait_s) {
+  constexpr auto kRetryPeriod = std::chrono::milliseconds(5);
   const std::string name = ipc::ring_object_name(given);  // "rtstep" as `rtstep rt` takes it: "/rtstep"
-  auto ring = ipc::SegmentRing::attach_when_ready(name, static_cast<int64_t>(wait_s * 1e9));
-  if (!ring) return Error{ring.error().message + " (is `rtstep rt --shm " + name + "` running?)"};
-  // One host per job: the claim is atomic, so two hosts starting together cannot both get it.
-  if (const int32_t holder = ring->try_claim_host(getpid()); holder != getpid()) {
-    return Error{"shared memory " + name + ": the executor is busy: host pid " + std::to_string(holder) +
-                 " is attached (one host at a time; try again when its job has ended)"};
+  const int64_t give_up_ns = monotonic_ns() + static_cast<int64_t>(wait_s * 1e9);
+  for (;;) {
+    auto ring = ipc::SegmentRing::attach_when_ready(name, give_up_ns - monotonic_ns());
+    if (!ring) return Error{ring.error().message + " (is `rtstep rt --shm " + name + "` running?)"};
+    // One host per job: the claim is atomic, so two hosts starting together cannot both get it.
+    const int32_t holder = ring->try_claim_host(getpid());
+    if (holder == getpid()) {
+      if (ring->stop_requested() != ipc::StopCause::kNone) return Error{"shared memory " + name + ": the ring was stopped"};
+      return ring;
+    }
+    if (!job_over(*ring, holder) || monotonic_ns() >= give_up_ns) {
+      return Error{"shared memory " + name + ": the executor is busy: host pid " + std::to_string(holder) +
+                   " is attached (one host at a time; try again when its job has ended)"};
+    }
+    std::this_thread::sleep_for(kRetryPeriod);
   }
-  if (ring->stop_requested() != ipc::StopCause::kNone) return Error{"shared memory " + name + ": the ring was stopped"};
-  return ring;
 }
 
 // The executor's account of the job, into the summary.
@@ -168,6 +185,9 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     if (hardware) {
       auto opened = gpio::open_backend(chosen->kind);
       if (!opened) return fail(ExitCode::kExecutorFault, opened.error().message);
+      if (auto configured = configure_machine_pins(*machine, **opened); !configured) {
+        return fail(ExitCode::kExecutorFault, configured.error().message);
+      }
       hardware_pins = std::move(*opened);
       side_options.hardware = hardware_pins.get();
     }

@@ -70,5 +70,25 @@ TEST(HostLink, WaitEndsWithAnErrorWhenTheExecutorIsLost) {
   link.detach();
 }
 
+// `rtstep rt` that cannot set up the executor (a pin, the CPU, SCHED_FIFO) stops the job: the host says so at
+// once instead of waiting out the heartbeat timeout and blaming a lost executor.
+TEST(HostLink, WaitEndsWhenRtStopsTheJobBeforeStarting) {
+  auto consumer = ipc::SegmentRing::create(ring_name("refused"), 8);
+  ASSERT_TRUE(consumer.ok()) << consumer.error().message;
+  auto producer = ipc::SegmentRing::attach(consumer->name());
+  ASSERT_TRUE(producer.ok()) << producer.error().message;
+  const StartingExecutor executor(*consumer);
+  HostLink link(*producer, 60'000'000'000);
+  link.start();
+  auto waited = std::async(std::launch::async, [&] { return link.wait_for_executor(); });
+  consumer->request_stop(ipc::StopCause::kHostError);
+  ASSERT_EQ(waited.wait_for(10s), std::future_status::ready) << "it waited for the heartbeat timeout";
+  const Status status = waited.get();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("rtstep rt could not start the executor"), std::string::npos)
+      << status.error().message;
+  link.detach();
+}
+
 }  // namespace
 }  // namespace rtstep::cli

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -119,6 +120,38 @@ TEST(SplitMode, AHostStartedFirstWaitsForTheRing) {
   options.connect_wait_s = 60;
   std::ostringstream log;
   expect_served(run_job(options, log), child, name);
+}
+
+// Between two jobs the finished job's ring is still there, claimed, until `rtstep rt` has made the next one:
+// a host arriving then waits for the fresh ring instead of being refused as busy.
+TEST(SplitMode, AHostArrivingBetweenJobsWaitsForTheNextRing) {
+  if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << "needs the rtstep binary: " << kBinary;
+  const std::string name = shm_name("between-jobs");
+  const pid_t gone = fork();  // the previous job's host, which has ended
+  ASSERT_GE(gone, 0);
+  if (gone == 0) _exit(0);
+  ASSERT_EQ(waitpid(gone, nullptr, 0), gone);
+  std::optional<ipc::SegmentRing> previous;
+  {
+    auto created = ipc::SegmentRing::create(name, 64);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    ASSERT_EQ(created->try_claim_host(gone), gone);
+    previous.emplace(std::move(*created));
+  }
+  // Forked before this test starts a thread. The next job's ring comes only after the previous one is gone.
+  const pid_t child = start_rt(name, std::chrono::milliseconds(600));
+  ASSERT_GE(child, 0);
+  const KillOnExit guard{child};
+  std::thread retire([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    previous.reset();
+  });
+  RunOptions options = square_job_on(name);
+  options.connect_wait_s = 60;
+  std::ostringstream log;
+  const RunSummary s = run_job(options, log);
+  retire.join();
+  expect_served(s, child, name);
 }
 
 TEST(SplitMode, WithoutAnRtProcessTheHostGivesUpAfterItsWait) {

@@ -248,8 +248,10 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   homing.sink = &sink;
   homing.virtual_clock = options.virtual_clock;
   // The sim's carriage is where the config says; a real one is not known, nor (split mode) whether the
-  // connected `rtstep rt` drives real pins: then G28 always moves to the switch.
-  homing.trust_start_position = !hardware && options.connect_name.empty();
+  // connected `rtstep rt` drives real pins: then G28 always moves to the switch. So it does when an extra
+  // stepper rests apart from its axis ([sim] start_position_z1): its own switch is elsewhere.
+  homing.trust_start_position =
+      !hardware && options.connect_name.empty() && machine->motion.sim_stepper_start.empty();
   homing.buffer_time_ns = machine->rt.buffer_time_ns;
   homing.executor_alive = [&] {
     if (embedded) return embedded->side->executor().running();

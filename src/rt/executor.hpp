@@ -46,7 +46,8 @@
 // disarm's time are then accepted again; the host has not sent any meanwhile).
 //
 // The loop (StepLoop::run, private) is real-time safe: no allocation, lock, log or system call other than the clock,
-// clock_nanosleep and Backend::write. start() and join() are non-real-time.
+// clock_nanosleep, Backend::write and, while a homing move is armed, Backend::read_inputs (one load, or one
+// ioctl on gpiod). start() and join() are non-real-time.
 
 #include <array>
 #include <atomic>

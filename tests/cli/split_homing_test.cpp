@@ -176,6 +176,28 @@ TEST_F(SplitHomingTest, TwoZMotorsEachStopAtTheirOwnSwitch) {
   EXPECT_EQ(count_range(*trace, 3, 4000).first, -800);
 }
 
+TEST_F(SplitHomingTest, Z1ApartFromAZOnItsSwitchStillGoesToItsOwn) {
+  // Z rests on its switch (no start_position_z), the z1 end 2 mm above its own: G28 Z must still move,
+  // or the gantry would stay skewed by 2 mm with G28 reported done.
+  const auto cfg = write("printer.cfg", example_config() + kStepperZ1 + "\n[sim]\nstart_position_z1: 2\n");
+  const auto trace_path = (dir_ / "home.trace").string();
+  RunOptions options;
+  options.config_path = cfg;
+  options.gcode_path = write("home.gcode", "G28 Z\nG1 Z1 F600\n");
+  options.virtual_clock = true;
+  options.trace_path = trace_path;
+  std::ostringstream log;
+  const RunSummary s = run_job(options, log);
+  ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
+  ASSERT_EQ(s.steppers.size(), 5u);
+  expect_steps_as_planned(s);
+  EXPECT_EQ(s.steppers[2].homing_offset, 0);
+  EXPECT_EQ(s.steppers[3].homing_offset, 800) << "z1 went 2 mm (800 steps) further down than its count said";
+  auto trace = trace::read_trace(trace_path);
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_EQ(count_range(*trace, 3, 0).first, -800) << "z1 reached its own switch";
+}
+
 TEST_F(SplitHomingTest, AZ1EndstopThatIsAnotherPinIsAConfigError) {
   std::string text = example_config() + kStepperZ1;
   const auto shared = write("shared.cfg", std::regex_replace(text, std::regex("endstop_pin: \\^PA8"), "endstop_pin: ^PA7"));

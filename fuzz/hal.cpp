@@ -3,7 +3,7 @@
 // The first byte chooses -k (keep going) and how many base periods to run afterwards; the rest is the
 // file. Commands that would start threads or leave the process's control are not run: an input with
 // `start` (creates SCHED_FIFO threads), `source` (reads any path), `loadusr` (sleeps, or waits 5 s for a
-// FIFO) is skipped whole. Everything else, including every built-in component, runs for real; the
+// FIFO) or `save TYPE FILE` (writes a file where the fuzzer runs) is skipped whole; `save TYPE` still runs. Everything else, including every built-in component, runs for real; the
 // threads a file creates are then run synchronously with Hal::run_virtual, so the components' functions
 // meet the fuzzed parameters too.
 // Invariants:
@@ -47,6 +47,7 @@ bool runs_outside_the_harness(std::string_view text) {
     if (!tokens || tokens->empty()) continue;
     const std::string& cmd = tokens->front();
     if (cmd == "start" || cmd == "source" || cmd == "loadusr") return true;
+    if (cmd == "save" && tokens->size() > 2) return true;  // `save TYPE FILE` writes into the working directory
   }
   return false;
 }

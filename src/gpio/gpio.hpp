@@ -89,10 +89,12 @@ class SimBackend final : public Backend {
   // Real-time safe: the forced levels, plus every input whose position rule holds.
   InputMask read_inputs() noexcept override;
 
-  // Scriptable inputs. set_input forces an input's logical level (any thread). set_input_rule makes input
-  // `input` read triggered when sum_j weights[j] * position(j) (tracked steppers, in track_stepper order)
-  // is >= threshold (`rising`) or <= threshold (otherwise): a virtual endstop switch at a carriage
-  // position. Weights beyond the tracked steppers are ignored. Init only.
+  // Scriptable inputs. set_input forces an input's logical level (any thread). set_input_rule adds a rule
+  // that makes input `input` read triggered when sum_j weights[j] * position(j) (tracked steppers, in
+  // track_stepper order) is >= threshold (`rising`) or <= threshold (otherwise): a virtual endstop switch
+  // at a carriage position. An input with several rules reads triggered when any holds (switches of two
+  // axes wired to one pin). Weights beyond the tracked steppers are ignored; at most kMaxInputRules rules,
+  // more are ignored. Init only.
   void set_input(std::size_t input, bool triggered) noexcept;
   void set_input_rule(std::size_t input, std::span<const double> weights, double threshold, bool rising);
   const std::vector<InputSpec>& inputs() const noexcept { return inputs_; }
@@ -120,8 +122,9 @@ class SimBackend final : public Backend {
  private:
   void record(const EdgeRecord& r) noexcept;  // real-time safe: one slot store or a lost count
   struct Tracked { std::size_t step_pin = 0; std::size_t dir_pin = 0; std::atomic<int64_t> position{0}; };
+  static constexpr std::size_t kMaxInputRules = 2 * kMaxInputs;
   struct InputRule {
-    bool active = false;
+    std::size_t input = 0;
     bool rising = true;
     double threshold = 0;
     std::array<double, kMaxPins> weights{};
@@ -129,7 +132,8 @@ class SimBackend final : public Backend {
   std::vector<PinSpec> pins_;
   std::vector<InputSpec> inputs_;
   std::atomic<InputMask> forced_{0};
-  std::array<InputRule, kMaxInputs> rules_{};
+  std::array<InputRule, kMaxInputRules> rules_{};
+  std::size_t rule_count_ = 0;
   std::atomic<PinMask> levels_{0};  // logical levels; written by the executor only
   std::array<std::atomic<uint64_t>, kMaxPins> rising_{};  // rising edges per pin; executor writes
   std::array<Tracked, kMaxPins> tracked_{};

@@ -46,6 +46,7 @@ Status SimBackend::configure_inputs(std::span<const InputSpec> inputs) {
   inputs_.assign(inputs.begin(), inputs.end());
   forced_.store(0, std::memory_order_relaxed);
   rules_ = {};
+  rule_count_ = 0;
   return Ok{};
 }
 
@@ -60,10 +61,10 @@ void SimBackend::set_input(std::size_t input, bool triggered) noexcept {
 }
 
 void SimBackend::set_input_rule(std::size_t input, std::span<const double> weights, double threshold, bool rising) {
-  if (input >= kMaxInputs) return;
-  InputRule& rule = rules_[input];
+  if (input >= kMaxInputs || rule_count_ == kMaxInputRules) return;
+  InputRule& rule = rules_[rule_count_++];
   rule = InputRule{};
-  rule.active = true;
+  rule.input = input;
   rule.rising = rising;
   rule.threshold = threshold;
   std::copy_n(weights.begin(), std::min(weights.size(), kMaxPins), rule.weights.begin());
@@ -71,9 +72,8 @@ void SimBackend::set_input_rule(std::size_t input, std::span<const double> weigh
 
 InputMask SimBackend::read_inputs() noexcept {
   InputMask out = forced_.load(std::memory_order_relaxed);
-  for (std::size_t i = 0; i < inputs_.size(); ++i) {
-    const InputRule& rule = rules_[i];
-    if (!rule.active) continue;
+  for (std::size_t r = 0; r < rule_count_; ++r) {
+    const InputRule& rule = rules_[r];
     double sum = 0;
     for (std::size_t j = 0; j < tracked_count_; ++j) {
       sum += rule.weights[j] * static_cast<double>(tracked_[j].position.load(std::memory_order_relaxed));
@@ -81,7 +81,7 @@ InputMask SimBackend::read_inputs() noexcept {
     // A tolerance far below one step: the threshold is itself a sum of the same weights.
     constexpr double kEps = 1e-9;
     const bool hit = rule.rising ? sum >= rule.threshold - kEps : sum <= rule.threshold + kEps;
-    if (hit) out |= InputMask{1} << i;
+    if (hit) out |= InputMask{1} << rule.input;
   }
   return out;
 }

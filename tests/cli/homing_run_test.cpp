@@ -75,6 +75,22 @@ TEST_F(HomingRunTest, CarriagesStopAtTheirSwitchesAndEndWherePlanned) {
   EXPECT_LT(s.print_time_s, 10.0) << "the toolhead went on from the trip, not from the end of the search";
 }
 
+// X and Y switches wired to one pin: the pin reads triggered while either switch is pressed, as on the
+// machine, so X leaves its switch before Y homes; each axis then stops at its own switch.
+TEST_F(HomingRunTest, AxesSharingASwitchPinEachStopAtTheirOwnSwitch) {
+  std::string text = example_config();
+  text.replace(text.find("endstop_pin: ^PA6"), 17, "endstop_pin: ^PA5");
+  const auto cfg = write("printer.cfg", text + "\n[sim]\nstart_position_x: 100\nstart_position_y: 50\n");
+  const auto trace_path = (dir_ / "home.trace").string();
+  const RunSummary s = run(cfg, write("home.gcode", "G28 X\nG1 X10 F6000\nG28 Y\nG1 X10 Y20 F6000\n"), true, trace_path);
+  ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
+  expect_steps_as_planned(s);
+  auto trace = trace::read_trace(trace_path);
+  ASSERT_TRUE(trace.ok()) << trace.error().message;
+  EXPECT_EQ(count_range(*trace, 0, 8000).first, 0) << "X stopped at its own switch (X100 = 8000 steps)";
+  EXPECT_EQ(count_range(*trace, 1, 4000).first, 0) << "Y stopped at its own switch (Y50 = 4000 steps)";
+}
+
 TEST_F(HomingRunTest, OnTheRealClockHomingNeitherUnderrunsNorLosesSteps) {
   std::string text = example_config();
   text = std::regex_replace(text, std::regex("homing_speed: 5\n"), "homing_speed: 5\nhoming_retract_dist: 1\n");

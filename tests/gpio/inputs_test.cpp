@@ -73,6 +73,37 @@ TEST(SimInputs, ForcedLevelsAndPositionRules) {
   EXPECT_EQ(sim.read_inputs(), 0b01u);
 }
 
+TEST(SimInputs, AnInputWithSeveralRulesIsTriggeredWhenAnyHolds) {
+  SimBackend sim;
+  ASSERT_TRUE(sim.configure(std::vector<PinSpec>{{"x_step", false}, {"x_dir", false}, {"y_step", false}, {"y_dir", false}}).ok());
+  sim.track_stepper(0, 1);
+  sim.track_stepper(2, 3);
+  ASSERT_TRUE(sim.configure_inputs(std::vector<InputSpec>{{"xy_min", false, Pull::kUp}}).ok());
+  sim.set_input_rule(0, std::vector<double>{1.0, 0.0}, -2, false);  // X's switch at -2 steps
+  sim.set_input_rule(0, std::vector<double>{0.0, 1.0}, -3, false);  // Y's at -3, on the same pin
+  const auto step = [&](PinMask pin) {
+    sim.write(pin, 0, 0, 0);  // dir low: a rising step edge counts -1
+    sim.write(0, pin, 0, 0);
+  };
+  step(0b0001);
+  EXPECT_EQ(sim.read_inputs(), 0u);
+  step(0b0001);
+  EXPECT_EQ(sim.read_inputs(), 1u) << "X at its switch";
+  SimBackend other;  // Y alone reaches its switch
+  ASSERT_TRUE(other.configure(std::vector<PinSpec>{{"x_step", false}, {"x_dir", false}, {"y_step", false}, {"y_dir", false}}).ok());
+  other.track_stepper(0, 1);
+  other.track_stepper(2, 3);
+  ASSERT_TRUE(other.configure_inputs(std::vector<InputSpec>{{"xy_min", false, Pull::kUp}}).ok());
+  other.set_input_rule(0, std::vector<double>{1.0, 0.0}, -2, false);
+  other.set_input_rule(0, std::vector<double>{0.0, 1.0}, -3, false);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(other.read_inputs(), 0u) << "before Y's switch, step " << i;
+    other.write(0b0100, 0, 0, 0);
+    other.write(0, 0b0100, 0, 0);
+  }
+  EXPECT_EQ(other.read_inputs(), 1u) << "Y at its switch";
+}
+
 TEST(SimInputs, AnInputCannotAlsoBeAnOutput) {
   SimBackend sim;
   ASSERT_TRUE(sim.configure(std::vector<PinSpec>{{"PA5", false}}).ok());

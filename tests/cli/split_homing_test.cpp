@@ -57,6 +57,16 @@ class SplitHomingTest : public ScratchDirTest {
   }
   // Starts `rtstep rt --shm NAME --config CONFIG ARGS` (output into rt.log) and waits until its ring can be
   // attached (the file appears before the ring in it is ready). NAME is shm_, or the same without its '/'.
+  // `G28 Z` then `G1 Z1` in one process on the virtual clock, the pins traced into `trace_path`.
+  RunSummary home_z_on_the_virtual_clock(const std::string& config, const std::string& trace_path) {
+    RunOptions options;
+    options.config_path = config;
+    options.gcode_path = write("home.gcode", "G28 Z\nG1 Z1 F600\n");
+    options.virtual_clock = true;
+    options.trace_path = trace_path;
+    std::ostringstream log;
+    return run_job(options, log);
+  }
   pid_t start_rt(const std::string& config, const std::vector<std::string>& args, bool slash = true) {
     const std::string log = (dir_ / "rt.log").string();
     const pid_t child = fork();
@@ -151,15 +161,8 @@ TEST_F(SplitHomingTest, TwoZMotorsEachStopAtTheirOwnSwitch) {
   // on to its own, and from then on both are at Z = position_endstop.
   const auto cfg = write("printer.cfg", example_config() + kStepperZ1 +
                                             "\n[sim]\nstart_position_z: 10\nstart_position_z1: 12\n");
-  const auto gcode = write("home.gcode", "G28 Z\nG1 Z1 F600\n");
   const auto trace_path = (dir_ / "home.trace").string();
-  RunOptions options;
-  options.config_path = cfg;
-  options.gcode_path = gcode;
-  options.virtual_clock = true;
-  options.trace_path = trace_path;
-  std::ostringstream log;
-  const RunSummary s = run_job(options, log);
+  const RunSummary s = home_z_on_the_virtual_clock(cfg, trace_path);
   ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
   ASSERT_EQ(s.steppers.size(), 5u);
   ASSERT_EQ(s.steppers[3].name, "stepper_z1");
@@ -181,13 +184,7 @@ TEST_F(SplitHomingTest, Z1ApartFromAZOnItsSwitchStillGoesToItsOwn) {
   // or the gantry would stay skewed by 2 mm with G28 reported done.
   const auto cfg = write("printer.cfg", example_config() + kStepperZ1 + "\n[sim]\nstart_position_z1: 2\n");
   const auto trace_path = (dir_ / "home.trace").string();
-  RunOptions options;
-  options.config_path = cfg;
-  options.gcode_path = write("home.gcode", "G28 Z\nG1 Z1 F600\n");
-  options.virtual_clock = true;
-  options.trace_path = trace_path;
-  std::ostringstream log;
-  const RunSummary s = run_job(options, log);
+  const RunSummary s = home_z_on_the_virtual_clock(cfg, trace_path);
   ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
   ASSERT_EQ(s.steppers.size(), 5u);
   expect_steps_as_planned(s);

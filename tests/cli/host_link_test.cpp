@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -37,30 +38,39 @@ class StartingExecutor {
   std::thread beater_;
 };
 
-TEST(HostLink, WaitsUntilTheExecutorHasStarted) {
-  auto consumer = ipc::SegmentRing::create(ring_name("wait"), 8);
-  ASSERT_TRUE(consumer.ok()) << consumer.error().message;
-  auto producer = ipc::SegmentRing::attach(consumer->name());
-  ASSERT_TRUE(producer.ok()) << producer.error().message;
-  const StartingExecutor executor(*consumer);
-  HostLink link(*producer, 2'000'000'000);
+// Both sides of a fresh ring: the executor's (consumer) and the host's (producer).
+class HostLinkTest : public ::testing::Test {
+ protected:
+  void open(const char* what) {
+    auto consumer = ipc::SegmentRing::create(ring_name(what), 8);
+    ASSERT_TRUE(consumer.ok()) << consumer.error().message;
+    auto producer = ipc::SegmentRing::attach(consumer->name());
+    ASSERT_TRUE(producer.ok()) << producer.error().message;
+    consumer_.emplace(std::move(*consumer));
+    producer_.emplace(std::move(*producer));
+  }
+  std::optional<ipc::SegmentRing> consumer_;
+  std::optional<ipc::SegmentRing> producer_;
+};
+
+TEST_F(HostLinkTest, WaitsUntilTheExecutorHasStarted) {
+  ASSERT_NO_FATAL_FAILURE(open("wait"));
+  const StartingExecutor executor(*consumer_);
+  HostLink link(*producer_, 2'000'000'000);
   link.start();
   auto waited = std::async(std::launch::async, [&] { return link.wait_for_executor(); });
   // Beating but not started: the host must still be waiting well past a typical buffer_time.
   EXPECT_EQ(waited.wait_for(300ms), std::future_status::timeout);
-  consumer->mark_executor_started();
+  consumer_->mark_executor_started();
   ASSERT_EQ(waited.wait_for(5s), std::future_status::ready);
   const Status status = waited.get();
   EXPECT_TRUE(status.ok()) << status.error().message;
   link.detach();
 }
 
-TEST(HostLink, WaitEndsWithAnErrorWhenTheExecutorIsLost) {
-  auto consumer = ipc::SegmentRing::create(ring_name("lost"), 8);
-  ASSERT_TRUE(consumer.ok()) << consumer.error().message;
-  auto producer = ipc::SegmentRing::attach(consumer->name());
-  ASSERT_TRUE(producer.ok()) << producer.error().message;
-  HostLink link(*producer, 100'000'000);  // no executor beats at all
+TEST_F(HostLinkTest, WaitEndsWithAnErrorWhenTheExecutorIsLost) {
+  ASSERT_NO_FATAL_FAILURE(open("lost"));
+  HostLink link(*producer_, 100'000'000);  // no executor beats at all
   link.start();
   auto waited = std::async(std::launch::async, [&] { return link.wait_for_executor(); });
   ASSERT_EQ(waited.wait_for(10s), std::future_status::ready);
@@ -72,16 +82,13 @@ TEST(HostLink, WaitEndsWithAnErrorWhenTheExecutorIsLost) {
 
 // `rtstep rt` that cannot set up the executor (a pin, the CPU, SCHED_FIFO) stops the job: the host says so at
 // once instead of waiting out the heartbeat timeout and blaming a lost executor.
-TEST(HostLink, WaitEndsWhenRtStopsTheJobBeforeStarting) {
-  auto consumer = ipc::SegmentRing::create(ring_name("refused"), 8);
-  ASSERT_TRUE(consumer.ok()) << consumer.error().message;
-  auto producer = ipc::SegmentRing::attach(consumer->name());
-  ASSERT_TRUE(producer.ok()) << producer.error().message;
-  const StartingExecutor executor(*consumer);
-  HostLink link(*producer, 60'000'000'000);
+TEST_F(HostLinkTest, WaitEndsWhenRtStopsTheJobBeforeStarting) {
+  ASSERT_NO_FATAL_FAILURE(open("refused"));
+  const StartingExecutor executor(*consumer_);
+  HostLink link(*producer_, 60'000'000'000);
   link.start();
   auto waited = std::async(std::launch::async, [&] { return link.wait_for_executor(); });
-  consumer->request_stop(ipc::StopCause::kHostError);
+  consumer_->request_stop(ipc::StopCause::kHostError);
   ASSERT_EQ(waited.wait_for(10s), std::future_status::ready) << "it waited for the heartbeat timeout";
   const Status status = waited.get();
   ASSERT_FALSE(status.ok());

@@ -216,6 +216,9 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   sink.start();
 
   if (auto started = sink.wait_for_executor(); !started) {
+    // Nothing was sent. Ending the stream lets an executor that starts now finish an empty job, so that
+    // `rtstep rt` reports a job ended by its host (SIGTERM), not a lost host.
+    (void)sink.end_stream();
     summary.stop_reason = started.error().message;
     return fail(ExitCode::kStopped, started.error().message);
   }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "cli/host_link.hpp"
 #include "cli/run.hpp"
 #include "ipc/ipc.hpp"
 
@@ -164,6 +166,33 @@ TEST(SplitMode, WithoutAnRtProcessTheHostGivesUpAfterItsWait) {
   EXPECT_NE(s.error.find("shared memory " + name + ": shm_open failed: No such file or directory"), std::string::npos)
       << s.error;
   EXPECT_NE(s.error.find("is `rtstep rt --shm " + name + "` running?"), std::string::npos) << s.error;
+}
+
+// SIGTERM while `rtstep rt` is still starting the executor: the host ends the stream it never began, so the
+// executor that starts next finishes an empty job instead of waiting out the heartbeat and reporting a lost host.
+TEST(SplitMode, SigtermBeforeTheExecutorStartsEndsTheStream) {
+  const std::string name = shm_name("early-term");
+  auto rt_side = ipc::SegmentRing::create(name, 64);  // this test plays `rtstep rt`, which never starts
+  ASSERT_TRUE(rt_side.ok()) << rt_side.error().message;
+  std::atomic<bool> host_done{false};
+  std::thread rt_process([&] {
+    while (!host_done.load()) {
+      rt_side->beat_executor();  // alive, still starting: the host must not call it lost
+      if (rt_side->host_pid() != 0) g_run_signal.store(SIGTERM);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  std::ostringstream log;
+  const RunSummary s = run_job(square_job_on(name), log);
+  host_done.store(true);
+  rt_process.join();
+  g_run_signal.store(0);
+  EXPECT_EQ(s.exit_code, ExitCode::kStopped) << s.error;
+  EXPECT_EQ(s.error, "SIGTERM before the executor started");
+  EXPECT_EQ(rt_side->stop_requested(), ipc::StopCause::kNone) << "a SIGTERM is not a failure of the host";
+  ipc::Record first;
+  ASSERT_TRUE(rt_side->try_pop(first)) << "the host left the ring empty: the executor would wait for it";
+  EXPECT_EQ(first.kind, ipc::RecordKind::kEndOfStream);
 }
 
 }  // namespace

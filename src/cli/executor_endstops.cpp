@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <cmath>
+#include <string>
 #include <thread>
 
 #include <fmt/format.h>
@@ -23,6 +25,13 @@ int64_t monotonic_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// printer.cfg compares pin names without case ("PA5" and "pa5" are one pin), and so do the inputs.
+bool same_pin_name(const std::string& a, const std::string& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
 }
 
 gpio::Pull pull_of(const config::PinConfig& pin) {
@@ -69,7 +78,7 @@ EndstopPlan plan_endstops(const config::MachineConfig& machine) {
   // The input of `pin`: one already planned for the same switch, else a new one.
   const auto input_for = [&](const config::PinConfig& pin) {
     const auto same = std::find_if(plan.inputs.begin(), plan.inputs.end(),
-                                   [&](const gpio::InputSpec& in) { return in.name == pin.name; });
+                                   [&](const gpio::InputSpec& in) { return same_pin_name(in.name, pin.name); });
     const auto index = static_cast<int>(same - plan.inputs.begin());  // before push_back moves the elements
     if (same == plan.inputs.end()) plan.inputs.push_back(gpio::InputSpec{pin.name, pin.inverted, pull_of(pin)});
     return index;

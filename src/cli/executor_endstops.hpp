@@ -3,8 +3,9 @@
 //
 // - plan_endstops: which input each stepper homes against: the endstop_pin of stepper_x, _y and _z ('!' and
 //   '^'/'~' kept), in that order, then those of extra steppers (stepper_z1, ...) that have their own; an
-//   extra stepper without one homes on its axis' switch. Shared by the host and the executor side, so both
-//   number inputs alike.
+//   extra stepper without one homes on its axis' switch. One input per switch: pins whose names differ only
+//   in case are one (printer.cfg has made sure they have the same modifiers). Shared by the host and the
+//   executor side, so both number inputs alike.
 // - configure_sim_endstops: on the sim backend each input becomes a switch at position_endstop: it reads
 //   triggered when the axis coordinate computed from the steppers' counts reaches the endstop (in the
 //   homing direction), so homing on the sim runs the same executor path as on hardware. An extra stepper's

@@ -26,7 +26,7 @@ constexpr double kMaxTravelSteps = 1e12;
 // Reads a pin and remembers where it came from for the conflict check.
 PinConfig read_pin(SectionReader& reader, const std::string& key, bool required, std::vector<PinUse>& pins) {
   PinConfig pin = reader.pin(key, required);
-  if (!pin.empty()) pins.push_back(PinUse{text::to_lower(pin.name), key, &reader.section(), reader.find(key)});
+  if (!pin.empty()) pins.push_back(PinUse{text::to_lower(pin.name), key, pin, &reader.section(), reader.find(key)});
   return pin;
 }
 
@@ -125,6 +125,10 @@ void read_homing(SectionReader& reader, StepperConfig& s) {
   }
 }
 
+bool same_modifiers(const PinConfig& a, const PinConfig& b) {
+  return a.inverted == b.inverted && a.pullup == b.pullup && a.pulldown == b.pulldown;
+}
+
 }  // namespace
 
 StepperConfig read_axis_stepper(SectionReader& reader, char axis, std::vector<PinUse>& pins) {
@@ -186,7 +190,14 @@ void check_pin_conflicts(const std::vector<PinUse>& pins, ErrorSink& errors) {
       // Two axes may home on one switch; an extra stepper (stepper_z1) has a switch of its own or none.
       const bool both_endstops = later.key == "endstop_pin" && earlier.key == "endstop_pin";
       const bool extra = extra_stepper_axis(later.section->name) != 0 || extra_stepper_axis(earlier.section->name) != 0;
-      if (both_endstops && !extra) continue;
+      if (both_endstops && !extra) {
+        if (same_modifiers(later.as_read, earlier.as_read)) continue;
+        errors.add(Error{location(*later.section, *later.value) + "endstop_pin: pin " + text::quote(later.value->text) +
+                         " is the switch of [" + earlier.section->name + "] endstop_pin (" + earlier.value->file + ":" +
+                         std::to_string(earlier.value->line) + ") written " + text::quote(earlier.value->text) +
+                         ": one switch is read one way; give both the same modifiers"});
+        return;
+      }
       std::string message = location(*later.section, *later.value) + later.key + ": pin " +
                             text::quote(later.value->text) + " is already used by [" + earlier.section->name + "] " +
                             earlier.key + " (" + earlier.value->file + ":" + std::to_string(earlier.value->line) + ")";

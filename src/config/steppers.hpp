@@ -13,6 +13,7 @@ namespace rtstep::config {
 struct PinUse {
   std::string pin;  // name without modifiers, lower-cased for comparison
   std::string key;  // "step_pin", "dir_pin", "enable_pin", "endstop_pin"
+  PinConfig as_read;  // with its modifiers: a switch shared by two axes must be read the same way by both
   const Section* section = nullptr;
   const Value* value = nullptr;
 };
@@ -29,7 +30,7 @@ StepperConfig read_extruder(SectionReader& reader, std::vector<PinUse>& pins);
 char extra_stepper_axis(const std::string& name);
 
 // Reports the first pin used twice, except an enable pin shared with other enable pins and an endstop pin
-// shared by primary steppers (stepper_x, _y, _z). An endstop pin that is also an output is an error, as is
+// shared by primary steppers (stepper_x, _y, _z) with the same modifiers. An endstop pin that is also an output is an error, as is
 // an extra stepper's endstop pin used anywhere else.
 void check_pin_conflicts(const std::vector<PinUse>& pins, ErrorSink& errors);
 

@@ -16,7 +16,9 @@
 
 #include "scratch_dir.hpp"
 #include "step_counts.hpp"
+#include "cli/executor_endstops.hpp"
 #include "cli/run.hpp"
+#include "config/config.hpp"
 #include "trace/trace.hpp"
 
 namespace rtstep::cli {
@@ -89,6 +91,19 @@ TEST_F(HomingRunTest, AxesSharingASwitchPinEachStopAtTheirOwnSwitch) {
   ASSERT_TRUE(trace.ok()) << trace.error().message;
   EXPECT_EQ(count_range(*trace, 0, 8000).first, 0) << "X stopped at its own switch (X100 = 8000 steps)";
   EXPECT_EQ(count_range(*trace, 1, 4000).first, 0) << "Y stopped at its own switch (Y50 = 4000 steps)";
+}
+
+// printer.cfg compares pin names without case, so "PA5" and "pa5" are one switch: the executor samples it
+// as one input (on a board the same line cannot be requested twice).
+TEST_F(HomingRunTest, ASwitchNamedInTwoCasesIsOneInput) {
+  std::string text = example_config();
+  text.replace(text.find("endstop_pin: ^PA6"), 17, "endstop_pin: ^pa5");
+  auto machine = config::load(write("printer.cfg", text));
+  ASSERT_TRUE(machine.ok()) << machine.error().message;
+  const EndstopPlan plan = plan_endstops(*machine);
+  EXPECT_EQ(plan.axis_input[0], plan.axis_input[1]);
+  ASSERT_EQ(plan.inputs.size(), 2U) << "X/Y's switch and Z's";
+  EXPECT_EQ(plan.inputs[0].name, "PA5") << "named as the first stepper wrote it";
 }
 
 TEST_F(HomingRunTest, OnTheRealClockHomingNeitherUnderrunsNorLosesSteps) {

@@ -281,6 +281,18 @@ TEST(PinConflicts, AxesMayShareASwitchButAnExtraStepperHasItsOwnOrNone) {
             "(printer.cfg:27)");
 }
 
+// One switch reads one way: the executor samples it once for every axis that homes on it.
+TEST(PinConflicts, AxesSharingASwitchReadItWithTheSameModifiers) {
+  const std::string shared = with_x_endstop("position_endstop: 0\nendstop_pin: ^PA5");  // line 13
+  const std::string same = replace_line(shared, 22, "position_endstop: 0\nendstop_pin: ^pa5");
+  EXPECT_TRUE(load_text(same).ok()) << "the name's case does not matter: " << error_of(same);
+  EXPECT_EQ(error_of(replace_line(shared, 22, "position_endstop: 0\nendstop_pin: !PA5")),
+            "printer.cfg:23: [stepper_y] endstop_pin: pin \"!PA5\" is the switch of [stepper_x] endstop_pin "
+            "(printer.cfg:13) written \"^PA5\": one switch is read one way; give both the same modifiers");
+  EXPECT_FALSE(load_text(replace_line(shared, 22, "position_endstop: 0\nendstop_pin: PA5")).ok())
+      << "without the pull-up the other axis would read the switch floating";
+}
+
 TEST(ExtraSteppers, AnOwnEndstopNeedsOneOnThePrimary) {
   // kMinimal's stepper_z has no endstop_pin; [stepper_z1] is line 32, its endstop_pin line 37.
   const std::string z1 = std::string(kMinimal) +

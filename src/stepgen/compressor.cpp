@@ -96,8 +96,24 @@ ipc::StepSegment StepCompressor::next_segment(std::size_t start, uint32_t availa
       n = std::max<uint32_t>(shorter, 2);
     }
   }
+  best.count = end_before_next_step(best, t, pending_.size() - start);
   hint_ = good;
   return best;
+}
+
+// A segment starts on its first step's exact time, but its last step may be late by the whole tolerance,
+// which [rt] max_step_error lets exceed the step interval: it must still come before the next step, or the
+// executor would get two overlapping segments (and refuse them). Where the next step is not known yet (the
+// last pending one), the segment ends on a step that is not late. Shortening keeps the segment valid: its
+// intervals change monotonically, so the ones left lie between its first and last.
+uint32_t StepCompressor::end_before_next_step(const ipc::StepSegment& s, const int64_t* t, std::size_t known) {
+  uint32_t count = s.count;
+  if (count == known) {
+    if (count == 1 || s.step_time(count - 1) <= t[count - 1]) return count;
+    --count;
+  }
+  while (count > 1 && s.step_time(count - 1) >= t[count]) --count;
+  return count;
 }
 
 void StepCompressor::compress(bool all, std::deque<ipc::StepSegment>& out) {

@@ -30,7 +30,12 @@ void StepCompressor::add_cruise(const MoveSteps& steps, int64_t begin, int64_t e
   // Doubles carry 53 bits: the multiply, the add and round() each lose at most 2^-53 of the magnitude.
   const double magnitude = std::fabs(steps.cruise_a_ns()) + std::fabs(b) * static_cast<double>(end) + 1.0;
   const double slack = 1.0 + 2.0 * magnitude * 0x1p-50;
-  const double room = static_cast<double>(tolerance_ns_) - slack - 0.5;  // for half the drift, after rounding
+  // Neighbouring segments meet within one interval: each end may miss its exact time by under half of it, so
+  // that the last step of one still comes before the first of the next (a tolerance past half the interval
+  // would let them overlap, which the executor refuses). The steps around the cruise are not early or late
+  // towards it (compressor.cpp).
+  const int64_t end_limit = std::min(tolerance_ns_, (interval - 2) / 2);
+  const double room = static_cast<double>(end_limit) - slack - 0.5;  // for half the drift, after rounding
   int64_t k = begin;
   while (k < end) {
     int64_t n = std::min<int64_t>(end - k, ipc::kMaxSegmentCount);
@@ -47,7 +52,7 @@ void StepCompressor::add_cruise(const MoveSteps& steps, int64_t begin, int64_t e
                                          std::llabs(s.last_time() - exact_last));
       const auto bound = static_cast<int64_t>(std::ceil(static_cast<double>(end_error) + slack));
       s.stepper = stepper_;
-      if (bound > tolerance_ns_ || !ipc::is_valid(s)) continue;
+      if (bound > end_limit || !ipc::is_valid(s)) continue;
       emit(s, bound, out);
       k += n;
       emitted = true;

@@ -149,6 +149,9 @@ class StepCompressor {
  private:
   // The longest valid segment starting at pending_[start] with at most `available` steps.
   ipc::StepSegment next_segment(std::size_t start, uint32_t available, int64_t& error_ns);
+  // How many steps of `s` (fitted to `t`, of which `known` are pending) to keep so that its last step comes
+  // before the next one's exact time.
+  static uint32_t end_before_next_step(const ipc::StepSegment& s, const int64_t* t, std::size_t known);
   // Emits one segment (error `error_ns`) and counts it.
   void emit(ipc::StepSegment s, int64_t error_ns, std::deque<ipc::StepSegment>& out);
 
@@ -162,7 +165,8 @@ class StepCompressor {
 };
 
 // Appends segments covering `times` (strictly increasing, ns) for `stepper` in direction `dir` to `out`.
-// Every step's expansion is within `tolerance_ns` of its exact time and every segment is ipc::is_valid.
+// Every step's expansion is within `tolerance_ns` of its exact time, every segment is ipc::is_valid, and each
+// segment's last step comes before the next one's first, whatever the tolerance.
 // Returns false only if the times themselves cannot be expressed (two steps closer than
 // ipc::kMinStepIntervalNs); nothing is appended for them then.
 bool compress(std::span<const int64_t> times, uint8_t stepper, uint8_t dir, int64_t tolerance_ns,

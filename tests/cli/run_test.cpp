@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "cli/run.hpp"
 #include "scratch_dir.hpp"
@@ -132,6 +133,26 @@ TEST_F(RunTest, BadConfigIsAUsageErrorNamingTheKey) {
   const RunSummary s = run(kSource + "/examples/square.gcode", true, cfg);
   EXPECT_EQ(s.exit_code, ExitCode::kUsage);
   EXPECT_EQ(s.error.rfind(cfg + ":" + std::to_string(line) + ": [printer] max_accel: ", 0), 0u) << s.error;
+}
+
+// The widest compression tolerance printer.cfg allows (10 us) at about 190k steps/s (5.2 us apart): no two
+// segments of a stepper overlap (the executor would stop the job with a bad record), and no step is lost.
+TEST_F(RunTest, TheWidestStepErrorAtAFastStepRateRunsEveryStep) {
+  std::ifstream in(kExampleConfig);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string cfg_text = text.str();
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"\nmicrosteps: 16", "\nmicrosteps: 256"},
+                                 {"\nmax_step_error:", "\nmax_step_error: 0.00001 #"}}) {
+    const auto at = cfg_text.find(from);  // the first: [stepper_x]'s microsteps
+    ASSERT_NE(at, std::string::npos) << from;
+    cfg_text.replace(at, from.size(), to);
+  }
+  const auto cfg = write("printer.cfg", cfg_text);
+  const RunSummary s = run(write("fast.gcode", "G28\nG1 X200 F9000\nG1 X0\nG1 X150 F8700\nG1 X3 F8900\n"), true, cfg);
+  ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
+  EXPECT_EQ(s.steppers[0].steps, s.steppers[0].planned_steps);
+  EXPECT_EQ(s.steppers[0].steps, 892160u) << "697 mm of X travel, homing included, at 1280 steps/mm";
 }
 
 TEST_F(RunTest, MissingGcodeFileIsAUsageError) {

@@ -67,6 +67,23 @@ TEST(Compressor, JitteredTimesStillRespectTheBound) {
   expect_within(t, out, 1000);
 }
 
+// A segment starts on its first step's exact time; its last step may be late by the tolerance. With a
+// tolerance above the step interval ([rt] max_step_error allows 10 us, steps may be 5 us apart) that last
+// step must still come before the next segment's first, or the executor refuses the pair as overlapping.
+TEST(Compressor, ATolerancePastTheIntervalNeverReordersSteps) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int64_t> gap(5'000, 9'000);
+  std::vector<int64_t> t{0};
+  for (int k = 1; k < 20000; ++k) t.push_back(t.back() + gap(rng));
+  std::vector<ipc::StepSegment> out;
+  ASSERT_TRUE(compress(t, 0, 1, 10'000, out));
+  expect_within(t, out, 10'000);
+  ASSERT_GT(out.size(), 1u);
+  for (std::size_t i = 1; i < out.size(); ++i) {
+    ASSERT_GT(out[i].first_time_ns, out[i - 1].last_time()) << "segment " << i;
+  }
+}
+
 TEST(Compressor, SingleStepAndEmptyInput) {
   std::vector<ipc::StepSegment> out;
   ASSERT_TRUE(compress(std::vector<int64_t>{}, 0, 1, 1000, out));

@@ -85,6 +85,13 @@ TEST(CruiseCompressor, FractionalIntervalsDriftAndAreSplitWithinTheBound) {
   }
 }
 
+TEST(CruiseCompressor, ATolerancePastHalfTheIntervalNeverReordersSteps) {
+  // [rt] max_step_error allows 10 us; at 800 steps/mm and 235.9 mm/s a step comes every 5.3 us. Two cruise
+  // segments may not each spend that much at their shared boundary: the executor refuses overlapping segments.
+  check_move({800, 0, 1000, 235.9, 3000, 0, 0, 10'000});
+  check_move({800, 0, 1000, 235.9, 3000, 0.5, 123, 3'000});
+}
+
 TEST(CruiseCompressor, ToleranceTooTightForTheProofFallsBackToStepByStep) {
   // 1 ns leaves no room for the rounding terms of the proof: the cruise is compressed step by step.
   check_move({80, 0, 50, 97.3, 3000, 0, 0, 1});

@@ -239,8 +239,10 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     p.file_bytes = counting.bytes();
     p.file_size = file_size(options.gcode_path);
     p.planned_s = static_cast<double>(std::max<int64_t>(sink.last_record_ns() - origin_ns, 0)) / 1e9;
-    p.executed_s = options.virtual_clock ? p.planned_s
-                                         : static_cast<double>(std::max<int64_t>(monotonic_ns() - origin_ns, 0)) / 1e9;
+    // On the real clock the executor has run the motion up to now, but never past what was sent (a host that
+    // waits for input, or the end of the job, leaves it idle).
+    const double elapsed_s = static_cast<double>(std::max<int64_t>(monotonic_ns() - origin_ns, 0)) / 1e9;
+    p.executed_s = options.virtual_clock ? p.planned_s : std::min(elapsed_s, p.planned_s);
     p.steps = embedded ? embedded->side->executor().steps_written() : 0;
     return p;
   });

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -64,6 +65,27 @@ TEST_F(RunTest, ShortJobOnTheRealClock) {
   EXPECT_EQ(s.steppers[1].position, 0);
   EXPECT_EQ(s.steppers[0].steps, 400u + 400u + 160u);
   EXPECT_GE(s.lateness.edges, 2 * (s.steppers[0].steps + s.steppers[1].steps + s.steppers[3].steps));
+}
+
+// The progress line counts motion executed, which cannot pass the motion sent: after the last move the
+// executor idles while the clock runs on (the job's final line says "X s of X s").
+TEST_F(RunTest, ProgressNeverShowsMoreMotionExecutedThanPlanned) {
+  RunOptions options;
+  options.config_path = kExampleConfig;
+  options.gcode_path = write("short.gcode", "G28\nG1 X5 Y3 F6000\nG1 X0 Y0\n");
+  options.progress = true;
+  const RunSummary s = run_job(options, log_);
+  ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
+  std::istringstream lines(log_.str());
+  std::string line, last;
+  double executed = 0, planned = 0;
+  while (std::getline(lines, line)) {
+    if (std::sscanf(line.c_str(), "progress: file %*f%% | motion %lf s of %lf s", &executed, &planned) != 2) continue;
+    EXPECT_LE(executed, planned) << line;
+    last = line;
+  }
+  ASSERT_FALSE(last.empty()) << log_.str();
+  EXPECT_EQ(executed, planned) << "the job ran to its end: " << last;
 }
 
 // A long G4 during which the host sits idle (here: waiting for the rest of the G-code) is not an underrun:

@@ -41,4 +41,13 @@ Status check_machine_pins(const config::MachineConfig& machine, gpio::BackendKin
   return Ok{};
 }
 
+Result<ChosenBackend> choose_backend_for(const config::MachineConfig& machine, const std::string& name,
+                                         bool virtual_clock, bool trace) {
+  auto chosen = choose_run_backend(name);
+  if (!chosen) return chosen.error();
+  if (auto sim_only = check_sim_only_options(chosen->kind, virtual_clock, trace); !sim_only) return sim_only.error();
+  if (auto pins = check_machine_pins(machine, chosen->kind); !pins) return pins.error();
+  return chosen;
+}
+
 }  // namespace rtstep::cli

@@ -31,4 +31,9 @@ Status check_sim_only_options(gpio::BackendKind kind, bool virtual_clock, bool t
 // (A pin used twice, or an endstop that is also an output, is already a config::load error.)
 Status check_machine_pins(const config::MachineConfig& machine, gpio::BackendKind kind);
 
+// The backend of `rtstep run` and `rtstep rt`: choose_run_backend(name), then check_sim_only_options and
+// check_machine_pins, so that every refusal comes before anything is opened.
+Result<ChosenBackend> choose_backend_for(const config::MachineConfig& machine, const std::string& name,
+                                         bool virtual_clock, bool trace);
+
 }  // namespace rtstep::cli

@@ -75,6 +75,13 @@ Status configure_machine_pins(const config::MachineConfig& machine, gpio::Backen
   return Ok{};
 }
 
+Result<std::unique_ptr<gpio::Backend>> open_machine_pins(const config::MachineConfig& machine, gpio::BackendKind kind) {
+  auto opened = gpio::open_backend(kind);
+  if (!opened) return opened.error();
+  if (auto configured = configure_machine_pins(machine, **opened); !configured) return configured.error();
+  return opened;
+}
+
 Result<std::unique_ptr<ExecutorSide>> ExecutorSide::start(const config::MachineConfig& machine,
                                                           ipc::SegmentRing& consumer, const ExecutorSideOptions& options) {
   std::unique_ptr<ExecutorSide> side(new ExecutorSide(consumer));

@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "gpio/gpio.hpp"
+#include "gpio/hardware.hpp"
 #include "ipc/ipc.hpp"
 #include "rt/executor.hpp"
 #include "trace/trace.hpp"
@@ -21,7 +22,7 @@ struct ExecutorSideOptions {
   bool virtual_clock = false;
   std::string trace_path;  // empty: no trace
   // Drive these pins instead of the sim backend (no trace). The caller owns them and has configured them
-  // with configure_machine_pins; it may keep them across jobs, so that its outputs stay driven at their
+  // (open_machine_pins); it may keep them across jobs, so that its outputs stay driven at their
   // safe level between jobs.
   gpio::Backend* hardware = nullptr;
 };
@@ -37,6 +38,8 @@ PinPlan plan_pins(const config::MachineConfig& machine);
 // Declares the machine's outputs (plan_pins, every one driven to its safe level) and endstop inputs
 // (plan_endstops) on `pins`. Errors name the config file. Init only.
 Status configure_machine_pins(const config::MachineConfig& machine, gpio::Backend& pins);
+// A hardware backend opened and configured (configure_machine_pins) for the life of its owner. Init only.
+Result<std::unique_ptr<gpio::Backend>> open_machine_pins(const config::MachineConfig& machine, gpio::BackendKind kind);
 
 // The heartbeat timeout of both sides of a job. On the virtual clock no pin drives a motor and neither side
 // runs real-time, so a busy machine can hold one off for longer than [rt] heartbeat_timeout without

@@ -174,19 +174,12 @@ std::optional<std::unique_ptr<gpio::Backend>> open_pins(const config::MachineCon
     code = c;
     return std::nullopt;
   };
-  auto chosen = choose_run_backend(options.backend);
+  auto chosen = choose_backend_for(machine, options.backend, options.virtual_clock, !options.trace_path.empty());
   if (!chosen) return refuse(1, chosen.error().message);
   if (!chosen->note.empty()) std::cerr << "rtstep rt: " << chosen->note << '\n';
-  if (auto sim_only = check_sim_only_options(chosen->kind, options.virtual_clock, !options.trace_path.empty()); !sim_only) {
-    return refuse(1, sim_only.error().message);
-  }
-  if (auto pins = check_machine_pins(machine, chosen->kind); !pins) return refuse(1, pins.error().message);
   if (chosen->kind == gpio::BackendKind::kSim) return std::unique_ptr<gpio::Backend>{};
-  auto opened = gpio::open_backend(chosen->kind);
+  auto opened = open_machine_pins(machine, chosen->kind);
   if (!opened) return refuse(3, opened.error().message);
-  if (auto configured = configure_machine_pins(machine, **opened); !configured) {
-    return refuse(3, configured.error().message);
-  }
   std::cerr << fmt::format("rtstep rt: GPIO backend {}: {} outputs at their safe level\n", gpio::backend_name(chosen->kind),
                            plan_pins(machine).pins.size());
   return std::move(*opened);

@@ -150,7 +150,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   auto machine = config::load(options.config_path);
   if (!machine) return fail(ExitCode::kUsage, machine.error().message);
   summary.ignored_sections = machine->ignored_sections;
-  auto chosen = choose_run_backend(options.backend);
+  auto chosen = choose_backend_for(*machine, options.backend, options.virtual_clock, !options.trace_path.empty());
   if (!chosen) return fail(ExitCode::kUsage, chosen.error().message);
   if (!chosen->note.empty()) log << "rtstep run: " << chosen->note << '\n';
   const bool hardware = chosen->kind != gpio::BackendKind::kSim;
@@ -158,10 +158,6 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   if (hardware && !options.connect_name.empty()) {
     return fail(ExitCode::kUsage, "--backend chooses the pins of this process; with --connect, `rtstep rt` drives them");
   }
-  if (auto sim_only = check_sim_only_options(chosen->kind, options.virtual_clock, !options.trace_path.empty()); !sim_only) {
-    return fail(ExitCode::kUsage, sim_only.error().message);
-  }
-  if (auto pins = check_machine_pins(*machine, chosen->kind); !pins) return fail(ExitCode::kUsage, pins.error().message);
   if (auto hierarchy = hierarchy_from(machine->rt); !hierarchy) {
     return fail(ExitCode::kUsage, options.config_path + ": " + hierarchy.error().message);
   }
@@ -183,11 +179,8 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     embedded.emplace(std::move(*e));
     ExecutorSideOptions side_options{options.virtual_clock, options.trace_path};
     if (hardware) {
-      auto opened = gpio::open_backend(chosen->kind);
+      auto opened = open_machine_pins(*machine, chosen->kind);
       if (!opened) return fail(ExitCode::kExecutorFault, opened.error().message);
-      if (auto configured = configure_machine_pins(*machine, **opened); !configured) {
-        return fail(ExitCode::kExecutorFault, configured.error().message);
-      }
       hardware_pins = std::move(*opened);
       side_options.hardware = hardware_pins.get();
     }

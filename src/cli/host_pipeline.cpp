@@ -21,7 +21,39 @@ bool is_without_effect(const gcode::Command& cmd) {
   }
 }
 
+// A command the pipeline gives the toolhead itself: M400, or G4 S<seconds>.
+gcode::Command own_command(gcode::CommandKind kind, int32_t number, uint32_t line) {
+  gcode::Command cmd;
+  cmd.kind = kind;
+  cmd.number = number;
+  cmd.line = line;
+  return cmd;
+}
+
 }  // namespace
+
+void HostPipeline::idle() {
+  if (idled_ || !idle_error_.empty()) return;
+  std::string reply;
+  if (auto sent = toolhead_.execute(own_command(gcode::CommandKind::kM, 400, 0), reply); !sent) {
+    idle_error_ = sent.error().message;
+    return;
+  }
+  idled_ = true;
+}
+
+Status HostPipeline::resume_after_idle(uint32_t line) {
+  idled_ = false;
+  if (!earliest_) return Ok{};
+  const double gap = earliest_() - toolhead_.print_time();
+  if (!(gap > 0)) return Ok{};
+  gcode::Command dwell = own_command(gcode::CommandKind::kG, 4, line);
+  dwell.present |= 1U << ('S' - 'A');
+  dwell.values['S' - 'A'] = gap;
+  std::string reply;
+  if (auto waited = toolhead_.execute(dwell, reply); !waited) return Error{waited.error().message};
+  return Ok{};
+}
 
 HostPipeline::HostPipeline(const config::MachineConfig& machine, const motion::Kinematics& kinematics,
                            std::string gcode_name, int64_t origin_ns, stepgen::RecordSink& sink,
@@ -43,12 +75,22 @@ FeedResult HostPipeline::feed(std::istream& in, std::ostream& log) {
   std::string reply;
   for (;;) {
     const gcode::ReadStatus status = reader.next();
+    if (!idle_error_.empty()) {
+      fail(idle_error_);
+      break;
+    }
     if (status == gcode::ReadStatus::kEndOfFile) break;
     if (status == gcode::ReadStatus::kError) {
       fail(reader.error().to_string());
       break;
     }
     const gcode::Command& cmd = reader.command();
+    if (idled_) {
+      if (auto resumed = resume_after_idle(cmd.line); !resumed) {
+        fail(resumed.error().message);
+        break;
+      }
+    }
     if (cmd.kind == gcode::CommandKind::kIgnored || cmd.kind == gcode::CommandKind::kT) {
       if (cmd.first_ignored) {
         log << fmt::format("{}:{}: note: ignoring unknown command {} (reported once)\n", gcode_name_, cmd.line,

@@ -38,6 +38,14 @@ class HostPipeline {
   // pipeline returns; `why` names the command. Set it before feed().
   void on_emergency_stop(std::function<void(const std::string& why)> stop) { emergency_stop_ = std::move(stop); }
 
+  // G-code streamed on the real clock: `earliest` gives the first print time the executor can still reach
+  // (now plus buffer_time). After a pause (idle()) the next command starts no earlier: a dwell fills the gap.
+  void follow_clock(std::function<double()> earliest) { earliest_ = std::move(earliest); }
+  // The input paused: plans and sends every queued move, to a stop, and promises the executor that nothing
+  // starts before their end (as M400 does), so it idles instead of underrunning. Called by the G-code
+  // reader between two commands (GcodeInput's InputWait); an error ends the feed at the next command.
+  void idle();
+
   // Reads G-code until the end of the stream or the first error, then plans and delivers everything queued
   // (also after an error: what was accepted before it still runs; not after M112, which drops it).
   // Notes and M114 replies go to `log`.
@@ -50,7 +58,12 @@ class HostPipeline {
 
  private:
   std::string gcode_name_;
+  // The first command after a pause: its print time moves on to earliest_() (a G4 of the gap).
+  Status resume_after_idle(uint32_t line);
   std::function<void(const std::string&)> emergency_stop_;
+  std::function<double()> earliest_;
+  bool idled_ = false;
+  std::string idle_error_;
   stepgen::StepGenerator generator_;
   std::unique_ptr<ExecutorEndstops> endstops_;
   motion::Toolhead toolhead_;

@@ -16,18 +16,6 @@ constexpr int kPlainEvery = 50;     // ticks between plain lines (5 s)
 constexpr int kBarWidth = 30;
 }  // namespace
 
-CountingStreamBuf::int_type CountingStreamBuf::underflow() {
-  // Waits for one byte only, then takes what the source already holds: asking for a whole buffer would
-  // wait for 64 KiB (or the end) of a pipe, and a print streamed slowly would underrun at its start.
-  if (traits_type::eq_int_type(source_.sgetc(), traits_type::eof())) return traits_type::eof();
-  const std::streamsize held = std::max<std::streamsize>(1, source_.in_avail());
-  const std::streamsize n = source_.sgetn(buffer_, std::min<std::streamsize>(held, sizeof buffer_));
-  if (n <= 0) return traits_type::eof();
-  bytes_.store(bytes_.load(std::memory_order_relaxed) + static_cast<uint64_t>(n), std::memory_order_relaxed);
-  setg(buffer_, buffer_, buffer_ + n);
-  return traits_type::to_int_type(buffer_[0]);
-}
-
 Progress::Progress(std::ostream& out, bool terminal, std::function<ProgressSample()> sample)
     : out_(out), terminal_(terminal), sample_(std::move(sample)) {}
 

@@ -6,26 +6,9 @@
 #include <cstdint>
 #include <functional>
 #include <ostream>
-#include <streambuf>
 #include <thread>
 
 namespace rtstep::cli {
-
-// A streambuf that reads through another one and counts the bytes handed out (for "percent of file").
-// It hands out what the source has as soon as it has it, so G-code from a pipe is planned as it arrives.
-class CountingStreamBuf final : public std::streambuf {
- public:
-  explicit CountingStreamBuf(std::streambuf& source) : source_(source) {}
-  uint64_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
-
- protected:
-  int_type underflow() override;
-
- private:
-  std::streambuf& source_;
-  char buffer_[1 << 16];
-  std::atomic<uint64_t> bytes_{0};
-};
 
 struct ProgressSample {
   uint64_t file_bytes = 0, file_size = 0;

@@ -1,6 +1,7 @@
 // run_job: wires every layer of DESIGN.md §1 together for one G-code file.
 #include "cli/run.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -21,6 +23,7 @@
 
 #include "cli/backend_choice.hpp"
 #include "cli/executor_side.hpp"
+#include "cli/gcode_input.hpp"
 #include "cli/host_link.hpp"
 #include "cli/host_pipeline.hpp"
 #include "cli/progress.hpp"
@@ -51,6 +54,40 @@ uint64_t file_size(const std::string& path) {
   const auto size = std::filesystem::file_size(path, ec);
   return ec ? 0 : static_cast<uint64_t>(size);
 }
+
+// Closes a descriptor when the job ends.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// What the G-code reader does while its input pauses (gcode_input.hpp). On the real clock it may wait until
+// the motion sent is within half of buffer_time of running out; then the pipeline sends what it has queued,
+// so the executor finishes it and idles. On the virtual clock the executor waits for records: never idle.
+// A signal (SIGINT, SIGTERM) ends the wait and the stream.
+class StreamPause final : public InputWait {
+ public:
+  StreamPause(bool virtual_clock, int64_t buffer_time_ns) : virtual_clock_(virtual_clock), margin_ns_(buffer_time_ns / 2) {}
+  // Set once the job runs, before the reader first waits.
+  void attach(const HostLink& sink, HostPipeline& host) {
+    sink_ = &sink;
+    host_ = &host;
+  }
+  int64_t patience_ns() override {
+    if (virtual_clock_) return INT64_MAX;
+    return sink_->last_record_ns() - monotonic_ns() - margin_ns_;
+  }
+  void idle() override { host_->idle(); }
+  bool give_up() override { return g_run_signal.load(std::memory_order_relaxed) != 0; }
+
+ private:
+  bool virtual_clock_;
+  int64_t margin_ns_;
+  const HostLink* sink_ = nullptr;
+  HostPipeline* host_ = nullptr;
+};
 
 // Below the ring, embedded: this process creates the ring and runs the executor as one of its threads.
 struct Embedded {
@@ -163,10 +200,13 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   }
   auto kinematics = motion::Kinematics::create(*machine);
   if (!kinematics) return fail(ExitCode::kUsage, options.config_path + ": " + kinematics.error().message);
-  std::ifstream gcode_source(options.gcode_path, std::ios::binary);
-  if (!gcode_source) return fail(ExitCode::kUsage, fmt::format("{}: cannot open G-code file", options.gcode_path));
-  CountingStreamBuf counting(*gcode_source.rdbuf());
-  std::istream gcode_file(&counting);
+  const FdCloser gcode_fd{::open(options.gcode_path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (gcode_fd.fd < 0) {
+    return fail(ExitCode::kUsage, fmt::format("{}: cannot open G-code file: {}", options.gcode_path, std::strerror(errno)));
+  }
+  StreamPause pause(options.virtual_clock, machine->rt.buffer_time_ns);
+  GcodeInput gcode_input(gcode_fd.fd, &pause);
+  std::istream gcode_file(&gcode_input);
 
   // Below the ring: embedded, this process runs the executor thread; split, `rtstep rt` does.
   std::unique_ptr<gpio::Backend> hardware_pins;  // outlives the executor side that drives it
@@ -229,7 +269,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
       log_warning = threads->place_log();
     }
     ProgressSample p;
-    p.file_bytes = counting.bytes();
+    p.file_bytes = gcode_input.bytes();
     p.file_size = file_size(options.gcode_path);
     p.planned_s = static_cast<double>(std::max<int64_t>(sink.last_record_ns() - origin_ns, 0)) / 1e9;
     // On the real clock the executor has run the motion up to now, but never past what was sent (a host that
@@ -258,7 +298,19 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   };
   HostPipeline host(*machine, *kinematics, options.gcode_path, origin_ns, sink, nullptr, &homing);
   host.on_emergency_stop([&sink](const std::string& why) { sink.emergency_stop(why); });
-  const FeedResult fed = host.feed(gcode_file, log);
+  host.follow_clock([&] {
+    return static_cast<double>(monotonic_ns() - origin_ns + machine->rt.buffer_time_ns) / 1e9;
+  });
+  pause.attach(sink, host);
+  FeedResult fed = host.feed(gcode_file, log);
+  if (fed.ok && !gcode_input.error().empty()) {
+    fed.ok = false;
+    fed.error = options.gcode_path + ": " + gcode_input.error();
+  }
+  if (fed.ok && gcode_input.gave_up()) {
+    fed.ok = false;
+    fed.error = "stopped by a signal while waiting for G-code: the rest of " + options.gcode_path + " was not read";
+  }
   summary.ignored_commands = fed.ignored_commands;
   if (!fed.ok) {
     summary.error = fed.error;

@@ -96,7 +96,7 @@ TEST_F(RunTest, LongDwellWithAnIdleHostIsNotAnUnderrun) {
   std::thread writer([&] {
     std::ofstream out(fifo);
     out << "G28\nG1 X20 Y10 F6000\nG4 P5000\n";
-    // More than the 64 KiB the host reads at a time (cli/progress.hpp), so it gets the G4 now and then waits.
+    // More than the 64 KiB the host reads at a time (cli/gcode_input.hpp), so it gets the G4 now and then waits.
     for (int i = 0; i < 1200; ++i) out << "; the host reads this far, then waits for the rest of the file\n";
     out << std::flush;
     std::this_thread::sleep_for(std::chrono::seconds(3));  // in the middle of the dwell
@@ -109,6 +109,36 @@ TEST_F(RunTest, LongDwellWithAnIdleHostIsNotAnUnderrun) {
   EXPECT_EQ(s.steppers[0].position, 400);
   EXPECT_EQ(s.steppers[0].steps, 1600u + 1600u + 400u);
   EXPECT_EQ(s.steppers[1].steps, 800u + 800u);
+}
+
+// G-code streamed into a FIFO whose writer pauses far longer than the motion it sent (a sender that stalls,
+// a user typing the next line): the host sends what it had queued before that motion runs out, the executor
+// finishes it and idles, and the next line starts from now. No underrun, no step lost.
+TEST_F(RunTest, AStreamThatPausesLongerThanItsMotionIsNotAnUnderrun) {
+  const auto fifo = (dir_ / "typed.gcode").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] {
+    std::ofstream out(fifo);
+    const auto pause = [&] {
+      out << std::flush;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // six times buffer_time
+    };
+    pause();  // before the first line: the first move must not start in the past
+    out << "G28\nG1 X20 Y10 F6000\n";
+    pause();  // G1 X20 is still queued in the look-ahead, its motion not yet sent
+    out << "G1 X0 Y0\n";
+    pause();
+    out << "G1 X5\n";
+  });
+  const RunSummary s = run(fifo, /*virtual_clock=*/false);
+  writer.join();
+  ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
+  EXPECT_EQ(s.executor_status, "finished");
+  EXPECT_EQ(s.underruns, 0u);
+  EXPECT_EQ(s.steppers[0].position, 400);
+  EXPECT_EQ(s.steppers[0].steps, 1600u + 1600u + 400u);
+  EXPECT_EQ(s.steppers[1].steps, 800u + 800u);
+  EXPECT_GT(s.print_time_s, 4.0) << "the three pauses (4.5 s) are part of the print time";
 }
 
 TEST_F(RunTest, GcodeErrorStopsTheJobAndNamesTheLine) {

@@ -20,17 +20,16 @@ bool GcodeInput::wait_readable() {
   bool idled = false;
   for (;;) {
     if (wait_->give_up()) return false;
-    const int64_t patience = idled ? kCheckEveryNs : wait_->patience_ns();
-    if (!idled && patience <= 0) {
-      wait_->idle();
-      idled = true;
-      continue;
-    }
+    // Input already there is read first: idle() plans the look-ahead to a stop, which only a pause needs.
+    const int64_t wait_ns = idled ? kCheckEveryNs : std::clamp<int64_t>(wait_->patience_ns(), 0, kCheckEveryNs);
     pollfd p{fd_, POLLIN, 0};
-    const int64_t wait_ns = std::min(patience, kCheckEveryNs);
     const int ready = poll(&p, 1, static_cast<int>((wait_ns + 999'999) / 1'000'000));
     // Readable, at its end or in error: read() says which. EINTR (a signal) goes round to give_up().
     if (ready > 0 || (ready < 0 && errno != EINTR)) return true;
+    if (!idled && wait_->patience_ns() <= 0) {
+      wait_->idle();
+      idled = true;
+    }
   }
 }
 

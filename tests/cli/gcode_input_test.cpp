@@ -133,6 +133,20 @@ TEST(GcodeInput, APauseLongerThanThePatienceIdlesOnce) {
   EXPECT_FALSE(input.gave_up()) << "the writer closed: the stream ended normally";
 }
 
+// Out of patience but with input there: the input is read, the look-ahead is not cut short by an idle().
+TEST(GcodeInput, InputAlreadyThereIsReadBeforeIdling) {
+  Pipe pipe;
+  ScriptedWait wait;
+  wait.idle_in(-1000ms);
+  GcodeInput input(pipe.reader(), &wait);
+  std::istream gcode(&input);
+  pipe.write_text("G1 X1\n");
+  std::string got;
+  ASSERT_TRUE(std::getline(gcode, got));
+  EXPECT_EQ(got, "G1 X1");
+  EXPECT_EQ(wait.idles_.load(), 0);
+}
+
 TEST(GcodeInput, ASignalEndsTheWaitAndSaysTheStreamWasCut) {
   Pipe pipe;
   ScriptedWait wait;

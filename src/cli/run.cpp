@@ -308,7 +308,8 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   }
   if (fed.ok && gcode_input.gave_up()) {
     fed.ok = false;
-    fed.error = "stopped by a signal while waiting for G-code: the rest of " + options.gcode_path + " was not read";
+    const char* by = g_run_signal.load(std::memory_order_relaxed) == SIGINT ? "SIGINT" : "SIGTERM";
+    fed.error = fmt::format("{}: the rest of {} was not read", by, options.gcode_path);
   }
   summary.ignored_commands = fed.ignored_commands;
   if (!fed.ok) {

@@ -210,7 +210,7 @@ TEST_F(RunTest, TheWidestStepErrorAtAFastStepRateRunsEveryStep) {
 TEST_F(RunTest, MissingGcodeFileIsAUsageError) {
   const RunSummary s = run((dir_ / "none.gcode").string());
   EXPECT_EQ(s.exit_code, ExitCode::kUsage);
-  EXPECT_EQ(s.error, (dir_ / "none.gcode").string() + ": cannot open G-code file");
+  EXPECT_EQ(s.error, (dir_ / "none.gcode").string() + ": cannot open G-code file: " + std::strerror(ENOENT));
 }
 
 TEST_F(RunTest, JsonSummaryHasTheDocumentedFields) {

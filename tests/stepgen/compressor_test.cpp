@@ -57,11 +57,17 @@ TEST(Compressor, AccelerationStaysWithinTheBound) {
   }
 }
 
-TEST(Compressor, JitteredTimesStillRespectTheBound) {
-  std::mt19937 rng(42);
-  std::uniform_int_distribution<int64_t> gap(6'000, 60'000);
+// `count` step times from 0, each gap drawn uniformly from [min_gap, max_gap] ns.
+std::vector<int64_t> jittered_steps(int count, int64_t min_gap, int64_t max_gap, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int64_t> gap(min_gap, max_gap);
   std::vector<int64_t> t{0};
-  for (int k = 1; k < 3000; ++k) t.push_back(t.back() + gap(rng));
+  for (int k = 1; k < count; ++k) t.push_back(t.back() + gap(rng));
+  return t;
+}
+
+TEST(Compressor, JitteredTimesStillRespectTheBound) {
+  const auto t = jittered_steps(3000, 6'000, 60'000, 42);
   std::vector<ipc::StepSegment> out;
   ASSERT_TRUE(compress(t, 0, 1, 1000, out));
   expect_within(t, out, 1000);
@@ -71,10 +77,7 @@ TEST(Compressor, JitteredTimesStillRespectTheBound) {
 // tolerance above the step interval ([rt] max_step_error allows 10 us, steps may be 5 us apart) that last
 // step must still come before the next segment's first, or the executor refuses the pair as overlapping.
 TEST(Compressor, ATolerancePastTheIntervalNeverReordersSteps) {
-  std::mt19937 rng(7);
-  std::uniform_int_distribution<int64_t> gap(5'000, 9'000);
-  std::vector<int64_t> t{0};
-  for (int k = 1; k < 20000; ++k) t.push_back(t.back() + gap(rng));
+  const auto t = jittered_steps(20000, 5'000, 9'000, 7);
   std::vector<ipc::StepSegment> out;
   ASSERT_TRUE(compress(t, 0, 1, 10'000, out));
   expect_within(t, out, 10'000);

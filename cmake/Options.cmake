@@ -17,3 +17,10 @@ set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
 if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
   set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)
 endif()
+
+# ccache, when installed (scripts/install-deps.sh installs it), keeps compiled objects outside the clone
+# (its default cache is ~/.cache/ccache), so a fresh CI clone rebuilds only what changed.
+find_program(RTSTEP_CCACHE ccache)
+if(RTSTEP_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${RTSTEP_CCACHE})
+endif()

@@ -4,7 +4,8 @@ set -euo pipefail
 
 packages=(build-essential cmake g++ libcli11-dev libfmt-dev nlohmann-json3-dev
           libgtest-dev libgmock-dev libbenchmark-dev libgpiod-dev pkg-config
-          clang libclang-rt-14-dev llvm)  # clang, libFuzzer and llvm-symbolizer: scripts/fuzz.sh
+          clang libclang-rt-14-dev llvm  # clang, libFuzzer and llvm-symbolizer: scripts/fuzz.sh
+          ccache)  # keeps objects between clean clones (cmake/Options.cmake)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -115,7 +115,8 @@ Status Dictionary::encode_value(const MessageFormat& m, const ParamFormat& p, co
 
 Status Dictionary::encode(std::string_view name, std::span<const Arg> args, std::vector<uint8_t>& out) const {
   const MessageFormat* m = find(name);
-  if (m == nullptr || m->kind != MessageKind::kCommand) return require({name});
+  if (m == nullptr) return require({name});
+  if (m->kind != MessageKind::kCommand) return Error{"'" + m->name + "' is a response of the MCU, not a command"};
   for (const Arg& a : args) {
     bool known = false;
     for (const ParamFormat& p : m->params) known = known || p.name == a.name;
@@ -149,7 +150,8 @@ Status Dictionary::encode_text(std::string_view command, std::vector<uint8_t>& o
   }
   if (words.empty()) return Error{"empty command"};
   const MessageFormat* m = find(words[0]);
-  if (m == nullptr || m->kind != MessageKind::kCommand) return require({words[0]});
+  if (m == nullptr) return require({words[0]});
+  if (m->kind != MessageKind::kCommand) return Error{"'" + m->name + "' is a response of the MCU, not a command"};
   std::vector<Arg> args;
   for (std::size_t i = 1; i < words.size(); ++i) {
     const std::size_t eq = words[i].find('=');

@@ -16,6 +16,7 @@ constexpr double kOutlierSigma2 = 25;                 // 5 standard deviations, 
 constexpr double kOutlierMinS = 0.000500;             // and at least 500 µs off
 constexpr double kResetStddevS = 0.001;               // prediction stddev after a reset: 1 ms
 constexpr double kLateWindowS = 10;                   // late samples are ignored for this long
+constexpr double kMinSpanS = 0.050;                   // samples span this before the slope is used
 
 double floor_clock(double c) { return std::max(0.0, std::floor(c)); }
 
@@ -83,7 +84,10 @@ bool ClockSync::on_clock(uint32_t clock32, int64_t sent_ns, int64_t received_ns)
   const double dc = c - clock_avg_;
   clock_avg_ += kDecay * dc;
   clock_covariance_ = (1 - kDecay) * (clock_covariance_ + dt * dc * kDecay);
-  if (time_variance_ > 0) freq_ = clock_covariance_ / time_variance_;
+  // Two answers a fraction of a millisecond apart (the uptime and the first get_clock) say nothing about
+  // the rate, and a slope from them would throw the next predictions off by more than the outlier limit:
+  // the nominal frequency stands until the samples span kMinSpanS. (Klipper takes the slope at once.)
+  if (time_variance_ > 0 && sent >= kMinSpanS) freq_ = clock_covariance_ / time_variance_;
   ++samples_;
   return true;
 }

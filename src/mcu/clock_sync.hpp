@@ -13,7 +13,9 @@
 // prediction (more than 5 standard deviations and more than 500 µs) is ignored when it is late (a delayed
 // answer), unless predictions have been failing for 10 s: then, as for an early one, the prediction
 // variance resets and the sample is used. The smallest half round trip seen (aged slowly) places the
-// MCU's clock reading between send and receive.
+// MCU's clock reading between send and receive. One deliberate difference from Klipper: the fitted slope
+// is used only once the samples span 50 ms; before, the nominal frequency stands (the first two samples
+// are a fraction of a millisecond apart, and their slope would make the next answers look like outliers).
 //
 // Not thread-safe: one owner (the MCU link's thread); an owner that shares the estimate publishes copies
 // of ClockEstimate. Non-real-time.

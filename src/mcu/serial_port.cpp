@@ -22,8 +22,9 @@ Error os_error(const std::string& path, const char* step, int err) {
   return Error{path + ": " + step + ": " + std::strerror(err)};
 }
 
-// Raw 8N1: no input translation or flow control, no output processing, no echo or signals, reads
-// return what is there (VMIN=0, VTIME=0) — the same settings as cfmakeraw() plus CLOCAL|CREAD.
+// Raw 8N1: no input translation or flow control, no output processing, no echo or signals — the same
+// settings as cfmakeraw() plus CLOCAL|CREAD. VMIN=1 with O_NONBLOCK: a read with nothing there fails
+// with EAGAIN, so that a read of 0 bytes means end of file (VMIN=0 would return 0 for both).
 void make_raw(termios2& t, uint32_t baud) {
   t.c_iflag &= ~static_cast<tcflag_t>(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON | IXOFF | IXANY);
   t.c_oflag &= ~static_cast<tcflag_t>(OPOST);
@@ -32,7 +33,7 @@ void make_raw(termios2& t, uint32_t baud) {
   t.c_cflag |= CS8 | CLOCAL | CREAD | BOTHER | (BOTHER << IBSHIFT);
   t.c_ispeed = baud;
   t.c_ospeed = baud;
-  t.c_cc[VMIN] = 0;
+  t.c_cc[VMIN] = 1;
   t.c_cc[VTIME] = 0;
 }
 

@@ -33,7 +33,9 @@ Heater::Heater(const HeaterConfig& config)
 std::optional<double> Heater::temperature_update(double time, double value) {
   const double temp = converter_ ? converter_->calc_temp(value) : value;
   check_range(value, temp);
-  const double dt = time - last_time_;
+  // The first reading is the smoothed value itself (Klipper's first interval is the whole uptime).
+  const double dt = has_reading_ ? time - last_time_ : config_.smooth_time;
+  has_reading_ = true;
   last_temp_ = temp;
   last_time_ = time;
   const double pwm = control_->update(time, temp, target_);

@@ -68,6 +68,7 @@ class Heater {
   double last_pwm_ = 0, next_pwm_time_ = 0;
   bool can_extrude_;
   bool disabled_ = false;
+  bool has_reading_ = false;
   int out_of_range_ = 0;
   std::optional<std::string> fault_;
 };

@@ -77,7 +77,8 @@ std::vector<SensorConfig> ThermalSystem::sensor_configs() const {
 }
 
 std::span<const OutputCommand> ThermalSystem::update(int64_t now_ns, std::span<const Reading> readings) {
-  commands_.clear();
+  // Commands queued since the last update (shutdown, set_fan_speed) are kept; those already returned go.
+  commands_.erase(commands_.begin(), commands_.begin() + static_cast<std::ptrdiff_t>(returned_));
   const double now = now_ns * kNsToS;
   if (!started_) {
     started_ = true;
@@ -96,6 +97,7 @@ std::span<const OutputCommand> ThermalSystem::update(int64_t now_ns, std::span<c
     next_fan_check_ += kFanCheckPeriod;
     run_fan_policies(now, now_ns);
   }
+  returned_ = commands_.size();
   return commands_;
 }
 

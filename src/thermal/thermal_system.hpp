@@ -59,7 +59,8 @@ class ThermalSystem {
   static Result<ThermalSystem> create(const ThermalConfig& config);
 
   // One tick at `now_ns` with the sensor reports that arrived since the last tick. Returns the commands to
-  // send now (valid until the next call).
+  // send now, including those queued by commands since the last tick (shutdown, set_fan_speed); valid
+  // until the next call of any non-const function.
   std::span<const OutputCommand> update(int64_t now_ns, std::span<const Reading> readings);
 
   // --- Commands (M104/M140/SET_HEATER_TEMPERATURE, M106/SET_FAN_SPEED, ...) -----------------------------
@@ -133,7 +134,8 @@ class ThermalSystem {
   std::vector<Fan> fans_;
   std::vector<std::vector<size_t>> fan_heaters_;  // heater indexes per fan (heater_fan, controller_fan)
   std::vector<OutputSpec> specs_;
-  std::vector<OutputCommand> commands_;
+  std::vector<OutputCommand> commands_;  // queued for the next update's return
+  size_t returned_ = 0;                  // how many of commands_ the last update returned
   std::optional<ShutdownInfo> shutdown_;
   bool steppers_enabled_ = false;
   bool started_ = false;

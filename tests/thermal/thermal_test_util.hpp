@@ -42,6 +42,14 @@ inline constexpr const char* kBaseConfig =
     "[fan]\n"                                       // 20
     "pin: PA0\n";                                   // 21
 
+// `text` with the first `from` replaced by `to` (the test fails if `from` is absent).
+inline std::string replace_once(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
 inline Result<ThermalConfig> load_text(const std::string& text) {
   auto raw = config::parse_raw(text, "printer.cfg");
   if (!raw) return raw.error();

@@ -39,12 +39,13 @@ void Context::set_all(const Value& dict) {
   }
 }
 
-Result<Template> Template::compile(std::string_view source, std::string name, Limits limits) {
+Result<Template> Template::compile(std::string_view source, std::string name, Limits limits,
+                                   std::string_view compile_name) {
   Template t;
   try {
     t.program_ = std::make_shared<const Program>(parse(source));
   } catch (const SyntaxError& e) {
-    return Error{located(name, e.pos.line, e.pos.column, e.message)};
+    return Error{located(compile_name.empty() ? name : std::string(compile_name), e.pos.line, e.pos.column, e.message)};
   }
   t.name_ = std::move(name);
   t.limits_ = limits;
@@ -53,6 +54,7 @@ Result<Template> Template::compile(std::string_view source, std::string name, Li
 }
 
 Result<std::string> Template::render(const Context& context) const {
+  if (!program_) return std::string();
   Renderer renderer(context, limits_);
   try {
     return renderer.render(*program_);

@@ -56,21 +56,26 @@ class Context {
 
 class Template {
  public:
-  // Parses `source`. `name` prefixes every message, compile and render ("gcode_macro PRINT_START").
-  static Result<Template> compile(std::string_view source, std::string name, Limits limits = {});
+  // An empty template: renders "".
+  Template() = default;
+
+  // Parses `source`. `name` prefixes every message, compile and render ("gcode_macro PRINT_START");
+  // `compile_name`, when given, replaces it in compile errors (the config loader names the file, the
+  // section and the key there: "printer.cfg:12: [gcode_macro start] gcode").
+  static Result<Template> compile(std::string_view source, std::string name, Limits limits = {},
+                                  std::string_view compile_name = {});
 
   // Renders with `context`. Returns the text or the first error; an error leaves no partial output.
   // Callables in the context (actions) run during the render, in template order.
   Result<std::string> render(const Context& context) const;
 
   const std::string& name() const noexcept { return name_; }
-  const std::string& source() const noexcept { return *source_; }
+  const std::string& source() const noexcept { return source_ ? *source_ : kEmpty; }
 
  private:
-  Template() = default;
-
   std::string name_;
   Limits limits_;
+  static inline const std::string kEmpty;
   std::shared_ptr<const std::string> source_;
   std::shared_ptr<const Program> program_;
 };

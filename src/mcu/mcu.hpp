@@ -17,4 +17,5 @@
 #include "mcu/dictionary.hpp"
 #include "mcu/framing.hpp"
 #include "mcu/serial_port.hpp"
+#include "mcu/step_compress.hpp"
 #include "mcu/transmit.hpp"

@@ -279,6 +279,7 @@ Value Renderer::eval_node(const Expr& expr) {
                         ": '" + v.type_name() + "'"};
       }
       if (expr.kind == ExprKind::kPlus) return v.is_bool() ? Value::integer(v.as_int()) : v;
+      if (v.is_float()) return Value::real(-v.as_double());  // -0.0 stays negative zero, as in Python
       return binary_op(*this, BinaryOp::kSub, Value::integer(0), v);
     }
     case ExprKind::kNot:

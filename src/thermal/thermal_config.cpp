@@ -83,6 +83,7 @@ class Loader {
   ErrorSink errors_;
   ThermalConfig out_;
   std::map<std::string, ThermistorParams> custom_;  // lower-cased [thermistor NAME]
+  std::vector<std::pair<const Section*, size_t>> fan_sections_;  // fans that name heaters
 };
 
 Result<ThermalConfig> Loader::run() {
@@ -112,6 +113,11 @@ Result<ThermalConfig> Loader::run() {
     }
   }
   // After every heater: these sections refer to one.
+  for (const auto& [section, fan] : fan_sections_) {
+    for (const std::string& h : out_.fans[fan].heaters) {
+      if (out_.find_heater(h) == nullptr) SectionReader(*section, errors_).fail_value("heater", "Unknown heater '" + h + "'");
+    }
+  }
   for (const Section& s : raw_.sections) {
     if (const std::string v = name_after(s.name, "verify_heater"); !v.empty()) read_verify(s, v);
     if (const std::string v = name_after(s.name, "sim_heater"); !v.empty()) read_sim(s, v);
@@ -297,6 +303,7 @@ void Loader::read_fan(const Section& s, FanKind kind) {
     f.steppers = list(r, "stepper", {});
   }
   finish(r, {kIgnoredFanKeys}, {std::size(kIgnoredFanKeys)});
+  if (!f.heaters.empty()) fan_sections_.emplace_back(&s, out_.fans.size());
   out_.fans.push_back(std::move(f));
 }
 

@@ -40,7 +40,12 @@ class Lexer {
 
  private:
   SourcePos pos_at(size_t index) {
-    // Positions are asked for in increasing order, so one forward scan serves them all.
+    // Positions are mostly asked for in increasing order, so one forward scan serves them; an error
+    // about an earlier opening bracket or tag starts the scan again.
+    if (index < scan_) {
+      scan_ = 0;
+      scan_pos_ = SourcePos{};
+    }
     for (; scan_ < index && scan_ < src_.size(); ++scan_) {
       if (src_[scan_] == '\n') {
         ++scan_pos_.line;

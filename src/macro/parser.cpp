@@ -122,9 +122,22 @@ class Parser {
   ExprPtr parse_test(ExprPtr node, SourcePos pos);
   void parse_call_args(Expr& call);
 
+  // "'{% for %}' at 2:1 is not closed (expected '{% endfor %}')", for the innermost open block.
+  std::string still_open() const {
+    const OpenBlock& block = open_.back();
+    return "'{% " + block.name + " %}' at " + std::to_string(block.pos.line) + ":" + std::to_string(block.pos.column) +
+           " is not closed (expected '{% end" + block.name + " %}')";
+  }
+
+  struct OpenBlock {
+    std::string name;  // if, for, set
+    SourcePos pos;
+  };
+
   std::vector<Token> tokens_;
   size_t i_ = 0;
   int depth_ = 0;
+  std::vector<OpenBlock> open_;  // statements whose end tag has not been read yet
 };
 
 // Nodes until one of the end tags (`{% endif %}`, `{% else %}`, ...); the tag found is left unread
@@ -135,7 +148,7 @@ Body Parser::parse_body(std::initializer_list<std::string_view> ends, std::strin
     const Token& t = peek();
     if (t.kind == TokenKind::kEnd) {
       if (ends.size() == 0) return body;
-      fail(t, "unexpected end of template: expected '{% " + std::string(*ends.begin()) + " %}'");
+      fail(t, "unexpected end of template: " + still_open());
     }
     if (t.kind == TokenKind::kData) {
       Node node;
@@ -175,13 +188,19 @@ Node Parser::parse_statement(const Token& open) {
   const std::string name = tag.text;
   if (name == "if" || name == "for" || name == "set") {
     next();
+    open_.push_back(OpenBlock{name, open.pos});
+    struct Pop {
+      std::vector<OpenBlock>& open;
+      ~Pop() { open.pop_back(); }
+    } pop{open_};
     if (name == "if") return parse_if(pos);
     if (name == "for") return parse_for(pos);
     return parse_set(pos);
   }
   if (tag.text == "elif" || tag.text == "else" || tag.text == "endif" || tag.text == "endfor" ||
       tag.text == "endset") {
-    fail(tag, "unexpected '{% " + tag.text + " %}' without a matching opening statement");
+    if (open_.empty()) fail(tag, "unexpected '{% " + tag.text + " %}' without a matching opening statement");
+    fail(tag, "unexpected '{% " + tag.text + " %}': " + still_open());
   }
   fail(tag, "unknown statement '" + tag.text + "'");
 }

@@ -4,7 +4,9 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <set>
 
 #include "util/clock.hpp"
@@ -15,11 +17,15 @@ namespace {
 
 constexpr int64_t kNsPerSecond = 1'000'000'000;
 
-void sleep_until(int64_t deadline_ns) noexcept {
+// Sleeps until the absolute deadline (at once when it has passed). Returns 0, or the error number of a
+// failure other than EINTR (clock_nanosleep returns it; errno is not set).
+int sleep_until(int64_t deadline_ns) noexcept {
   const timespec ts{static_cast<time_t>(deadline_ns / kNsPerSecond), static_cast<long>(deadline_ns % kNsPerSecond)};
+  int rc = 0;
   // EINTR: sleep again; the deadline is absolute, so nothing drifts.
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) != 0) {
+  while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr)) == EINTR) {
   }
+  return rc;
 }
 
 // Raises `target` to `value` (single writer: a load and a store, no CAS needed).
@@ -69,19 +75,17 @@ void PeriodicThread::loop(int64_t first_deadline_ns) noexcept {
   const int64_t period = spec_.period_ns;
   int64_t deadline = first_deadline_ns;
   while (!stop_.load(std::memory_order_relaxed)) {
-    sleep_until(deadline);
+    if (const int rc = sleep_until(deadline); rc != 0) {
+      sleep_error_.store(rc, std::memory_order_release);
+      return;  // a refused deadline would be refused again: stop rather than spin
+    }
     const int64_t wake = monotonic_ns();
     for (const auto& f : spec_.functions) f.fn(f.arg, period);
     const int64_t end = monotonic_ns();
     record(wake - deadline, end - wake);
+    // The next deadline, even when it has already passed: that period then runs at once (late), so every
+    // period's functions run and the cadence catches up instead of losing periods.
     deadline += period;
-    if (end >= deadline) {
-      // Overrun: skip the deadlines already past instead of running cycles back to back.
-      const int64_t skipped = (end - deadline) / period + 1;
-      deadline += skipped * period;
-      missed_.store(missed_.load(std::memory_order_relaxed) + static_cast<uint64_t>(skipped),
-                    std::memory_order_relaxed);
-    }
   }
 }
 
@@ -93,6 +97,7 @@ void PeriodicThread::record(int64_t latency_ns, int64_t exec_ns) noexcept {
   store_max(max_exec_, exec_ns);
   const int64_t cycle = std::max<int64_t>(latency_ns, 0) + exec_ns;
   store_max(max_cycle_, cycle);
+  if (latency_ns >= spec_.period_ns) late_.store(late_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   if (cycle <= spec_.period_ns) return;
   overruns_.store(overruns_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   if (!overrun_recorded_.load(std::memory_order_relaxed)) {
@@ -113,7 +118,9 @@ PeriodicStats PeriodicThread::stats() const {
   s.max_exec_ns = max_exec_.load(std::memory_order_relaxed);
   s.max_cycle_ns = max_cycle_.load(std::memory_order_relaxed);
   s.overruns = overruns_.load(std::memory_order_relaxed);
-  s.missed_periods = missed_.load(std::memory_order_relaxed);
+  s.late_periods = late_.load(std::memory_order_relaxed);
+  s.missed_periods = 0;
+  s.sleep_error = sleep_error_.load(std::memory_order_acquire);
   s.latency = latency_.snapshot();
   return s;
 }
@@ -126,6 +133,12 @@ std::optional<std::string> PeriodicThread::take_overrun_report() {
   return "unexpected real-time delay on " + label_ + ": " + format_duration(std::max<int64_t>(latency, 0) + exec) +
          " > period " + format_duration(spec_.period_ns) + " (wake-up latency " + format_duration(latency) +
          " + execution " + format_duration(exec) + "); run `rtstep latency` and `rtstep doctor`";
+}
+
+std::optional<std::string> PeriodicThread::take_fault_report() {
+  const int error = sleep_error_.load(std::memory_order_acquire);
+  if (error == 0 || fault_reported_.exchange(true)) return std::nullopt;
+  return label_ + " stopped: clock_nanosleep failed: " + std::strerror(error);
 }
 
 Status check_periodic_set(std::span<const PeriodicSpec> specs) {

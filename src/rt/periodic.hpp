@@ -3,12 +3,21 @@
 // at an absolute-time cadence (clock_nanosleep TIMER_ABSTIME on CLOCK_MONOTONIC, deadline += period, so a
 // late cycle never shifts the later ones).
 //
+// Every period runs, in order, late rather than never: a cycle that wakes after its deadline runs then,
+// and the periods it fell behind by run back to back until the thread has caught up (as LinuxCNC's
+// rtapi_wait). Functions always get the nominal period, so a component that integrates over periods
+// (stepgen's DDS, siggen's phase, a ddt) sees every one of them and stays in step with the others.
+//
 // Every cycle measures the wake-up latency (wake - deadline, as cyclictest does) and the execution time
-// of the function list. A cycle whose latency + execution exceeds the period is an overrun: it is counted,
-// the periods it swallowed are skipped (counted as missed) instead of run back to back, and the first
-// one's figures are kept for a single report ("unexpected real-time delay on servo: 1.31 ms > period
-// 1.00 ms"). Statistics leave the loop through relaxed atomics and a LatencyHistogram; stats() and
+// of the function list. A cycle whose latency + execution exceeds the period is an overrun: it is counted
+// and the first one's figures are kept for a single report ("unexpected real-time delay on servo: 1.31 ms
+// > period 1.00 ms"); a cycle that starts a whole period or more after its deadline is a late period.
+// Statistics leave the loop through relaxed atomics and a LatencyHistogram; stats() and
 // take_overrun_report() read them from another thread.
+//
+// The sleep is retried on EINTR only. Any other error of clock_nanosleep (EINVAL: a deadline the clock
+// refuses) would otherwise spin for ever: the loop stores the errno and stops; stats().sleep_error and
+// take_fault_report() tell.
 //
 // Lifecycle: configure (constructor: the function list is fixed), start (places the thread: thread.hpp),
 // cycle (real-time), request_stop + join.
@@ -53,7 +62,10 @@ struct PeriodicStats {
   int64_t max_exec_ns = 0;
   int64_t max_cycle_ns = 0;       // max over cycles of latency + execution: what the period must hold
   uint64_t overruns = 0;          // cycles with latency + execution > period
-  uint64_t missed_periods = 0;    // deadlines skipped after overruns
+  uint64_t late_periods = 0;      // cycles that started a period or more after their deadline (caught up)
+  uint64_t missed_periods = 0;    // deadlines skipped: always 0 (periods run late, never skipped); kept for
+                                  // the JSON of `rtstep latency`
+  int sleep_error = 0;            // errno of a failed clock_nanosleep that stopped the thread, else 0
   LatencyHistogram::Snapshot latency;  // wake-up latency, one sample per cycle (min/avg/max, percentiles)
   double utilisation() const noexcept;  // max_cycle_ns / period_ns
   bool utilisation_warning() const noexcept { return utilisation() > 0.5; }
@@ -82,6 +94,9 @@ class PeriodicThread {
   // The first overrun, once: "unexpected real-time delay on servo: 1.31 ms > period 1.00 ms (latency
   // 0.31 ms + execution 1.00 ms)"; nullopt before any overrun and after it was taken. Non-real-time.
   std::optional<std::string> take_overrun_report();
+  // "servo stopped: clock_nanosleep failed: Invalid argument" once when a sleep error stopped the loop,
+  // else nullopt. Non-real-time.
+  std::optional<std::string> take_fault_report();
 
  private:
   void loop(int64_t first_deadline_ns) noexcept;                               // real-time
@@ -98,7 +113,9 @@ class PeriodicThread {
   std::atomic<int64_t> max_exec_{0};
   std::atomic<int64_t> max_cycle_{0};
   std::atomic<uint64_t> overruns_{0};
-  std::atomic<uint64_t> missed_{0};
+  std::atomic<uint64_t> late_{0};
+  std::atomic<int> sleep_error_{0};            // errno; release-stored when the loop stops on it
+  std::atomic<bool> fault_reported_{false};    // owned by take_fault_report
   std::atomic<int64_t> first_overrun_latency_{0};
   std::atomic<int64_t> first_overrun_exec_{0};
   std::atomic<bool> overrun_recorded_{false};  // release-stored after the two figures above

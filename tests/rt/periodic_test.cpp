@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cerrno>
 #include <atomic>
 #include <chrono>
 #include <regex>
@@ -38,45 +39,124 @@ void wait_for_cycles(const PeriodicThread& t, uint64_t cycles) {
   for (int i = 0; i < 2000 && t.stats().cycles < cycles; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
-// Records the order of calls: each function appends its id to a small log.
-struct CallLog {
-  std::array<std::atomic<int>, 64> ids{};
-  std::atomic<int> size{0};
+// Checks, from inside the functions, what must hold whatever the machine's load: the functions of one
+// thread run in their order, every call gets the nominal period, and no cycle starts before its deadline.
+// Function `Id` (1..3) expects `Id - 1` before it (3 before 1 across cycles); each counts its calls.
+struct OrderCheck {
+  int64_t period_ns = 0;
+  int64_t first_deadline_ns = 0;
+  int last_id = 0;                 // touched by the periodic thread only
+  std::atomic<uint64_t> calls[4] = {};
+  std::atomic<uint64_t> out_of_order{0};
+  std::atomic<uint64_t> wrong_period{0};
+  std::atomic<uint64_t> early{0};  // a cycle began before its deadline (first + k * period)
+  std::atomic<int64_t> stall_ns{0};  // function 1 busy-waits this long once, then clears it
 };
+
+int64_t now_ns_rt() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
 template <int Id>
-void log_call(void* arg, int64_t) noexcept {
-  auto* log = static_cast<CallLog*>(arg);
-  const int at = log->size.load(std::memory_order_relaxed);
-  if (at < 64) {
-    log->ids[static_cast<size_t>(at)].store(Id, std::memory_order_relaxed);
-    log->size.store(at + 1, std::memory_order_release);
+void check_call(void* arg, int64_t period_ns) noexcept {
+  auto* c = static_cast<OrderCheck*>(arg);
+  const int expected_before = Id == 1 ? 3 : Id - 1;
+  if (c->last_id != 0 && c->last_id != expected_before) c->out_of_order.fetch_add(1, std::memory_order_relaxed);
+  if (c->last_id == 0 && Id != 1) c->out_of_order.fetch_add(1, std::memory_order_relaxed);
+  c->last_id = Id;
+  if (period_ns != c->period_ns) c->wrong_period.fetch_add(1, std::memory_order_relaxed);
+  const uint64_t k = c->calls[Id].fetch_add(1, std::memory_order_relaxed);
+  if (Id == 1) {
+    const int64_t now = now_ns_rt();
+    if (now < c->first_deadline_ns + static_cast<int64_t>(k) * c->period_ns) c->early.fetch_add(1, std::memory_order_relaxed);
+    if (const int64_t stall = c->stall_ns.exchange(0, std::memory_order_relaxed); stall > 0) {
+      while (now_ns_rt() < now + stall) {
+      }
+    }
   }
 }
 
-TEST(PeriodicThread, RunsItsFunctionsInOrderEveryPeriod) {
-  CallLog log;
-  PeriodicSpec s = spec("servo", 1'000'000);
-  s.functions = {{"first", log_call<1>, &log}, {"second", log_call<2>, &log}, {"third", log_call<3>, &log}};
-  PeriodicThread t(std::move(s));
-  ASSERT_TRUE(t.start().ok());
-  wait_for_cycles(t, 5);
+PeriodicSpec three_functions(OrderCheck& c, int64_t period_ns) {
+  PeriodicSpec s = spec("servo", period_ns);
+  c.period_ns = period_ns;
+  s.functions = {{"first", check_call<1>, &c}, {"second", check_call<2>, &c}, {"third", check_call<3>, &c}};
+  return s;
+}
+
+TEST(PeriodicThread, RunsItsFunctionsInOrderEveryPeriodWithTheNominalPeriod) {
+  OrderCheck c;
+  PeriodicThread t(three_functions(c, 1'000'000));
+  c.first_deadline_ns = now_ns() + 2'000'000;
+  ASSERT_TRUE(t.start(c.first_deadline_ns).ok());
+  wait_for_cycles(t, 20);
   t.request_stop();
   t.join();
-  const int n = log.size.load(std::memory_order_acquire);
-  ASSERT_GE(n, 15);
-  for (int i = 0; i + 2 < n; i += 3) {
-    EXPECT_EQ(log.ids[static_cast<size_t>(i)], 1);
-    EXPECT_EQ(log.ids[static_cast<size_t>(i + 1)], 2);
-    EXPECT_EQ(log.ids[static_cast<size_t>(i + 2)], 3);
-  }
   const PeriodicStats st = t.stats();
-  EXPECT_EQ(st.cycles * 3, static_cast<uint64_t>(n));
+  ASSERT_GE(st.cycles, 20U);
+  EXPECT_EQ(c.out_of_order.load(), 0U);
+  EXPECT_EQ(c.wrong_period.load(), 0U);
+  EXPECT_EQ(c.early.load(), 0U) << "a cycle never starts before its deadline";
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(c.calls[id].load(), st.cycles) << "function " << id;
   EXPECT_EQ(st.latency.count, st.cycles);  // one wake-up latency sample per cycle
+  EXPECT_GE(st.latency.min_ns, 0);
   EXPECT_LE(st.avg_exec_ns, st.max_exec_ns);
   EXPECT_GE(st.max_cycle_ns, st.max_exec_ns);
+  EXPECT_LE(st.late_periods, st.overruns) << "a late period is also an overrun";
+  EXPECT_EQ(st.missed_periods, 0U);
+  EXPECT_EQ(st.sleep_error, 0);
   EXPECT_EQ(st.period_ns, 1'000'000);
-  // A report exists exactly when an overrun was counted (this VM may produce one on its own).
+  // A report exists exactly when an overrun was counted (this machine may produce one on its own).
   EXPECT_EQ(t.take_overrun_report().has_value(), st.overruns > 0);
+}
+
+// A 6 ms stall in the first cycle of a 1 ms thread: the periods it covered run late, back to back, and the
+// thread catches up with the clock: by the time T, every deadline up to T has had its cycle.
+TEST(PeriodicThread, LatePeriodsRunLateAndTheThreadCatchesUp) {
+  OrderCheck c;
+  c.stall_ns = 6'000'000;
+  PeriodicThread t(three_functions(c, 1'000'000));
+  c.first_deadline_ns = now_ns() + 2'000'000;
+  ASSERT_TRUE(t.start(c.first_deadline_ns).ok());
+  // Caught up: the cycles run cover every deadline up to a moment after the stall (generous time limit
+  // for a loaded machine; the thread only has to get the CPU now and then).
+  const int64_t after_stall = c.first_deadline_ns + 20'000'000;
+  bool caught_up = false;
+  for (int i = 0; i < 10'000 && !caught_up; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const int64_t now = now_ns();
+    const uint64_t due = now > after_stall ? static_cast<uint64_t>((after_stall - c.first_deadline_ns) / 1'000'000) + 1 : ~0ULL;
+    caught_up = t.stats().cycles >= due;
+  }
+  t.request_stop();
+  t.join();
+  EXPECT_TRUE(caught_up) << "cycles " << t.stats().cycles;
+  const PeriodicStats st = t.stats();
+  EXPECT_EQ(c.out_of_order.load(), 0U);
+  EXPECT_EQ(c.wrong_period.load(), 0U);
+  EXPECT_EQ(c.early.load(), 0U);
+  for (int id = 1; id <= 3; ++id) EXPECT_EQ(c.calls[id].load(), st.cycles);
+  // Cycles 1..4 started at least 6 ms after the first deadline, a period or more after their own.
+  EXPECT_GE(st.late_periods, 4U);
+  EXPECT_GE(st.overruns, 1U);
+  EXPECT_GE(st.max_exec_ns, 6'000'000);
+  EXPECT_EQ(st.missed_periods, 0U);
+  EXPECT_TRUE(t.take_overrun_report().has_value());
+}
+
+// A deadline clock_nanosleep refuses (EINVAL): the loop stops and says so instead of spinning.
+TEST(PeriodicThread, ASleepErrorOtherThanEintrStopsTheThread) {
+  OrderCheck c;
+  PeriodicThread t(three_functions(c, 1'000'000));
+  ASSERT_TRUE(t.start(-1).ok());  // tv_nsec = -1: EINVAL
+  for (int i = 0; i < 5000 && t.stats().sleep_error == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  t.join();  // returns: the loop has stopped by itself
+  const PeriodicStats st = t.stats();
+  EXPECT_EQ(st.sleep_error, EINVAL);
+  EXPECT_EQ(st.cycles, 0U);
+  EXPECT_EQ(t.take_fault_report().value_or(""), "servo stopped: clock_nanosleep failed: Invalid argument");
+  EXPECT_FALSE(t.take_fault_report().has_value()) << "reported once only";
 }
 
 // Busy-waits 3 ms the first time it is called, then returns at once.
@@ -99,7 +179,8 @@ TEST(PeriodicThread, ASlowFunctionIsAnOverrunReportedOnceWithItsFigures) {
   t.join();
   const PeriodicStats st = t.stats();
   EXPECT_GE(st.overruns, 1U);
-  EXPECT_GE(st.missed_periods, 2U);  // 3 ms of work swallows at least the next two 1 ms deadlines
+  EXPECT_GE(st.late_periods, 2U);  // 3 ms of work makes the next two 1 ms periods start a period late
+  EXPECT_EQ(st.missed_periods, 0U);
   EXPECT_GE(st.max_exec_ns, 3'000'000);
   EXPECT_GT(st.utilisation(), 3.0);
   EXPECT_TRUE(st.utilisation_warning());
@@ -143,33 +224,46 @@ TEST(PeriodicSet, TheFastThreadHasTheHigherPriority) {
 }
 
 // Both threads on CPU 0 at SCHED_FIFO with one common first deadline: at every deadline both are due,
-// the fast (higher-priority) one runs first.
+// so the fast (higher-priority) one runs first. Checked from inside: whenever the slow thread runs, the
+// fast one has already run the cycle of that instant (its count is at least 2 per slow cycle ahead), once
+// the fast thread is in its loop (on a loaded machine its placement may finish after the first deadline).
+struct PairCheck {
+  std::atomic<uint64_t> fast{0};
+  std::atomic<uint64_t> slow{0};
+  std::atomic<uint64_t> fast_behind{0};
+  std::atomic<bool> stopping{false};  // set before the threads are told to stop: the fast one may end first
+};
+void fast_call(void* arg, int64_t) noexcept {
+  static_cast<PairCheck*>(arg)->fast.fetch_add(1, std::memory_order_acq_rel);
+}
+void slow_call(void* arg, int64_t) noexcept {
+  auto* c = static_cast<PairCheck*>(arg);
+  const uint64_t k = c->slow.fetch_add(1, std::memory_order_acq_rel);  // slow cycle k is due at 2k fast periods
+  const uint64_t fast = c->fast.load(std::memory_order_acquire);
+  const bool stopping = c->stopping.load(std::memory_order_seq_cst);
+  if (fast > 0 && !stopping && fast < 2 * k + 1) c->fast_behind.fetch_add(1, std::memory_order_relaxed);
+}
+
 TEST(PeriodicSet, StartsTogetherAndTheFastThreadRunsFirst) {
-  CallLog log;
+  PairCheck c;
   PeriodicSpec fast = spec("fast", 2'000'000, 30);
   PeriodicSpec slow = spec("slow", 4'000'000, 20);
   fast.thread.cpus = slow.thread.cpus = {0};
-  fast.functions = {{"f", log_call<1>, &log}};
-  slow.functions = {{"s", log_call<2>, &log}};
+  fast.functions = {{"f", fast_call, &c}};
+  slow.functions = {{"s", slow_call, &c}};
   PeriodicThread a(std::move(slow));  // created slow first: start_periodic_set orders them
   PeriodicThread b(std::move(fast));
   PeriodicThread* threads[] = {&a, &b};
   ASSERT_TRUE(start_periodic_set(threads).ok());
   if (!a.placement().realtime || !b.placement().realtime) GTEST_SKIP() << "SCHED_FIFO refused: " << a.placement().warning;
   wait_for_cycles(a, 3);
+  c.stopping.store(true, std::memory_order_seq_cst);
   a.request_stop();
   b.request_stop();
   a.join();
   b.join();
-  const int n = log.size.load(std::memory_order_acquire);
-  ASSERT_GE(n, 6);
-  EXPECT_EQ(log.ids[0], 1) << "the fast thread's first cycle comes first";
-  // Whenever the slow thread ran, the fast one ran just before it in the same instant.
-  for (int i = 1; i < n; ++i) {
-    if (log.ids[static_cast<size_t>(i)] == 2) {
-      EXPECT_EQ(log.ids[static_cast<size_t>(i - 1)], 1) << "at " << i;
-    }
-  }
+  ASSERT_GE(c.slow.load(), 3U);
+  EXPECT_EQ(c.fast_behind.load(), 0U) << "the slow thread ran before the fast one's cycle of the same instant";
 }
 
 TEST(ThreadTable, ShowsPeriodicThreadsAndTheExecutor) {

@@ -160,7 +160,11 @@ Status Hal::delete_signal(const std::string& name) {
   auto it = signals_.find(name);
   if (it == signals_.end()) return Error{"Signal " + quoted(name) + " not found"};
   while (!it->second->pins.empty()) do_unlink(*it->second->pins.back());
+  // A running function may have loaded a pin's pointer to this value just before the unlink: free it only
+  // after every such cycle has ended.
+  std::unique_ptr<SignalRecord> sig = std::move(it->second);
   signals_.erase(it);
+  if (!wait_grace()) retired_signals_.push_back(std::move(sig));
   return Ok{};
 }
 

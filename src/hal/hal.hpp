@@ -23,6 +23,7 @@
 
 namespace rtstep::rt {
 class PeriodicThread;
+struct PeriodicStats;
 }
 namespace rtstep::gpio {
 class Backend;
@@ -121,6 +122,8 @@ class Hal {
 
   // --- Signals and links ---
   Status new_signal(const std::string& name, Type type);
+  // delsig: unlinks the signal's pins, then frees it after a grace period (wait_grace), so a function of a
+  // running thread that loaded a pin's pointer just before never reads freed memory.
   Status delete_signal(const std::string& name);
   Status link(const std::string& pin, const std::string& signal);
   Status unlink(const std::string& pin);
@@ -164,20 +167,33 @@ class Hal {
   bool running() const noexcept;
   bool threads_started() const noexcept { return !periodic_.empty(); }
   void shutdown();  // stops and joins the periodic threads
+  // Waits until every cycle of the running threads that began before the call has ended (one cycle that
+  // begins after it has ended): memory that the pins pointed to before may then be freed. True at once
+  // when the threads are not started; false when a thread stopped ticking (keep the memory then).
+  bool wait_grace();
   // Runs `base_cycles` periods of every thread synchronously on the calling thread, fastest first, as if
   // started: deterministic, for tests and simulation. Cycle numbers continue across calls, so a slower
   // thread runs every k-th base period however the calls are split. Not while the periodic threads run.
   Status run_virtual(int64_t base_cycles);
-  // Real-time options of the periodic threads (set before start).
+  // Placement of the periodic threads (set before start), from the [rt] hierarchy (rt/hierarchy.hpp):
+  // below the step executor, the first (fastest) thread at base_priority, the second at servo_priority,
+  // each later one a step lower (rate-monotonic, as LinuxCNC's 98, 97, ... but under the executor).
   struct ThreadOptions {
-    bool realtime = true;        // SCHED_FIFO, priorities from 98 down; else SCHED_OTHER
+    bool realtime = true;            // SCHED_FIFO; else SCHED_OTHER
+    int base_priority = 75;          // [rt] base_priority (rt::Hierarchy's default)
+    int servo_priority = 70;         // [rt] servo_priority
+    std::vector<int> cpus;           // [rt] host_cpus; empty = the inherited affinity
     bool lock_memory = true;
     bool allow_non_realtime = true;  // a refused policy runs SCHED_OTHER with a warning
   };
+  // The SCHED_FIFO priority of the index-th thread (0 = fastest) under `options`; at least 1.
+  static int thread_priority(const ThreadOptions& options, std::size_t index) noexcept;
   void set_thread_options(ThreadOptions options) { thread_options_ = options; }
   // The rt thread table (rt/thread_table.hpp) of the started threads: period, execution and wake-up
   // times, utilisation and overruns. Non-real-time.
   std::string thread_report() const;
+  // The statistics of the started threads, fastest first (empty before start). Non-real-time.
+  std::vector<rt::PeriodicStats> thread_stats() const;
   std::vector<std::string> take_overrun_reports();
 
   // The G-code job `loadrt motmod` plays (`rtstep hal --gcode`); null: motmod's joints hold still. The job
@@ -223,6 +239,8 @@ class Hal {
   std::map<std::string, std::unique_ptr<FunctionRecord>, std::less<>> functions_;
   std::vector<std::unique_ptr<HalThread>> threads_;
   std::vector<std::unique_ptr<rt::PeriodicThread>> periodic_;  // created by start()
+  // Deleted signals whose grace period did not complete (a thread stopped ticking): freed at shutdown.
+  std::vector<std::unique_ptr<SignalRecord>> retired_signals_;
   int next_component_id_ = 1;
   int64_t virtual_cycle_ = 0;  // base periods run by run_virtual so far (its cadence continues across calls)
   bool exact_periods_ = false;

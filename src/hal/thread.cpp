@@ -94,8 +94,19 @@ void HalThread::publish() {
 
 void HalThread::run_cycle(void* arg, int64_t period_ns) noexcept {
   auto* self = static_cast<HalThread*>(arg);
-  if (!self->running_.load(std::memory_order_relaxed)) return;
-  self->run_functions(period_ns);
+  const uint64_t epoch = self->epoch_.load(std::memory_order_acquire);
+  if (self->running_.load(std::memory_order_relaxed)) self->run_functions(period_ns);
+  self->epoch_done_.store(epoch, std::memory_order_release);
+}
+
+bool HalThread::wait_grace(int64_t timeout_ns) {
+  const uint64_t target = epoch_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  const int64_t give_up = monotonic_ns() + timeout_ns;
+  while (epoch_done_.load(std::memory_order_acquire) < target) {
+    if (monotonic_ns() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  return true;
 }
 
 void HalThread::run_functions(int64_t period_ns) noexcept {
@@ -168,8 +179,8 @@ Status Hal::create_thread(const std::string& name, int64_t period_ns, int owner_
     }
   }
   if (threads_.size() >= 10) return Error{"too many threads (at most 10)"};
-  // Rate-monotonic: 98 for the first, one lower for each later thread.
-  const int priority = 98 - static_cast<int>(threads_.size());
+  // Rate-monotonic, placed at start (thread_priority); kept here for `show thread` and the ordering check.
+  const int priority = thread_priority(thread_options_, threads_.size());
   auto thread = std::make_unique<HalThread>(name, period, priority, owner_comp, *running_);
   HalThread& t = *thread;
   threads_.push_back(std::move(thread));
@@ -246,6 +257,11 @@ Status Hal::remove_function_from_thread(const std::string& funct, const std::str
   return Error{"function '" + funct + "' is not in " + (thread.empty() ? "any thread" : "thread '" + thread + "'")};
 }
 
+int Hal::thread_priority(const ThreadOptions& options, std::size_t index) noexcept {
+  if (index == 0) return std::max(options.base_priority, 1);
+  return std::max(options.servo_priority - static_cast<int>(index - 1), 1);
+}
+
 bool Hal::running() const noexcept { return running_->load(std::memory_order_relaxed); }
 
 void Hal::stop() noexcept { running_->store(false, std::memory_order_relaxed); }
@@ -259,7 +275,8 @@ Status Hal::start() {
       rt::PeriodicSpec spec;
       spec.thread.name = "rtstep-hal" + std::to_string(i);
       spec.thread.policy = thread_options_.realtime ? rt::Policy::kFifo : rt::Policy::kOther;
-      spec.thread.priority = thread_options_.realtime ? t.priority() : 0;
+      spec.thread.priority = thread_options_.realtime ? thread_priority(thread_options_, i) : 0;
+      spec.thread.cpus = thread_options_.cpus;
       spec.thread.lock_memory = thread_options_.lock_memory;
       spec.thread.prefault_stack_bytes = 64 * 1024;
       spec.thread.allow_non_realtime = thread_options_.allow_non_realtime;
@@ -283,6 +300,17 @@ void Hal::shutdown() {
   for (auto& p : periodic_) p->request_stop();
   for (auto& p : periodic_) p->join();
   periodic_.clear();
+  retired_signals_.clear();  // nothing runs any more
+}
+
+bool Hal::wait_grace() {
+  if (!threads_started()) return true;  // no cycle runs concurrently (run_virtual runs on this thread)
+  bool all = true;
+  for (const auto& t : threads_) {
+    // Two periods, plus a generous margin for a loaded machine; a thread that stopped ticking fails.
+    all = t->wait_grace(2 * t->period_ns() + 2'000'000'000) && all;
+  }
+  return all;
 }
 
 Status Hal::run_virtual(int64_t base_cycles) {
@@ -306,10 +334,17 @@ std::string Hal::thread_report() const {
   return rt::format_thread_table(rows);
 }
 
+std::vector<rt::PeriodicStats> Hal::thread_stats() const {
+  std::vector<rt::PeriodicStats> stats;
+  for (const auto& p : periodic_) stats.push_back(p->stats());
+  return stats;
+}
+
 std::vector<std::string> Hal::take_overrun_reports() {
   std::vector<std::string> reports;
   for (auto& p : periodic_) {
     if (auto r = p->take_overrun_report()) reports.push_back(std::move(*r));
+    if (auto f = p->take_fault_report()) reports.push_back(std::move(*f));
   }
   return reports;
 }

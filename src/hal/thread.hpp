@@ -47,6 +47,13 @@ class HalThread {
   static void run_cycle(void* arg, int64_t period_ns) noexcept;
   void run_functions(int64_t period_ns) noexcept;  // one cycle, regardless of the run flag
 
+  // The grace period of a change that frees memory a function may read (delsig frees a signal's value):
+  // after the caller has repointed every pin away from it, waits until every cycle that may still hold the
+  // old pointer has ended: the cycle that begins after this call has ended (at most two periods). False
+  // when that did not happen within `timeout_ns` (the thread has stopped ticking): keep the memory.
+  // Non-real-time.
+  bool wait_grace(int64_t timeout_ns);
+
   // Exported as <thread>.time, .tmax, .threadbeat; owned here, registered by the Hal.
   Pin<int32_t> time;
   Param<int32_t> tmax;
@@ -76,6 +83,12 @@ class HalThread {
   std::array<List, 2> lists_{};
   std::atomic<const List*> active_{&lists_[0]};   // written by publish, read by the cycle
   std::atomic<const List*> in_use_{nullptr};      // written by the cycle: the list it is running
+  // Grace periods (wait_grace): the configuration side bumps `epoch_` (release) after repointing pins; a
+  // cycle reads it (acquire) before its functions, so it sees the new pointers, and stores the value it
+  // read in `epoch_done_` (release) after them, so the waiter sees that every access of older cycles is
+  // over. Every tick does this, running or not, so `stop` does not hold a waiter up.
+  std::atomic<uint64_t> epoch_{0};       // written by wait_grace
+  std::atomic<uint64_t> epoch_done_{0};  // written by the cycle
 };
 
 }  // namespace rtstep::hal

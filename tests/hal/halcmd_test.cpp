@@ -105,8 +105,8 @@ TEST(Halcmd, ThreadsRoundPeriodsAndAddfFollowsPositions) {
       << s.err();
   ASSERT_EQ(hal.threads().size(), 2U);
   EXPECT_EQ(hal.threads()[1]->period_ns(), 1'000'000) << "rounded to a multiple of the base period";
-  EXPECT_EQ(hal.threads()[0]->priority(), 98);
-  EXPECT_EQ(hal.threads()[1]->priority(), 97);
+  EXPECT_EQ(hal.threads()[0]->priority(), 75);  // [rt] base_priority, below the step executor
+  EXPECT_EQ(hal.threads()[1]->priority(), 70);  // [rt] servo_priority
   s.clear();
   ASSERT_TRUE(s.run("show thread\n"));
   EXPECT_EQ(s.out(),

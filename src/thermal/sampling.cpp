@@ -23,7 +23,11 @@ std::optional<Reading> Oversampler::add(double value) {
 }
 
 void Oversampler::catch_up(int64_t now_ns) noexcept {
-  if (taken_ == 0 && now_ns - next_ns_ > report_ns_) burst_ns_ = next_ns_ = now_ns;
+  if (now_ns - next_ns_ <= report_ns_) return;
+  // A partial burst that old is stale too: drop it.
+  burst_ns_ = next_ns_ = now_ns;
+  taken_ = 0;
+  sum_ = 0;
 }
 
 void SensorPoller::add(uint32_t sensor, std::unique_ptr<SampleSource> source, Oversampler timing) {
@@ -33,8 +37,8 @@ void SensorPoller::add(uint32_t sensor, std::unique_ptr<SampleSource> source, Ov
 Status SensorPoller::poll(int64_t now_ns, std::vector<Reading>& out) {
   for (auto& e : entries_) {
     if (!e.source) continue;
-    e.timing.catch_up(now_ns);
     while (e.timing.due(now_ns)) {
+      e.timing.catch_up(now_ns);
       auto sample = e.source->read(now_ns);
       if (!sample) return sample.error();
       if (auto report = e.timing.add(sample.value())) {

@@ -41,10 +41,11 @@ std::string lower(std::string s) {
   return s;
 }
 
+// Python's str.strip(): every kind of blank, newlines included.
 std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r");
+  const size_t b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return "";
-  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
 }
 
 std::vector<std::string> split_lines(const std::string& s) {

@@ -6,6 +6,7 @@
 //   load_thermal (thermal_config.hpp)   printer.cfg sections -> ThermalConfig
 //   ThermalSystem (thermal_system.hpp)  update(now, readings) -> output commands; targets, waits, shutdown
 //   SensorPoller (sampling.hpp)         Klipper's report cadence over SampleSources:
+//     make_poller (sources.hpp) builds one for the sim or the Linux backend from a config;
 //     IioAdcSource (iio_adc.hpp), HostTempSource (host_temp.hpp), SimAdcSource/SimWorld (sim_plant.hpp)
 //   SysfsPwm (sysfs_pwm.hpp)            Linux hardware PWM; soft PWM is the executor's (OutputSpec)
 //   save_config_update (save_config.hpp) SAVE_CONFIG's auto-save block, for PID_CALIBRATE's gains
@@ -17,6 +18,7 @@
 #include "thermal/sampling.hpp"
 #include "thermal/save_config.hpp"
 #include "thermal/sim_plant.hpp"
+#include "thermal/sources.hpp"
 #include "thermal/sysfs_pwm.hpp"
 #include "thermal/thermal_config.hpp"
 #include "thermal/thermal_system.hpp"

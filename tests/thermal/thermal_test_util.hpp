@@ -75,14 +75,11 @@ class SimRig {
  public:
   explicit SimRig(const std::string& text, int64_t step_ns = 10 * kMs)
       : config_(load_ok(text)), system_(make_system(config_)), world_(config_), step_ns_(step_ns) {
-    auto sources = world_.make_sources(config_);
-    const auto sensors = system_.sensor_configs();
-    for (uint32_t i = 0; i < sources.size(); ++i) {
-      const SensorConfig& s = sensors[i];
-      poller_.add(i, std::move(sources[i]),
-                  Oversampler(0, static_cast<int64_t>(s.report_time * 1e9), static_cast<int64_t>(s.sample_time * 1e9),
-                              s.sample_count));
-    }
+    SourceOptions options;
+    options.world = &world_;
+    auto poller = make_poller(config_, options);
+    if (!poller) throw std::runtime_error(poller.error().message);
+    poller_ = std::move(poller).value();
   }
 
   // One tick: sample, control, apply, integrate.

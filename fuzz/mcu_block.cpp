@@ -86,6 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
 
   mcu::BlockParser parser;
   mcu::TransmitWindow window((chunking & 0x80000000u) != 0 ? 40'000 : 0);  // 250000 baud, or USB
+  if ((chunking & 0x40000000u) != 0) window.set_receive_window(192);
   int64_t now = 1'000'000'000;
   std::size_t pos = 0, nblock = 0;
   uint32_t chunk_state = chunking | 1;

@@ -56,9 +56,12 @@ void TransmitWindow::acknowledge(uint64_t rseq, int64_t now_ns) {
       break;
     }
     const int64_t sent_ns = sent_.front().sent_ns;
+    const std::size_t length = sent_.front().bytes.size();
+    need_ack_bytes_ -= length;
     sent_.pop_front();
     if (rseq == ++sent_seq) {
       last_acked_sent_ns_ = sent_ns;
+      last_ack_bytes_ = length;
       break;
     }
   }
@@ -85,13 +88,24 @@ void TransmitWindow::update_rtt(int64_t now_ns) {
   rtt_sample_seq_ = 0;
 }
 
-void TransmitWindow::poll(int64_t now_ns, std::vector<uint8_t>& out) {
+bool TransmitWindow::poll(int64_t now_ns, std::vector<uint8_t>& out) {
   const std::size_t start = out.size();
-  if (retransmit_at_ns_ <= now_ns && !sent_.empty()) retransmit(now_ns, out);
-  while (!queue_.empty() && send_seq_ - receive_seq_ < kMaxPendingBlocks) {
+  const bool resend = retransmit_at_ns_ <= now_ns && !sent_.empty();
+  if (resend) retransmit(now_ns, out);
+  while (!queue_.empty() && window_open()) {
     const int64_t queued_ns = byte_time_ns_ * static_cast<int64_t>(out.size() - start);
     if (!send_block(now_ns + queued_ns, out)) break;
   }
+  return resend;
+}
+
+// Room for one more block: fewer than 12 pending, and within the MCU's receive buffer if it has said.
+bool TransmitWindow::window_open() const noexcept {
+  if (send_seq_ - receive_seq_ >= kMaxPendingBlocks) return false;
+  if (receive_window_ == 0 || sent_.empty()) return true;
+  std::size_t bytes = need_ack_bytes_ + kBlockMax;
+  if (last_ack_seq_ < receive_seq_) bytes += last_ack_bytes_;  // acknowledged by a response only
+  return bytes <= receive_window_;
 }
 
 // Sends every pending block again, after one sync byte that ends whatever partial block the MCU holds.
@@ -132,6 +146,7 @@ bool TransmitWindow::send_block(int64_t now_ns, std::vector<uint8_t>& out) {
   if (sent_.empty()) retransmit_at_ns_ = sent_ns + rto_ns_;
   if (rtt_sample_seq_ == 0) rtt_sample_seq_ = send_seq_;
   sent_.push_back({std::vector<uint8_t>(out.begin() + static_cast<std::ptrdiff_t>(start), out.end()), sent_ns});
+  need_ack_bytes_ += static_cast<std::size_t>(length);
   ++send_seq_;
   ++stats_.blocks_sent;
   stats_.bytes_sent += static_cast<uint64_t>(length);

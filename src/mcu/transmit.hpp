@@ -14,8 +14,12 @@
 //   flight at a time is timed, never a retransmitted one): srtt, rttvar, RTO = srtt + max(4 rttvar, 1 ms),
 //   kept within [kMinRtoNs, kMaxRtoNs]; the first sample sets srtt to ten times the round trip, as Klipper
 //   does, to stay cautious until the link is known.
+// - An MCU that exports RECEIVE_WINDOW (bytes its input buffer holds) is not sent more unacknowledged bytes
+//   than that (counting a full block for the next one, and the last acknowledged block while the MCU has
+//   only answered it with a response, which it may still be processing).
 //
-// Times are the caller's, in ns (CLOCK_MONOTONIC or a virtual clock in tests). Not thread-safe: one owner
+// Times are the caller's, in ns (CLOCK_MONOTONIC or a virtual clock in tests), and positive: 0 stands for
+// "unknown" in ReceiveResult. Not thread-safe: one owner
 // (the MCU link's thread); non-real-time (it allocates).
 
 #include <cstddef>
@@ -63,9 +67,14 @@ class TransmitWindow {
   // A verified block from the MCU, received at `now_ns`.
   ReceiveResult on_block(const Block& block, int64_t now_ns);
 
+  // The MCU's RECEIVE_WINDOW constant, in bytes (0: none exported, only the 12-block window applies).
+  void set_receive_window(std::size_t bytes) noexcept { receive_window_ = bytes; }
+
   // Appends to `out` what should go on the wire at `now_ns`: a retransmission when one is due, then new
-  // blocks while the window has room.
-  void poll(int64_t now_ns, std::vector<uint8_t>& out);
+  // blocks while the window has room. Returns true when a retransmission starts what it appended: the
+  // caller may first drop output still queued in the port (SerialPort::flush_output), as Klipper's host
+  // does, since all of it is being sent again.
+  bool poll(int64_t now_ns, std::vector<uint8_t>& out);
 
   // The next time poll() has work that depends on time alone (a retransmission), or kNever. Queued
   // messages and received blocks also create work: call poll() after queue() and on_block().
@@ -89,6 +98,7 @@ class TransmitWindow {
   void update_rtt(int64_t now_ns);
   void retransmit(int64_t now_ns, std::vector<uint8_t>& out);
   bool send_block(int64_t now_ns, std::vector<uint8_t>& out);
+  bool window_open() const noexcept;
 
   int64_t byte_time_ns_;
   std::map<std::pair<uint64_t, uint64_t>, std::vector<uint8_t>> queue_;  // (req_clock, order) -> message
@@ -97,6 +107,7 @@ class TransmitWindow {
   uint64_t send_seq_ = 1, receive_seq_ = 1;
   uint64_t last_ack_seq_ = 0, ignore_nak_seq_ = 0, retransmit_seq_ = 0, rtt_sample_seq_ = 0;
   int64_t last_acked_sent_ns_ = 0;
+  std::size_t receive_window_ = 0, need_ack_bytes_ = 0, last_ack_bytes_ = 0;
   double srtt_ns_ = 0, rttvar_ns_ = 0;
   int64_t rto_ns_ = kMinRtoNs;
   int64_t retransmit_at_ns_ = kNever;

@@ -115,6 +115,48 @@ TEST(TransmitWindow, AtMostTwelveBlocksAwaitAnAcknowledgement) {
   EXPECT_EQ(w.send_sequence(), 18u);
 }
 
+TEST(TransmitWindow, ReceiveWindowLimitsUnacknowledgedBytes) {
+  TransmitWindow w;
+  w.set_receive_window(192);  // three full blocks
+  for (uint32_t i = 0; i < 10; ++i) ASSERT_TRUE(w.queue(message(i, 59)));
+  std::vector<uint8_t> out;
+  w.poll(kStart, out);
+  EXPECT_EQ(blocks_in(out).size(), 3u);
+  // An explicit acknowledgement of the first block frees its bytes: one more block.
+  std::vector<uint8_t> ack;
+  (void)append_block(ack, 2, {});
+  feed_host(w, ack, kStart + kMs);
+  out.clear();
+  w.poll(kStart + kMs, out);
+  EXPECT_EQ(blocks_in(out).size(), 1u);
+  // A response that acknowledges the next block may still be in the MCU's buffer: no room yet.
+  std::vector<uint8_t> response;
+  (void)append_block(response, 3, std::vector<uint8_t>{0x51, 0x01});
+  feed_host(w, response, kStart + 2 * kMs);
+  out.clear();
+  w.poll(kStart + 2 * kMs, out);
+  EXPECT_TRUE(out.empty());
+  // Its explicit acknowledgement follows: room again.
+  ack.clear();
+  (void)append_block(ack, 3, {});
+  feed_host(w, ack, kStart + 3 * kMs);
+  out.clear();
+  w.poll(kStart + 3 * kMs, out);
+  EXPECT_EQ(blocks_in(out).size(), 1u);
+}
+
+TEST(TransmitWindow, PollSaysWhenItRetransmits) {
+  TransmitWindow w;
+  ASSERT_TRUE(w.queue(message(0)));
+  std::vector<uint8_t> out;
+  EXPECT_FALSE(w.poll(kStart, out));
+  ASSERT_TRUE(w.queue(message(1)));
+  out.clear();
+  EXPECT_TRUE(w.poll(w.next_deadline_ns(), out));
+  ASSERT_EQ(out[0], kSync);
+  EXPECT_EQ(blocks_in(out).size(), 2u);  // the retransmitted block, then the new one
+}
+
 TEST(TransmitWindow, SequenceNumbersWrapModuloSixteen) {
   TransmitWindow w;
   MiniMcu mcu;

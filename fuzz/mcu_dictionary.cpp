@@ -112,6 +112,7 @@ void check_loaded(const rtstep::Result<mcu::Dictionary>& d, std::span<const uint
   check_payload(d.value(), payload);
   (void)d->constant_number("CLOCK_FREQ");
   (void)d->require({"queue_step", "get_clock"});
+  (void)mcu::require_rtstep_core(d.value());
 }
 
 }  // namespace

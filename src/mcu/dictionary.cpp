@@ -266,6 +266,22 @@ Status Dictionary::require_format(std::string_view format) const {
   return Ok{};
 }
 
+Status require_rtstep_core(const Dictionary& d) {
+  if (Status s = d.require({"get_uptime", "get_clock", "get_config", "allocate_oids", "finalize_config", "emergency_stop",
+                            "config_stepper"});
+      !s) {
+    return s;
+  }
+  for (const std::string_view format : {"queue_step oid=%c interval=%u count=%hu add=%hi", "set_next_step_dir oid=%c dir=%c",
+                                        "reset_step_clock oid=%c clock=%u", "uptime high=%u clock=%u", "clock clock=%u"}) {
+    if (Status s = d.require_format(format); !s) return s;
+  }
+  const auto hz = d.constant_number("CLOCK_FREQ");
+  if (!hz) return hz.error();
+  if (!(*hz > 0)) return Error{"MCU constant 'CLOCK_FREQ' is not positive: " + *d.constant("CLOCK_FREQ")};
+  return Ok{};
+}
+
 std::optional<std::string> Dictionary::constant(std::string_view name) const {
   const auto it = constants_.find(name);
   if (it == constants_.end()) return std::nullopt;

@@ -138,6 +138,11 @@ class Dictionary {
   std::string version_, build_versions_, app_;
 };
 
+// What every MCU driven by rtstep must offer, checked once after identify: the clock and configuration
+// commands, steppers with Klipper's current queue_step/set_next_step_dir/reset_step_clock formats, and a
+// positive CLOCK_FREQ. The error names the first command (or constant) missing or changed.
+Status require_rtstep_core(const Dictionary& dictionary);
+
 // Compresses `text` as zlib data (what an MCU sends as its dictionary; for simulators and tests).
 std::vector<uint8_t> deflate_zlib(std::string_view text);
 // Inflates zlib data (RFC 1950) into at most `max_bytes`; an error on corrupt, truncated or too large data.

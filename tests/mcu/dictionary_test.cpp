@@ -232,6 +232,29 @@ TEST(Dictionary, RequireNamesTheMissingCommand) {
   EXPECT_NE(old_adc.error().message.find("bytes_per_report"), std::string::npos);
 }
 
+TEST(Dictionary, CoreRequirementsOfRtstep) {
+  EXPECT_TRUE(require_rtstep_core(test_dictionary()).ok());
+  const auto without = [](const std::string& drop) {
+    std::string json = test::kDictionaryJson;
+    const std::size_t at = json.find(drop);
+    EXPECT_NE(at, std::string::npos) << drop;
+    json.erase(at, drop.size());
+    auto d = Dictionary::parse_json(json);
+    EXPECT_TRUE(d.ok()) << drop;
+    const Status s = require_rtstep_core(d.value());
+    return s.ok() ? std::string("ok") : s.error().message;
+  };
+  EXPECT_NE(without(R"("reset_step_clock oid=%c clock=%u": 23,)").find("'reset_step_clock'"), std::string::npos);
+  EXPECT_NE(without(R"("CLOCK_FREQ": 72000000,)").find("'CLOCK_FREQ'"), std::string::npos);
+  // A firmware whose queue_step changed shape is refused with both formats named.
+  const std::string old_format = R"("queue_step oid=%c interval=%u count=%hu add=%hi": 21,)";
+  std::string json = test::kDictionaryJson;
+  json.replace(json.find(old_format), old_format.size(), R"("queue_step oid=%c interval=%u count=%u add=%i": 21,)");
+  const Status s = require_rtstep_core(Dictionary::parse_json(json).value());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("count=%u add=%i"), std::string::npos);
+}
+
 TEST(Dictionary, RefusesMalformedDictionaries) {
   const std::pair<const char*, const char*> cases[] = {
       {"[1,2]", "not a JSON object"},

@@ -60,6 +60,7 @@ struct Expr {
   std::vector<CompareOp> compare_ops;
   std::vector<ExprPtr> operands;
   std::vector<std::string> keywords;  // names of the last keywords.size() arguments of a call
+  uint32_t height = 1;                // levels of operands below and including this node
 };
 
 enum class NodeKind : uint8_t {

@@ -3,6 +3,7 @@
 
 #include "macro/parser.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "macro/builtins.hpp"
@@ -86,6 +87,18 @@ class Parser {
     Depth& operator=(const Depth&) = delete;
     Parser& parser;
   };
+
+  // Adds an operand, keeping the tree no taller than kMaxParseDepth: a long chain like a + b + ... is
+  // read by a loop here but evaluated (and freed) by recursion.
+  void attach(Expr& parent, ExprPtr child) {
+    if (child) {
+      parent.height = std::max(parent.height, child->height + 1);
+      if (parent.height > static_cast<uint32_t>(kMaxParseDepth) * 2) {
+        throw SyntaxError{parent.pos, "expression nests deeper than " + std::to_string(kMaxParseDepth * 2) + " levels"};
+      }
+    }
+    parent.operands.push_back(std::move(child));
+  }
 
   static ExprPtr make(ExprKind kind, SourcePos pos) {
     auto e = std::make_unique<Expr>();
@@ -288,10 +301,10 @@ Node Parser::parse_set(SourcePos pos) {
   node.expr = parse_expression();
   if (at_op(",")) {  // {% set a, b = 1, 2 %}: a tuple without brackets
     auto tuple = make(ExprKind::kTuple, value_pos);
-    tuple->operands.push_back(std::move(node.expr));
+    attach(*tuple, std::move(node.expr));
     while (skip_op(",")) {
       if (peek().kind == TokenKind::kBlockEnd) break;
-      tuple->operands.push_back(parse_expression());
+      attach(*tuple, parse_expression());
     }
     node.expr = std::move(tuple);
   }
@@ -307,9 +320,9 @@ ExprPtr Parser::parse_expression() {
   while (at_name("if")) {
     const SourcePos pos = next().pos;
     auto cond = make(ExprKind::kCondition, pos);
-    cond->operands.push_back(std::move(then));
-    cond->operands.push_back(parse_or());
-    cond->operands.push_back(skip_name("else") ? parse_expression() : nullptr);
+    attach(*cond, std::move(then));
+    attach(*cond, parse_or());
+    attach(*cond, skip_name("else") ? parse_expression() : nullptr);
     then = std::move(cond);
   }
   return then;
@@ -319,8 +332,8 @@ ExprPtr Parser::parse_or() {
   ExprPtr left = parse_and();
   while (at_name("or")) {
     auto node = make(ExprKind::kOr, next().pos);
-    node->operands.push_back(std::move(left));
-    node->operands.push_back(parse_and());
+    attach(*node, std::move(left));
+    attach(*node, parse_and());
     left = std::move(node);
   }
   return left;
@@ -330,8 +343,8 @@ ExprPtr Parser::parse_and() {
   ExprPtr left = parse_not();
   while (at_name("and")) {
     auto node = make(ExprKind::kAnd, next().pos);
-    node->operands.push_back(std::move(left));
-    node->operands.push_back(parse_not());
+    attach(*node, std::move(left));
+    attach(*node, parse_not());
     left = std::move(node);
   }
   return left;
@@ -341,7 +354,7 @@ ExprPtr Parser::parse_not() {
   if (at_name("not")) {
     const Depth depth(*this, peek());
     auto node = make(ExprKind::kNot, next().pos);
-    node->operands.push_back(parse_not());
+    attach(*node, parse_not());
     return node;
   }
   return parse_compare();
@@ -370,10 +383,10 @@ ExprPtr Parser::parse_compare() {
     const SourcePos pos = next().pos;
     if (!chain) {
       chain = make(ExprKind::kCompare, pos);
-      chain->operands.push_back(std::move(first));
+      attach(*chain, std::move(first));
     }
     chain->compare_ops.push_back(*op);
-    chain->operands.push_back(parse_math1());
+    attach(*chain, parse_math1());
   }
   return chain ? std::move(chain) : std::move(first);
 }
@@ -383,8 +396,8 @@ ExprPtr Parser::parse_math1() {
   while (at_op("+") || at_op("-")) {
     auto node = make(ExprKind::kBinary, peek().pos);
     node->binary = next().text == "+" ? BinaryOp::kAdd : BinaryOp::kSub;
-    node->operands.push_back(std::move(left));
-    node->operands.push_back(parse_concat());
+    attach(*node, std::move(left));
+    attach(*node, parse_concat());
     left = std::move(node);
   }
   return left;
@@ -394,8 +407,8 @@ ExprPtr Parser::parse_concat() {
   ExprPtr first = parse_math2();
   if (!at_op("~")) return first;
   auto node = make(ExprKind::kConcat, peek().pos);
-  node->operands.push_back(std::move(first));
-  while (skip_op("~")) node->operands.push_back(parse_math2());
+  attach(*node, std::move(first));
+  while (skip_op("~")) attach(*node, parse_math2());
   return node;
 }
 
@@ -410,8 +423,8 @@ ExprPtr Parser::parse_math2() {
     else return left;
     auto node = make(ExprKind::kBinary, next().pos);
     node->binary = op;
-    node->operands.push_back(std::move(left));
-    node->operands.push_back(parse_pow());
+    attach(*node, std::move(left));
+    attach(*node, parse_pow());
     left = std::move(node);
   }
 }
@@ -421,8 +434,8 @@ ExprPtr Parser::parse_pow() {
   while (at_op("**")) {
     auto node = make(ExprKind::kBinary, next().pos);
     node->binary = BinaryOp::kPow;
-    node->operands.push_back(std::move(left));
-    node->operands.push_back(parse_unary(true));
+    attach(*node, std::move(left));
+    attach(*node, parse_unary(true));
     left = std::move(node);
   }
   return left;
@@ -434,7 +447,7 @@ ExprPtr Parser::parse_unary(bool with_filter) {
   if (at_op("-") || at_op("+")) {
     const bool minus = at_op("-");
     node = make(minus ? ExprKind::kNegate : ExprKind::kPlus, next().pos);
-    node->operands.push_back(parse_unary(false));
+    attach(*node, parse_unary(false));
   } else {
     node = parse_postfix(parse_primary());
   }
@@ -493,7 +506,7 @@ ExprPtr Parser::parse_sequence(ExprKind kind, std::string_view close, SourcePos 
   auto node = make(kind, pos);
   bool comma = false;
   while (!at_op(close)) {
-    node->operands.push_back(parse_expression());
+    attach(*node, parse_expression());
     if (!skip_op(",")) break;
     comma = true;
   }
@@ -506,9 +519,9 @@ ExprPtr Parser::parse_dict(SourcePos pos) {
   const Depth depth(*this, peek());
   auto node = make(ExprKind::kDict, pos);
   while (!at_op("}")) {
-    node->operands.push_back(parse_expression());
+    attach(*node, parse_expression());
     expect_op(":");
-    node->operands.push_back(parse_expression());
+    attach(*node, parse_expression());
     if (!skip_op(",")) break;
   }
   expect_op("}");
@@ -522,16 +535,16 @@ ExprPtr Parser::parse_postfix(ExprPtr node) {
       const Token& t = peek();
       if (t.kind == TokenKind::kInt) {  // x.0 is x[0], as in Jinja
         auto item = make(ExprKind::kItem, pos);
-        item->operands.push_back(std::move(node));
+        attach(*item, std::move(node));
         auto key = make(ExprKind::kLiteral, t.pos);
         key->literal = Value::integer(next().int_value);
-        item->operands.push_back(std::move(key));
+        attach(*item, std::move(key));
         node = std::move(item);
         continue;
       }
       auto attr = make(ExprKind::kAttribute, pos);
       attr->name = expect_name();
-      attr->operands.push_back(std::move(node));
+      attach(*attr, std::move(node));
       node = std::move(attr);
     } else if (skip_op("[")) {
       node = parse_subscript(std::move(node), pos);
@@ -541,10 +554,10 @@ ExprPtr Parser::parse_postfix(ExprPtr node) {
       if (node->kind == ExprKind::kAttribute) {  // a.b(...): a method call, resolved when rendering
         call = make(ExprKind::kMethod, node->pos);
         call->name = std::move(node->name);
-        call->operands.push_back(std::move(node->operands.front()));
+        attach(*call, std::move(node->operands.front()));
       } else {
         call = make(ExprKind::kCall, pos);
-        call->operands.push_back(std::move(node));
+        attach(*call, std::move(node));
       }
       parse_call_args(*call);
       node = std::move(call);
@@ -569,13 +582,13 @@ ExprPtr Parser::parse_subscript(ExprPtr object, SourcePos pos) {
   if (!slice) {
     if (!parts[0]) fail(peek(), "empty subscript '[]'");
     auto item = make(ExprKind::kItem, pos);
-    item->operands.push_back(std::move(object));
-    item->operands.push_back(std::move(parts[0]));
+    attach(*item, std::move(object));
+    attach(*item, std::move(parts[0]));
     return item;
   }
   auto node = make(ExprKind::kSlice, pos);
-  node->operands.push_back(std::move(object));
-  for (auto& part : parts) node->operands.push_back(std::move(part));
+  attach(*node, std::move(object));
+  for (auto& part : parts) attach(*node, std::move(part));
   return node;
 }
 
@@ -589,7 +602,7 @@ void Parser::parse_call_args(Expr& call) {
     } else if (!call.keywords.empty()) {
       fail(peek(), "positional argument after a keyword argument");
     }
-    call.operands.push_back(parse_expression());
+    attach(call, parse_expression());
     if (!skip_op(",")) break;
   }
   expect_op(")");
@@ -604,7 +617,7 @@ ExprPtr Parser::parse_filters(ExprPtr node) {
       filter->name = expect_name();
       filter->filter = find_filter(filter->name);
       if (filter->filter == nullptr) fail(name, "no filter named '" + filter->name + "'");
-      filter->operands.push_back(std::move(node));
+      attach(*filter, std::move(node));
       if (skip_op("(")) parse_call_args(*filter);
       node = std::move(filter);
     } else if (at_name("is")) {
@@ -613,7 +626,7 @@ ExprPtr Parser::parse_filters(ExprPtr node) {
     } else if (at_op("(")) {  // a call on a filtered value
       next();
       auto call = make(ExprKind::kCall, pos);
-      call->operands.push_back(std::move(node));
+      attach(*call, std::move(node));
       parse_call_args(*call);
       node = std::move(call);
     } else {
@@ -630,13 +643,13 @@ ExprPtr Parser::parse_test(ExprPtr node, SourcePos pos) {
   test->name = expect_name();
   test->test = find_test(test->name);
   if (test->test == nullptr) fail(name, "no test named '" + test->name + "'");
-  test->operands.push_back(std::move(node));
+  attach(*test, std::move(node));
   const Token& t = peek();
   if (skip_op("(")) {
     parse_call_args(*test);
   } else if (t.kind == TokenKind::kInt || t.kind == TokenKind::kFloat || t.kind == TokenKind::kString ||
              (t.kind == TokenKind::kName && !is_keyword(t.text)) || at_op("[") || at_op("{")) {
-    test->operands.push_back(parse_postfix(parse_primary()));
+    attach(*test, parse_postfix(parse_primary()));
   }
   return test;
 }

@@ -165,7 +165,49 @@ Value deep_copy_at(const Value& v, int depth) {
   return v;
 }
 
+// Values whose containers are being freed by the outermost bury() on this thread, or nullptr.
+thread_local std::vector<Value>* t_graveyard = nullptr;
+
+// Frees the containers among `values` with a loop instead of recursion: a nested container's destructor
+// adds its own items to the graveyard that the outermost call is emptying.
+void bury(std::vector<Value>& values) {
+  if (t_graveyard != nullptr) {
+    for (Value& v : values) {
+      if (v.identity() != nullptr) t_graveyard->push_back(std::move(v));
+    }
+    return;
+  }
+  std::vector<Value> pending;
+  for (Value& v : values) {
+    if (v.identity() != nullptr) pending.push_back(std::move(v));
+  }
+  t_graveyard = &pending;
+  while (!pending.empty()) {
+    Value last = std::move(pending.back());
+    pending.pop_back();
+  }  // `last` dies here; if it held the last reference, its items join `pending`
+  t_graveyard = nullptr;
+}
+
 }  // namespace
+
+List::~List() { bury(items); }
+
+Dict::~Dict() {
+  std::vector<Value> values;
+  values.reserve(entries.size() * 2);
+  for (auto& [key, value] : entries) {
+    values.push_back(std::move(key));
+    values.push_back(std::move(value));
+  }
+  bury(values);
+}
+
+Callable::~Callable() {
+  std::vector<Value> values;
+  values.push_back(std::move(bound_self));
+  bury(values);
+}
 
 Value Value::list(std::vector<Value> items) {
   Value v(Kind::kList);

@@ -129,12 +129,24 @@ class Value {
   std::shared_ptr<void> object_;  // List, Dict or Callable
 };
 
+// Containers free their items without recursion (a list nested 100000 deep, built by a loop, must not
+// overflow the stack when it is dropped): see bury() in value.cpp.
 struct List {
+  List() = default;
+  ~List();
+  List(const List&) = delete;
+  List& operator=(const List&) = delete;
+
   std::vector<Value> items;
   bool tuple = false;  // immutable and printed with ( ) — otherwise the same as a list
 };
 
 struct Dict {
+  Dict() = default;
+  ~Dict();
+  Dict(const Dict&) = delete;
+  Dict& operator=(const Dict&) = delete;
+
   std::vector<std::pair<Value, Value>> entries;  // in insertion order
 
   // The value of `key`, or nullptr. Keys compare as Python's dict does (1 == 1.0 == True).
@@ -149,6 +161,11 @@ struct Dict {
 // A function value: a global or action (fn), or a method bound to its object (`d.items` read without
 // calling it; method names it and bound_self is the object).
 struct Callable {
+  Callable() = default;
+  ~Callable();
+  Callable(const Callable&) = delete;
+  Callable& operator=(const Callable&) = delete;
+
   std::string name;                    // for messages: "action_respond_info", "range", "items"
   std::function<Value(CallArgs&)> fn;  // throws EvalError on failure
   Value bound_self;

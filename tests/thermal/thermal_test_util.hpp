@@ -88,6 +88,7 @@ class SimRig {
     auto polled = poller_.poll(now_, readings_);
     if (!polled) system_.shutdown(polled.error().message, now_);
     const auto commands = system_.update(now_, readings_);
+    last_commands_.assign(commands.begin(), commands.end());
     world_.apply(commands);
     world_.step(now_, step_ns_);
     now_ += step_ns_;
@@ -106,6 +107,8 @@ class SimRig {
   }
 
   ThermalSystem& system() { return system_; }
+  // The commands the last tick sent.
+  const std::vector<OutputCommand>& last_commands() const { return last_commands_; }
   SimWorld& world() { return world_; }
   const ThermalConfig& config() const { return config_; }
   int64_t now() const { return now_; }
@@ -123,6 +126,7 @@ class SimRig {
   SimWorld world_;
   SensorPoller poller_;
   std::vector<Reading> readings_;
+  std::vector<OutputCommand> last_commands_;
   int64_t now_ = 0;
   int64_t step_ns_;
 };

@@ -67,19 +67,29 @@ Result<std::vector<ParamFormat>> output_params(std::string_view format) {
 
 std::string constant_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
+// A JSON integer that fits int64 (an unsigned one above it would wrap), or nullopt.
+std::optional<int64_t> json_integer(const json& v) {
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  return std::nullopt;
+}
+
 // Expands one enumeration entry: a plain value, or [start, count] naming key_root+N.. with start+0..
 Status add_enum_entry(std::map<std::string, int64_t, std::less<>>& out, const std::string& key, const json& value,
                       std::size_t& total) {
-  if (value.is_number_integer()) {
-    out[key] = value.get<int64_t>();
-    ++total;
+  if (const auto plain = json_integer(value)) {
+    if (++total > kMaxEnumEntries) return dict_error("more than " + std::to_string(kMaxEnumEntries) + " enumeration entries");
+    out[key] = *plain;
     return Ok{};
   }
-  if (!value.is_array() || value.size() != 2 || !value[0].is_number_integer() || !value[1].is_number_integer()) {
-    return dict_error("enumeration entry \"" + key + "\" is neither a number nor [start, count]");
-  }
-  const auto start_value = value[0].get<int64_t>();
-  const auto count = value[1].get<int64_t>();
+  const auto start = value.is_array() && value.size() == 2 ? json_integer(value[0]) : std::nullopt;
+  const auto n = value.is_array() && value.size() == 2 ? json_integer(value[1]) : std::nullopt;
+  if (!start || !n) return dict_error("enumeration entry \"" + key + "\" is neither a number nor [start, count]");
+  const int64_t start_value = *start, count = *n;
   std::size_t root = key.size();
   while (root > 0 && key[root - 1] >= '0' && key[root - 1] <= '9') --root;
   const std::string digits = key.substr(root);
@@ -90,6 +100,26 @@ Status add_enum_entry(std::map<std::string, int64_t, std::less<>>& out, const st
   const int64_t first = digits.empty() ? 0 : std::stoll(digits);
   for (int64_t i = 0; i < count; ++i) out[key.substr(0, root) + std::to_string(first + i)] = start_value + i;
   total += static_cast<std::size_t>(count);
+  return Ok{};
+}
+
+// The "enumerations" object: each enumeration's entries with ranges expanded, and the reverse maps that
+// decoding uses.
+Status load_enumerations(const json& doc, std::map<std::string, std::map<std::string, int64_t, std::less<>>, std::less<>>& forward,
+                         std::map<std::string, std::map<int64_t, std::string>, std::less<>>& reverse) {
+  const auto it = doc.find("enumerations");
+  if (it == doc.end()) return Ok{};
+  if (!it->is_object()) return dict_error("\"enumerations\" is not an object");
+  std::size_t total = 0;
+  for (const auto& [name, entries] : it->items()) {
+    if (!entries.is_object()) return dict_error("enumeration \"" + name + "\" is not an object");
+    auto& values = forward[name];
+    for (const auto& [key, value] : entries.items()) {
+      if (Status s = add_enum_entry(values, key, value, total); !s) return s;
+    }
+    auto& back = reverse[name];
+    for (const auto& [key, value] : values) back.emplace(value, key);  // the first name of a value wins
+  }
   return Ok{};
 }
 
@@ -194,19 +224,7 @@ Result<Dictionary> Dictionary::parse_json(std::string_view text) {
   if (doc.is_discarded() || !doc.is_object()) return dict_error("not a JSON object");
   Dictionary d = bootstrap();
   // Enumerations first: message parameters look their enumeration up when they are added.
-  if (const auto it = doc.find("enumerations"); it != doc.end()) {
-    if (!it->is_object()) return dict_error("\"enumerations\" is not an object");
-    std::size_t total = 0;
-    for (const auto& [name, entries] : it->items()) {
-      if (!entries.is_object()) return dict_error("enumeration \"" + name + "\" is not an object");
-      auto& values = d.enumerations_[name];
-      for (const auto& [key, value] : entries.items()) {
-        if (Status s = add_enum_entry(values, key, value, total); !s) return s.error();
-      }
-      auto& reverse = d.reverse_enumerations_[name];
-      for (const auto& [key, value] : values) reverse.emplace(value, key);  // the first name of a value wins
-    }
-  }
+  if (Status s = load_enumerations(doc, d.enumerations_, d.reverse_enumerations_); !s) return s.error();
   const std::pair<const char*, MessageKind> sections[] = {
       {"commands", MessageKind::kCommand}, {"responses", MessageKind::kResponse}, {"output", MessageKind::kOutput}};
   for (const auto& [key, kind] : sections) {
@@ -217,8 +235,9 @@ Result<Dictionary> Dictionary::parse_json(std::string_view text) {
     }
     if (!it->is_object()) return dict_error(std::string("\"") + key + "\" is not an object");
     for (const auto& [format, id] : it->items()) {
-      if (!id.is_number_integer()) return dict_error("id of \"" + format + "\" is not an integer");
-      if (Status s = d.add_message(format, id.get<int64_t>(), kind); !s) return s.error();
+      const auto n = json_integer(id);
+      if (!n) return dict_error("id of \"" + format + "\" is not an integer");
+      if (Status s = d.add_message(format, *n, kind); !s) return s.error();
     }
   }
   if (const auto it = doc.find("config"); it != doc.end()) {

@@ -263,6 +263,9 @@ TEST(Dictionary, RefusesMalformedDictionaries) {
       {"{\"commands\": {\"a\": 5, \"b\": 5}, \"responses\": {}}", "id 5 names both"},
       {"{\"commands\": {\"identify x=%u\": 1}, \"responses\": {}}", "id 1 names both"},
       {"{\"commands\": {\"a\": \"5\"}, \"responses\": {}}", "not an integer"},
+      {"{\"commands\": {\"a\": 18446744073709551615}, \"responses\": {}}", "not an integer"},
+      {"{\"commands\": {\"a\": 4294967296}, \"responses\": {}}", "out of range"},
+      {"{\"commands\": {}, \"responses\": {}, \"enumerations\": {\"pin\": {\"PA0\": [0]}}}", "neither a number nor"},
       {"{\"commands\": {}, \"responses\": {}, \"enumerations\": {\"pin\": {\"PA0\": [0, 100000000]}}}", "out of bounds"},
       {"{\"commands\": {}, \"responses\": {}, \"output\": {\"x %q\": 9}}", "bad output format"},
   };

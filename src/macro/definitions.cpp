@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cctype>
+#include <tuple>
 
 #include "config/section_reader.hpp"
 #include "macro/literal.hpp"
@@ -108,8 +109,18 @@ MacroDefinition read_macro(const config::Section& section, config::ErrorSink& er
                                                *macro.rename_existing + "'): both must be like G28, or both like PAUSE");
     }
   }
-  for (const auto& [key, value] : section.values) {
-    if (!key.starts_with(kVariablePrefix) || key.size() == kVariablePrefix.size()) continue;
+  // The config keeps keys sorted by name; Klipper keeps them in file order, which a template sees when it
+  // iterates over the variables: put them back in the order of their lines.
+  std::vector<const std::pair<const std::string, config::Value>*> variables;
+  for (const auto& entry : section.values) {
+    if (entry.first.starts_with(kVariablePrefix) && entry.first.size() > kVariablePrefix.size()) variables.push_back(&entry);
+  }
+  std::stable_sort(variables.begin(), variables.end(), [](const auto* a, const auto* b) {
+    return std::tie(a->second.file, a->second.line) < std::tie(b->second.file, b->second.line);
+  });
+  for (const auto* entry : variables) {
+    const std::string& key = entry->first;
+    const config::Value& value = entry->second;
     reader.find(key);
     auto literal = parse_literal(value.text);
     if (!literal) {

@@ -37,7 +37,7 @@ struct MacroDefinition {
   uint32_t line = 0;
   std::string description = "G-Code macro";
   std::optional<std::string> rename_existing;  // upper-cased: "BASE_G28"
-  Value variables = Value::dict();  // variable name (lower-cased, without "variable_") -> value, config order
+  Value variables = Value::dict();  // variable name (lower-cased, without "variable_") -> value, in line order
   Template gcode;           // named "gcode_macro PRINT_START" in render errors
 };
 

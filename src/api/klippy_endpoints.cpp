@@ -119,9 +119,13 @@ void KlippyCore::dispatch(const std::shared_ptr<KlippySession>& session, ParsedR
 // The endpoints answered without the controller. False: not one of them.
 bool KlippyCore::handle_local(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request) {
   const std::string& m = request.method;
-  Reply reply = reply_to(session, request.id);
+  if (m != "info" && m != "list_endpoints" && m != "objects/list" && m != "emergency_stop" &&
+      m != "gcode/subscribe_output" && m != "register_remote_method") {
+    return false;
+  }
+  Reply reply = reply_to(session, request.id);  // unanswered, it would answer "dropped": create it only here
   if (m == "info") {
-    handle_info(session, request);
+    handle_info(session, request, reply);
   } else if (m == "list_endpoints") {
     reply(Json{{"endpoints", endpoints()}});
   } else if (m == "objects/list") {
@@ -149,14 +153,12 @@ bool KlippyCore::handle_local(const std::shared_ptr<KlippySession>& session, con
                                       send(std::move(message));
                                     });
     reply(Json::object());
-  } else {
-    return false;
   }
   return true;
 }
 
-void KlippyCore::handle_info(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request) {
-  Reply reply = reply_to(session, request.id);
+void KlippyCore::handle_info(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request,
+                             const Reply& reply) {
   if (request.params.contains("client_info")) {
     auto client = get_object(request.params, "client_info");
     if (!client) return reply(client.error());

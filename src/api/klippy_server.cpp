@@ -111,7 +111,9 @@ Status KlippyCore::open() {
       asio::post(*io, [weak, line = std::move(line)] {
         const auto core = weak.lock();
         if (!core) return;
-        for (const auto& [id, tmpl] : core->output_templates_) {
+        // send() may drop a client that does not read, which edits both maps: work on a copy.
+        const auto templates = core->output_templates_;
+        for (const auto& [id, tmpl] : templates) {
           const auto it = core->sessions_.find(id);
           if (it == core->sessions_.end()) continue;
           Json message = tmpl;

@@ -8,12 +8,14 @@
 //   dictionary.hpp   the data dictionary (identify, zlib, JSON), encoding commands, decoding responses
 //   clock_sync.hpp   ClockSync (regression of the MCU clock on host time), PrintClock (print time -> clock)
 //   serial_port.hpp  SerialPort: termios2 at any baud rate, raw, non-blocking, locked
+//   connection.hpp   Connection: identify, clock sync and clock queries over the above (virtual-clock driven)
 //   step_compress.hpp  exact step times -> queue_step (interval, count, add) within Klipper's bound
 //
 // Nothing here is real-time: it runs on the MCU link's own (non-real-time) thread. Times are integer ns of
 // CLOCK_MONOTONIC, or of a virtual clock in tests.
 
 #include "mcu/clock_sync.hpp"
+#include "mcu/connection.hpp"
 #include "mcu/dictionary.hpp"
 #include "mcu/framing.hpp"
 #include "mcu/serial_port.hpp"

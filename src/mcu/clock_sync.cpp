@@ -16,7 +16,6 @@ constexpr double kOutlierSigma2 = 25;                 // 5 standard deviations, 
 constexpr double kOutlierMinS = 0.000500;             // and at least 500 µs off
 constexpr double kResetStddevS = 0.001;               // prediction stddev after a reset: 1 ms
 constexpr double kLateWindowS = 10;                   // late samples are ignored for this long
-constexpr double kMinSpanS = 0.050;                   // samples span this before the slope is used
 
 double floor_clock(double c) { return std::max(0.0, std::floor(c)); }
 
@@ -65,6 +64,8 @@ bool ClockSync::on_clock(uint32_t clock32, int64_t sent_ns, int64_t received_ns)
   }
   // Outliers: a late answer (delayed on the way) says nothing about the clock and is dropped; a sample off
   // the other way, or predictions failing for long, means the fit is wrong: widen it and take the sample.
+  // During the burst the fit is young: nothing counts as a late answer (an outlier resets the variance).
+  if (samples_ + rejected_ < kBurstQueries) last_prediction_time_ = -1e9;
   const double expected = (sent - time_avg_) * freq_ + clock_avg_;
   const double diff2 = (c - expected) * (c - expected);
   if (diff2 > kOutlierSigma2 * prediction_variance_ && diff2 > std::pow(kOutlierMinS * nominal_hz_, 2)) {
@@ -84,17 +85,15 @@ bool ClockSync::on_clock(uint32_t clock32, int64_t sent_ns, int64_t received_ns)
   const double dc = c - clock_avg_;
   clock_avg_ += kDecay * dc;
   clock_covariance_ = (1 - kDecay) * (clock_covariance_ + dt * dc * kDecay);
-  // Two answers a fraction of a millisecond apart (the uptime and the first get_clock) say nothing about
-  // the rate, and a slope from them would throw the next predictions off by more than the outlier limit:
-  // the nominal frequency stands until the samples span kMinSpanS. (Klipper takes the slope at once.)
-  if (time_variance_ > 0 && sent >= kMinSpanS) freq_ = clock_covariance_ / time_variance_;
+  if (time_variance_ > 0) freq_ = clock_covariance_ / time_variance_;
   ++samples_;
   return true;
 }
 
 int64_t ClockSync::next_query_ns(int64_t last_query_ns) const noexcept {
-  if (last_query_ns == 0) return 0;
-  return last_query_ns + (samples_ + rejected_ < kBurstQueries ? kBurstIntervalNs : kQueryIntervalNs);
+  const bool burst = samples_ + rejected_ < kBurstQueries;
+  if (last_query_ns == 0) return epoch_ns_ + kBurstIntervalNs;  // the first, a burst interval after uptime
+  return last_query_ns + (burst ? kBurstIntervalNs : kQueryIntervalNs);
 }
 
 double ClockSync::prediction_stddev_ticks() const noexcept { return std::sqrt(prediction_variance_); }

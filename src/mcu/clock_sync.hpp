@@ -3,19 +3,17 @@
 // (klippy/clocksync.py), fed by samples the caller collects.
 //
 // Protocol around it (the caller's part): at connect, `get_uptime` → `uptime high=%u clock=%u` gives the
-// full 64-bit clock (start()); then a burst of kBurstQueries `get_clock` → `clock clock=%u`, kBurstIntervalNs
-// apart, then one every kQueryIntervalNs (an unusual period, so it does not beat against other periodic
-// work); next_query_ns() says when. Each answer is a sample: the host time its request left, the host time
+// full 64-bit clock (start()); then a burst of kBurstQueries `get_clock` → `clock clock=%u`, the first
+// kBurstIntervalNs after the uptime request and as far apart, then one every kQueryIntervalNs (an unusual
+// period, so it does not beat against other periodic work); next_query_ns() says when. Each answer is a sample: the host time its request left, the host time
 // the answer arrived and the 32-bit clock (on_clock()).
 //
 // The estimate is a linear regression of MCU clock on host send time with exponential decay (weight 1/30
 // per sample), so it follows slow drift of the crystal against the host clock. A sample far off the
 // prediction (more than 5 standard deviations and more than 500 µs) is ignored when it is late (a delayed
-// answer), unless predictions have been failing for 10 s: then, as for an early one, the prediction
-// variance resets and the sample is used. The smallest half round trip seen (aged slowly) places the
-// MCU's clock reading between send and receive. One deliberate difference from Klipper: the fitted slope
-// is used only once the samples span 50 ms; before, the nominal frequency stands (the first two samples
-// are a fraction of a millisecond apart, and their slope would make the next answers look like outliers).
+// answer), unless predictions have been failing for 10 s or the burst is still running: then, as for an
+// early one, the prediction variance resets and the sample is used. The smallest half round trip seen
+// (aged slowly) places the MCU's clock reading between send and receive.
 //
 // Not thread-safe: one owner (the MCU link's thread); an owner that shares the estimate publishes copies
 // of ClockEstimate. Non-real-time.
@@ -25,7 +23,7 @@
 namespace rtstep::mcu {
 
 inline constexpr int kBurstQueries = 8;
-inline constexpr int64_t kBurstIntervalNs = 100'000'000;  // between the first get_clock queries
+inline constexpr int64_t kBurstIntervalNs = 50'000'000;  // after get_uptime and between the first queries
 inline constexpr int64_t kQueryIntervalNs = 983'900'000;  // then 0.9839 s
 
 // A snapshot of the fit: clock = clock + (host_ns - host_ns) * ticks_per_ns. A plain value, copyable
@@ -52,7 +50,8 @@ class ClockSync {
   // Returns false when the sample was rejected as an outlier.
   bool on_clock(uint32_t clock32, int64_t sent_ns, int64_t received_ns);
 
-  // When the next get_clock should be sent, given the time the previous one was (0 before the first).
+  // When the next get_clock should be sent, given the time the previous one was sent (0 before the first:
+  // then a burst interval after start()'s request).
   int64_t next_query_ns(int64_t last_query_ns) const noexcept;
 
   // A 32-bit clock from the MCU (in any message) widened to 64 bits by the last known clock: the nearest

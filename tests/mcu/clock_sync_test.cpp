@@ -74,7 +74,7 @@ Session drifting_session(double ppm) {
 TEST(ClockSync, BurstThenOneQueryAboutEverySecond) {
   ClockSync sync(kNominalHz);
   sync.start(0, 0, kSecond);
-  EXPECT_EQ(sync.next_query_ns(0), 0);
+  EXPECT_EQ(sync.next_query_ns(0), kSecond + kBurstIntervalNs);
   for (int i = 0; i < kBurstQueries; ++i) {
     EXPECT_EQ(sync.next_query_ns(kSecond), kSecond + kBurstIntervalNs) << i;
     (void)sync.on_clock(static_cast<uint32_t>(i * 7'200'000), kSecond + i * kBurstIntervalNs, kSecond + i * kBurstIntervalNs + 500'000);

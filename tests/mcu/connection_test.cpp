@@ -97,7 +97,7 @@ TEST(Connection, IdentifiesThenSynchronisesTheClock) {
   EXPECT_EQ(b.mcu.identify_requests, static_cast<int>((b.mcu.compressed.size() + 39) / 40) + 1);
   b.run_until(LinkState::kReady, b.now + 10 * kSecond);
   ASSERT_EQ(b.host.state(), LinkState::kReady) << b.host.failure();
-  // The burst took about 8 × 100 ms; the clock is already known to well under a millisecond.
+  // The burst took about 8 × 50 ms; the clock is already known to well under a millisecond.
   EXPECT_LT(std::fabs(b.clock_error_us()), 500.0);
   b.run_for(120 * kSecond);
   ASSERT_EQ(b.host.state(), LinkState::kReady);

@@ -1,6 +1,6 @@
 // `rtstep bench executor`: the step executor under a steady synthetic load (DESIGN.md §1 below the ring),
 // beside a reference loop timed the way cyclictest times itself (clock_nanosleep to an absolute deadline,
-// then one clock read) and the CPU's spin floor (rt/spin_floor.hpp), on the same CPU, in the same run.
+// then one clock read) and the CPU's spin floor (executor/spin_floor.hpp), on the same CPU, in the same run.
 // Prints lateness quantiles, their ratio, late edges and stalls; with --rates, one executor run per rate and
 // the highest rate that kept p99 within 2 us. Non-real-time orchestration; the measured loops run SCHED_FIFO.
 #include <sched.h>
@@ -23,10 +23,10 @@
 #include "cli/commands.hpp"
 #include "gpio/gpio.hpp"
 #include "ipc/ipc.hpp"
-#include "rt/executor.hpp"
+#include "executor/executor.hpp"
 #include "rt/histogram.hpp"
 #include "rt/sched.hpp"
-#include "rt/spin_floor.hpp"
+#include "executor/spin_floor.hpp"
 #include "util/clock.hpp"
 
 namespace rtstep::cli {
@@ -92,10 +92,10 @@ Quantiles reference_loop(const BenchExecutorOptions& o, std::string& warning) {
   return quantiles_of(h);
 }
 
-rt::SpinFloor spin_floor(const BenchExecutorOptions& o, std::string& warning) {
+executor::SpinFloor spin_floor(const BenchExecutorOptions& o, std::string& warning) {
   std::vector<int64_t> gaps(std::size_t{1} << 22);  // 32 MiB: hours of a VM's gaps at a few thousand a second
-  rt::SpinFloor floor;
-  on_executor_cpu(o, warning, [&] { floor = rt::measure_spin_floor(o.floor_s, gaps); });
+  executor::SpinFloor floor;
+  on_executor_cpu(o, warning, [&] { floor = executor::measure_spin_floor(o.floor_s, gaps); });
   return floor;
 }
 
@@ -131,7 +131,7 @@ void produce(ipc::SegmentRing& ring, const BenchExecutorOptions& o, double rate,
 
 struct ExecutorRun {
   double rate = 0;
-  rt::ExecutorReport report;
+  executor::ExecutorReport report;
   Quantiles lateness;
   bool ok = false;
 };
@@ -144,7 +144,7 @@ Result<ExecutorRun> run_executor_at(const BenchExecutorOptions& o, double rate) 
   if (!consumer) return Error{consumer.error().message};
   gpio::SimBackend sim;
   std::vector<gpio::PinSpec> pins;
-  rt::ExecutorConfig config;
+  executor::ExecutorConfig config;
   for (int i = 0; i < o.steppers; ++i) {
     pins.push_back({fmt::format("step{}", i), false});
     pins.push_back({fmt::format("dir{}", i), false});
@@ -155,7 +155,7 @@ Result<ExecutorRun> run_executor_at(const BenchExecutorOptions& o, double rate) 
   config.priority = o.priority;
   config.cpus = {o.cpu};
   config.coalesce_ns = 0;
-  rt::StepExecutor exec(config, *consumer, sim);
+  executor::StepExecutor exec(config, *consumer, sim);
   if (auto st = exec.start(); !st) return Error{st.error().message};
   const int64_t start = monotonic_ns() + 50'000'000;
   const int64_t end = start + static_cast<int64_t>(o.duration_s * 1e9);
@@ -166,7 +166,7 @@ Result<ExecutorRun> run_executor_at(const BenchExecutorOptions& o, double rate) 
   run.rate = rate;
   run.report = exec.join();
   run.lateness = quantiles_of(exec.lateness());
-  run.ok = run.report.status == rt::ExecutorStatus::kFinished && !failed;
+  run.ok = run.report.status == executor::ExecutorStatus::kFinished && !failed;
   return run;
 }
 
@@ -174,7 +174,7 @@ constexpr int64_t kTargetP99Ns = 2'000;
 
 nlohmann::json run_json(const ExecutorRun& r) {
   const Quantiles& q = r.lateness;
-  return {{"rate_steps_per_s", r.rate}, {"status", rt::status_name(r.report.status)},
+  return {{"rate_steps_per_s", r.rate}, {"status", executor::status_name(r.report.status)},
           {"realtime", r.report.realtime}, {"steps", r.report.steps}, {"edges", q.count},
           {"lateness_ns", {{"p50", q.p50}, {"p99", q.p99}, {"p99_9", q.p999}, {"max", q.max}}},
           {"late_edges_over_10us", r.report.late_edges}, {"stalls", r.report.stalls},
@@ -182,7 +182,7 @@ nlohmann::json run_json(const ExecutorRun& r) {
           {"executor_cpu_s", static_cast<double>(r.report.cpu_time_ns) / 1e9}};
 }
 
-nlohmann::json floor_json(const rt::SpinFloor& f) {
+nlohmann::json floor_json(const executor::SpinFloor& f) {
   return {{"seconds", f.seconds}, {"gaps_over_1us", f.gaps_over_1us}, {"gaps_over_10us", f.gaps_over_10us},
           {"gaps_over_100us", f.gaps_over_100us}, {"gaps_over_1ms", f.gaps_over_1ms},
           {"lost_fraction", f.lost_fraction}, {"longest_gap_ns", f.longest_gap_ns},
@@ -196,13 +196,13 @@ void print_run(const BenchExecutorOptions& o, const ExecutorRun& r) {
       "executor: {} steppers, {:.0f} steps/s for {:.0f} s on CPU {}: {} ({}), {} steps, {} edges\n"
       "  lateness p50 {:.3f} us, p99 {:.3f} us, p99.9 {:.3f} us, max {:.3f} us; {} edges > 10 us; "
       "{} stall(s), longest {:.3f} ms; slack {:.1f} us; cpu {:.2f} s\n",
-      o.steppers, r.rate, o.duration_s, o.cpu, rt::status_name(r.report.status),
+      o.steppers, r.rate, o.duration_s, o.cpu, executor::status_name(r.report.status),
       r.report.realtime ? "SCHED_FIFO" : "not real-time", r.report.steps, q.count, q.p50 / 1e3, q.p99 / 1e3,
       q.p999 / 1e3, q.max / 1e3, r.report.late_edges, r.report.stalls, r.report.longest_stall_ns / 1e6,
       r.report.slack_ns / 1e3, r.report.cpu_time_ns / 1e9);
 }
 
-void print_floor(const BenchExecutorOptions& o, const rt::SpinFloor& f) {
+void print_floor(const BenchExecutorOptions& o, const executor::SpinFloor& f) {
   const double per_s = f.seconds > 0 ? 1.0 / f.seconds : 0.0;
   std::cout << fmt::format(
       "spin floor (a SCHED_FIFO loop reading the clock, {:.1f} s on CPU {}): gaps > 1 us {:.0f}/s, > 10 us "
@@ -236,7 +236,7 @@ int run_bench_executor(const BenchExecutorOptions& o) {
   }
   std::string warning;
   const Quantiles ref = reference_loop(o, warning);
-  const std::optional<rt::SpinFloor> floor =
+  const std::optional<executor::SpinFloor> floor =
       o.floor_s > 0 ? std::optional(spin_floor(o, warning)) : std::nullopt;
   std::vector<ExecutorRun> runs;
   for (double rate : rates) {

@@ -17,9 +17,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "cli/backend_choice.hpp"
+#include "machine/backend_choice.hpp"
 #include "cli/commands.hpp"
-#include "cli/executor_side.hpp"
+#include "machine/executor_side.hpp"
 #include "config/config.hpp"
 #include "gpio/hardware.hpp"
 
@@ -124,7 +124,7 @@ void print_positions(const config::MachineConfig& machine, const ipc::ExecutorRe
 }
 
 // One job on a fresh ring. Returns false when the process should exit (signal or setup error: `code`).
-// `hardware`: the pins of every job, configured once (null: the sim, which ExecutorSide makes per job).
+// `hardware`: the pins of every job, configured once (null: the sim, which machine::ExecutorSide makes per job).
 bool serve_one_job(const config::MachineConfig& machine, const RtOptions& options, gpio::Backend* hardware, int& code) {
   const std::string name = ipc::ring_object_name(options.shm_name);  // "rtstep" (systemd-unit) is "/rtstep"
   auto ring = ipc::SegmentRing::create(name, machine.rt.ring_capacity);
@@ -136,8 +136,8 @@ bool serve_one_job(const config::MachineConfig& machine, const RtOptions& option
   if (!ring->replaced().empty()) std::cerr << "rtstep rt: " << name << ": " << ring->replaced() << '\n';
   std::cerr << fmt::format("rtstep rt: waiting for a host on {} ({} records)\n", name, ring->capacity());
   if (!wait_for_host(*ring, machine.rt.heartbeat_timeout_ns)) return !signalled();
-  const ExecutorSideOptions side_options{options.virtual_clock, options.trace_path, hardware};
-  auto side = beating_while(*ring, [&] { return ExecutorSide::start(machine, *ring, side_options); });
+  const machine::ExecutorSideOptions side_options{options.virtual_clock, options.trace_path, hardware};
+  auto side = beating_while(*ring, [&] { return machine::ExecutorSide::start(machine, *ring, side_options); });
   if (!side) {
     std::cerr << "rtstep rt: " << side.error().message << '\n';
     ring->request_stop(ipc::StopCause::kHostError);
@@ -157,8 +157,8 @@ bool serve_one_job(const config::MachineConfig& machine, const RtOptions& option
   print_positions(machine, result);
   if (!(*side)->trace_error().empty()) std::cerr << "rtstep rt: error: " << (*side)->trace_error() << '\n';
   if ((*side)->trace_lost() > 0) std::cerr << fmt::format("rtstep rt: trace: {} writes lost\n", (*side)->trace_lost());
-  const auto status = static_cast<rt::ExecutorStatus>(result.status);
-  code = status == rt::ExecutorStatus::kFinished ? 0 : kRtJobStopped;
+  const auto status = static_cast<executor::ExecutorStatus>(result.status);
+  code = status == executor::ExecutorStatus::kFinished ? 0 : kRtJobStopped;
   wait_for_host_done(*ring, machine.rt.heartbeat_timeout_ns);
   return !signalled();
 }
@@ -174,14 +174,14 @@ std::optional<std::unique_ptr<gpio::Backend>> open_pins(const config::MachineCon
     code = c;
     return std::nullopt;
   };
-  auto chosen = choose_backend_for(machine, options.backend, options.virtual_clock, !options.trace_path.empty());
+  auto chosen = machine::choose_backend_for(machine, options.backend, options.virtual_clock, !options.trace_path.empty());
   if (!chosen) return refuse(1, chosen.error().message);
   if (!chosen->note.empty()) std::cerr << "rtstep rt: " << chosen->note << '\n';
   if (chosen->kind == gpio::BackendKind::kSim) return std::unique_ptr<gpio::Backend>{};
-  auto opened = open_machine_pins(machine, chosen->kind);
+  auto opened = machine::open_machine_pins(machine, chosen->kind);
   if (!opened) return refuse(3, opened.error().message);
   std::cerr << fmt::format("rtstep rt: GPIO backend {}: {} outputs at their safe level\n", gpio::backend_name(chosen->kind),
-                           plan_pins(machine).pins.size());
+                           machine::plan_pins(machine).pins.size());
   return std::move(*opened);
 }
 

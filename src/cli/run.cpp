@@ -20,13 +20,13 @@
 
 #include <fmt/format.h>
 
-#include "cli/backend_choice.hpp"
-#include "cli/executor_side.hpp"
-#include "cli/gcode_input.hpp"
-#include "cli/host_link.hpp"
-#include "cli/host_pipeline.hpp"
+#include "machine/backend_choice.hpp"
+#include "machine/executor_side.hpp"
+#include "machine/gcode_input.hpp"
+#include "machine/host_link.hpp"
+#include "machine/host_pipeline.hpp"
 #include "cli/progress.hpp"
-#include "cli/run_threads.hpp"
+#include "machine/run_threads.hpp"
 #include "cli/tools.hpp"
 #include "config/config.hpp"
 #include "gcode/gcode.hpp"
@@ -34,7 +34,7 @@
 #include "gpio/hardware.hpp"
 #include "ipc/ipc.hpp"
 #include "motion/motion.hpp"
-#include "rt/executor.hpp"
+#include "executor/executor.hpp"
 #include "rt/thread_table.hpp"
 #include "stepgen/stepgen.hpp"
 #include "util/clock.hpp"
@@ -66,11 +66,11 @@ struct FdCloser {
 // the motion sent is within half of buffer_time of running out; then the pipeline sends what it has queued,
 // so the executor finishes it and idles. On the virtual clock the executor waits for records: never idle.
 // A signal (SIGINT, SIGTERM) ends the wait and the stream.
-class StreamPause final : public InputWait {
+class StreamPause final : public machine::InputWait {
  public:
   StreamPause(bool virtual_clock, int64_t buffer_time_ns) : virtual_clock_(virtual_clock), margin_ns_(buffer_time_ns / 2) {}
   // Set once the job runs, before the reader first waits.
-  void attach(const HostLink& sink, HostPipeline& host) {
+  void attach(const machine::HostLink& sink, machine::HostPipeline& host) {
     sink_ = &sink;
     host_ = &host;
   }
@@ -79,20 +79,20 @@ class StreamPause final : public InputWait {
     return sink_->last_record_ns() - monotonic_ns() - margin_ns_;
   }
   void idle() override { host_->idle(); }
-  bool give_up() override { return g_run_signal.load(std::memory_order_relaxed) != 0; }
+  bool give_up() override { return machine::g_run_signal.load(std::memory_order_relaxed) != 0; }
 
  private:
   bool virtual_clock_;
   int64_t margin_ns_;
-  const HostLink* sink_ = nullptr;
-  HostPipeline* host_ = nullptr;
+  const machine::HostLink* sink_ = nullptr;
+  machine::HostPipeline* host_ = nullptr;
 };
 
 // Below the ring, embedded: this process creates the ring and runs the executor as one of its threads.
 struct Embedded {
   ipc::SegmentRing producer;
   ipc::SegmentRing consumer;
-  std::unique_ptr<ExecutorSide> side;
+  std::unique_ptr<machine::ExecutorSide> side;
 };
 
 Result<Embedded> create_rings(const config::MachineConfig& machine, std::ostream& log) {
@@ -139,13 +139,13 @@ Result<ipc::SegmentRing> connect(const std::string& given, double wait_s) {
 
 // The executor's account of the job, into the summary.
 void take_result(const ipc::ExecutorResult& r, const config::MachineConfig& machine, RunSummary& summary) {
-  const auto status = static_cast<rt::ExecutorStatus>(r.status);
-  summary.executor_status = rt::status_name(status);
+  const auto status = static_cast<executor::ExecutorStatus>(r.status);
+  summary.executor_status = executor::status_name(status);
   summary.realtime = r.realtime != 0;
   summary.lateness = Lateness{r.lateness_count, r.lateness_p50_ns, r.lateness_p99_ns, r.lateness_p999_ns,
                               r.lateness_max_ns, r.late_edges, machine.rt.late_threshold_ns, r.stalls,
                               r.longest_stall_ns};
-  summary.underruns = status == rt::ExecutorStatus::kUnderrun ? 1 : 0;
+  summary.underruns = status == executor::ExecutorStatus::kUnderrun ? 1 : 0;
   summary.ring_high_water = r.ring_high_water;
   summary.executor_cpu_s = static_cast<double>(r.cpu_time_ns) / 1e9;
   summary.slack_ns = r.slack_ns;
@@ -153,14 +153,14 @@ void take_result(const ipc::ExecutorResult& r, const config::MachineConfig& mach
     summary.warnings.push_back(fmt::format("the executor stalled {} time(s), longest {:.3f} ms: edges were written "
                                            "late (see docs/PERFORMANCE.md)", r.stalls, r.longest_stall_ns / 1e6));
   }
-  if (status == rt::ExecutorStatus::kFinished) return;
+  if (status == executor::ExecutorStatus::kFinished) return;
   // The executor's stop is the root cause of what the host saw after it ("the executor stopped while the
   // host was still sending motion"), so its account leads; what the host had to say follows.
   const std::string host_error = summary.error;
   summary.error = r.message;
   if (!host_error.empty() && host_error != r.message) summary.error += "; host: " + host_error;
-  const bool safety = status == rt::ExecutorStatus::kStopped || status == rt::ExecutorStatus::kTooLate ||
-                      status == rt::ExecutorStatus::kHostLost;
+  const bool safety = status == executor::ExecutorStatus::kStopped || status == executor::ExecutorStatus::kTooLate ||
+                      status == executor::ExecutorStatus::kHostLost;
   summary.exit_code = safety ? ExitCode::kStopped : ExitCode::kExecutorFault;
   if (safety) summary.stop_reason = r.message;
 }
@@ -186,7 +186,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   auto machine = config::load(options.config_path);
   if (!machine) return fail(ExitCode::kUsage, machine.error().message);
   summary.ignored_sections = machine->ignored_sections;
-  auto chosen = choose_backend_for(*machine, options.backend, options.virtual_clock, !options.trace_path.empty());
+  auto chosen = machine::choose_backend_for(*machine, options.backend, options.virtual_clock, !options.trace_path.empty());
   if (!chosen) return fail(ExitCode::kUsage, chosen.error().message);
   if (!chosen->note.empty()) log << "rtstep run: " << chosen->note << '\n';
   const bool hardware = chosen->kind != gpio::BackendKind::kSim;
@@ -194,7 +194,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   if (hardware && !options.connect_name.empty()) {
     return fail(ExitCode::kUsage, "--backend chooses the pins of this process; with --connect, `rtstep rt` drives them");
   }
-  if (auto hierarchy = hierarchy_from(machine->rt); !hierarchy) {
+  if (auto hierarchy = rt::hierarchy_from(machine->rt); !hierarchy) {
     return fail(ExitCode::kUsage, options.config_path + ": " + hierarchy.error().message);
   }
   auto kinematics = motion::Kinematics::create(*machine);
@@ -204,7 +204,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     return fail(ExitCode::kUsage, fmt::format("{}: cannot open G-code file: {}", options.gcode_path, std::strerror(errno)));
   }
   StreamPause pause(options.virtual_clock, machine->rt.buffer_time_ns);
-  GcodeInput gcode_input(gcode_fd.fd, &pause);
+  machine::GcodeInput gcode_input(gcode_fd.fd, &pause);
   std::istream gcode_file(&gcode_input);
 
   // Below the ring: embedded, this process runs the executor thread; split, `rtstep rt` does.
@@ -216,14 +216,14 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     auto e = create_rings(*machine, log);
     if (!e) return fail(ExitCode::kExecutorFault, e.error().message);
     embedded.emplace(std::move(*e));
-    ExecutorSideOptions side_options{options.virtual_clock, options.trace_path};
+    machine::ExecutorSideOptions side_options{options.virtual_clock, options.trace_path};
     if (hardware) {
-      auto opened = open_machine_pins(*machine, chosen->kind);
+      auto opened = machine::open_machine_pins(*machine, chosen->kind);
       if (!opened) return fail(ExitCode::kExecutorFault, opened.error().message);
       hardware_pins = std::move(*opened);
       side_options.hardware = hardware_pins.get();
     }
-    auto side = ExecutorSide::start(*machine, embedded->consumer, side_options);
+    auto side = machine::ExecutorSide::start(*machine, embedded->consumer, side_options);
     if (!side) return fail(ExitCode::kExecutorFault, side.error().message);
     embedded->side = std::move(*side);
     producer = &embedded->producer;
@@ -238,13 +238,13 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // Placed after the executor side has started its threads, so that they do not inherit the host's policy
   // and CPUs (a virtual-clock executor, which sets no scheduling of its own, would otherwise spin at the
   // host's priority on the host's CPU and starve it).
-  auto threads = RunThreads::place_host(machine->rt);
+  auto threads = machine::RunThreads::place_host(machine->rt);
   if (!threads) return fail(ExitCode::kExecutorFault, threads.error().message);
   summary.host_thread = threads->host_description();
   if (!threads->host_warning().empty()) summary.warnings.push_back(threads->host_warning());
   // Embedded on the virtual clock, the executor side relaxes its watch alike (executor_side.hpp); a
   // connected host cannot know the clock of `rtstep rt` and keeps [rt] heartbeat_timeout.
-  HostLink sink(*producer, heartbeat_timeout_ns(machine->rt, options.virtual_clock && embedded.has_value()));
+  machine::HostLink sink(*producer, machine::heartbeat_timeout_ns(machine->rt, options.virtual_clock && embedded.has_value()));
   sink.start();
 
   if (auto started = sink.wait_for_executor(); !started) {
@@ -280,7 +280,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   });
   if (options.progress) progress.start();
   // G28 homes through the executor: it samples the endstop inputs while the homing move runs.
-  HomingLink homing;
+  machine::HomingLink homing;
   homing.ring = producer;
   homing.sink = &sink;
   homing.virtual_clock = options.virtual_clock;
@@ -295,20 +295,20 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     ipc::ExecutorResult ended;
     return !sink.executor_lost() && !producer->try_result(ended);
   };
-  HostPipeline host(*machine, *kinematics, options.gcode_path, origin_ns, sink, nullptr, &homing);
+  machine::HostPipeline host(*machine, *kinematics, options.gcode_path, origin_ns, sink, nullptr, &homing);
   host.on_emergency_stop([&sink](const std::string& why) { sink.emergency_stop(why); });
   host.follow_clock([&] {
     return static_cast<double>(monotonic_ns() - origin_ns + machine->rt.buffer_time_ns) / 1e9;
   });
   pause.attach(sink, host);
-  FeedResult fed = host.feed(gcode_file, log);
+  machine::FeedResult fed = host.feed(gcode_file, log);
   if (fed.ok && !gcode_input.error().empty()) {
     fed.ok = false;
     fed.error = options.gcode_path + ": " + gcode_input.error();
   }
   if (fed.ok && gcode_input.gave_up()) {
     fed.ok = false;
-    const char* by = g_run_signal.load(std::memory_order_relaxed) == SIGINT ? "SIGINT" : "SIGTERM";
+    const char* by = machine::g_run_signal.load(std::memory_order_relaxed) == SIGINT ? "SIGINT" : "SIGTERM";
     fed.error = fmt::format("{}: the rest of {} was not read", by, options.gcode_path);
   }
   summary.ignored_commands = fed.ignored_commands;

@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
-#include "cli/host_link.hpp"
+#include "machine/host_link.hpp"
 #include "cli/run.hpp"
 
 namespace rtstep::cli {
@@ -16,10 +16,10 @@ namespace rtstep::cli {
 namespace {
 
 // SIGINT: emergency stop (queued motion dropped). SIGTERM: finish the queued motion, then exit.
-// The handler only stores the number; HostLink's thread acts on it. A second SIGINT kills the process.
+// The handler only stores the number; machine::HostLink's thread acts on it. A second SIGINT kills the process.
 void on_signal(int sig) {
-  if (sig == SIGINT && g_run_signal.load(std::memory_order_relaxed) == SIGINT) std::_Exit(130);
-  g_run_signal.store(sig, std::memory_order_relaxed);
+  if (sig == SIGINT && machine::g_run_signal.load(std::memory_order_relaxed) == SIGINT) std::_Exit(130);
+  machine::g_run_signal.store(sig, std::memory_order_relaxed);
 }
 
 void install_signal_handlers() {

@@ -8,7 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "cli/backend_choice.hpp"
+#include "machine/backend_choice.hpp"
 #include "cli/commands.hpp"
 #include "cli/tools.hpp"
 
@@ -27,8 +27,8 @@ std::string this_binary() {
 Result<std::vector<rt::UnitFile>> units_for(const UnitOptions& o) {
   auto machine = config::load(o.config_path);
   if (!machine) return machine.error();
-  if (auto name = check_backend_name(o.backend); !name) return name.error();
-  auto hierarchy = hierarchy_from(machine->rt);
+  if (auto name = machine::check_backend_name(o.backend); !name) return name.error();
+  auto hierarchy = rt::hierarchy_from(machine->rt);
   if (!hierarchy) return hierarchy.error();
   rt::UnitParams p;
   p.binary = o.binary.empty() ? this_binary() : o.binary;

@@ -11,16 +11,13 @@
 
 #include "config/config.hpp"
 #include "rt/doctor.hpp"
-#include "rt/hierarchy.hpp"
+#include "rt/hierarchy_config.hpp"
 #include "rt/latency.hpp"
 #include "rt/proc_threads.hpp"
 #include "rt/systemd_unit.hpp"
 #include "util/result.hpp"
 
 namespace rtstep::cli {
-
-// [rt] -> the thread hierarchy (rt/hierarchy.hpp), checked.
-Result<rt::Hierarchy> hierarchy_from(const config::RtConfig& rt);
 
 // ---- rtstep latency (latency_command.cpp)
 struct LatencyOptions {

@@ -79,7 +79,7 @@ enum class StopCause : uint32_t {
 // The executor's final report as it crosses the process boundary (split mode): written once by the
 // consumer at the end of a job, read by the host. Plain data, trivially copyable; values are ABI.
 struct ExecutorResult {
-  uint32_t status = 0;          // rt::ExecutorStatus value
+  uint32_t status = 0;          // executor::ExecutorStatus value
   int32_t fault_stepper = -1;   // stepper of an underrun / lateness fault, -1 if none
   int64_t fault_time_ns = 0;    // deadline concerned (CLOCK_MONOTONIC ns)
   int64_t fault_late_ns = 0;    // how late it was when the fault was detected

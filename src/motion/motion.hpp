@@ -110,7 +110,7 @@ class MoveSink {
 
 // Where a homing move learns that its endstop tripped. VirtualEndstops answer from geometry before the move
 // is sent (trip_distance). A source that samples the real input while the move runs (the executor,
-// cli/executor_endstops.hpp) says so with samples_while_moving(axis): the toolhead then sends the whole
+// machine/executor_endstops.hpp) says so with samples_while_moving(axis): the toolhead then sends the whole
 // homing move between before_homing_move() and after_homing_move(), which tells where the steppers stopped.
 class EndstopTripSource {
  public:

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "scratch_dir.hpp"
-#include "cli/backend_choice.hpp"
+#include "machine/backend_choice.hpp"
 #include "cli/run.hpp"
 
 #include <unistd.h>
@@ -57,18 +57,18 @@ TEST_F(BackendTest, AutoChoosesFromTheBoardAndSaysWhy) {
   std::filesystem::create_directories(root / "proc/device-tree");
   std::ofstream(root / "proc/device-tree/compatible", std::ios::binary) << std::string("raspberrypi,5-model-b\0brcm,bcm2712\0", 34);
   std::ofstream(root / "proc/device-tree/model", std::ios::binary) << std::string("Raspberry Pi 5 Model B Rev 1.0\0", 31);
-  auto pi5 = choose_run_backend("auto", root.string());
+  auto pi5 = machine::choose_run_backend("auto", root.string());
   ASSERT_TRUE(pi5.ok());
   EXPECT_EQ(pi5->kind, gpio::BackendKind::kRpi5);
   EXPECT_EQ(pi5->note, "GPIO backend rpi5: Raspberry Pi 5 Model B Rev 1.0: RP1 registers through /dev/gpiomem0");
-  auto bare = choose_run_backend("auto", (dir_ / "empty").string());
+  auto bare = machine::choose_run_backend("auto", (dir_ / "empty").string());
   ASSERT_TRUE(bare.ok());
   EXPECT_EQ(bare->kind, gpio::BackendKind::kSim);
-  auto given = choose_run_backend("rpi4");
+  auto given = machine::choose_run_backend("rpi4");
   ASSERT_TRUE(given.ok());
   EXPECT_EQ(given->kind, gpio::BackendKind::kRpi4);
   EXPECT_TRUE(given->note.empty());
-  EXPECT_EQ(choose_run_backend("pigpio").error().message,
+  EXPECT_EQ(machine::choose_run_backend("pigpio").error().message,
             "unknown GPIO backend \"pigpio\" (choose sim, gpiod, rpi4, rpi5 or auto)");
 }
 

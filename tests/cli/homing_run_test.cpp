@@ -16,7 +16,7 @@
 
 #include "scratch_dir.hpp"
 #include "step_counts.hpp"
-#include "cli/executor_endstops.hpp"
+#include "machine/executor_endstops.hpp"
 #include "cli/run.hpp"
 #include "config/config.hpp"
 #include "trace/trace.hpp"
@@ -100,7 +100,7 @@ TEST_F(HomingRunTest, ASwitchNamedInTwoCasesIsOneInput) {
   text.replace(text.find("endstop_pin: ^PA6"), 17, "endstop_pin: ^pa5");
   auto machine = config::load(write("printer.cfg", text));
   ASSERT_TRUE(machine.ok()) << machine.error().message;
-  const EndstopPlan plan = plan_endstops(*machine);
+  const machine::EndstopPlan plan = machine::plan_endstops(*machine);
   EXPECT_EQ(plan.axis_input[0], plan.axis_input[1]);
   ASSERT_EQ(plan.inputs.size(), 2U) << "X/Y's switch and Z's";
   EXPECT_EQ(plan.inputs[0].name, "PA5") << "named as the first stepper wrote it";

@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "scratch_dir.hpp"
-#include "cli/host_pipeline.hpp"
+#include "machine/host_pipeline.hpp"
 
 namespace rtstep::cli {
 namespace {
@@ -80,19 +80,19 @@ struct Zigzag {
 class PlanTest : public ScratchDirTest {
  protected:
   PlanTest() : ScratchDirTest("rtstep-plan") {}
-  PlanSummary plan(const std::string& gcode, const std::string& csv = "") {
-    PlanOptions options;
+  machine::PlanSummary plan(const std::string& gcode, const std::string& csv = "") {
+    machine::PlanOptions options;
     options.config_path = kExampleConfig;
     options.gcode_path = gcode;
     options.steps_csv_dir = csv;
-    return plan_job(options, log_);
+    return machine::plan_job(options, log_);
   }
   std::ostringstream log_;
 };
 
 TEST_F(PlanTest, ZigzagTotalsMatchAnIndependentModel) {
   const Zigzag zz(2000);
-  const PlanSummary s = plan(write("zz.gcode", zz.text));
+  const machine::PlanSummary s = plan(write("zz.gcode", zz.text));
   ASSERT_EQ(s.exit_code, 0) << s.error;
   ASSERT_EQ(s.steppers.size(), 4u);
   for (int a = 0; a < 4; ++a) {
@@ -110,7 +110,7 @@ TEST_F(PlanTest, ZigzagTotalsMatchAnIndependentModel) {
 }
 
 TEST_F(PlanTest, StepsCsvHoldsEveryExactStep) {
-  const PlanSummary s = plan(write("short.gcode", "G28\nG1 X5 Y3 F6000\nG1 X0\nM83\nG1 E1 F600\n"),
+  const machine::PlanSummary s = plan(write("short.gcode", "G28\nG1 X5 Y3 F6000\nG1 X0\nM83\nG1 E1 F600\n"),
                              (dir_ / "csv").string());
   ASSERT_EQ(s.exit_code, 0) << s.error;
   std::ifstream x(dir_ / "csv" / "stepper_x.csv");
@@ -135,11 +135,11 @@ TEST_F(PlanTest, StepsCsvHoldsEveryExactStep) {
 }
 
 TEST_F(PlanTest, ErrorsNameTheLineAndTheAcceptedMotionStillCounts) {
-  const PlanSummary s = plan(write("bad.gcode", "G28\nG1 X10 F6000\nG1 X251\nG1 X20\n"));
+  const machine::PlanSummary s = plan(write("bad.gcode", "G28\nG1 X10 F6000\nG1 X251\nG1 X20\n"));
   EXPECT_EQ(s.exit_code, 2);
   EXPECT_EQ(s.error, (dir_ / "bad.gcode").string() + ":3: move out of range: X=251.000 (max 235.000)");
   EXPECT_EQ(s.steppers[0].position, 800);  // line 2 ran, nothing of line 3
-  const PlanSummary missing = plan((dir_ / "none.gcode").string());
+  const machine::PlanSummary missing = plan((dir_ / "none.gcode").string());
   EXPECT_EQ(missing.exit_code, 1);
 }
 

@@ -98,7 +98,7 @@ TEST_F(RunTest, LongDwellWithAnIdleHostIsNotAnUnderrun) {
   std::thread writer([&] {
     std::ofstream out(fifo);
     out << "G28\nG1 X20 Y10 F6000\nG4 P5000\n";
-    // More than the 64 KiB the host reads at a time (cli/gcode_input.hpp), so it gets the G4 now and then waits.
+    // More than the 64 KiB the host reads at a time (machine/gcode_input.hpp), so it gets the G4 now and then waits.
     for (int i = 0; i < 1200; ++i) out << "; the host reads this far, then waits for the rest of the file\n";
     out << std::flush;
     std::this_thread::sleep_for(std::chrono::seconds(3));  // in the middle of the dwell

@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "cli/host_link.hpp"
+#include "machine/host_link.hpp"
 #include "cli/run.hpp"
 #include "ipc/ipc.hpp"
 
@@ -178,7 +178,7 @@ TEST(SplitMode, SigtermBeforeTheExecutorStartsEndsTheStream) {
   std::thread rt_process([&] {
     while (!host_done.load()) {
       rt_side->beat_executor();  // alive, still starting: the host must not call it lost
-      if (rt_side->host_pid() != 0) g_run_signal.store(SIGTERM);
+      if (rt_side->host_pid() != 0) machine::g_run_signal.store(SIGTERM);
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   });
@@ -186,7 +186,7 @@ TEST(SplitMode, SigtermBeforeTheExecutorStartsEndsTheStream) {
   const RunSummary s = run_job(square_job_on(name), log);
   host_done.store(true);
   rt_process.join();
-  g_run_signal.store(0);
+  machine::g_run_signal.store(0);
   EXPECT_EQ(s.exit_code, ExitCode::kStopped) << s.error;
   EXPECT_EQ(s.error, "SIGTERM before the executor started");
   EXPECT_EQ(rt_side->stop_requested(), ipc::StopCause::kNone) << "a SIGTERM is not a failure of the host";

@@ -48,7 +48,7 @@ TEST_F(ToolsTest, RtHierarchyKeysReachTheHierarchy) {
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_EQ(m->rt.base_period_ns, 50'000);
   EXPECT_EQ(m->rt.servo_period_ns, 2'000'000);
-  const auto h = hierarchy_from(m->rt);
+  const auto h = rt::hierarchy_from(m->rt);
   ASSERT_TRUE(h.ok()) << h.error().message;
   EXPECT_EQ(h->servo_priority, 80);
   EXPECT_EQ(rt::thread_spec(rt::Role::kHost, *h).policy, rt::Policy::kOther);
@@ -63,7 +63,7 @@ TEST_F(ToolsTest, RtDefaultsFitBelowALowExecutorPriority) {
   EXPECT_EQ(m->rt.servo_priority, 38);
   EXPECT_EQ(m->rt.host_priority, 37);
   EXPECT_EQ(m->rt.planner_priority, 36);
-  EXPECT_TRUE(hierarchy_from(m->rt).ok());
+  EXPECT_TRUE(rt::hierarchy_from(m->rt).ok());
 }
 
 TEST_F(ToolsTest, RtHierarchyErrorsNameTheKey) {

@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/host_pipeline.hpp"
+#include "machine/host_pipeline.hpp"
 #include "config/config.hpp"
 #include "gcode/gcode.hpp"
 
@@ -103,7 +103,7 @@ std::vector<std::string> parse_errors(const std::string& relative) {
 }
 
 struct Planned {
-  cli::PlanSummary summary;
+  machine::PlanSummary summary;
   std::string log;
   std::map<std::string, std::string> steps;  // stepper -> its steps CSV (exact step times)
 };
@@ -113,12 +113,12 @@ Planned plan(const std::string& config, const std::string& gcode) {
   static int serial = 0;
   const fs::path csv = fs::temp_directory_path() /
                        ("rtstep-corpus-" + std::to_string(::getpid()) + "-" + std::to_string(serial++));
-  cli::PlanOptions options;
+  machine::PlanOptions options;
   options.config_path = path_of(config);
   options.gcode_path = path_of(gcode);
   options.steps_csv_dir = csv.string();
   std::ostringstream log;
-  Planned planned{cli::plan_job(options, log), log.str(), {}};
+  Planned planned{machine::plan_job(options, log), log.str(), {}};
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(csv, ec)) {
     std::ifstream in(entry.path());

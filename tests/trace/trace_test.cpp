@@ -13,7 +13,7 @@
 #include <string>
 
 #include "ipc/ipc.hpp"
-#include "rt/executor.hpp"
+#include "executor/executor.hpp"
 
 namespace rtstep::trace {
 namespace {
@@ -51,7 +51,7 @@ struct TracedRun {
   }
   ~TracedRun() { std::filesystem::remove(path); }
 
-  rt::ExecutorReport execute(const std::vector<ipc::StepSegment>& segments, bool drain = true) {
+  executor::ExecutorReport execute(const std::vector<ipc::StepSegment>& segments, bool drain = true) {
     const std::string name = "/rtstep-trace-test-" + std::to_string(getpid());
     auto producer = ipc::SegmentRing::create(name, 256);
     EXPECT_TRUE(producer.ok());
@@ -59,7 +59,7 @@ struct TracedRun {
     EXPECT_TRUE(consumer.ok());
     for (const auto& s : segments) EXPECT_TRUE(producer->try_push(ipc::Record::of(s)));
     EXPECT_TRUE(producer->try_push(ipc::Record::end_of_stream()));
-    rt::ExecutorConfig config;
+    executor::ExecutorConfig config;
     config.steppers = {{0, 1, gpio::kMaxPins, 2'000}, {2, 3, gpio::kMaxPins, 4'500}};
     config.dir_setup_ns = 500;
     config.virtual_clock = true;
@@ -68,9 +68,9 @@ struct TracedRun {
     if (drain) {
       EXPECT_TRUE(writer.start(path, header, sim).ok());
     }
-    rt::StepExecutor exec(config, *consumer, sim);
+    executor::StepExecutor exec(config, *consumer, sim);
     EXPECT_TRUE(exec.start().ok());
-    const rt::ExecutorReport report = exec.join();
+    const executor::ExecutorReport report = exec.join();
     if (!drain) {
       EXPECT_TRUE(writer.start(path, header, sim).ok());
     }
@@ -87,7 +87,7 @@ TEST(Trace, StatsGiveBackCountsPositionsPulseWidthsAndDirSetup) {
   TracedRun run;
   const auto report = run.execute({seg(0, 1'000'000, 20'000, 50, 1), seg(1, 1'003'000, 30'000, 40, 0),
                                    seg(0, 2'100'000, 20'000, 30, 0), seg(1, 2'300'000, 25'000, 10, 1)});
-  ASSERT_EQ(report.status, rt::ExecutorStatus::kFinished) << report.message();
+  ASSERT_EQ(report.status, executor::ExecutorStatus::kFinished) << report.message();
   auto trace = read_trace(run.path);
   ASSERT_TRUE(trace.ok()) << trace.error().message;
   EXPECT_TRUE(trace->complete);
@@ -115,7 +115,7 @@ TEST(Trace, StatsGiveBackCountsPositionsPulseWidthsAndDirSetup) {
 
 TEST(Trace, VcdHasOneWirePerPinAndEveryChange) {
   TracedRun run;
-  ASSERT_EQ(run.execute({seg(0, 1'000'000, 20'000, 3, 1)}).status, rt::ExecutorStatus::kFinished);
+  ASSERT_EQ(run.execute({seg(0, 1'000'000, 20'000, 3, 1)}).status, executor::ExecutorStatus::kFinished);
   auto trace = read_trace(run.path);
   ASSERT_TRUE(trace.ok());
   std::ostringstream vcd;
@@ -137,7 +137,7 @@ TEST(Trace, VcdHasOneWirePerPinAndEveryChange) {
 TEST(Trace, AFullBufferCountsLostWritesAndNeverBlocksTheExecutor) {
   TracedRun run(/*buffer=*/8);
   const auto report = run.execute({seg(0, 1'000'000, 20'000, 100, 1)}, /*drain=*/false);
-  EXPECT_EQ(report.status, rt::ExecutorStatus::kFinished);
+  EXPECT_EQ(report.status, executor::ExecutorStatus::kFinished);
   EXPECT_EQ(run.sim.rising_edges(0), 100U) << "every step reached the pins";
   auto trace = read_trace(run.path);
   ASSERT_TRUE(trace.ok());

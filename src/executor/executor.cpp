@@ -1,0 +1,228 @@
+// StepExecutor (see executor.hpp): configuration checks, the thread's lifecycle and the report.
+// The real-time loop itself is StepLoop (step_loop.cpp); thread placement is in sched.cpp.
+
+#include "executor/executor.hpp"
+
+#include <time.h>
+
+#include <cstdio>
+#include <string>
+#include <utility>
+
+#include "rt/sched.hpp"
+#include "executor/step_loop.hpp"
+
+namespace rtstep::executor {
+
+namespace {
+
+constexpr std::size_t kStackPrefaultBytes = 256 * 1024;
+
+Status check_config(const ExecutorConfig& c) {
+  if (c.steppers.size() > ipc::kMaxSteppers) {
+    return Error{"executor: " + std::to_string(c.steppers.size()) + " steppers configured, at most " +
+                 std::to_string(ipc::kMaxSteppers)};
+  }
+  for (std::size_t i = 0; i < c.steppers.size(); ++i) {
+    const StepperOutputs& s = c.steppers[i];
+    const std::string which = "executor: stepper " + std::to_string(i) + ": ";
+    if (s.step_pin >= gpio::kMaxPins || s.dir_pin >= gpio::kMaxPins || s.enable_pin > gpio::kMaxPins) {
+      return Error{which + "pin index out of range (step, dir < 64; enable <= 64 = none)"};
+    }
+    if (s.step_pin == s.dir_pin || s.step_pin == s.enable_pin || s.dir_pin == s.enable_pin) {
+      return Error{which + "step, dir and enable must be different pins"};
+    }
+    // A pulse as long as the shortest step interval would leave no low time between two steps.
+    if (s.pulse_ns <= 0 || s.pulse_ns >= ipc::kMinStepIntervalNs) {
+      return Error{which + "pulse_ns " + std::to_string(s.pulse_ns) + " must be in (0, " +
+                   std::to_string(ipc::kMinStepIntervalNs) + ")"};
+    }
+  }
+  if (c.slack_ns < 0 || c.dir_setup_ns < 0 || c.dir_hold_ns < 0 || c.coalesce_ns < 0 || c.underrun_grace_ns <= 0) {
+    return Error{"executor: slack, dir setup/hold and coalesce must be >= 0 and the underrun grace > 0"};
+  }
+  if (c.max_slack_ns < kMinSlackNs || c.max_lateness_ns < 0 || c.late_threshold_ns < 0 || c.stall_threshold_ns <= 0 ||
+      c.host_timeout_ns < 0) {
+    return Error{"executor: max slack >= 2 us, max lateness, late threshold and host timeout >= 0, stall threshold > 0"};
+  }
+  if (!c.virtual_clock && (c.priority < 1 || c.priority > 99)) {
+    return Error{"executor: SCHED_FIFO priority " + std::to_string(c.priority) + " must be in 1..99"};
+  }
+  return Ok{};
+}
+
+std::string describe_fault(const LoopOutcome& o) {
+  const std::string stepper = std::to_string(o.fault_stepper);
+  switch (o.reason) {
+    case FaultReason::kCorruptedRing: return "ring indices corrupted (write - read > capacity)";
+    case FaultReason::kUnknownKind: return "unknown record kind " + std::to_string(o.fault_value);
+    case FaultReason::kUnknownStepper:
+      return (o.fault_value == static_cast<uint32_t>(ipc::RecordKind::kPin) ? "pin command" : "segment") +
+             std::string(" of unknown stepper ") + stepper;
+    case FaultReason::kInvalidSegment: return "invalid segment of stepper " + stepper +
+                                              " (count, dir, add or step interval out of bounds)";
+    case FaultReason::kTimeOutOfRange: return "time or interval out of range for stepper " + stepper;
+    case FaultReason::kTimeBackwards:
+      return "time goes backwards (" + std::to_string(o.fault_time_ns) + " ns after a record at " +
+             std::to_string(o.fault_other_ns) + " ns)";
+    case FaultReason::kOverlap:
+      return "segment of stepper " + stepper + " starts at " + std::to_string(o.fault_time_ns) +
+             " ns, before the previous one's last step at " + std::to_string(o.fault_other_ns) + " ns";
+    case FaultReason::kBadPinCommand: return "pin command of stepper " + stepper + " with unknown role or level";
+    case FaultReason::kNone:
+    case FaultReason::kUnderrun:
+    case FaultReason::kTooLate:
+    case FaultReason::kHostLost: break;
+  }
+  return {};
+}
+
+}  // namespace
+
+StepExecutor::StepExecutor(ExecutorConfig config, ipc::SegmentRing& ring, gpio::Backend& backend)
+    : config_(std::move(config)), ring_(ring), backend_(backend) {}
+
+StepExecutor::~StepExecutor() {
+  if (thread_.joinable()) {
+    request_stop();
+    thread_.join();
+  }
+}
+
+Status StepExecutor::start() {
+  if (thread_.joinable() || report_.status != ExecutorStatus::kRunning) return Error{"executor: already started"};
+  if (auto st = check_config(config_); !st) return st;
+  std::promise<Status> placed;
+  std::future<Status> result = placed.get_future();
+  // The promise moves into the thread, so nothing the thread touches lives on this stack frame.
+  thread_ = std::thread([this, p = std::move(placed)]() mutable { thread_main(std::move(p)); });
+  Status st = result.get();
+  if (!st) {
+    thread_.join();
+  } else {
+    thread_started_ = true;
+  }
+  return st;
+}
+
+void StepExecutor::thread_main(std::promise<Status> placed) {
+  rt::name_current_thread("rtstep-exec");
+  if (!config_.virtual_clock) {
+    // Verification runs (virtual clock) change no scheduling at all.
+    rt::RealtimeRequest request;
+    request.priority = config_.priority;
+    request.cpus = config_.cpus;
+    request.lock_memory = config_.lock_memory;
+    request.allow_non_realtime = config_.allow_non_realtime;
+    auto placement = rt::make_current_thread_realtime(request);
+    if (!placement) {
+      report_.status = ExecutorStatus::kStopped;
+      loop_ended_.store(true, std::memory_order_release);
+      placed.set_value(placement.error());
+      return;
+    }
+    report_.realtime = placement->realtime;
+    report_.warning = std::move(placement->warning);
+    rt::prefault_stack(kStackPrefaultBytes);
+  }
+  placed.set_value(Ok{});
+
+  StepLoop loop(config_, ring_, backend_, lateness_, counters_, stop_requested_);
+  const LoopOutcome out = loop.run();
+  fill_report(out);
+  // Published last: a reader that sees the loop ended may call join() and find the report complete.
+  loop_ended_.store(true, std::memory_order_release);
+}
+
+void StepExecutor::fill_report(const LoopOutcome& out) {
+  timespec cpu{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+  report_.cpu_time_ns = int64_t{cpu.tv_sec} * 1'000'000'000 + cpu.tv_nsec;
+  report_.status = out.status;
+  report_.steps = counters_.steps.load(std::memory_order_relaxed);
+  report_.edges = counters_.edges.load(std::memory_order_relaxed);
+  report_.late_edges = counters_.late_edges.load(std::memory_order_relaxed);
+  report_.stalls = counters_.stalls.load(std::memory_order_relaxed);
+  report_.longest_stall_ns = counters_.longest_stall_ns.load(std::memory_order_relaxed);
+  report_.slack_ns = counters_.slack_ns.load(std::memory_order_relaxed);
+  report_.first_stall_ns = out.first_stall_ns;
+  report_.writes = out.writes;
+  report_.start_time_ns = out.start_time_ns;
+  report_.stop_cause = out.stop_cause;
+  report_.positions = out.positions;
+  report_.stepper_steps = out.stepper_steps;
+  report_.homing_moves = out.homing_moves;
+  if (out.status != ExecutorStatus::kFinished && out.status != ExecutorStatus::kStopped) {
+    report_.fault_stepper = out.fault_stepper;
+    report_.fault_time_ns = out.fault_time_ns;
+    report_.fault_late_ns = out.fault_late_ns;
+  }
+  if (out.status == ExecutorStatus::kBadRecord) {
+    report_.fault_record = out.fault_record;
+    report_.fault_detail = describe_fault(out);
+  }
+}
+
+ExecutorReport StepExecutor::join() {
+  if (thread_.joinable()) thread_.join();
+  return report_;
+}
+
+namespace {
+
+// "+1.234567 s" relative to the job's first record.
+std::string relative(int64_t t_ns, int64_t origin_ns) {
+  char when[48];
+  const int64_t rel = t_ns - origin_ns;
+  const int64_t mag = rel < 0 ? -rel : rel;
+  std::snprintf(when, sizeof when, "%s%lld.%06lld s", rel < 0 ? "-" : "+", static_cast<long long>(mag / 1'000'000'000),
+                static_cast<long long>(mag % 1'000'000'000 / 1'000));
+  return when;
+}
+
+std::string micros(int64_t ns) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f us", static_cast<double>(ns) / 1e3);
+  return text;
+}
+
+}  // namespace
+
+const char* status_name(ExecutorStatus status) noexcept {
+  switch (status) {
+    case ExecutorStatus::kRunning: return "running";
+    case ExecutorStatus::kFinished: return "finished";
+    case ExecutorStatus::kUnderrun: return "underrun";
+    case ExecutorStatus::kBadRecord: return "bad record";
+    case ExecutorStatus::kStopped: return "stopped";
+    case ExecutorStatus::kTooLate: return "too late";
+    case ExecutorStatus::kHostLost: return "host lost";
+  }
+  return "unknown";
+}
+
+std::string ExecutorReport::message() const {
+  const std::string after = "; stopped after " + std::to_string(steps) + " steps";
+  switch (status) {
+    case ExecutorStatus::kRunning: return "running";
+    case ExecutorStatus::kFinished: return "finished: " + std::to_string(steps) + " steps";
+    case ExecutorStatus::kStopped:
+      if (stop_cause == ipc::StopCause::kEmergency) return "emergency stop (M112 or SIGINT)" + after;
+      if (stop_cause == ipc::StopCause::kHostError) return "stopped: the host failed" + after;
+      return "stopped on request after " + std::to_string(steps) + " steps";
+    case ExecutorStatus::kBadRecord: return "bad record #" + std::to_string(fault_record) + ": " + fault_detail + after;
+    case ExecutorStatus::kUnderrun:
+      return "underrun: stepper " + std::to_string(fault_stepper) + " had an edge due at " +
+             relative(fault_time_ns, start_time_ns) + " and the host had not delivered it (" + micros(fault_late_ns) +
+             " late)" + after;
+    case ExecutorStatus::kTooLate:
+      return "too late: an edge of stepper " + std::to_string(fault_stepper) + " due at " +
+             relative(fault_time_ns, start_time_ns) + " would have been written " + micros(fault_late_ns) +
+             " late (over [rt] max_lateness)" + after;
+    case ExecutorStatus::kHostLost:
+      return "host lost: no heartbeat from the host for " + micros(fault_late_ns) + after;
+  }
+  return "unknown";
+}
+
+}  // namespace rtstep::executor

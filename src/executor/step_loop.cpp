@@ -1,0 +1,637 @@
+// StepLoop (see step_loop.hpp): read ahead, pick the earliest event, wait for it, write it.
+
+#include "executor/step_loop.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <bit>
+
+namespace rtstep::executor {
+
+namespace {
+
+// "Long ago" for times that have not happened yet; far from INT64_MIN so adding a margin cannot overflow.
+constexpr int64_t kLongAgo = INT64_MIN / 4;
+// Record times must lie in [0, kMaxTimeNs) and intervals below kMaxIntervalNs, so that step_time() of any
+// valid segment stays far inside int64 (2^62 + 2^20 * 2^40 + 2^20 * 2^39 < 2^63).
+constexpr int64_t kMaxTimeNs = int64_t{1} << 62;
+constexpr int64_t kMaxIntervalNs = int64_t{1} << 40;
+constexpr int64_t kIdlePollNs = 50'000;         // how often an idle loop looks at the ring
+constexpr int64_t kMaxSleepNs = 1'000'000;      // longest single sleep: heartbeats and stops stay prompt
+constexpr int64_t kHousekeepingNs = 1'000'000;  // heartbeat period
+constexpr int64_t kSlackMarginNs = 3'000;       // learned slack = worst recent wake-up + this
+constexpr int64_t kStallGapNs = 10'000'000;     // late writes closer than this belong to one stall
+constexpr uint32_t kVirtualHousekeepingEvery = 4096;  // virtual clock: loop turns between clock reads
+
+constexpr bool time_in_range(int64_t t) noexcept { return t >= 0 && t < kMaxTimeNs; }
+
+int64_t real_now() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+void sleep_until(int64_t t) noexcept {
+  timespec ts{};
+  ts.tv_sec = t / 1'000'000'000;
+  ts.tv_nsec = t % 1'000'000'000;
+  // EINTR just returns early; every caller re-checks the clock.
+  clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+}
+
+void store(std::atomic<uint64_t>& a, uint64_t v) noexcept { a.store(v, std::memory_order_relaxed); }
+void store(std::atomic<int64_t>& a, int64_t v) noexcept { a.store(v, std::memory_order_relaxed); }
+
+}  // namespace
+
+// ---- EventTree ----
+
+EventTree::EventTree() noexcept {
+  key_.fill(INT64_MAX);
+  for (uint32_t l = 0; l < kLeaves; ++l) node_[kLeaves + l] = static_cast<uint8_t>(l);
+  for (uint32_t i = kLeaves - 1; i >= 1; --i) node_[i] = node_[2 * i];
+}
+
+void EventTree::set(uint32_t leaf, int64_t key) noexcept {
+  key_[leaf] = key;
+  for (uint32_t i = (kLeaves + leaf) / 2; i >= 1; i /= 2) {
+    const uint8_t a = node_[2 * i], b = node_[2 * i + 1];
+    node_[i] = key_[b] < key_[a] ? b : a;  // ties go to the lower index (left)
+  }
+}
+
+// ---- StepLoop ----
+
+StepLoop::StepLoop(const ExecutorConfig& config, ipc::SegmentRing& ring, gpio::Backend& backend,
+                   rt::LatencyHistogram& lateness, ExecutorCounters& counters, const std::atomic<bool>& stop) noexcept
+    : config_(config), ring_(ring), backend_(backend), lateness_(lateness), counters_(counters), stop_(stop) {
+  stepper_count_ = static_cast<uint32_t>(std::min<std::size_t>(config.steppers.size(), ipc::kMaxSteppers));
+  for (uint32_t i = 0; i < stepper_count_; ++i) {
+    const StepperOutputs& out = config.steppers[i];
+    Stepper& s = steppers_[i];
+    s.step_bit = gpio::PinMask{1} << out.step_pin;
+    s.dir_bit = gpio::PinMask{1} << out.dir_pin;
+    s.enable_bit = out.enable_pin < gpio::kMaxPins ? gpio::PinMask{1} << out.enable_pin : 0;
+    s.pulse_ns = out.pulse_ns;
+    s.not_before = s.last_fall = s.last_queued_ns = kLongAgo;
+    all_step_bits_ |= s.step_bit;
+    all_enable_bits_ |= s.enable_bit;
+  }
+  read_margin_ns_ = config.dir_setup_ns + config.coalesce_ns;
+  virtual_now_ = kLongAgo;
+  slack_ns_ = std::clamp(config.slack_ns, kMinSlackNs, std::max(config.max_slack_ns, config.slack_ns));
+  if (!config.learn_slack) slack_ns_ = config.slack_ns;
+  store(counters_.slack_ns, slack_ns_);
+}
+
+int64_t StepLoop::now() const noexcept { return config_.virtual_clock ? virtual_now_ : real_now(); }
+
+LoopOutcome StepLoop::run() noexcept {
+  host_seen_ns_ = real_now();
+  // Records already due when the loop starts were late before it could look: underruns too.
+  if (!config_.virtual_clock) last_empty_ns_ = host_seen_ns_;
+  for (;;) {
+    if (stop_.load(std::memory_order_relaxed)) return finish(ExecutorStatus::kStopped);
+    const bool check = !config_.virtual_clock || ++housekeeping_skip_ % kVirtualHousekeepingEvery == 0;
+    if (check && !housekeeping(real_now())) return finish(outcome_.status);
+    if (!read_ahead()) return finish(outcome_.status);
+    const Earliest next = earliest();
+    if (next.deadline == INT64_MAX) {
+      if (end_of_stream_) return finish(ExecutorStatus::kFinished);
+      idle();
+      continue;
+    }
+    if (!end_of_stream_ && !have_lookahead_ && !host_covers(next.deadline)) {
+      // The ring is empty: a record due before this deadline may still come, so it cannot be served yet.
+      const int64_t late = config_.virtual_clock ? 0 : real_now() - next.deadline;
+      if (late > config_.underrun_grace_ns) {
+        outcome_.fault_late_ns = late;
+        fault(FaultReason::kUnderrun, next.stepper, next.deadline);
+        return finish(ExecutorStatus::kUnderrun);
+      }
+      wait_for_host(next.deadline);
+      continue;
+    }
+    if (!serve(next.deadline)) return finish(outcome_.status);
+  }
+}
+
+// Nothing at or before `deadline` is still to come: the host promised it (its horizon), or a record read
+// already lies beyond it (records come in time order; a homing move's disarm ends the move this way).
+bool StepLoop::host_covers(int64_t deadline) const noexcept {
+  return std::max(ring_.horizon(), previous_record_ns_) >= deadline + read_margin_ns_;
+}
+
+// Pops records until the lookahead lies beyond the next deadline (plus the margin a new segment's dir
+// write needs), the ring is empty, or a queue is full. Bounded by the queue capacities.
+bool StepLoop::read_ahead() noexcept {
+  for (;;) {
+    if (!have_lookahead_) {
+      if (end_of_stream_) return true;
+      if (!ring_.try_pop(lookahead_)) {
+        if (!config_.virtual_clock) last_empty_ns_ = real_now();
+        if (!ring_.corrupted()) return true;
+        outcome_.status = ExecutorStatus::kBadRecord;
+        return fault(FaultReason::kCorruptedRing, -1, 0);
+      }
+      if (!validate(lookahead_)) return false;
+      ++records_read_;
+      if (lookahead_.kind == ipc::RecordKind::kEndOfStream) {
+        end_of_stream_ = true;
+        return true;
+      }
+      if (!check_arrival(lookahead_)) return false;
+      have_lookahead_ = true;
+    }
+    const Earliest next = earliest();
+    if (next.deadline != INT64_MAX && lookahead_.time_ns() > next.deadline + read_margin_ns_) return true;
+    if (!distribute(lookahead_)) return true;
+    have_lookahead_ = false;
+  }
+}
+
+// A record that was still missing from the ring when the executor looked, after its own time plus the
+// margin, is an underrun: the host fell behind, and serving it now would shift the motion. (A record that
+// sat in the ring while the executor itself stalled is not the host's fault: the stall report covers it.)
+// Real clock only.
+bool StepLoop::check_arrival(const ipc::Record& r) noexcept {
+  if (config_.virtual_clock) return true;
+  if (last_empty_ns_ - r.time_ns() <= config_.underrun_grace_ns) return true;
+  const int64_t late = real_now() - r.time_ns();
+  outcome_.status = ExecutorStatus::kUnderrun;
+  outcome_.fault_late_ns = late;
+  const int stepper = r.kind == ipc::RecordKind::kSegment ? r.segment.stepper : r.pin.stepper;
+  return fault(FaultReason::kUnderrun, stepper, r.time_ns());
+}
+
+bool StepLoop::validate(const ipc::Record& r) noexcept {
+  outcome_.status = ExecutorStatus::kBadRecord;  // only read when this returns false
+  switch (r.kind) {
+    case ipc::RecordKind::kEndOfStream:
+      return true;
+    case ipc::RecordKind::kSegment: {
+      const ipc::StepSegment& s = r.segment;
+      if (s.stepper >= stepper_count_) {
+        outcome_.fault_value = static_cast<uint32_t>(r.kind);
+        return fault(FaultReason::kUnknownStepper, s.stepper, s.first_time_ns);
+      }
+      if (!ipc::is_valid(s)) return fault(FaultReason::kInvalidSegment, s.stepper, s.first_time_ns);
+      if (!time_in_range(s.first_time_ns) || (s.count > 1 && s.interval_ns > kMaxIntervalNs)) {
+        return fault(FaultReason::kTimeOutOfRange, s.stepper, s.first_time_ns);
+      }
+      break;
+    }
+    case ipc::RecordKind::kPin: {
+      const ipc::PinCommand& p = r.pin;
+      if (p.stepper >= stepper_count_) {
+        outcome_.fault_value = static_cast<uint32_t>(r.kind);
+        return fault(FaultReason::kUnknownStepper, p.stepper, p.time_ns);
+      }
+      if (p.role == ipc::PinRole::kEndstop) {
+        if (!endstop_record(p)) return fault(FaultReason::kBadPinCommand, p.stepper, p.time_ns);
+      } else if (p.role != ipc::PinRole::kEnable || p.level > 1) {
+        return fault(FaultReason::kBadPinCommand, p.stepper, p.time_ns);
+      }
+      if (!time_in_range(p.time_ns)) return fault(FaultReason::kTimeOutOfRange, p.stepper, p.time_ns);
+      break;
+    }
+    default:
+      outcome_.fault_value = static_cast<uint32_t>(r.kind);
+      return fault(FaultReason::kUnknownKind, -1, 0);
+  }
+  const int64_t t = r.time_ns();
+  const int stepper = r.kind == ipc::RecordKind::kSegment ? r.segment.stepper : r.pin.stepper;
+  if (t < previous_record_ns_) {
+    outcome_.fault_other_ns = previous_record_ns_;
+    return fault(FaultReason::kTimeBackwards, stepper, t);
+  }
+  if (r.kind == ipc::RecordKind::kSegment) {
+    Stepper& s = steppers_[r.segment.stepper];
+    // Segments of one stepper must not overlap: the later one's steps would all come out late.
+    if (t <= s.last_queued_ns) {
+      outcome_.fault_other_ns = s.last_queued_ns;
+      return fault(FaultReason::kOverlap, stepper, t);
+    }
+    s.last_queued_ns = r.segment.last_time();
+  }
+  if (records_read_ == 0) outcome_.start_time_ns = t;
+  previous_record_ns_ = t;
+  return true;
+}
+
+// Checks an arm / disarm against the homing move in progress (at most kMaxHomingSteppers steppers, each
+// armed once, on an input the backend has, and disarmed once). Changes nothing: distribute() applies it.
+bool StepLoop::endstop_record(const ipc::PinCommand& p) noexcept {
+  const uint32_t bit = 1U << p.stepper;
+  if (p.level == 0) return (homing_.armed & bit) != 0 && (homing_.disarmed & bit) == 0;
+  if (p.level > config_.inputs) return false;
+  if (!homing_.active) return true;
+  return homing_.disarmed == 0 && (homing_.armed & bit) == 0 &&
+         static_cast<std::size_t>(std::popcount(homing_.armed)) < ipc::kMaxHomingSteppers;
+}
+
+bool StepLoop::distribute(const ipc::Record& r) noexcept {
+  if (r.kind == ipc::RecordKind::kPin && r.pin.role == ipc::PinRole::kEndstop) {
+    const ipc::PinCommand& p = r.pin;
+    const uint32_t bit = 1U << p.stepper;
+    if (p.level > 0) {
+      if (!homing_.active) {
+        homing_ = Homing{};
+        homing_.active = true;
+        homing_.arm_ns = p.time_ns;
+      }
+      homing_.armed |= bit;
+      homing_.input[p.stepper] = static_cast<uint8_t>(p.level - 1);
+    } else {
+      homing_.disarmed |= bit;
+      homing_.halted &= ~bit;
+      maybe_report();
+    }
+    return true;
+  }
+  if (r.kind == ipc::RecordKind::kSegment && (homing_.halted >> r.segment.stepper & 1U) != 0) {
+    return true;  // a step of a stepper stopped by its endstop: dropped, as the rest of its homing move
+  }
+  if (r.kind == ipc::RecordKind::kPin) {
+    if (pin_size_ == kPinQueue) return false;
+    pins_[(pin_head_ + pin_size_++) % kPinQueue] = r.pin;
+    refresh_pins();
+    return true;
+  }
+  const uint32_t index = r.segment.stepper;
+  Stepper& s = steppers_[index];
+  if (!s.active) {
+    start_segment(index, r.segment);
+    return true;
+  }
+  if (s.queue_size == kSegmentQueue) return false;
+  s.queue[(s.queue_head + s.queue_size++) % kSegmentQueue] = r.segment;
+  return true;
+}
+
+void StepLoop::start_segment(uint32_t index, const ipc::StepSegment& seg) noexcept {
+  Stepper& s = steppers_[index];
+  s.seg = seg;
+  s.active = true;
+  s.k = 0;
+  s.dir_pending = seg.dir != s.dir_level;
+  refresh(index);
+}
+
+StepLoop::Due StepLoop::due(const Stepper& s) const noexcept {
+  if (s.fall_pending) return {EventKind::kFall, s.fall_time};
+  if (!s.active) return {};
+  if (s.dir_pending) {
+    // Aim dir_setup_ns before the first step, but never inside the previous pulse's hold time.
+    return {EventKind::kDir, std::max(s.seg.first_time_ns - config_.dir_setup_ns, s.last_fall + config_.dir_hold_ns)};
+  }
+  return {EventKind::kRise, std::max(s.seg.step_time(s.k), s.not_before)};
+}
+
+void StepLoop::refresh(uint32_t stepper) noexcept { tree_.set(stepper, due(steppers_[stepper]).deadline); }
+
+void StepLoop::refresh_pins() noexcept { tree_.set(kPinLeaf, pin_size_ > 0 ? pins_[pin_head_].time_ns : INT64_MAX); }
+
+StepLoop::Earliest StepLoop::earliest() const noexcept {
+  const uint32_t leaf = tree_.winner();
+  const int64_t deadline = tree_.key(leaf);
+  if (deadline == INT64_MAX) return {};
+  return {deadline, leaf == kPinLeaf ? static_cast<int>(pins_[pin_head_].stepper) : static_cast<int>(leaf)};
+}
+
+// Collects every event due within coalesce_ns of `deadline` (the earliest) into one write, taking each
+// chosen leaf out of the tree until the write is done. The write happens at the group's latest deadline,
+// so no edge is early and no setup or hold time is cut short; the others are at most coalesce_ns late.
+void StepLoop::gather(int64_t deadline, Group& g) noexcept {
+  const int64_t horizon = deadline + config_.coalesce_ns;
+  g.write_at = deadline;
+  bool pins_seen = false;
+  while (tree_.min_key() <= horizon) {
+    const uint32_t leaf = tree_.winner();
+    if (leaf == kPinLeaf) {
+      if (!pins_seen) take_pins(horizon, g);
+      pins_seen = true;
+      tree_.set(kPinLeaf, INT64_MAX);
+      continue;
+    }
+    Stepper& s = steppers_[leaf];
+    const Due d = due(s);
+    g.stepper[g.count] = static_cast<uint8_t>(leaf);
+    g.kind[g.count] = d.kind;
+    // Lateness is judged against the nominal time: a rise held back by dir setup counts as late.
+    g.deadline[g.count] = d.kind == EventKind::kRise ? s.seg.step_time(s.k) : d.deadline;
+    ++g.count;
+    g.write_at = std::max(g.write_at, d.deadline);
+    if (d.kind == EventKind::kFall) g.low |= s.step_bit;
+    if (d.kind == EventKind::kRise) g.high |= s.step_bit;
+    if (d.kind == EventKind::kDir) (s.seg.dir != 0 ? g.high : g.low) |= s.dir_bit;
+    tree_.set(leaf, INT64_MAX);
+  }
+}
+
+void StepLoop::take_pins(int64_t horizon, Group& g) noexcept {
+  while (g.pins_taken < pin_size_) {
+    const ipc::PinCommand& p = pins_[(pin_head_ + g.pins_taken) % kPinQueue];
+    const gpio::PinMask bit = steppers_[p.stepper].enable_bit;
+    // One level per pin per write: a second command for the same pin waits for the next write.
+    if (p.time_ns > horizon || (bit & (g.high | g.low)) != 0) break;
+    (p.level != 0 ? g.high : g.low) |= bit;
+    g.write_at = std::max(g.write_at, p.time_ns);
+    ++g.pins_taken;
+  }
+}
+
+bool StepLoop::serve(int64_t deadline) noexcept {
+  Group g;
+  gather(deadline, g);
+  int64_t issued = 0;
+  if (config_.virtual_clock) {
+    issued = virtual_now_ = std::max(g.write_at, virtual_now_);
+  } else {
+    issued = wait_until(g.write_at);
+    if (issued < g.write_at) return false;  // stopped or host lost while waiting: nothing written
+    const int64_t late = issued - g.write_at;
+    if (config_.max_lateness_ns > 0 && late > config_.max_lateness_ns) {
+      // Writing now would put out edges (and, after a stall, a burst of them) far from their time.
+      outcome_.status = ExecutorStatus::kTooLate;
+      outcome_.fault_late_ns = late;
+      return fault(FaultReason::kTooLate, g.count > 0 ? g.stepper[0] : -1, g.write_at);
+    }
+  }
+  if (homing_.active && homing_.tripped != homing_.armed) sample_endstop(g);
+  if ((g.high | g.low) != 0) {
+    backend_.write(g.high, g.low, g.write_at, issued);
+    ++outcome_.writes;
+  }
+  apply(g, issued);
+  account(g, issued);
+  return true;
+}
+
+// The switches are read at the time of the step they may forbid, once per write that holds such a step;
+// an input counts only when one of its steppers steps in this write.
+void StepLoop::sample_endstop(Group& g) noexcept {
+  gpio::InputMask stepping = 0;  // inputs of the still-running armed steppers that rise in this write
+  for (uint32_t i = 0; i < g.count; ++i) {
+    const uint32_t stepper = g.stepper[i];
+    const bool running = ((homing_.armed & ~homing_.tripped) >> stepper & 1U) != 0;
+    if (g.kind[i] == EventKind::kRise && running && g.deadline[i] >= homing_.arm_ns) {
+      stepping |= gpio::InputMask{1} << homing_.input[stepper];
+    }
+  }
+  if (stepping == 0) return;
+  const gpio::InputMask hit = backend_.read_inputs() & stepping;
+  if (hit != 0) halt_on(hit, g);
+}
+
+void StepLoop::halt_on(gpio::InputMask inputs, Group& g) noexcept {
+  uint32_t stopping = 0;  // running armed steppers on a tripped input
+  for (uint32_t index = 0; index < stepper_count_; ++index) {
+    const bool running = ((homing_.armed & ~homing_.tripped) >> index & 1U) != 0;
+    if (running && (inputs >> homing_.input[index] & 1U) != 0) stopping |= 1U << index;
+  }
+  int64_t trip_ns = INT64_MAX;
+  for (uint32_t i = 0; i < g.count; ++i) {
+    if (g.kind[i] != EventKind::kRise || (stopping >> g.stepper[i] & 1U) == 0) continue;
+    trip_ns = std::min(trip_ns, g.deadline[i]);
+    g.high &= ~steppers_[g.stepper[i]].step_bit;
+    g.kind[i] = EventKind::kNone;
+  }
+  for (uint32_t index = 0; index < stepper_count_; ++index) {
+    if ((stopping >> index & 1U) == 0) continue;
+    Stepper& s = steppers_[index];
+    s.active = false;  // a pending falling edge still completes its pulse
+    s.dir_pending = false;
+    s.queue_size = 0;
+    refresh(index);
+  }
+  // The move ends for the axis when its last switch trips: the host goes on from there.
+  homing_.trip_ns = homing_.tripped == 0 ? trip_ns : std::max(homing_.trip_ns, trip_ns);
+  homing_.tripped |= stopping;
+  homing_.halted |= stopping & ~homing_.disarmed;
+}
+
+// Once every armed stepper is disarmed and each has tripped or made all its steps: publish. Tripped means
+// every armed stepper stopped at its switch; then the host may go on from the latest trip (the remaining
+// homing steps were dropped, not served).
+void StepLoop::maybe_report() noexcept {
+  if (!homing_.active || homing_.disarmed != homing_.armed) return;
+  ipc::HomingReport report;
+  for (uint32_t index = 0; index < stepper_count_; ++index) {
+    if ((homing_.armed >> index & 1U) == 0) continue;
+    const Stepper& s = steppers_[index];
+    if ((homing_.tripped >> index & 1U) == 0 && (s.active || s.queue_size > 0)) return;
+    if (report.count == 0) report.input = homing_.input[index];
+    report.stepper[report.count] = static_cast<uint8_t>(index);
+    report.position[report.count] = s.position;
+    ++report.count;
+  }
+  const bool all_tripped = homing_.tripped == homing_.armed;
+  report.tripped = all_tripped ? 1 : 0;
+  report.trip_time_ns = all_tripped ? homing_.trip_ns : 0;
+  if (all_tripped) {
+    int64_t latest = homing_.trip_ns;
+    for (uint32_t index = 0; index < stepper_count_; ++index) {
+      Stepper& s = steppers_[index];
+      if ((homing_.armed >> index & 1U) != 0) {
+        s.last_queued_ns = homing_.trip_ns;
+      } else {
+        latest = std::max(latest, s.last_queued_ns);
+      }
+    }
+    previous_record_ns_ = std::min(previous_record_ns_, latest);
+  }
+  ring_.publish_homing(report);
+  ++outcome_.homing_moves;
+  homing_ = Homing{};
+}
+
+// Moves every stepper of the group past the event just written and puts it back into the tree.
+void StepLoop::apply(const Group& g, int64_t issued) noexcept {
+  for (uint32_t i = 0; i < g.count; ++i) {
+    advance(steppers_[g.stepper[i]], g.stepper[i], g.kind[i], issued);
+    refresh(g.stepper[i]);
+  }
+  if (g.pins_taken > 0) {
+    pin_head_ = (pin_head_ + g.pins_taken) % kPinQueue;
+    pin_size_ -= g.pins_taken;
+  }
+  refresh_pins();
+  if (homing_.active) maybe_report();
+}
+
+void StepLoop::advance(Stepper& s, uint32_t index, EventKind kind, int64_t issued) noexcept {
+  switch (kind) {
+    case EventKind::kNone:
+      break;
+    case EventKind::kFall:
+      s.fall_pending = false;
+      s.last_fall = issued;
+      // The low time is at least the pulse width: after a stall the missed steps come out late (and are
+      // counted), never as a burst faster than the driver can see.
+      s.not_before = std::max(s.not_before, issued + s.pulse_ns);
+      break;
+    case EventKind::kDir:
+      s.dir_pending = false;
+      s.dir_level = s.seg.dir;
+      s.not_before = issued + config_.dir_setup_ns;
+      break;
+    case EventKind::kRise:
+      ++steps_local_;
+      ++s.steps;
+      s.position += s.dir_level != 0 ? 1 : -1;
+      s.fall_pending = true;
+      s.fall_time = issued + s.pulse_ns;  // the pulse is full width even when the rise was late
+      if (++s.k == s.seg.count) {
+        s.active = false;
+        if (s.queue_size > 0) {
+          const ipc::StepSegment next = s.queue[s.queue_head];
+          s.queue_head = (s.queue_head + 1) % kSegmentQueue;
+          --s.queue_size;
+          start_segment(index, next);
+        }
+      }
+      break;
+  }
+}
+
+// Lateness of every edge of the write, late edges, stall episodes; then the counters other threads read.
+void StepLoop::account(const Group& g, int64_t issued) noexcept {
+  const auto record = [&](int64_t deadline) {
+    const int64_t late = issued - deadline;
+    lateness_.record(late);
+    ++edges_local_;
+    if (late > config_.late_threshold_ns) ++late_local_;
+  };
+  for (uint32_t i = 0; i < g.count; ++i) {
+    if (g.kind[i] != EventKind::kNone) record(g.deadline[i]);  // kNone: a step the endstop forbade
+  }
+  for (uint32_t i = 0; i < g.pins_taken; ++i) record(g.write_at);
+  // A stall episode: writes later than the threshold, each within kStallGapNs of the previous one (the
+  // edges due during the hole, written as the loop catches up; falls timed from late rises are on time).
+  const int64_t group_late = issued - g.write_at;
+  if (group_late > config_.stall_threshold_ns) {
+    if (issued - last_stall_write_ns_ > kStallGapNs) {
+      if (stalls_local_ == 0) outcome_.first_stall_ns = g.write_at;
+      ++stalls_local_;
+    }
+    last_stall_write_ns_ = issued;
+    longest_stall_ = std::max(longest_stall_, group_late);
+    store(counters_.stalls, stalls_local_);
+    store(counters_.longest_stall_ns, longest_stall_);
+  }
+  store(counters_.steps, steps_local_);
+  store(counters_.edges, edges_local_);
+  store(counters_.late_edges, late_local_);
+}
+
+// Absolute-time wait: sleep to t - slack (in slices, for heartbeats and stop requests), then spin on
+// the clock. Returns the clock read that ended the wait (>= t), or a time < t when told to stop.
+int64_t StepLoop::wait_until(int64_t t) noexcept {
+  for (;;) {
+    const int64_t n = real_now();
+    if (n >= t) return n;
+    if (stop_.load(std::memory_order_relaxed)) {
+      outcome_.status = ExecutorStatus::kStopped;
+      return n;
+    }
+    const int64_t wake = t - slack_ns_;
+    if (wake <= n) continue;  // spin
+    const int64_t target = std::min(wake, n + kMaxSleepNs);
+    sleep_until(target);
+    const int64_t woke = real_now();
+    learn_slack(woke - target);
+    if (!housekeeping(woke)) return woke < t ? woke : t - 1;
+  }
+}
+
+// Windowed quantile: wake-up latencies go into 1-us buckets; every kWakeWindow wake-ups the slack becomes
+// the window's p99 + 25 % + a margin (within [kMinSlackNs, max_slack_ns]) and the buckets restart. A rare
+// hypervisor hiccup therefore does not make the thread spin for ever after (spinning all the time gets it
+// throttled: realtime-facts B.3), while a machine whose wake-ups are slow gets the slack it needs.
+void StepLoop::learn_slack(int64_t woke_late_ns) noexcept {
+  if (!config_.learn_slack) return;
+  const int64_t us = std::max<int64_t>(woke_late_ns, 0) / 1'000;
+  ++wake_buckets_[static_cast<std::size_t>(std::min<int64_t>(us, kWakeBuckets - 1))];
+  if (++wake_count_ < kWakeWindow) return;
+  const uint32_t rank = kWakeWindow - kWakeWindow / 100;  // p99
+  uint32_t seen = 0;
+  std::size_t bucket = 0;
+  for (; bucket < kWakeBuckets; ++bucket) {
+    seen += wake_buckets_[bucket];
+    if (seen >= rank) break;
+  }
+  const int64_t p99_ns = static_cast<int64_t>(bucket + 1) * 1'000;
+  slack_ns_ = std::clamp(p99_ns + p99_ns / 4 + kSlackMarginNs, kMinSlackNs, std::max(config_.max_slack_ns, kMinSlackNs));
+  wake_buckets_.fill(0);
+  wake_count_ = 0;
+  store(counters_.slack_ns, slack_ns_);
+}
+
+// Every ~1 ms of real time: beat, and look at the host's beat and stop request. False: stop now
+// (outcome_ says why).
+bool StepLoop::housekeeping(int64_t t) noexcept {
+  if (t < next_housekeeping_ns_) return true;
+  next_housekeeping_ns_ = t + kHousekeepingNs;
+  ring_.beat_executor();
+  const ipc::StopCause cause = ring_.stop_requested();
+  if (cause != ipc::StopCause::kNone) {
+    outcome_.status = ExecutorStatus::kStopped;
+    outcome_.stop_cause = cause;
+    return false;
+  }
+  if (config_.host_timeout_ns <= 0) return true;
+  const uint64_t beats = ring_.host_beats();
+  if (beats != host_beats_seen_) {
+    host_beats_seen_ = beats;
+    host_seen_ns_ = t;
+    return true;
+  }
+  if (t - host_seen_ns_ <= config_.host_timeout_ns) return true;
+  outcome_.status = ExecutorStatus::kHostLost;
+  outcome_.fault_late_ns = t - host_seen_ns_;
+  return fault(FaultReason::kHostLost, -1, host_seen_ns_);
+}
+
+// The next deadline is known but records may still come before it: poll the ring, sleeping while the
+// deadline is far enough away, spinning when close to it (a late host then costs as little as possible).
+void StepLoop::wait_for_host(int64_t deadline) noexcept {
+  if (config_.virtual_clock) {
+    idle();
+    return;
+  }
+  const int64_t n = real_now();
+  if (deadline - slack_ns_ - n > kIdlePollNs) sleep_until(n + kIdlePollNs);
+}
+
+void StepLoop::idle() noexcept {
+  sleep_until(real_now() + kIdlePollNs);
+  if (config_.virtual_clock) housekeeping_skip_ = kVirtualHousekeepingEvery - 1;  // check on the next turn
+}
+
+bool StepLoop::fault(FaultReason reason, int stepper, int64_t time_ns) noexcept {
+  outcome_.reason = reason;
+  outcome_.fault_stepper = stepper;
+  outcome_.fault_time_ns = time_ns;
+  outcome_.fault_record = records_read_;
+  return false;
+}
+
+LoopOutcome StepLoop::finish(ExecutorStatus status) noexcept {
+  // Safe state on every exit: step pins low, enable pins released, in one write.
+  const int64_t t = now();
+  backend_.write(0, all_step_bits_ | all_enable_bits_, t, t);
+  ++outcome_.writes;
+  store(counters_.steps, steps_local_);
+  store(counters_.edges, edges_local_);
+  store(counters_.late_edges, late_local_);
+  for (uint32_t i = 0; i < stepper_count_; ++i) {
+    outcome_.positions[i] = steppers_[i].position;
+    outcome_.stepper_steps[i] = steppers_[i].steps;
+  }
+  outcome_.status = status;
+  return outcome_;
+}
+
+}  // namespace rtstep::executor

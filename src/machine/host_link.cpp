@@ -1,0 +1,145 @@
+// HostLink (see host_link.hpp).
+#include "machine/host_link.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <csignal>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "util/clock.hpp"
+
+namespace rtstep::machine {
+
+std::atomic<int> g_run_signal{0};
+
+namespace {
+
+constexpr auto kBeatPeriod = std::chrono::milliseconds(5);
+constexpr auto kFullWait = std::chrono::microseconds(200);
+
+// The heartbeat thread inherits the host thread's policy. At the same SCHED_FIFO priority, a host thread
+// computing for longer than the timeout would silence its own heartbeat and both sides would call the other
+// lost; one step above, the watchdog always gets its few microseconds every period.
+void place_above_creator() {
+  pthread_setname_np(pthread_self(), "rtstep-beat");
+  int policy = 0;
+  sched_param param{};
+  if (pthread_getschedparam(pthread_self(), &policy, &param) != 0) return;
+  if (policy != SCHED_FIFO && policy != SCHED_RR) return;
+  if (param.sched_priority >= sched_get_priority_max(policy)) return;
+  ++param.sched_priority;
+  pthread_setschedparam(pthread_self(), policy, &param);
+}
+
+}  // namespace
+
+HostLink::HostLink(ipc::SegmentRing& producer, int64_t timeout_ns) : ring_(producer), timeout_ns_(timeout_ns) {}
+
+HostLink::~HostLink() { detach(); }
+
+void HostLink::start() {
+  ring_.beat_host();
+  thread_ = std::thread([this] { heartbeat_loop(); });
+}
+
+// Beats, watches the executor's beat and the signals. Runs until detach().
+void HostLink::heartbeat_loop() {
+  place_above_creator();
+  uint64_t seen = ring_.executor_beats();
+  int64_t seen_at = monotonic_ns();
+  while (!quit_.load(std::memory_order_acquire)) {
+    ring_.beat_host();
+    const int64_t now = monotonic_ns();
+    const uint64_t beats = ring_.executor_beats();
+    if (beats != seen) {
+      seen = beats;
+      seen_at = now;
+    } else if (now - seen_at > timeout_ns_ && !executor_lost_.load(std::memory_order_relaxed)) {
+      lost_after_ns_.store(now - seen_at, std::memory_order_relaxed);
+      executor_lost_.store(true, std::memory_order_release);
+    }
+    const int sig = g_run_signal.load(std::memory_order_relaxed);
+    if (sig == SIGINT && !emergency_.load(std::memory_order_relaxed)) emergency_stop("SIGINT");
+    if (sig == SIGTERM) terminating_.store(true, std::memory_order_release);
+    std::this_thread::sleep_for(kBeatPeriod);
+  }
+}
+
+Status HostLink::blocked_reason() const {
+  if (emergency_.load(std::memory_order_acquire)) return Error{"emergency stop (" + emergency_why_ + ")"};
+  if (executor_lost_.load(std::memory_order_acquire)) {
+    return Error{fmt::format("executor lost: no heartbeat for {:.1f} ms; the host stopped sending motion",
+                             static_cast<double>(lost_after_ns_.load(std::memory_order_relaxed)) / 1e6)};
+  }
+  ipc::ExecutorResult ignored;
+  if (ring_.try_result(ignored)) return Error{"the executor stopped while the host was still sending motion"};
+  return Ok{};
+}
+
+Status HostLink::wait_for_executor() const {
+  while (!ring_.executor_started()) {
+    if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM before the executor started"};
+    if (auto st = blocked_reason(); !st) return st;
+    // Before it starts, only `rtstep rt` stops a job: it could not set up the executor (its log says why).
+    if (ring_.stop_requested() != ipc::StopCause::kNone) {
+      return Error{"rtstep rt could not start the executor for this job and stopped it (its log says why)"};
+    }
+    std::this_thread::sleep_for(kBeatPeriod);
+  }
+  return Ok{};
+}
+
+Status HostLink::push(const ipc::Record& record) {
+  if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM: no more motion is sent; queued motion finishes"};
+  if (auto st = blocked_reason(); !st) return st;
+  while (!ring_.try_push(record)) {
+    if (auto st = blocked_reason(); !st) return st;
+    if (ring_.corrupted()) return Error{"shared memory " + ring_.name() + ": ring indices corrupted"};
+    std::this_thread::sleep_for(kFullWait);
+  }
+  if (record.kind != ipc::RecordKind::kEndOfStream) last_record_ns_.store(record.time_ns(), std::memory_order_relaxed);
+  records_.fetch_add(1, std::memory_order_relaxed);
+  return Ok{};
+}
+
+Status HostLink::end_stream() {
+  terminating_.store(false, std::memory_order_release);  // the end of stream itself must go through
+  return push(ipc::Record::end_of_stream());
+}
+
+void HostLink::emergency_stop(const std::string& why) {
+  emergency_why_ = why;
+  emergency_.store(true, std::memory_order_release);
+  ring_.request_stop(ipc::StopCause::kEmergency);
+}
+
+Result<ipc::ExecutorResult> HostLink::wait_result() {
+  ipc::ExecutorResult result;
+  while (!ring_.try_result(result)) {
+    if (executor_lost_.load(std::memory_order_acquire)) {
+      return Error{fmt::format("executor lost: no heartbeat for {:.1f} ms",
+                               static_cast<double>(lost_after_ns_.load(std::memory_order_relaxed)) / 1e6)};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return result;
+}
+
+void HostLink::detach() {
+  quit_.store(true, std::memory_order_release);
+  if (thread_.joinable()) {
+    thread_.join();
+    ring_.mark_host_done();
+  }
+}
+
+std::string HostLink::stop_reason() const {
+  if (emergency_.load(std::memory_order_acquire)) return "emergency stop (" + emergency_why_ + ")";
+  if (g_run_signal.load(std::memory_order_relaxed) == SIGTERM) return "SIGTERM";
+  return {};
+}
+
+}  // namespace rtstep::machine

@@ -1,0 +1,70 @@
+#pragma once
+// HostLink: the host's end of the ring (DESIGN.md §3). It is the RecordSink the host pipeline pushes into
+// (waiting for room when the ring is full: back-pressure, never loss), keeps the host's heartbeat going on
+// its own thread, watches the executor's heartbeat, and turns SIGINT/M112 into an emergency stop and
+// SIGTERM into "finish what is queued". Non-real-time.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <thread>
+
+#include "ipc/ipc.hpp"
+#include "stepgen/stepgen.hpp"
+#include "util/result.hpp"
+
+namespace rtstep::machine {
+
+// Set by the signal handlers of `rtstep run` (0: none). Read by HostLink. Async-signal safe to store.
+extern std::atomic<int> g_run_signal;
+
+class HostLink final : public stepgen::RecordSink {
+ public:
+  // `timeout_ns`: the executor is lost when its heartbeat has not moved for this long.
+  HostLink(ipc::SegmentRing& producer, int64_t timeout_ns);
+  ~HostLink() override;
+  HostLink(const HostLink&) = delete;
+  HostLink& operator=(const HostLink&) = delete;
+
+  // Starts the heartbeat thread (beats every few ms, watches the executor and the signals).
+  void start();
+  // Waits until the executor runs (SegmentRing::executor_started): a connected `rtstep rt` may still be
+  // locking memory and opening pins. Errors as push() (it is lost meanwhile, an emergency stop, SIGTERM).
+  Status wait_for_executor() const;
+  // Pushes one record, waiting while the ring is full. Errors: the executor is lost or has ended, an
+  // emergency stop, or SIGTERM (the host then sends no more motion; end_stream() still works).
+  Status push(const ipc::Record& record) override;
+  // Publishes the host's horizon in the ring (SegmentRing::set_horizon).
+  void set_horizon(int64_t t_ns) override { ring_.set_horizon(t_ns); }
+  // Ends the stream so the executor finishes what is queued (also after SIGTERM). Errors as push().
+  Status end_stream();
+  // Asks the executor to stop at once (M112, SIGINT).
+  void emergency_stop(const std::string& why);
+  // Waits for the executor's result. Errors: the executor is lost (heartbeat timeout) meanwhile.
+  Result<ipc::ExecutorResult> wait_result();
+  // Stops the heartbeat thread and tells the executor side the host is done (split mode). Idempotent.
+  void detach();
+
+  int64_t last_record_ns() const noexcept { return last_record_ns_.load(std::memory_order_relaxed); }
+  uint64_t records() const noexcept { return records_.load(std::memory_order_relaxed); }
+  // Why the host stopped early ("" when it did not): "SIGTERM", "emergency stop (SIGINT)", ...
+  std::string stop_reason() const;
+  bool executor_lost() const noexcept { return executor_lost_.load(std::memory_order_acquire); }
+
+ private:
+  void heartbeat_loop();
+  Status blocked_reason() const;  // non-OK when pushing must stop
+  ipc::SegmentRing& ring_;
+  int64_t timeout_ns_;
+  std::thread thread_;
+  std::atomic<bool> quit_{false};
+  std::atomic<bool> executor_lost_{false};
+  std::atomic<bool> emergency_{false};
+  std::atomic<bool> terminating_{false};
+  std::atomic<int64_t> lost_after_ns_{0};
+  std::atomic<int64_t> last_record_ns_{0};
+  std::atomic<uint64_t> records_{0};
+  std::string emergency_why_;  // written before emergency_ is set (release)
+};
+
+}  // namespace rtstep::machine

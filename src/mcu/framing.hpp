@@ -12,9 +12,9 @@
 // most significant group first, 0x80 marks a following byte, and a first byte with bits 0x60 set
 // sign-extends; a 32-bit value takes 1 to 5 bytes.
 //
-// Everything here is non-real-time (it runs on the MCU link's own thread) and allocation-free except
-// BlockParser's input buffer, which is fixed at construction. No function keeps state between calls except
-// BlockParser.
+// Everything here is non-real-time (it runs on the MCU link's own thread). Nothing allocates but the
+// append_* functions, which grow the caller's vector; BlockParser's buffer is a fixed array. No function
+// keeps state between calls except BlockParser.
 
 #include <array>
 #include <cstddef>

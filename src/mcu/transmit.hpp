@@ -19,8 +19,8 @@
 //   only answered it with a response, which it may still be processing).
 //
 // Times are the caller's, in ns (CLOCK_MONOTONIC or a virtual clock in tests), and positive: 0 stands for
-// "unknown" in ReceiveResult. Not thread-safe: one owner
-// (the MCU link's thread); non-real-time (it allocates).
+// "unknown" in ReceiveResult. Not thread-safe: one owner (the MCU link's thread); non-real-time (it
+// allocates).
 
 #include <cstddef>
 #include <cstdint>

@@ -11,6 +11,7 @@ std::optional<double> Fan::set_speed(double time, double speed) {
   double value = speed < config_.off_below ? 0.0 : speed;
   value = std::clamp(value * config_.max_power, 0.0, config_.max_power);
   if (value == last_value_ && !kick_end_) return std::nullopt;
+  if (kick_end_ && value == last_req_) return std::nullopt;  // the same request again: let the kick finish
   const bool kick = value > 0 && config_.kick_start_time > 0 && (last_value_ == 0 || value - last_value_ > 0.5);
   last_req_ = value;
   if (kick) {

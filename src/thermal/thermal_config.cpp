@@ -26,7 +26,6 @@ const char* const kUnsupportedSensors[] = {"AD595", "AD597", "AD8494", "AD8495",
                                            "MAX31856", "MAX31865", "temperature_mcu", "temperature_combined"};
 
 // Keys Klipper accepts in these sections that rtstep reads but does not act on.
-const char* const kIgnoredHeaterKeys[] = {"gcode_id"};
 const char* const kIgnoredFanKeys[] = {"enable_pin", "tachometer_pin", "tachometer_ppr", "tachometer_poll_interval"};
 
 std::string lower(std::string s) {
@@ -75,6 +74,7 @@ class Loader {
   void read_temperature_sensor(const Section& s, const std::string& name);
   void read_fan(const Section& s, FanKind kind);
   void read_sim(const Section& s, const std::string& name);
+  void reject_other_control_keys(SectionReader& r, const std::string& control);
   void finish(SectionReader& r, std::initializer_list<const char* const*> ignored_lists,
               std::initializer_list<size_t> sizes);
   std::vector<std::string> list(SectionReader& r, const std::string& key, std::vector<std::string> fallback);
@@ -249,8 +249,29 @@ void Loader::read_heater(const Section& s, bool is_extruder, bool strict) {
     r.fail_expected("control", "pid or watermark");
   }
   if (h.short_name == "heater_bed") h.verify.check_gain_time = 60.0;
-  if (strict) finish(r, {kIgnoredHeaterKeys}, {std::size(kIgnoredHeaterKeys)});
+  // M105 ids: T0, T1, ... for extruders, B for the bed (Klipper's), gcode_id for a heater_generic.
+  if (is_extruder) {
+    h.gcode_id = "T" + (s.name.size() > 8 ? s.name.substr(8) : std::string("0"));
+  } else if (h.short_name == "heater_bed") {
+    h.gcode_id = "B";
+  } else if (const config::Value* id = r.find_one_line("gcode_id")) {
+    h.gcode_id = id->text;
+  }
+  reject_other_control_keys(r, control);
+  if (strict) finish(r, {}, {});
   out_.heaters.push_back(std::move(h));
+}
+
+// Klipper refuses the keys of the other control law; say why rather than "unknown key".
+void Loader::reject_other_control_keys(SectionReader& r, const std::string& control) {
+  const Section& s = r.section();
+  if (control == "watermark") {
+    for (const char* key : {"pid_kp", "pid_ki", "pid_kd"}) {
+      if (s.values.count(key)) r.fail_value(key, "is only used with control: pid (this heater has control: watermark)");
+    }
+  } else if (control == "pid" && s.values.count("max_delta")) {
+    r.fail_value("max_delta", "is only used with control: watermark (this heater has control: pid)");
+  }
 }
 
 void Loader::read_verify(const Section& s, const std::string& name) {
@@ -276,7 +297,8 @@ void Loader::read_temperature_sensor(const Section& s, const std::string& name) 
   read_sensor(r, t.sensor);
   t.min_temp = r.number("min_temp", Range::at_least(-kKelvinOffset), -kKelvinOffset);
   t.max_temp = r.number("max_temp", Range{t.min_temp, 1e300, true, false}, kNoMaxTemp);
-  finish(r, {kIgnoredHeaterKeys}, {std::size(kIgnoredHeaterKeys)});
+  if (const config::Value* id = r.find_one_line("gcode_id")) t.gcode_id = id->text;
+  finish(r, {}, {});
   out_.sensors.push_back(std::move(t));
 }
 

@@ -9,8 +9,8 @@
 // [controller_fan NAME], [fan_generic NAME], and rtstep's [sim_heater NAME] (sim_plant.hpp).
 // sensor_type names compare without regard to case (the config reader lower-cases section names, so a
 // [thermistor NAME] is found whatever case its users write). A key Klipper knows in these sections but
-// rtstep does not use (gcode_id, tachometer_pin, enable_pin, ...) is listed in ignored_keys; any other key
-// is an error. Init only; non-real-time.
+// rtstep does not use (tachometer_pin, enable_pin, ...) is listed in ignored_keys; any other key is an
+// error. Init only; non-real-time.
 
 #include <optional>
 #include <string>
@@ -69,6 +69,7 @@ struct HeaterConfig {
   double min_temp = 0, max_temp = 0;   // C (required)
   double min_extrude_temp = 170.0;     // C
   VerifyHeaterConfig verify;           // [verify_heater NAME] or defaults
+  std::string gcode_id;                // M105 id: "T0" ([extruder]), "T1" ([extruder1]), "B", gcode_id key
 };
 
 struct TemperatureSensorConfig {
@@ -77,6 +78,7 @@ struct TemperatureSensorConfig {
   SensorConfig sensor;
   double min_temp = -kKelvinOffset;
   double max_temp = 99999999.9;
+  std::string gcode_id;    // M105 id from the gcode_id key; empty = not in M105
 };
 
 enum class FanKind { fan, heater_fan, controller_fan, fan_generic };

@@ -3,6 +3,8 @@
 #include "thermal/thermal_system.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <map>
 
 namespace rtstep::thermal {
 
@@ -234,6 +236,29 @@ std::optional<PidGains> ThermalSystem::calibration_result(const std::string& hea
   const auto i = heater_index(heater);
   if (!i) return std::nullopt;
   return heaters_[*i].finish_calibration();
+}
+
+bool ThermalSystem::calibrating(const std::string& heater) const {
+  const auto i = heater_index(heater);
+  return i && heaters_[*i].calibrating();
+}
+
+std::string ThermalSystem::m105(int64_t now_ns) const {
+  std::map<std::string, std::pair<double, double>> by_id;  // sorted, as Klipper sorts its ids
+  for (const Heater& h : heaters_) {
+    if (!h.config().gcode_id.empty()) by_id[h.config().gcode_id] = {h.temperature(now_ns * kNsToS), h.target()};
+  }
+  for (const Sensor& s : sensors_) {
+    if (!s.config.gcode_id.empty()) by_id[s.config.gcode_id] = {s.status.temperature, 0.0};
+  }
+  if (by_id.empty()) return "T:0";
+  std::string out;
+  char item[96];
+  for (const auto& [id, value] : by_id) {
+    std::snprintf(item, sizeof item, "%s:%.1f /%.1f", id.c_str(), value.first, value.second);
+    out += (out.empty() ? "" : " ") + std::string(item);
+  }
+  return out;
 }
 
 bool ThermalSystem::heater_busy(const std::string& heater) const {

@@ -78,6 +78,9 @@ class ThermalSystem {
   Status start_pid_calibration(const std::string& heater, double target);
   // The gains once the relay has finished (then the heater is back on its control, target 0).
   std::optional<PidGains> calibration_result(const std::string& heater);
+  // Whether a calibration is still running. Not running and no result: it was interrupted (TURN_OFF_HEATERS,
+  // a new target, shutdown): Klipper's "pid_calibrate interrupted".
+  bool calibrating(const std::string& heater) const;
 
   // --- Waits (the caller's M109/M190/TEMPERATURE_WAIT loop re-checks these each tick) --------------------
   // M109/M190: true while the heater has a target and is not settled (PID: |err| > 1 C or |slope| >
@@ -106,6 +109,8 @@ class ThermalSystem {
   // Sensor configs in sensor order (for building a SensorPoller).
   std::vector<SensorConfig> sensor_configs() const;
 
+  // M105's answer as Klipper formats it: "B:60.0 /60.0 T0:210.3 /210.0", ids sorted; "T:0" when none.
+  std::string m105(int64_t now_ns) const;
   HeaterStatus heater_status(size_t heater, int64_t now_ns) const;
   HeatersStatus heaters_status() const;
   FanStatus fan_status(size_t fan) const { return FanStatus{fans_[fan].requested()}; }

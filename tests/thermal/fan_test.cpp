@@ -22,6 +22,7 @@ TEST(Fan, KickStartsAtFullPowerThenSettles) {
   Fan fan(fan_config());
   EXPECT_EQ(fan.set_speed(1.0, 0.3), 1.0);  // from off: full power first
   EXPECT_EQ(fan.requested(), 0.3);
+  EXPECT_EQ(fan.set_speed(1.02, 0.3), std::nullopt);  // repeated request: the kick goes on
   EXPECT_FALSE(fan.update(1.05));
   EXPECT_EQ(fan.update(1.1), 0.3);          // after kick_start_time
   EXPECT_EQ(fan.output(), 0.3);

@@ -105,8 +105,10 @@ TEST(ThermalConfig, EverySection) {
   EXPECT_EQ(c.sim_heaters[0].fault, SimFault::sensor_open);
   EXPECT_EQ(c.sim_heaters[0].fault_time, 12.5);
   EXPECT_EQ(c.sim_heaters[0].seed, 7u);
-  EXPECT_EQ(c.ignored_keys, (std::vector<std::string>{"[heater_generic chamber] gcode_id",
-                                                      "[fan_generic aux] tachometer_pin"}));
+  EXPECT_EQ(c.ignored_keys, (std::vector<std::string>{"[fan_generic aux] tachometer_pin"}));
+  EXPECT_EQ(c.heaters[0].gcode_id, "T0");
+  EXPECT_EQ(c.heaters[1].gcode_id, "B");
+  EXPECT_EQ(ch.gcode_id, "C");
   EXPECT_TRUE(ThermalSystem::create(c).ok());
 }
 
@@ -187,6 +189,10 @@ TEST(ThermalConfigErrors, UnknownKeysAndSections) {
   EXPECT_EQ(error_of(std::string(kBaseConfig) + "speedy: 1\n"), "printer.cfg:22: [fan] speedy: unknown key in this section");
   EXPECT_EQ(error_of(replace_once(kBaseConfig, "max_temp: 130\n", "max_temp: 130\npid_kq: 1\n")),
             "printer.cfg:19: [heater_bed] pid_kq: unknown key in this section");
+  EXPECT_EQ(error_of(replace_once(kBaseConfig, "max_temp: 130\n", "max_temp: 130\npid_Kp: 1\n")),
+            "printer.cfg:19: [heater_bed] pid_kp: is only used with control: pid (this heater has control: watermark)");
+  EXPECT_EQ(error_of(replace_once(kBaseConfig, "max_temp: 250\n", "max_temp: 250\nmax_delta: 3\n")),
+            "printer.cfg:11: [extruder] max_delta: is only used with control: watermark (this heater has control: pid)");
   EXPECT_EQ(error_of(std::string(kBaseConfig) + "[verify_heater nozzle]\n"),
             "printer.cfg:22: [verify_heater nozzle] Unknown heater 'nozzle'");
   EXPECT_EQ(error_of(std::string(kBaseConfig) + "[sim_heater nozzle]\n"),

@@ -113,15 +113,28 @@ TEST(ThermalSystem, StatusObjectsWithKlippersNames) {
   EXPECT_NEAR(t * 100, std::round(t * 100), 1e-6);
 }
 
+TEST(ThermalSystem, M105) {
+  SimRig rig(kBaseConfig);
+  ASSERT_TRUE(rig.system().set_target("extruder", 210).ok());
+  rig.run_for(1 * kS);
+  const std::string m = rig.system().m105(rig.now());
+  EXPECT_EQ(m.substr(0, 2), "B:");
+  EXPECT_NE(m.find(" /0.0 T0:"), std::string::npos) << m;
+  EXPECT_EQ(m.substr(m.size() - 6), "/210.0") << m;
+  SimRig none("[fan]\npin: PA0\n");
+  EXPECT_EQ(none.system().m105(0), "T:0");
+}
+
 TEST(ThermalSystem, CalibrationCanBeCancelled) {
   SimRig rig(kBaseConfig);
   ASSERT_TRUE(rig.system().start_pid_calibration("extruder", 200).ok());
   rig.run_for(30 * kS);
+  EXPECT_TRUE(rig.system().calibrating("extruder"));
   EXPECT_FALSE(rig.system().start_pid_calibration("extruder", 200).ok());  // already running
   rig.system().turn_off_all();
   EXPECT_EQ(rig.system().calibration_result("extruder"), std::nullopt);
   EXPECT_EQ(rig.system().heater(0).target(), 0.0);
-  EXPECT_FALSE(rig.system().heater(0).calibrating());
+  EXPECT_FALSE(rig.system().calibrating("extruder"));  // and no result: "pid_calibrate interrupted"
 }
 
 }  // namespace

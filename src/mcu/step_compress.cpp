@@ -108,6 +108,14 @@ StepMove StepCompressor::best_move() const {
     } else {
       max_add = add - 1;
     }
+    // Two sequences that both fit n windows (each at most max_error wide) differ in add by at most
+    // (6 + 4 sqrt 2) max_error / n^2; a longer run must also fit these n, so its add is that close.
+    if (r.count >= 2) {
+      const auto n = static_cast<int64_t>(r.count);
+      const int64_t reach = (12 * int64_t{max_error_}) / (n * n) + 1;
+      min_add = std::max(min_add, add - reach);
+      max_add = std::min(max_add, add + reach);
+    }
     if (min_add > max_add) break;
     add = min_add + (max_add - min_add) / 2;
     r = run_for(add);

@@ -61,6 +61,7 @@ class KlippyCore : public SessionOwner, public std::enable_shared_from_this<Klip
   std::map<ClientId, Json> output_templates_;  // gcode/subscribe_output
   Subscriptions subscriptions_;
   asio::steady_timer poll_timer_;
+  asio::steady_timer accept_retry_;
   bool poll_armed_ = false;
   bool poll_in_flight_ = false;
   HostStatus host_;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <utility>
 #include <variant>
@@ -75,7 +76,8 @@ KlippyCore::KlippyCore(std::shared_ptr<asio::io_context> io, Backend& backend, K
       backend_(backend),
       options_(std::move(options)),
       subscriptions_(options_.update_period_ns),
-      poll_timer_(*io_) {}
+      poll_timer_(*io_),
+      accept_retry_(*io_) {}
 
 Status KlippyCore::open() {
   if (acceptor_) return Ok{};
@@ -139,14 +141,20 @@ void KlippyCore::accept_next() {
       self->sessions_[id] = session;
       self->client_count.store(self->sessions_.size(), std::memory_order_relaxed);
       session->start();
-    } else {
-      self->options_.log("klippy api: accept failed: " + ec.message());
+      self->accept_next();
+      return;
     }
-    self->accept_next();
+    // Out of descriptors, say: retry later rather than spin on an accept that fails at once.
+    self->options_.log("klippy api: accept failed: " + ec.message() + "; retrying in 100 ms");
+    self->accept_retry_.expires_after(std::chrono::milliseconds(100));
+    self->accept_retry_.async_wait([weak](std::error_code e) {
+      if (const auto again = weak.lock(); again && !e) again->accept_next();
+    });
   });
 }
 
 void KlippyCore::close_all(const std::string& reason) {
+  accept_retry_.cancel();
   if (acceptor_) {
     std::error_code ignored;
     acceptor_->close(ignored);

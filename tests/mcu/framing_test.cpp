@@ -208,6 +208,27 @@ TEST(BlockParser, WaitsForTheRestOfABlock) {
   EXPECT_EQ(got->payload().size(), 8u);
 }
 
+// As Klipper's check: nothing is judged before 5 bytes are there, even out of sync, so a short tail may
+// wait in the parser that a check of the whole stream would already have dropped (found by fuzz_mcu_block
+// as a too-strict model; the parser's behaviour is the protocol's).
+TEST(BlockParser, JudgesNothingBeforeFiveBytes) {
+  BlockParser p;
+  const std::vector<uint8_t> garbage = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06};  // out of sync, no 0x7E
+  EXPECT_EQ(p.feed(garbage), garbage.size());
+  EXPECT_FALSE(p.next().has_value());
+  EXPECT_EQ(p.invalid_bytes(), 6u);
+  const std::vector<uint8_t> tail = {0x09, kSync, 0x05};
+  EXPECT_EQ(p.feed(tail), tail.size());
+  EXPECT_FALSE(p.next().has_value());
+  EXPECT_EQ(p.buffered(), 3u);  // waits, sync byte included
+  const auto ack = block(2, {});
+  EXPECT_EQ(p.feed(std::span<const uint8_t>(ack).subspan(1)), ack.size() - 1);  // 0x05 was the length byte
+  const auto got = p.next();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->empty());
+  EXPECT_EQ(p.invalid_bytes(), 8u);
+}
+
 TEST(BlockParser, TakesOnlyWhatFitsAndNeverDropsBytes) {
   std::vector<uint8_t> stream;
   for (int i = 0; i < 40; ++i) {

@@ -10,8 +10,9 @@
 // against that window before it is returned; a command that fails the check is an error, never sent.
 //
 // Requested ticks are the exact step times converted with floor (PrintClock::clock_at), so "never
-// late" holds against the exact time too. Steps must be strictly increasing and less than 2^31 ticks
-// apart (after a longer pause the stepper's clock is reset with reset_step_clock).
+// late" holds against the exact time too. Steps must be strictly increasing and less than 3 × 2^28 ticks
+// apart, as Klipper's limit (11 s at 72 MHz; after a longer pause the stepper's clock is reset with
+// reset_step_clock).
 //
 // Not thread-safe: one owner per stepper. Non-real-time (it allocates the queue).
 
@@ -52,7 +53,7 @@ class StepCompressor {
 
   // The clock of the last step already executed or sent (reset_step_clock). Queued steps must be empty.
   void reset(uint64_t last_step_clock) noexcept { last_clock_ = last_step_clock; }
-  // Queues a step at `tick`; errors if it is not after the previous one or 2^31 ticks or more after it.
+  // Queues a step at `tick`; errors if it is not after the previous one or 3 × 2^28 ticks or more after it.
   Status push(uint64_t tick);
   // Compresses every queued step into commands appended to `out`, each verified; the queue empties.
   Status flush(std::vector<StepCommand>& out);

@@ -5,8 +5,8 @@
 // A command runs `count` steps: the first `interval` ticks after the previous step, and `interval` grows
 // by `add` after each step, so step k (1-based) lands at last + k*interval + add*k*(k-1)/2.
 // Guarantee, as Klipper's host gives it: each step is never later than its requested tick and at most
-// min(max_error, half the distance to the previous requested step) earlier (the first step of a queue
-// measures from the last step already sent). Every command is expanded and checked step by step
+// min(max_error, half the distance to the previous requested step) earlier (the first step of each
+// command measures from the previous command's last step as the MCU will run it). Every command is expanded and checked step by step
 // against that window before it is returned; a command that fails the check is an error, never sent.
 //
 // Requested ticks are the exact step times converted with floor (PrintClock::clock_at), so "never

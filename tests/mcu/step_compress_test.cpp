@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -141,6 +142,32 @@ TEST(StepCompressor, TighterMaxErrorStillHolds) {
   for (const uint32_t err : {0u, 1u, 72u, 720u}) {
     const auto c = compress(req, 0, err);
     expect_within_bound(req, c, 0, err);
+  }
+}
+
+// Mixed random patterns — speed ramps with noise, bursts of close steps, long pauses up to the limit —
+// with random error bounds: every compression succeeds and its expansion holds the bound.
+TEST(StepCompressor, RandomPatternsAlwaysHoldTheBound) {
+  std::mt19937_64 rng(2121);
+  for (int trial = 0; trial < 60; ++trial) {
+    const auto max_error = static_cast<uint32_t>(rng() % 4000);
+    std::vector<uint64_t> req;
+    uint64_t t = 1 + rng() % 100000;
+    double interval = 50 + static_cast<double>(rng() % 20000);
+    const double accel = (static_cast<double>(rng() % 2001) - 1000.0) / 1000.0;  // ticks per step, per step
+    for (int i = 0; i < 3000; ++i) {
+      switch (rng() % 50) {
+        case 0: t += 1 + rng() % 3; break;                                 // a burst
+        case 1: t += (uint64_t{3} << 28) - 200000 - rng() % 1000; break;   // a pause near the limit
+        default:
+          interval = std::clamp(interval + accel + static_cast<double>(rng() % 21) - 10, 2.0, 1e6);
+          t += static_cast<uint64_t>(interval);
+      }
+      req.push_back(t);
+    }
+    const auto c = compress(req, 0, max_error);
+    expect_within_bound(req, c, 0, max_error);
+    if (HasFatalFailure()) return;
   }
 }
 

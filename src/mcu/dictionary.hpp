@@ -76,7 +76,7 @@ class Dictionary {
  public:
   // Only identify and identify_response: what a host knows before it has the MCU's dictionary.
   static Dictionary bootstrap();
-  // The dictionary's JSON text. Errors name what is malformed ("data dictionary: ...").
+  // The dictionary's JSON text. Errors start "MCU data dictionary: " and name what is malformed.
   static Result<Dictionary> parse_json(std::string_view json);
   // The compressed bytes as fetched with identify: inflated (at most kMaxJsonBytes), then parsed.
   static Result<Dictionary> parse_compressed(std::span<const uint8_t> zlib_data);

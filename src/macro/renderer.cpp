@@ -253,7 +253,10 @@ Value Renderer::eval_node(const Expr& expr) {
     }
     case ExprKind::kDict: {
       Value dict = Value::dict();
-      for (size_t i = 0; i + 1 < ops.size(); i += 2) dict.dict_data().set(eval(*ops[i]), eval(*ops[i + 1]));
+      for (size_t i = 0; i + 1 < ops.size(); i += 2) {
+        Value key = eval(*ops[i]);  // the key first, then the value, as Python evaluates them
+        dict.dict_data().set(std::move(key), eval(*ops[i + 1]));
+      }
       return dict;
     }
     case ExprKind::kAttribute:

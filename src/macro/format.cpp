@@ -18,6 +18,7 @@ struct Spec {
   bool plus = false;      // '+'
   bool space = false;     // ' '
   bool zero = false;      // '0'
+  bool alternate = false; // '#': 0x, 0X, 0o prefixes
   char fill = ' ';
   char align = 0;         // '<', '>', '^' (str.format), 0: default
   int width = 0;
@@ -75,7 +76,8 @@ std::string convert(const Value& v, const Spec& spec) {
       if (spec.type == 'X') {
         for (char& c : digits) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       }
-      return (i < 0 ? "-" : "") + digits;
+      const char* prefix = !spec.alternate ? "" : spec.type == 'x' ? "0x" : spec.type == 'X' ? "0X" : "0o";
+      return (i < 0 ? "-" : "") + std::string(prefix) + digits;
     }
     case 'c':
       if (v.is_string() && v.text().size() == 1) return v.text();
@@ -157,6 +159,7 @@ std::string percent_format(const std::string& format, const Value& args) {
       if (format[i] == '+') spec.plus = true;
       if (format[i] == ' ') spec.space = true;
       if (format[i] == '0') spec.zero = true;
+      if (format[i] == '#') spec.alternate = true;
     }
     if (i < format.size() && format[i] == '*') {
       spec.width = static_cast<int>(to_int(take(), '*'));

@@ -96,8 +96,8 @@ void Heater::disable() noexcept {
 
 Status Heater::start_calibration(double target) {
   if (calibrator_ != nullptr) return Error{"Heater " + config_.short_name + " is already calibrating"};
-  auto status = set_target(target);
-  if (!status || target <= 0) return status ? Status(Error{"PID_CALIBRATE needs a TARGET above 0"}) : status;
+  if (target <= 0) return Error{"PID_CALIBRATE needs a TARGET above 0"};
+  if (auto status = set_target(target); !status) return status;
   auto calibrator = std::make_unique<PidCalibrator>(target, config_.max_power);
   calibrator_ = calibrator.get();
   saved_control_ = std::move(control_);

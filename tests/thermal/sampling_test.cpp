@@ -60,6 +60,20 @@ TEST(Oversampler, AFarBehindCallerRestartsInsteadOfCatchingUp) {
   EXPECT_LE(times.size(), 16u);  // not 33 bursts of backlog
 }
 
+TEST(SensorPoller, AReadErrorStopsThePollWithTheSourcesMessage) {
+  class Failing final : public SampleSource {
+   public:
+    Result<double> read(int64_t) override { return Error{"sensor_pin analog0: cannot read /x: Input/output error"}; }
+  };
+  SensorPoller poller;
+  poller.add(0, std::make_unique<Failing>(), Oversampler(0, 300 * kMs, kMs, 8));
+  std::vector<Reading> out;
+  const Status s = poller.poll(0, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message, "sensor_pin analog0: cannot read /x: Input/output error");
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(LinuxBackend, ReadsIioAndHostTemperatureThroughTheSystem) {
   TempDir dir;
   const std::string root = dir.copy_fixture("sysfs");

@@ -113,6 +113,14 @@ TEST(ThermalSystem, StatusObjectsWithKlippersNames) {
   EXPECT_NEAR(t * 100, std::round(t * 100), 1e-6);
 }
 
+TEST(ThermalSystem, CalibrationNeedsATargetInRange) {
+  SimRig rig(kBaseConfig);
+  EXPECT_EQ(rig.system().start_pid_calibration("extruder", 0).error().message, "PID_CALIBRATE needs a TARGET above 0");
+  EXPECT_EQ(rig.system().start_pid_calibration("extruder", 260).error().message,
+            "Requested temperature (260.0) out of range (0.0:250.0)");
+  EXPECT_FALSE(rig.system().calibrating("extruder"));
+}
+
 TEST(ThermalSystem, M105) {
   SimRig rig(kBaseConfig);
   ASSERT_TRUE(rig.system().set_target("extruder", 210).ok());

@@ -131,5 +131,29 @@ Status load_streamer(Hal& hal, LoadArgs& args);
 Status load_motmod(Hal& hal, LoadArgs& args);       // motmod.cpp
 Status load_pwmgen(Hal& hal, LoadArgs& args);       // pwmgen.cpp
 Status load_hal_gpio(Hal& hal, LoadArgs& args);     // hal_gpio.cpp
+Status load_abs(Hal& hal, LoadArgs& args);          // math_comps.cpp
+Status load_ddt(Hal& hal, LoadArgs& args);
+Status load_integ(Hal& hal, LoadArgs& args);
+Status load_sum2(Hal& hal, LoadArgs& args);
+Status load_deadzone(Hal& hal, LoadArgs& args);
+Status load_limit1(Hal& hal, LoadArgs& args);
+Status load_limit2(Hal& hal, LoadArgs& args);
+Status load_ilowpass(Hal& hal, LoadArgs& args);
+Status load_near(Hal& hal, LoadArgs& args);
+Status load_comp(Hal& hal, LoadArgs& args);
+Status load_wcomp(Hal& hal, LoadArgs& args);
+Status load_mux4(Hal& hal, LoadArgs& args);
+Status load_minmax(Hal& hal, LoadArgs& args);
+Status load_xor2(Hal& hal, LoadArgs& args);         // bit_comps.cpp
+Status load_edge(Hal& hal, LoadArgs& args);
+Status load_flipflop(Hal& hal, LoadArgs& args);
+Status load_oneshot(Hal& hal, LoadArgs& args);
+Status load_timedelay(Hal& hal, LoadArgs& args);
+Status load_toggle(Hal& hal, LoadArgs& args);
+Status load_select8(Hal& hal, LoadArgs& args);
+Status load_debounce(Hal& hal, LoadArgs& args);
+Status load_trivkins(Hal& hal, LoadArgs& args);
+Status load_tpmod(Hal& hal, LoadArgs& args);
+Status load_homemod(Hal& hal, LoadArgs& args);
 
 }  // namespace rtstep::hal

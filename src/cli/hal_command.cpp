@@ -1,8 +1,14 @@
-// `rtstep hal FILE.hal [-i FILE.ini] [-k] [-s] [-e] [-q|-Q] [-v|-V] [--duration S] [--gcode FILE --config
-// printer.cfg]`, `rtstep hal -f [FILE]` (halcmd's spelling) and `rtstep hal -` (commands from stdin; a prompt
-// when stdin is a terminal): LinuxCNC-style HAL
-// configurations on rtstep's periodic threads (hal/hal.hpp). After the file, started threads run for
-// --duration seconds, until Ctrl-C, or with --gcode until the G-code job has been played (motmod).
+// `rtstep hal`: LinuxCNC-style HAL configurations on rtstep's periodic threads (hal/hal.hpp), with halrun's
+// and halcmd's command lines:
+//   rtstep hal -f FILE [COMMAND ARGS...]  runs the file (and then the command), stops the threads, unloads
+//                                         and exits with the file's status, as `halrun -f FILE`;
+//   rtstep hal -I [-f FILE]               the same with an interactive prompt after the file;
+//   rtstep hal COMMAND ARGS...            one halcmd command (`rtstep hal show pin`), then exit;
+//   rtstep hal FILE | -                   runs the file (or stdin), then lets started threads run for
+//                                         --duration seconds or until Ctrl-C (rtstep's own mode);
+//   ... --gcode FILE --config printer.cfg runs until motmod has played the G-code job.
+// Placement of the threads: [rt] of --config (base_priority, servo_priority, host_cpus, lock_memory,
+// allow_non_realtime), or --priority/--cpus; thread statistics go to stderr (or `show thread`).
 #include <unistd.h>
 
 #include <atomic>
@@ -22,6 +28,7 @@
 #include "gpio/hardware.hpp"
 #include "hal/halcmd.hpp"
 #include "hal/motion_job.hpp"
+#include "rt/cpu_list.hpp"
 
 namespace rtstep::cli {
 
@@ -32,7 +39,14 @@ std::atomic<bool> g_interrupted{false};  // set by SIGINT/SIGTERM while the thre
 extern "C" void on_interrupt(int /*signal*/) { g_interrupted.store(true); }
 
 struct HalOptions {
+  std::vector<std::string> args;  // FILE, or a halcmd command and its arguments
   std::string file;
+  std::vector<std::string> command;  // a one-shot halcmd command (after -f FILE when both are given)
+  bool halrun = false;       // -f or a one-shot command: exit after the file/command, as halrun/halcmd
+  bool interactive = false;  // -I: a prompt after the file
+  bool duration_given = false;
+  int priority = 0;           // --priority: the first thread's (0: [rt] base_priority or its default)
+  std::string cpus;           // --cpus LIST
   std::string ini;
   std::string f_file;  // -f [FILE]: halcmd's way to name the file (no FILE: stdin)
   bool keep_going = false;
@@ -168,7 +182,7 @@ std::unique_ptr<hal::MotionJob> make_motion_job(const HalOptions& o) {
   return std::move(*job);
 }
 
-// Lets the started threads run, then prints the thread table and any overrun report.
+// Lets the started threads run for --duration or until Ctrl-C; overrun reports go to stderr.
 void run_threads(hal::Hal& hal, const HalOptions& o) {
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
@@ -183,18 +197,89 @@ void run_threads(hal::Hal& hal, const HalOptions& o) {
   std::signal(SIGTERM, SIG_DFL);
 }
 
-// The file to run: the positional FILE or -f's; exactly one of them.
-bool resolve_file(HalOptions& o, bool f_given) {
+// Sorts the command line into halrun's modes (see the top of this file). False with a message on a misuse.
+bool resolve_mode(HalOptions& o, bool f_given) {
+  if (!o.args.empty() && hal::Halcmd::is_command(o.args.front())) {
+    o.command = o.args;  // `rtstep hal show pin`, or after -f FILE
+    o.halrun = true;
+  } else if (o.args.size() > 1) {
+    std::cerr << "rtstep hal: '" << o.args[1] << "': give one HAL file, or a halcmd command ('" << o.args.front()
+              << "' is not one)\n";
+    return false;
+  } else if (o.args.size() == 1) {
+    o.file = o.args.front();
+  }
   if (f_given && !o.file.empty()) {
     std::cerr << "rtstep hal: give the HAL file once: either FILE or -f FILE\n";
     return false;
   }
-  if (f_given) o.file = o.f_file.empty() ? "-" : o.f_file;
-  if (o.file.empty()) {
-    std::cerr << "rtstep hal: which HAL file? (rtstep hal FILE.hal, rtstep hal -f FILE.hal, or - for stdin)\n";
+  if (f_given) {
+    o.file = o.f_file.empty() ? "-" : o.f_file;
+    o.halrun = true;
+  }
+  if (o.interactive) o.halrun = true;
+  if (o.file.empty() && o.command.empty() && !o.interactive) {
+    std::cerr << "rtstep hal: which HAL file? (rtstep hal -f FILE.hal, rtstep hal FILE.hal, rtstep hal -I, "
+                 "rtstep hal COMMAND ARGS..., or - for stdin)\n";
     return false;
   }
+  // halrun's modes run no time of their own after the file unless asked.
+  if (o.halrun && !o.duration_given) o.duration_s = 0;
   return true;
+}
+
+// The threads' placement: [rt] of --config, then --priority / --cpus. False with a message on an error.
+bool thread_options(const HalOptions& o, hal::Hal::ThreadOptions& threads) {
+  threads.realtime = !o.no_realtime;
+  threads.lock_memory = !o.no_realtime;
+  if (!o.config.empty()) {
+    auto machine = config::load(o.config);
+    if (!machine) {
+      std::cerr << machine.error().message << "\n";
+      return false;
+    }
+    threads.base_priority = machine->rt.base_priority;
+    threads.servo_priority = machine->rt.servo_priority;
+    threads.cpus = machine->rt.host_cpus;
+    threads.allow_non_realtime = machine->rt.allow_non_realtime;
+  }
+  if (o.priority > 0) {
+    threads.servo_priority = o.priority - (threads.base_priority - threads.servo_priority);
+    threads.base_priority = o.priority;
+  }
+  if (!o.cpus.empty()) {
+    auto cpus = rt::parse_cpu_list(o.cpus);
+    if (!cpus) {
+      std::cerr << "rtstep hal: --cpus " << o.cpus << ": " << cpus.error().message << "\n";
+      return false;
+    }
+    threads.cpus = *cpus;
+  }
+  return true;
+}
+
+// The file (or stdin), then -I's prompt and the one-shot command. Returns false when an error stopped it.
+bool run_commands(hal::Halcmd& cmd, const HalOptions& o) {
+  bool ok = true;
+  if (o.file == "-") {
+    const bool tty = isatty(STDIN_FILENO) != 0;
+    ok = cmd.run_stream(std::cin, "<stdin>", tty && !o.halrun ? "halcmd: " : "");
+    if (tty && !o.halrun) std::cout << "\n";
+  } else if (!o.file.empty()) {
+    ok = cmd.run_file(o.file);
+  }
+  if (!ok && !o.keep_going) return false;
+  if (!o.command.empty() && !cmd.quit_requested()) {
+    if (auto st = cmd.execute(o.command); !st) {
+      std::cerr << st.error().message << "\n";
+      return false;
+    }
+  }
+  if (o.interactive && !cmd.quit_requested()) {
+    cmd.run_stream(std::cin, "<stdin>", isatty(STDIN_FILENO) != 0 ? "halcmd: " : "");
+    if (isatty(STDIN_FILENO) != 0) std::cout << "\n";
+  }
+  return ok;
 }
 
 int run_hal(const HalOptions& o) {
@@ -207,12 +292,11 @@ int run_hal(const HalOptions& o) {
     std::cerr << "rtstep hal: --backend " << o.backend << ": " << backend_kind.error().message << "\n";
     return 1;
   }
+  hal::Hal::ThreadOptions threads;
+  if (!thread_options(o, threads)) return 1;
   hal::Hal hal;
   hal.set_motion_job(job.get());
   hal.set_gpio_backend_kind(*backend_kind);
-  hal::Hal::ThreadOptions threads;
-  threads.realtime = !o.no_realtime;
-  threads.lock_memory = !o.no_realtime;
   hal.set_thread_options(threads);
   hal::Halcmd cmd(hal, std::cout, std::cerr);
   cmd.set_keep_going(o.keep_going);
@@ -230,23 +314,19 @@ int run_hal(const HalOptions& o) {
     ini = std::make_unique<hal::IniFile>(std::move(*loaded));
     cmd.set_ini(ini.get());
   }
-  bool ok = false;
-  if (o.file == "-") {
-    const bool tty = isatty(STDIN_FILENO) != 0;
-    ok = cmd.run_stream(std::cin, "<stdin>", tty ? "halcmd: " : "");
-    if (tty) std::cout << "\n";
-  } else {
-    ok = cmd.run_file(o.file);
+  const bool ok = run_commands(cmd, o);
+  int code = cmd.error_count() == 0 && ok ? 0 : 1;
+  if (ok || o.keep_going) {
+    if (job != nullptr && !cmd.quit_requested()) {
+      code = std::max(code, play_gcode(hal, *job, o));
+    } else if (hal.threads_started() && hal.running() && !cmd.quit_requested() && o.duration_s != 0) {
+      run_threads(hal, o);
+    }
   }
-  if (!ok && !o.keep_going) return 1;
-  int code = cmd.error_count() == 0 ? 0 : 1;
-  if (job != nullptr && !cmd.quit_requested()) {
-    code = std::max(code, play_gcode(hal, *job, o));
-    if (hal.threads_started()) std::cout << hal.thread_report();
-  } else if (hal.threads_started() && !cmd.quit_requested()) {
-    if (hal.running()) run_threads(hal, o);
-    std::cout << hal.thread_report();
-  }
+  hal.stop();
+  for (const auto& report : hal.take_overrun_reports()) std::cerr << "rtstep hal: " << report << "\n";
+  // The statistics on request only: -v, or rtstep's own mode (stderr, so stdout holds what `show` printed).
+  if (hal.threads_started() && (!o.halrun || o.verbose || o.debug)) std::cerr << hal.thread_report();
   hal.shutdown();
   return code;
 }
@@ -256,25 +336,41 @@ int run_hal(const HalOptions& o) {
 void add_hal_command(CLI::App& app, Commands& commands) {
   auto o = std::make_shared<HalOptions>();
   CLI::App* sub = app.add_subcommand("hal", "Run a LinuxCNC-style .hal configuration on rtstep's periodic threads");
-  sub->add_option("file", o->file, "HAL file to run, or - for commands from stdin");
+  sub->add_option("args", o->args,
+                  "FILE.hal (or - for stdin) to run and keep running, or a halcmd command and its arguments "
+                  "(rtstep hal show pin)");
   CLI::Option* f_option =
-      sub->add_option("-f", o->f_file, "halcmd's spelling: the HAL file to run (without FILE: stdin)")->expected(0, 1);
+      sub->add_option("-f", o->f_file, "halrun's: run FILE (without FILE: stdin), then stop and exit with its status")
+          ->expected(0, 1);
+  sub->add_flag("-I", o->interactive, "halrun's: an interactive prompt after the file");
   sub->add_option("-i,--ini", o->ini, "INI file for [SECTION]KEY substitution")->check(CLI::ExistingFile);
   sub->add_flag("-k,--keep-going", o->keep_going, "Report every error instead of stopping at the first");
   sub->add_flag("-s,--script", o->script, "Script mode: show without titles, one line per signal and thread");
   sub->add_flag("-e,--echo", o->echo, "Print each command before it runs");
   sub->add_flag("-q", o->errors_only, "Print errors only (the default)");
   sub->add_flag("-Q,--quiet", o->quiet, "Print no error messages (the exit status still says)");
-  sub->add_flag("-v,--verbose", o->verbose, "Report each command that succeeded on stderr");
+  sub->add_flag("-v,--verbose", o->verbose, "Report each command that succeeded, and the thread table, on stderr");
   sub->add_flag("-V", o->debug, "As -v");
-  sub->add_option("--duration", o->duration_s, "Seconds to run the threads after the file (default: until Ctrl-C)")
-      ->check(CLI::NonNegativeNumber);
+  CLI::Option* duration =
+      sub->add_option("--duration", o->duration_s,
+                      "Seconds to run started threads after the file (default: until Ctrl-C; with -f: 0)")
+          ->check(CLI::NonNegativeNumber);
   sub->add_flag("--no-rt", o->no_realtime, "Run the threads SCHED_OTHER without locking memory (tests, CI)");
+  sub->add_option("--priority", o->priority,
+                  "SCHED_FIFO priority of the first (fastest) thread, the others below it (default: [rt] "
+                  "base_priority and servo_priority of --config, else 75 and 70, below the step executor)")
+      ->check(CLI::Range(2, 99));
+  sub->add_option("--cpus", o->cpus, "CPUs for the threads, e.g. 1 or 2-3 (default: [rt] host_cpus of --config)");
   sub->add_option("--gcode", o->gcode, "G-code file for motmod to play (needs --config); runs until it is played")
       ->check(CLI::ExistingFile);
-  sub->add_option("--config", o->config, "printer.cfg describing the machine --gcode runs on")->check(CLI::ExistingFile);
+  sub->add_option("--config", o->config, "printer.cfg: the machine --gcode runs on, and [rt]'s thread placement")
+      ->check(CLI::ExistingFile);
   sub->add_option("--backend", o->backend, "GPIO backend hal_gpio drives: sim (default), gpiod, rpi4, rpi5 or auto");
-  commands.push_back({sub, [o, f_option] { return resolve_file(*o, f_option->count() > 0) ? run_hal(*o) : 1; }});
+  // A one-shot command with options of its own follows `--`: `rtstep hal -- show pin -t float`.
+  commands.push_back({sub, [o, f_option, duration] {
+                        o->duration_given = duration->count() > 0;
+                        return resolve_mode(*o, f_option->count() > 0) ? run_hal(*o) : 1;
+                      }});
 }
 
 }  // namespace rtstep::cli

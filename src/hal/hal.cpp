@@ -51,7 +51,14 @@ void Hal::remove_component(int comp_id) {
       ++it;
     }
   }
-  if (!threads_started()) std::erase_if(threads_, [comp_id](const auto& t) { return t->owner() == comp_id; });
+  if (!threads_started()) {
+    // A thread's pseudo-component `__<thread>` (its pins point into the thread) goes with the thread.
+    for (const auto& t : threads_) {
+      if (t->owner() != comp_id) continue;
+      if (const ComponentRecord* pseudo = find_component("__" + t->name())) remove_component(pseudo->id);
+    }
+    std::erase_if(threads_, [comp_id](const auto& t) { return t->owner() == comp_id; });
+  }
   std::erase_if(params_, [this, comp_id](const auto& kv) {
     if (kv.second->owner != comp_id) return false;
     param_aliases_.erase(kv.second->original);
@@ -198,7 +205,7 @@ void Hal::do_link(PinRecord& pin, SignalRecord& sig) {
   if (sig.writers == 0 && sig.bidirs == 0 && (pin.dir != Dir::kIn || sig.readers == 0)) {
     sig.value.set_raw(pin.dummy.raw());
   }
-  pin.slot->store(&sig.value, std::memory_order_relaxed);
+  pin.slot->store(&sig.value, std::memory_order_release);  // publishes the signal's value
   pin.signal = &sig;
   sig.pins.push_back(&pin);
   if (is_reader(pin.dir)) ++sig.readers;
@@ -209,7 +216,7 @@ void Hal::do_link(PinRecord& pin, SignalRecord& sig) {
 void Hal::do_unlink(PinRecord& pin) {
   SignalRecord& sig = *pin.signal;
   pin.dummy.set_raw(sig.value.raw());  // the pin keeps the last value it saw
-  pin.slot->store(&pin.dummy, std::memory_order_relaxed);
+  pin.slot->store(&pin.dummy, std::memory_order_release);
   pin.signal = nullptr;
   std::erase(sig.pins, &pin);
   if (is_reader(pin.dir)) --sig.readers;

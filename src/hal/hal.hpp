@@ -101,6 +101,9 @@ class Hal {
 
   // --- Components (used by component loaders) ---
   Result<int> add_component(std::string name);  // returns the id; "initializing" until ready()
+  // LinuxCNC's id numbering: each `loadrt` first takes two ids for its helper processes (rtapi_app's client
+  // and halcmd's loader), so the first component is 4 and `show` owner ids match LinuxCNC's.
+  void reserve_component_ids(int n) noexcept { next_component_id_ += n; }
   void ready(int comp_id);
   // Removes a component and everything it owns (a loader that failed half-way). Its functions must not
   // be in a thread.
@@ -241,7 +244,7 @@ class Hal {
   std::vector<std::unique_ptr<rt::PeriodicThread>> periodic_;  // created by start()
   // Deleted signals whose grace period did not complete (a thread stopped ticking): freed at shutdown.
   std::vector<std::unique_ptr<SignalRecord>> retired_signals_;
-  int next_component_id_ = 1;
+  int next_component_id_ = 2;  // LinuxCNC's halcmd itself holds id 1
   int64_t virtual_cycle_ = 0;  // base periods run by run_virtual so far (its cadence continues across calls)
   bool exact_periods_ = false;
   ThreadOptions thread_options_;

@@ -33,6 +33,18 @@ Status need_args(std::string_view cmd, std::span<const std::string> args, std::s
 
 }  // namespace
 
+bool Halcmd::is_command(std::string_view word) {
+  static constexpr std::string_view kCommands[] = {
+      "loadrt", "unloadrt", "initf", "lock",  "unlock", "status", "save",   "ptype",  "stype", "alias",
+      "unalias", "loadusr", "addf", "delf",  "net",    "linkps", "linksp", "unlinkp", "newsig", "delsig",
+      "setp",   "sets",     "getp", "gets",  "show",   "list",   "start",  "stop",    "source", "echo",
+      "unecho", "quit",     "exit", "setexact_for_test_suite_only"};
+  for (std::string_view c : kCommands) {
+    if (c == word) return true;
+  }
+  return false;
+}
+
 Halcmd::Halcmd(Hal& hal, std::ostream& out, std::ostream& err) : hal_(hal), out_(out), err_(err) {
   // `loadusr -w sleep S`, as LinuxCNC's tests let the threads run for a while.
   add_user_program("sleep", [](std::span<const std::string> args, bool /*wait*/) -> Status {
@@ -182,6 +194,7 @@ Status Halcmd::execute(std::span<const std::string> t) {
 
 Status Halcmd::cmd_loadrt(std::span<const std::string> args) {
   if (args.empty()) return Error{"loadrt: usage: loadrt COMPONENT [ARG=VALUE...]"};
+  hal_.reserve_component_ids(2);  // LinuxCNC's loader helpers, so owner ids match its `show`
   auto load_args = LoadArgs::parse(args.subspan(1));
   if (!load_args) return Error{"loadrt " + args[0] + ": " + load_args.error().message};
   Status st = Ok{};

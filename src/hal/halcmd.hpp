@@ -50,6 +50,9 @@ class Halcmd {
   Status execute(std::span<const std::string> tokens);
 
   int error_count() const noexcept { return errors_; }
+  // A word halcmd knows as a command (`show`, `loadrt`, ...): tells a one-shot command on rtstep hal's
+  // command line from a file name.
+  static bool is_command(std::string_view word);
   bool quit_requested() const noexcept { return quit_; }
 
  private:

@@ -3,7 +3,9 @@
 // LinuxCNC's hal.h: the component owns a Pin<T> whose pointer the Hal sets at configuration time, to the
 // pin's private value while it is unlinked and to the signal's value while it is linked. The real-time
 // path reads and writes through that pointer, never through a lookup or a lock; a link or unlink takes
-// effect at the next access (the pointer itself is a relaxed atomic).
+// effect at the next access. The pointer is stored with release and loaded with acquire, so a function
+// that sees a new signal's address also sees the signal's initialised value (a plain load on x86, ldar
+// on ARM).
 
 #include <atomic>
 #include <cstdint>
@@ -22,8 +24,8 @@ class Pin {
   Pin& operator=(const Pin&) = delete;
 
   // Real-time safe. Only valid after the pin was added to a Hal (before, the pointer is null).
-  T get() const noexcept { return ptr_.load(std::memory_order_relaxed)->template get<T>(); }
-  void set(T v) noexcept { ptr_.load(std::memory_order_relaxed)->template set<T>(v); }
+  T get() const noexcept { return ptr_.load(std::memory_order_acquire)->template get<T>(); }
+  void set(T v) noexcept { ptr_.load(std::memory_order_acquire)->template set<T>(v); }
   bool attached() const noexcept { return ptr_.load(std::memory_order_relaxed) != nullptr; }
   // Linked to a signal (else the pin points at its private value). Real-time safe.
   bool linked() const noexcept { return ptr_.load(std::memory_order_relaxed) != own_; }

@@ -1,5 +1,6 @@
-// show / list layouts (see show.hpp). The column layouts follow halcmd's exactly, so tools that parse
-// them read rtstep's output the same.
+// show / list layouts (see show.hpp). The column layouts follow LinuxCNC 2.9's halcmd exactly (12-character
+// value column, 47-character component names, newest component first), so tools and test files that
+// compare them read rtstep's output the same.
 #include "hal/show.hpp"
 
 #include <fnmatch.h>
@@ -35,10 +36,12 @@ bool keep(std::string_view name, Type t, const ShowOptions& o) {
 }
 
 std::string show_comps(const Hal& hal, const ShowOptions& o) {
-  std::string out = o.script ? "" : "Loaded HAL Components:\n" + fmt("ID      Type  %-*s PID   State\n", 55, "Name");
-  for (const auto& c : hal.components()) {
-    if (!name_matches(c->name, o.patterns)) continue;
-    out += fmt(" %5d  %-4s  %-*s %-5s %s\n", c->id, "RT", 55, c->name.c_str(), "", c->ready ? "ready" : "initializing");
+  std::string out = o.script ? "" : "Loaded HAL Components:\n" + fmt("ID      Type  %-*s PID   State\n", 47, "Name");
+  const auto& comps = hal.components();
+  for (auto it = comps.rbegin(); it != comps.rend(); ++it) {  // newest first, as LinuxCNC lists them
+    const ComponentRecord& c = **it;
+    if (!name_matches(c.name, o.patterns)) continue;
+    out += fmt(" %5d  %-4s  %-*s %-5s %s\n", c.id, "RT", 47, c.name.c_str(), "", c.ready ? "ready" : "initializing");
   }
   return out + "\n";
 }
@@ -55,7 +58,7 @@ std::string pin_row(const Hal& hal, int owner, Type type, const char* dir, uint6
 }
 
 std::string show_pins(const Hal& hal, const ShowOptions& o) {
-  std::string out = o.script ? "" : "Component Pins:\nOwner   Type  Dir                 Value  Name\n";
+  std::string out = o.script ? "" : "Component Pins:\nOwner   Type  Dir         Value  Name\n";
   for (const auto& [name, p] : hal.pins()) {
     if (!keep(name, p->type, o)) continue;
     out += pin_row(hal, p->owner, p->type, dir_name(p->dir), p->slot->load(std::memory_order_relaxed)->raw(), name, o);
@@ -66,7 +69,7 @@ std::string show_pins(const Hal& hal, const ShowOptions& o) {
 }
 
 std::string show_params(const Hal& hal, const ShowOptions& o) {
-  std::string out = o.script ? "" : "Parameters:\nOwner   Type  Dir                 Value  Name\n";
+  std::string out = o.script ? "" : "Parameters:\nOwner   Type  Dir         Value  Name\n";
   for (const auto& [name, p] : hal.params()) {
     if (!keep(name, p->type, o)) continue;
     out += pin_row(hal, p->owner, p->type, param_dir_name(p->dir), p->value->raw(), name, o) + "\n";
@@ -88,7 +91,7 @@ std::string show_aliases(const Records& records, const char* title, const ShowOp
 }
 
 std::string show_signals(const Hal& hal, const ShowOptions& o) {
-  std::string out = o.script ? "" : "Signals:\nType                  Value  Name     (linked to)\n";
+  std::string out = o.script ? "" : "Signals:\nType          Value  Name     (linked to)\n";
   for (const auto& [name, s] : hal.signals()) {
     if (!keep(name, s->type, o)) continue;
     const uint64_t raw = s->value.raw();
@@ -99,13 +102,13 @@ std::string show_signals(const Hal& hal, const ShowOptions& o) {
       continue;
     }
     out += fmt("%s  %s  %s\n", type_col(s->type).c_str(), format_value_cell(s->type, raw).c_str(), name.c_str());
-    for (const PinRecord* p : s->pins) out += fmt("%33s%s %s\n", "", arrow_from_sig(p->dir), p->name.c_str());
+    for (const PinRecord* p : s->pins) out += fmt("%25s%s %s\n", "", arrow_from_sig(p->dir), p->name.c_str());
   }
   return out + "\n";
 }
 
 std::string show_functs(const Hal& hal, const ShowOptions& o) {
-  std::string out = o.script ? "" : "Exported Functions:\nOwner   CodeAddr      Arg           FP   Users   Name\n";
+  std::string out = o.script ? "" : "Exported Functions:\nOwner   CodeAddr  Arg       FP   Users  Name\n";
   for (const auto& [name, f] : hal.functions()) {
     if (!name_matches(name, o.patterns)) continue;
     const auto code = reinterpret_cast<uintptr_t>(f->fn);
@@ -175,7 +178,8 @@ Result<std::string> list(const Hal& hal, std::string_view what, std::span<const 
     if (name_matches(name, pats)) out += name + " ";
   };
   if (what == "comp") {
-    for (const auto& c : hal.components()) add(c->name);
+    const auto& comps = hal.components();
+    for (auto it = comps.rbegin(); it != comps.rend(); ++it) add((*it)->name);  // newest first
   } else if (what == "pin") {
     for (const auto& kv : hal.pins()) add(kv.first);
   } else if (what == "sig" || what == "signal") {

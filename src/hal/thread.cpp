@@ -181,14 +181,22 @@ Status Hal::create_thread(const std::string& name, int64_t period_ns, int owner_
   if (threads_.size() >= 10) return Error{"too many threads (at most 10)"};
   // Rate-monotonic, placed at start (thread_priority); kept here for `show thread` and the ordering check.
   const int priority = thread_priority(thread_options_, threads_.size());
+  // As LinuxCNC's, a pseudo-component `__<thread>` owns the thread's pins and parameters.
+  auto pseudo = add_component("__" + name);
+  if (!pseudo) return pseudo.error();
   auto thread = std::make_unique<HalThread>(name, period, priority, owner_comp, *running_);
   HalThread& t = *thread;
   threads_.push_back(std::move(thread));
-  Status st = add_pin(owner_comp, name + ".time", Dir::kOut, t.time, int32_t{0});
-  if (st) st = add_param(owner_comp, name + ".tmax", ParamDir::kRw, t.tmax);
-  if (st) st = add_pin(owner_comp, name + ".threadbeat", Dir::kOut, t.threadbeat, int64_t{0});
-  if (!st) threads_.pop_back();
-  return st;
+  Status st = add_pin(*pseudo, name + ".time", Dir::kOut, t.time, int32_t{0});
+  if (st) st = add_param(*pseudo, name + ".tmax", ParamDir::kRw, t.tmax);
+  if (st) st = add_pin(*pseudo, name + ".threadbeat", Dir::kOut, t.threadbeat, int64_t{0});
+  if (!st) {
+    remove_component(*pseudo);
+    threads_.pop_back();
+    return st;
+  }
+  ready(*pseudo);
+  return Ok{};
 }
 
 Status Hal::add_function_to_thread(const std::string& funct, const std::string& thread, int position) {

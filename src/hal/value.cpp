@@ -148,11 +148,12 @@ std::string format_value(Type type, uint64_t raw) {
 }
 
 std::string format_value_cell(Type type, uint64_t raw) {
+  // LinuxCNC 2.9's 12-character value column; hex for the unsigned types (a u64 is wider than the column).
   char text[48];
   switch (type) {
-    case Type::kU32: std::snprintf(text, sizeof text, "          0x%08" PRIX32, Value::decode<uint32_t>(raw)); break;
-    case Type::kU64: std::snprintf(text, sizeof text, "  0x%016" PRIX64, Value::decode<uint64_t>(raw)); break;
-    default: std::snprintf(text, sizeof text, "%20s", format_value(type, raw).c_str()); break;
+    case Type::kU32: std::snprintf(text, sizeof text, "  0x%08" PRIX32, Value::decode<uint32_t>(raw)); break;
+    case Type::kU64: std::snprintf(text, sizeof text, "0x%016" PRIX64, Value::decode<uint64_t>(raw)); break;
+    default: std::snprintf(text, sizeof text, "%12s", format_value(type, raw).c_str()); break;
   }
   return text;
 }

@@ -33,14 +33,14 @@ TEST(HalcmdAdmin, ShowTypeFilterKeepsOnlyThatType) {
   ASSERT_TRUE(s.run("loadrt conv_s32_float\n")) << s.err();
   s.clear();
   ASSERT_TRUE(s.run("show pin -t bit\n")) << s.err();
-  EXPECT_EQ(s.out(), "Component Pins:\nOwner   Type  Dir                 Value  Name\n\n");
+  EXPECT_EQ(s.out(), "Component Pins:\nOwner   Type  Dir         Value  Name\n\n");
   s.clear();
   ASSERT_TRUE(s.run("show pin -t s32 conv\n")) << s.err();
   EXPECT_EQ(s.out(),
             "Component Pins:\n"
-            "Owner   Type  Dir                 Value  Name\n"
-            "     1  s32   IN                      0  conv-s32-float.0.in\n"
-            "     1  s32   OUT                     0  conv-s32-float.0.time\n"
+            "Owner   Type  Dir         Value  Name\n"
+            "     4  s32   IN              0  conv-s32-float.0.in\n"
+            "     4  s32   OUT             0  conv-s32-float.0.time\n"
             "\n");
 }
 

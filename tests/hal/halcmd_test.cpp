@@ -63,13 +63,13 @@ TEST(Halcmd, ShowPinLayout) {
   ASSERT_TRUE(s.run("show pin and2.0.o\nshow pin conv-s32-u32.0.out\n"));
   EXPECT_EQ(s.out(),
             "Component Pins:\n"
-            "Owner   Type  Dir                 Value  Name\n"
-            "     1  bit   OUT                 FALSE  and2.0.out ==> sig-a\n"
+            "Owner   Type  Dir         Value  Name\n"
+            "     4  bit   OUT         FALSE  and2.0.out ==> sig-a\n"
             "\n"
             "Component Pins:\n"
-            "Owner   Type  Dir                 Value  Name\n"
-            "     2  u32   OUT            0x00000000  conv-s32-u32.0.out\n"
-            "     2  bit   OUT                 FALSE  conv-s32-u32.0.out-of-range\n"
+            "Owner   Type  Dir         Value  Name\n"
+            "     7  u32   OUT    0x00000000  conv-s32-u32.0.out\n"
+            "     7  bit   OUT         FALSE  conv-s32-u32.0.out-of-range\n"
             "\n");
 }
 
@@ -81,18 +81,18 @@ TEST(Halcmd, ShowSignalParamAndCompLayouts) {
   ASSERT_TRUE(s.run("show sig\nshow param lowpass.0.g\nshow comp\n"));
   EXPECT_EQ(s.out(),
             "Signals:\n"
-            "Type                  Value  Name     (linked to)\n"
-            "float                     0  f\n"
-            "                                 <== lowpass.0.out\n"
-            "                                 ==> lowpass.0.in\n"
+            "Type          Value  Name     (linked to)\n"
+            "float             0  f\n"
+            "                         <== lowpass.0.out\n"
+            "                         ==> lowpass.0.in\n"
             "\n"
             "Parameters:\n"
-            "Owner   Type  Dir                 Value  Name\n"
-            "     1  float RW                    0.5  lowpass.0.gain\n"
+            "Owner   Type  Dir         Value  Name\n"
+            "     4  float RW            0.5  lowpass.0.gain\n"
             "\n"
             "Loaded HAL Components:\n"
-            "ID      Type  Name                                                    PID   State\n"
-            "     1  RT    lowpass                                                       ready\n"
+            "ID      Type  Name                                            PID   State\n"
+            "     4  RT    lowpass                                               ready\n"
             "\n");
 }
 

@@ -53,13 +53,15 @@ TEST(Value, FloatsAreCLocaleAndRejectTrailingJunk) {
   EXPECT_EQ(error_of(Type::kFloat, "+-1"), "value '+-1' invalid for float");
 }
 
-TEST(Value, CellsAreTwentyCharactersInHalcmdFormats) {
-  EXPECT_EQ(format_value_cell(Type::kBit, Value::encode(true)), "                TRUE");
-  EXPECT_EQ(format_value_cell(Type::kFloat, Value::encode(-0.16409289)), "          -0.1640929");
-  EXPECT_EQ(format_value_cell(Type::kFloat, Value::encode(2147483648.0)), "        2.147484e+09");
-  EXPECT_EQ(format_value_cell(Type::kS32, Value::encode(int32_t{-5})), "                  -5");
-  EXPECT_EQ(format_value_cell(Type::kU32, Value::encode(uint32_t{10})), "          0x0000000A");
-  EXPECT_EQ(format_value_cell(Type::kU64, Value::encode(uint64_t{255})), "  0x00000000000000FF");
+// LinuxCNC 2.9's value column: 12 characters, right-justified; u32 in hex; u64 (which 2.9 lacks) in hex,
+// wider than the column.
+TEST(Value, CellsAreTwelveCharactersInHalcmdFormats) {
+  EXPECT_EQ(format_value_cell(Type::kBit, Value::encode(true)), "        TRUE");
+  EXPECT_EQ(format_value_cell(Type::kFloat, Value::encode(-0.16409289)), "  -0.1640929");
+  EXPECT_EQ(format_value_cell(Type::kFloat, Value::encode(2147483648.0)), "2.147484e+09");
+  EXPECT_EQ(format_value_cell(Type::kS32, Value::encode(int32_t{-5})), "          -5");
+  EXPECT_EQ(format_value_cell(Type::kU32, Value::encode(uint32_t{10})), "  0x0000000A");
+  EXPECT_EQ(format_value_cell(Type::kU64, Value::encode(uint64_t{255})), "0x00000000000000FF");
   EXPECT_EQ(format_value(Type::kU32, Value::encode(uint32_t{10})), "10");
 }
 

@@ -2,10 +2,10 @@
 // heaters (the worst tick: both PID/watermark updates, smoothing, range checks, PWM rule), one without
 // readings (the common tick), and one sim-plant step of 10 ms. These run on the controller thread, not the
 // real-time one; the numbers say how little of a 10 ms tick they take.
-#include <benchmark/benchmark.h>
-
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "config/config.hpp"
 #include "thermal/thermal.hpp"

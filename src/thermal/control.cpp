@@ -21,9 +21,8 @@ double PidControl::update(double time, double temp, double& target) {
   const double dtemp = temp - prev_temp_;
   // Readings come every 0.3 s, closer than smooth_time: blend the new difference into the old slope so
   // the derivative spans at least smooth_time and sensor noise does not reach the output undamped.
-  const double deriv = dt >= min_deriv_time_
-                           ? dtemp / dt
-                           : (prev_deriv_ * (min_deriv_time_ - dt) + dtemp) / min_deriv_time_;
+  const double deriv =
+      dt >= min_deriv_time_ ? dtemp / dt : (prev_deriv_ * (min_deriv_time_ - dt) + dtemp) / min_deriv_time_;
   const double err = target - temp;
   const double integ = std::clamp(prev_integ_ + err * dt, 0.0, integ_max_);
   const double co = kp_ * err + ki_ * integ - kd_ * deriv;

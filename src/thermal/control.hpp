@@ -16,9 +16,9 @@
 namespace rtstep::thermal {
 
 inline constexpr double kPidParamBase = 255.0;
-inline constexpr double kAmbientTemp = 25.0;     // C; the PID's first "previous temperature"
-inline constexpr double kPidSettleDelta = 1.0;   // C
-inline constexpr double kPidSettleSlope = 0.1;   // C/s
+inline constexpr double kAmbientTemp = 25.0;    // C; the PID's first "previous temperature"
+inline constexpr double kPidSettleDelta = 1.0;  // C
+inline constexpr double kPidSettleSlope = 0.1;  // C/s
 
 class Control {
  public:

@@ -41,7 +41,7 @@ class Fan {
   double last_value_ = 0, last_req_ = 0;
   std::optional<double> kick_end_;  // s: when the kick-start ends
   bool shut_down_ = false;
-  int idle_left_ = 0;               // controller_fan: seconds of idle_speed left
+  int idle_left_ = 0;  // controller_fan: seconds of idle_speed left
 };
 
 }  // namespace rtstep::thermal

@@ -27,7 +27,8 @@ class Heater {
  public:
   explicit Heater(const HeaterConfig& config);
 
-  // A sensor report: `value` is an ADC fraction (C for temperature_host). Returns the PWM value to send now, if one must be sent.
+  // A sensor report: `value` is an ADC fraction (C for temperature_host). Returns the PWM value to send now, if one
+  // must be sent.
   std::optional<double> temperature_update(double time, double adc_value);
   // Klipper's set_temp check: "Requested temperature (300.0) out of range (0.0:250.0)".
   Status set_target(double target);

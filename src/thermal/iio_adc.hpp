@@ -41,7 +41,7 @@ class IioAdcSource final : public SampleSource {
 
  private:
   IioAdcSource() = default;
-  std::string what_;       // "sensor_pin analog2"
+  std::string what_;  // "sensor_pin analog2"
   std::string raw_path_;
   sysfs::File raw_;
   std::optional<double> scale_mv_;

@@ -51,7 +51,8 @@ PidGains PidCalibrator::gains_at(size_t pos) const {
 PidGains PidCalibrator::final_gains() const {
   // The first peaks include the heat-up from cold; use the cycle of median period among the later ones.
   std::vector<std::pair<double, size_t>> cycles;
-  for (size_t pos = 4; pos < peaks_.size(); ++pos) cycles.emplace_back(peaks_[pos].second - peaks_[pos - 2].second, pos);
+  for (size_t pos = 4; pos < peaks_.size(); ++pos)
+    cycles.emplace_back(peaks_[pos].second - peaks_[pos - 2].second, pos);
   if (cycles.empty()) return {};
   std::sort(cycles.begin(), cycles.end());
   return gains_at(cycles[cycles.size() / 2].second);

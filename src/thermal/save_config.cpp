@@ -124,8 +124,7 @@ std::string comment_duplicates(const std::string& regular, Saved& saved) {
       section = find_section(saved, trim(pruned.substr(1, pruned.size() - 2)));
       continue;
     }
-    const size_t end = pruned.find_first_not_of(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+    const size_t end = pruned.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
     if (section != nullptr && section->has(lower(pruned.substr(0, end)))) {
       in_dup = true;
       line = "#" + line;

@@ -103,8 +103,7 @@ std::vector<std::pair<double, double>> LinearResistance::pt1000_table() {
   return out;
 }
 
-LinearResistance::LinearResistance(std::vector<std::pair<double, double>> temp_ohms, double pullup)
-    : pullup_(pullup) {
+LinearResistance::LinearResistance(std::vector<std::pair<double, double>> temp_ohms, double pullup) : pullup_(pullup) {
   for (const auto& [t, r] : temp_ohms) rt_.emplace_back(r, t);
   std::sort(rt_.begin(), rt_.end());
 }

@@ -26,7 +26,7 @@ inline constexpr double kAdcClampHi = 0.99999;
 struct ThermistorParams {
   double t1 = 25, r1 = 100000;  // C, ohm
   double t2 = 0, r2 = 0, t3 = 0, r3 = 0;
-  std::optional<double> beta;   // set: beta equation through (t1, r1)
+  std::optional<double> beta;  // set: beta equation through (t1, r1)
 };
 
 // Klipper's built-in thermistors by sensor_type name (exact spelling, case-sensitive as in Klipper), or

@@ -26,16 +26,16 @@ namespace rtstep::thermal {
 enum class SimFault { none, heater_disconnected, sensor_open, sensor_shorted, heater_stuck_on };
 
 struct SimHeaterConfig {
-  std::string heater;            // short heater name
-  double heater_power = 40.0;    // W
-  double heat_capacity = 12.0;   // J/K
-  double ambient_loss = 0.1;     // W/K
-  double sensor_lag = 3.0;       // s
-  double noise = 0.05;           // C (1 sigma)
-  double ambient_temp = 25.0;    // C
+  std::string heater;           // short heater name
+  double heater_power = 40.0;   // W
+  double heat_capacity = 12.0;  // J/K
+  double ambient_loss = 0.1;    // W/K
+  double sensor_lag = 3.0;      // s
+  double noise = 0.05;          // C (1 sigma)
+  double ambient_temp = 25.0;   // C
   uint64_t seed = 1;
   SimFault fault = SimFault::none;
-  double fault_time = 0.0;       // s
+  double fault_time = 0.0;  // s
   // Defaults for a heater by short name: the bed's for "heater_bed", a hot end's otherwise.
   static SimHeaterConfig defaults_for(const std::string& heater);
 };

@@ -55,11 +55,16 @@ bool parse_sim_fault(const std::string& word, SimFault& out) {
 
 const char* sim_fault_name(SimFault fault) {
   switch (fault) {
-    case SimFault::heater_disconnected: return "heater_disconnected";
-    case SimFault::sensor_open: return "sensor_open";
-    case SimFault::sensor_shorted: return "sensor_shorted";
-    case SimFault::heater_stuck_on: return "heater_stuck_on";
-    default: return "none";
+    case SimFault::heater_disconnected:
+      return "heater_disconnected";
+    case SimFault::sensor_open:
+      return "sensor_open";
+    case SimFault::sensor_shorted:
+      return "sensor_shorted";
+    case SimFault::heater_stuck_on:
+      return "heater_stuck_on";
+    default:
+      return "none";
   }
 }
 

@@ -21,10 +21,10 @@ enum class SensorBackend { sim, linux_iio };
 
 struct SourceOptions {
   SensorBackend backend = SensorBackend::sim;
-  std::string root;            // "" on a machine; a fixture tree in tests
-  SimWorld* world = nullptr;   // required for the sim backend
+  std::string root;           // "" on a machine; a fixture tree in tests
+  SimWorld* world = nullptr;  // required for the sim backend
   IioOptions iio;
-  int64_t start_ns = 0;        // first burst
+  int64_t start_ns = 0;  // first burst
 };
 
 Result<SensorPoller> make_poller(const ThermalConfig& config, const SourceOptions& options);

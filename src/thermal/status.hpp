@@ -15,9 +15,9 @@
 namespace rtstep::thermal {
 
 struct HeaterStatus {
-  double temperature = 0;  // C, smoothed, 2 decimals
-  double target = 0;       // C
-  double power = 0;        // last PWM value sent, 0..max_power
+  double temperature = 0;           // C, smoothed, 2 decimals
+  double target = 0;                // C
+  double power = 0;                 // last PWM value sent, 0..max_power
   std::optional<bool> can_extrude;  // extruders only
 };
 

@@ -3,11 +3,12 @@
 #include "thermal/sysfs_file.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include <sys/stat.h>
 
 namespace rtstep::thermal::sysfs {
 
@@ -27,8 +28,9 @@ File::~File() {
 std::string describe_errno(const std::string& what, const std::string& verb, const std::string& path, int err) {
   std::string msg = what + ": cannot " + verb + " " + path + ": " + std::strerror(err);
   if (err == EACCES || err == EPERM) {
-    msg += " (permission denied: run rtstep as a user allowed to access it, e.g. with a udev rule giving the "
-           "group read/write access, or as root)";
+    msg +=
+        " (permission denied: run rtstep as a user allowed to access it, e.g. with a udev rule giving the "
+        "group read/write access, or as root)";
   } else if (err == ENOENT) {
     msg += " (no such file: check the device is present and its kernel driver or overlay is loaded)";
   }
@@ -73,12 +75,12 @@ Status write_file(const std::string& what, const std::string& path, const std::s
 }
 
 bool exists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
 }
 
 bool is_dir(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 

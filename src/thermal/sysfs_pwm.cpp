@@ -33,8 +33,8 @@ Result<SysfsPwm> SysfsPwm::open(const std::string& root, const std::string& pin,
     auto exported = sysfs::write_file(what, chip + "/export", std::to_string(ch->channel));
     if (!exported) return exported.error();
     if (!sysfs::is_dir(pwm.dir_)) {
-      return Error{what + ": " + pwm.dir_ + " is missing after writing " + std::to_string(ch->channel) + " to " +
-                   chip + "/export (does the chip have that many channels? see its npwm)"};
+      return Error{what + ": " + pwm.dir_ + " is missing after writing " + std::to_string(ch->channel) + " to " + chip +
+                   "/export (does the chip have that many channels? see its npwm)"};
     }
   }
   auto duty = sysfs::open_write(what, pwm.dir_ + "/duty_cycle");

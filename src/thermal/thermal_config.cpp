@@ -1,12 +1,13 @@
 // load_thermal: the thermal sections of a printer.cfg (see thermal_config.hpp).
 
+#include "thermal/thermal_config.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <map>
 
 #include "config/section_reader.hpp"
-#include "thermal/thermal_config.hpp"
 
 namespace rtstep::thermal {
 
@@ -20,10 +21,17 @@ namespace {
 constexpr double kNoMaxTemp = 99999999.9;  // Klipper's [temperature_sensor] max_temp default
 
 // Klipper sensor types that rtstep does not read (SPI/I2C chips, amplifier boards).
-const char* const kUnsupportedSensors[] = {"AD595", "AD597", "AD8494", "AD8495", "AD8496", "AD8497",
-                                           "PT100 INA826", "BME280", "DS18B20", "SI7013", "SI7020", "SI7021",
-                                           "SHT21", "HTU21D", "AHT10", "LM75", "MAX6675", "MAX31855",
-                                           "MAX31856", "MAX31865", "temperature_mcu", "temperature_combined"};
+const char* const kUnsupportedSensors[] = {"AD595",           "AD597",
+                                           "AD8494",          "AD8495",
+                                           "AD8496",          "AD8497",
+                                           "PT100 INA826",    "BME280",
+                                           "DS18B20",         "SI7013",
+                                           "SI7020",          "SI7021",
+                                           "SHT21",           "HTU21D",
+                                           "AHT10",           "LM75",
+                                           "MAX6675",         "MAX31855",
+                                           "MAX31856",        "MAX31865",
+                                           "temperature_mcu", "temperature_combined"};
 
 // Keys Klipper accepts in these sections that rtstep reads but does not act on.
 const char* const kIgnoredFanKeys[] = {"enable_pin", "tachometer_pin", "tachometer_ppr", "tachometer_poll_interval"};
@@ -82,7 +90,7 @@ class Loader {
   const config::RawConfig& raw_;
   ErrorSink errors_;
   ThermalConfig out_;
-  std::map<std::string, ThermistorParams> custom_;  // lower-cased [thermistor NAME]
+  std::map<std::string, ThermistorParams> custom_;               // lower-cased [thermistor NAME]
   std::vector<std::pair<const Section*, size_t>> fan_sections_;  // fans that name heaters
 };
 
@@ -115,7 +123,8 @@ Result<ThermalConfig> Loader::run() {
   // After every heater: these sections refer to one.
   for (const auto& [section, fan] : fan_sections_) {
     for (const std::string& h : out_.fans[fan].heaters) {
-      if (out_.find_heater(h) == nullptr) SectionReader(*section, errors_).fail_value("heater", "Unknown heater '" + h + "'");
+      if (out_.find_heater(h) == nullptr)
+        SectionReader(*section, errors_).fail_value("heater", "Unknown heater '" + h + "'");
     }
   }
   for (const Section& s : raw_.sections) {
@@ -225,7 +234,8 @@ void Loader::read_heater(const Section& s, bool is_extruder, bool strict) {
   h.name = s.name;
   h.short_name = s.name.substr(s.name.rfind(' ') + 1);
   h.is_extruder = is_extruder;
-  if (std::any_of(out_.heaters.begin(), out_.heaters.end(), [&](const auto& o) { return o.short_name == h.short_name; })) {
+  if (std::any_of(out_.heaters.begin(), out_.heaters.end(),
+                  [&](const auto& o) { return o.short_name == h.short_name; })) {
     r.fail_section("Heater " + h.short_name + " already registered");
   }
   read_sensor(r, h.sensor);
@@ -351,7 +361,8 @@ void Loader::read_sim(const Section& s, const std::string& name) {
 }  // namespace
 
 AdcConverter SensorConfig::converter() const {
-  if (kind == SensorKind::pt1000) return AdcConverter(LinearResistance(LinearResistance::pt1000_table(), pullup_resistor));
+  if (kind == SensorKind::pt1000)
+    return AdcConverter(LinearResistance(LinearResistance::pt1000_table(), pullup_resistor));
   return AdcConverter(Thermistor(thermistor, pullup_resistor, inline_resistor));
 }
 

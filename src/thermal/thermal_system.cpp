@@ -34,8 +34,8 @@ ThermalSystem::ThermalSystem(const ThermalConfig& config) {
   }
   for (const FanConfig& f : config.fans) {
     fans_.emplace_back(f);
-    specs_.push_back(OutputSpec{f.name, f.pin, false, f.cycle_time, 0.0,
-                                std::clamp(f.shutdown_speed, 0.0, f.max_power), f.hardware_pwm});
+    specs_.push_back(OutputSpec{f.name, f.pin, false, f.cycle_time, 0.0, std::clamp(f.shutdown_speed, 0.0, f.max_power),
+                                f.hardware_pwm});
   }
 }
 
@@ -183,7 +183,8 @@ void ThermalSystem::fail(const std::string& message, int64_t now_ns) {
     heaters_[i].disable();
     emit(i, now_ns, 0.0);
   }
-  for (uint32_t i = 0; i < fans_.size(); ++i) emit(static_cast<uint32_t>(heaters_.size() + i), now_ns, fans_[i].shutdown());
+  for (uint32_t i = 0; i < fans_.size(); ++i)
+    emit(static_cast<uint32_t>(heaters_.size() + i), now_ns, fans_[i].shutdown());
 }
 
 void ThermalSystem::shutdown(const std::string& reason, int64_t now_ns) { fail(reason, now_ns); }
@@ -206,8 +207,8 @@ void ThermalSystem::turn_off_all() {
 Status ThermalSystem::set_fan_speed(const std::string& fan, double speed, int64_t now_ns) {
   for (uint32_t i = 0; i < fans_.size(); ++i) {
     const FanConfig& c = fans_[i].config();
-    const bool match = (c.kind == FanKind::fan && fan == "fan") ||
-                       (c.kind == FanKind::fan_generic && short_name_of(c.name) == fan);
+    const bool match =
+        (c.kind == FanKind::fan && fan == "fan") || (c.kind == FanKind::fan_generic && short_name_of(c.name) == fan);
     if (!match) continue;
     if (shutdown_) return Error{"Fan " + fan + " is at its shutdown speed after shutdown: " + shutdown_->reason};
     if (auto v = fans_[i].set_speed(now_ns * kNsToS, std::clamp(speed, 0.0, 1.0))) {

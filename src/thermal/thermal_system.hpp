@@ -34,17 +34,17 @@ namespace rtstep::thermal {
 struct OutputCommand {
   uint32_t output = 0;  // index into ThermalSystem::outputs()
   int64_t time_ns = 0;
-  double value = 0;     // 0..1 duty (already limited by max_power)
+  double value = 0;  // 0..1 duty (already limited by max_power)
 };
 
 // What the executor (or SysfsPwm) needs to drive one output; fixed at create().
 struct OutputSpec {
-  std::string name;          // "extruder", "heater_bed", "fan", "heater_fan hotend_fan"
+  std::string name;  // "extruder", "heater_bed", "fan", "heater_fan hotend_fan"
   config::PinConfig pin;
   bool heater = false;
-  double cycle_time = 0.1;   // s, soft-PWM period (pwm_cycle_time / cycle_time)
-  double max_duration = 0;   // s the executor keeps a value without renewal; 0 = forever (fans)
-  double shutdown_value = 0; // duty on shutdown and on host loss
+  double cycle_time = 0.1;    // s, soft-PWM period (pwm_cycle_time / cycle_time)
+  double max_duration = 0;    // s the executor keeps a value without renewal; 0 = forever (fans)
+  double shutdown_value = 0;  // duty on shutdown and on host loss
   bool hardware_pwm = false;
 };
 

@@ -16,10 +16,10 @@
 namespace rtstep::thermal {
 
 struct VerifyHeaterConfig {
-  double hysteresis = 5.0;       // C
-  double max_error = 120.0;      // C*checks
-  double heating_gain = 2.0;     // C
-  double check_gain_time = 20.0; // s; Klipper's default is 60 for heater_bed (load_thermal applies it)
+  double hysteresis = 5.0;        // C
+  double max_error = 120.0;       // C*checks
+  double heating_gain = 2.0;      // C
+  double check_gain_time = 20.0;  // s; Klipper's default is 60 for heater_bed (load_thermal applies it)
 };
 
 inline constexpr double kVerifyPeriod = 1.0;  // s between checks
@@ -29,8 +29,7 @@ inline constexpr const char* kHintThermal =
 
 class HeaterCheck {
  public:
-  HeaterCheck(std::string heater_name, VerifyHeaterConfig config)
-      : name_(std::move(heater_name)), config_(config) {}
+  HeaterCheck(std::string heater_name, VerifyHeaterConfig config) : name_(std::move(heater_name)), config_(config) {}
   // One check at `time` s with the heater's reported temperature and target. Returns the fault message
   // ("Heater extruder not heating at expected rate") once, when it trips.
   std::optional<std::string> check(double time, double temp, double target);

@@ -24,9 +24,9 @@ TEST(Fan, KickStartsAtFullPowerThenSettles) {
   EXPECT_EQ(fan.requested(), 0.3);
   EXPECT_EQ(fan.set_speed(1.02, 0.3), std::nullopt);  // repeated request: the kick goes on
   EXPECT_FALSE(fan.update(1.05));
-  EXPECT_EQ(fan.update(1.1), 0.3);          // after kick_start_time
+  EXPECT_EQ(fan.update(1.1), 0.3);  // after kick_start_time
   EXPECT_EQ(fan.output(), 0.3);
-  EXPECT_EQ(fan.set_speed(2.0, 0.5), 0.5);  // +0.2: no kick
+  EXPECT_EQ(fan.set_speed(2.0, 0.5), 0.5);           // +0.2: no kick
   EXPECT_EQ(fan.set_speed(3.0, 0.5), std::nullopt);  // unchanged
   EXPECT_EQ(fan.set_speed(4.0, 0.0), 0.0);
 }

@@ -32,7 +32,7 @@ TEST(Heater, ConstantOutputIsRenewedEvery2point4Seconds) {
 
 TEST(Heater, SmallChangesAreNotSent) {
   HeaterConfig c = load_ok(kBaseConfig).heaters[0];  // PID
-  c.pid = {255 * 0.01, 0, 0};                         // 1 % per degree
+  c.pid = {255 * 0.01, 0, 0};                        // 1 % per degree
   Heater h(c);
   const AdcConverter conv = c.sensor.converter();
   ASSERT_TRUE(h.set_target(100).ok());

@@ -14,8 +14,8 @@ namespace rtstep::thermal::testing {
 namespace {
 
 struct HeatUp {
-  double overshoot = 0;      // C above target, maximum over the run
-  double settle_time = -1;   // s from the target until M109's rule says settled
+  double overshoot = 0;                    // C above target, maximum over the run
+  double settle_time = -1;                 // s from the target until M109's rule says settled
   double hold_min = 1e9, hold_max = -1e9;  // C over the hold window after settling
 };
 
@@ -47,9 +47,10 @@ HeatUp heat_up(const std::string& gains, double target, double hold_s) {
 TEST(PidSim, HeatsTo210AndHoldsWithinOneDegree) {
   // The example printer.cfg's gains (a stock Ender-3 hot end, Klipper units).
   const HeatUp r = heat_up("pid_Kp: 21.527\npid_Ki: 1.063\npid_Kd: 108.982\n", 210, 300);
-  std::printf("PID 25->210 C, Kp 21.527 Ki 1.063 Kd 108.982: overshoot %.2f C, settled (M109) at %.1f s, "
-              "hold over 300 s: %.2f..%.2f C\n",
-              r.overshoot, r.settle_time, r.hold_min, r.hold_max);
+  std::printf(
+      "PID 25->210 C, Kp 21.527 Ki 1.063 Kd 108.982: overshoot %.2f C, settled (M109) at %.1f s, "
+      "hold over 300 s: %.2f..%.2f C\n",
+      r.overshoot, r.settle_time, r.hold_min, r.hold_max);
   EXPECT_LT(r.overshoot, 5.0);
   EXPECT_GE(r.hold_min, 209.0);
   EXPECT_LE(r.hold_max, 211.0);
@@ -75,9 +76,10 @@ TEST(PidSim, CalibrationOnThePlantGivesGainsThatHold) {
   char text[160];
   std::snprintf(text, sizeof text, "pid_Kp: %.3f\npid_Ki: %.3f\npid_Kd: %.3f\n", gains->kp, gains->ki, gains->kd);
   const HeatUp r = heat_up(text, 210, 300);
-  std::printf("PID 25->210 C with the calibrated gains: overshoot %.2f C, settled (M109) at %.1f s, hold "
-              "%.2f..%.2f C\n",
-              r.overshoot, r.settle_time, r.hold_min, r.hold_max);
+  std::printf(
+      "PID 25->210 C with the calibrated gains: overshoot %.2f C, settled (M109) at %.1f s, hold "
+      "%.2f..%.2f C\n",
+      r.overshoot, r.settle_time, r.hold_min, r.hold_max);
   EXPECT_GE(r.hold_min, 209.0);
   EXPECT_LE(r.hold_max, 211.0);
 }

@@ -23,8 +23,8 @@ void idle(SimRig& rig) { rig.run_for(5 * kS); }
 
 // Runs until the system shuts down (or `limit_s`); returns the virtual time of the shutdown in s, or -1.
 double run_to_shutdown(SimRig& rig, double limit_s) {
-  const bool down = rig.run_until(static_cast<int64_t>(limit_s * 1e9),
-                                  [&] { return rig.system().shutdown_info().has_value(); });
+  const bool down =
+      rig.run_until(static_cast<int64_t>(limit_s * 1e9), [&] { return rig.system().shutdown_info().has_value(); });
   return down ? rig.seconds() : -1;
 }
 
@@ -180,8 +180,8 @@ TEST(Safety, TargetOutsideMinMaxIsRefusedWithKlippersMessage) {
 }
 
 TEST(Safety, HostTemperatureBeyondMaxShutsDown) {
-  auto system = ThermalSystem::create(load_ok(std::string(kBaseConfig) +
-                                              "[temperature_sensor pi]\nsensor_type: temperature_host\nmax_temp: 80\n"));
+  auto system = ThermalSystem::create(
+      load_ok(std::string(kBaseConfig) + "[temperature_sensor pi]\nsensor_type: temperature_host\nmax_temp: 80\n"));
   ASSERT_TRUE(system.ok());
   const uint32_t pi = *system->sensor_index("temperature_sensor pi");
   const Reading ok{pi, 0, 55.0};

@@ -90,9 +90,10 @@ TEST(LinuxBackend, ReadsIioAndHostTemperatureThroughTheSystem) {
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.error().message, ::testing::HasSubstr("[heater_bed] sensor_pin PC4: not a Linux IIO channel"));
 
-  const ThermalConfig iio_only = load_ok(replace_once(replace_once(kBaseConfig, "sensor_pin: PC5", "sensor_pin: analog1"),
-                                                      "sensor_pin: PC4", "sensor_pin: iio:device0/in_voltage1") +
-                                         "[temperature_sensor host]\nsensor_type: temperature_host\n");
+  const ThermalConfig iio_only =
+      load_ok(replace_once(replace_once(kBaseConfig, "sensor_pin: PC5", "sensor_pin: analog1"), "sensor_pin: PC4",
+                           "sensor_pin: iio:device0/in_voltage1") +
+              "[temperature_sensor host]\nsensor_type: temperature_host\n");
   auto poller = make_poller(iio_only, options);
   ASSERT_TRUE(poller.ok()) << poller.error().message;
   auto system = ThermalSystem::create(iio_only);

@@ -15,8 +15,9 @@ constexpr const char* kHeader =
     "#*#\n";
 
 TEST(SaveConfig, AppendsANewBlock) {
-  const std::string cfg = "[extruder]\nheater_pin: PA1\ncontrol: pid\npid_Kp: 1\npid_Ki: 2\n  # note\npid_Kd: 3\n\n"
-                          "[heater_bed]\nheater_pin: PA2\n";
+  const std::string cfg =
+      "[extruder]\nheater_pin: PA1\ncontrol: pid\npid_Kp: 1\npid_Ki: 2\n  # note\npid_Kd: 3\n\n"
+      "[heater_bed]\nheater_pin: PA2\n";
   auto out = save_config_update(cfg, pid_save_entries("extruder", 22.2, 1.08, 114));
   ASSERT_TRUE(out.ok()) << out.error().message;
   EXPECT_EQ(out.value(),
@@ -42,8 +43,8 @@ TEST(SaveConfig, UpdatesAnExistingBlockKeepingOtherSections) {
 }
 
 TEST(SaveConfig, NewSectionGoesLast) {
-  const std::string cfg = std::string("[printer]\nkinematics: cartesian\n") + "\n" + kHeader +
-                          "#*# [extruder]\n#*# control = pid\n";
+  const std::string cfg =
+      std::string("[printer]\nkinematics: cartesian\n") + "\n" + kHeader + "#*# [extruder]\n#*# control = pid\n";
   auto out = save_config_update(cfg, pid_save_entries("heater_bed", 70, 1, 900));
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out.value(), std::string("[printer]\nkinematics: cartesian\n\n") + kHeader +
@@ -74,8 +75,9 @@ TEST(SaveConfig, CorruptBlockIsRefused) {
   const std::string msg = "Existing config autosave is corrupted. Can't complete SAVE_CONFIG";
   const auto entries = pid_save_entries("extruder", 1, 2, 3);
   // Edited below the header.
-  EXPECT_EQ(save_config_update(std::string("[x]\n\n") + kHeader + "#*# [extruder]\npid_Kp: 3\n", entries).error().message,
-            msg);
+  EXPECT_EQ(
+      save_config_update(std::string("[x]\n\n") + kHeader + "#*# [extruder]\npid_Kp: 3\n", entries).error().message,
+      msg);
   // A "#*# " line above the header.
   EXPECT_EQ(save_config_update("[x]\n#*# [extruder]\n", entries).error().message, msg);
 }

@@ -81,10 +81,10 @@ const Published kPublished[] = {
     {"SliceEngineering 450", {25, 500000, 200, 3734, 400, 240, std::nullopt}},
     {"TDK NTCG104LH104JT1", {25, 100000, 50, 31230, 125, 2066, std::nullopt}},
 };
-const char* const kThermistors[] = {"EPCOS 100K B57560G104F",       "ATC Semitec 104GT-2",
-                                    "ATC Semitec 104NT-4-R025H42G", "Generic 3950",
+const char* const kThermistors[] = {"EPCOS 100K B57560G104F",        "ATC Semitec 104GT-2",
+                                    "ATC Semitec 104NT-4-R025H42G",  "Generic 3950",
                                     "Honeywell 100K 135-104LAG-J01", "NTC 100K MGB18-104F39050L32",
-                                    "SliceEngineering 450",         "TDK NTCG104LH104JT1"};
+                                    "SliceEngineering 450",          "TDK NTCG104LH104JT1"};
 
 const ThermistorParams& published(const std::string& name) {
   for (const Published& p : kPublished) {

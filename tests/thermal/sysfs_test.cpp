@@ -7,7 +7,6 @@
 // (2) the message built for EACCES, by calling describe_errno with it; (3) a chmod 000 test that runs only
 // when not root (skipped as root, and says so).
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "thermal/sysfs_file.hpp"
 #include "thermal_test_util.hpp"
@@ -82,8 +82,8 @@ TEST(IioAdc, MissingDeviceNamesPinAndPath) {
   TempDir empty;
   auto adc = IioAdcSource::open(empty.path(), "analog2");
   ASSERT_FALSE(adc.ok());
-  EXPECT_THAT(adc.error().message, HasSubstr("sensor_pin analog2: no IIO device at " + empty.path() +
-                                             "/sys/bus/iio/devices/iio:device0"));
+  EXPECT_THAT(adc.error().message,
+              HasSubstr("sensor_pin analog2: no IIO device at " + empty.path() + "/sys/bus/iio/devices/iio:device0"));
   EXPECT_THAT(adc.error().message, HasSubstr("kernel driver"));
   auto dev5 = IioAdcSource::open(fixture(), "iio:device5/in_voltage0");
   ASSERT_FALSE(dev5.ok());
@@ -129,7 +129,8 @@ TEST(IioAdc, PermissionDeniedWhenNotRoot) {
 }
 
 TEST(Sysfs, DescribesPermissionErrors) {
-  const std::string m = sysfs::describe_errno("PWM pin pwmchip0/pwm0", "open", "/sys/class/pwm/pwmchip0/export", EACCES);
+  const std::string m =
+      sysfs::describe_errno("PWM pin pwmchip0/pwm0", "open", "/sys/class/pwm/pwmchip0/export", EACCES);
   EXPECT_THAT(m, HasSubstr("PWM pin pwmchip0/pwm0: cannot open /sys/class/pwm/pwmchip0/export: Permission denied"));
   EXPECT_THAT(m, HasSubstr("udev rule"));
   EXPECT_THAT(sysfs::describe_errno("x", "open", "/p", ENOENT), HasSubstr("kernel driver or overlay"));
@@ -145,8 +146,8 @@ TEST(HostTemp, MissingZoneIsKlippersError) {
   TempDir empty;
   auto host = HostTempSource::open(empty.path(), kHostTempPath);
   ASSERT_FALSE(host.ok());
-  EXPECT_THAT(host.error().message, HasSubstr("Unable to open temperature file '" + empty.path() +
-                                              "/sys/class/thermal/thermal_zone0/temp'"));
+  EXPECT_THAT(host.error().message,
+              HasSubstr("Unable to open temperature file '" + empty.path() + "/sys/class/thermal/thermal_zone0/temp'"));
   EXPECT_THAT(host.error().message, HasSubstr("No such file or directory"));
 }
 

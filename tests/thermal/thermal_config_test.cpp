@@ -124,11 +124,12 @@ TEST(ThermalConfig, ExtruderMotionKeysAreLeftAlone) {
 }
 
 TEST(ThermalConfig, SaveConfigBlockProvidesTheGains) {
-  const std::string text = replace_once(kBaseConfig, "control: pid\npid_Kp: 21.527\npid_Ki: 1.063\npid_Kd: 108.982\n", "") +
-                           "\n#*# <---------------------- SAVE_CONFIG ---------------------->\n"
-                           "#*# DO NOT EDIT THIS BLOCK OR BELOW. The contents are auto-generated.\n"
-                           "#*#\n#*# [extruder]\n#*# control = pid\n#*# pid_kp = 27.142\n#*# pid_ki = 1.371\n"
-                           "#*# pid_kd = 134.347\n";
+  const std::string text =
+      replace_once(kBaseConfig, "control: pid\npid_Kp: 21.527\npid_Ki: 1.063\npid_Kd: 108.982\n", "") +
+      "\n#*# <---------------------- SAVE_CONFIG ---------------------->\n"
+      "#*# DO NOT EDIT THIS BLOCK OR BELOW. The contents are auto-generated.\n"
+      "#*#\n#*# [extruder]\n#*# control = pid\n#*# pid_kp = 27.142\n#*# pid_ki = 1.371\n"
+      "#*# pid_kd = 134.347\n";
   const ThermalConfig c = load_ok(text);
   ASSERT_EQ(c.heaters.size(), 2u);
   EXPECT_EQ(c.heaters[0].pid.kp, 27.142);
@@ -186,13 +187,15 @@ TEST(ThermalConfigErrors, SensorTypes) {
 }
 
 TEST(ThermalConfigErrors, UnknownKeysAndSections) {
-  EXPECT_EQ(error_of(std::string(kBaseConfig) + "speedy: 1\n"), "printer.cfg:22: [fan] speedy: unknown key in this section");
+  EXPECT_EQ(error_of(std::string(kBaseConfig) + "speedy: 1\n"),
+            "printer.cfg:22: [fan] speedy: unknown key in this section");
   EXPECT_EQ(error_of(replace_once(kBaseConfig, "max_temp: 130\n", "max_temp: 130\npid_kq: 1\n")),
             "printer.cfg:19: [heater_bed] pid_kq: unknown key in this section");
   EXPECT_EQ(error_of(replace_once(kBaseConfig, "max_temp: 130\n", "max_temp: 130\npid_Kp: 1\n")),
             "printer.cfg:19: [heater_bed] pid_kp: is only used with control: pid (this heater has control: watermark)");
-  EXPECT_EQ(error_of(replace_once(kBaseConfig, "max_temp: 250\n", "max_temp: 250\nmax_delta: 3\n")),
-            "printer.cfg:11: [extruder] max_delta: is only used with control: watermark (this heater has control: pid)");
+  EXPECT_EQ(
+      error_of(replace_once(kBaseConfig, "max_temp: 250\n", "max_temp: 250\nmax_delta: 3\n")),
+      "printer.cfg:11: [extruder] max_delta: is only used with control: watermark (this heater has control: pid)");
   EXPECT_EQ(error_of(std::string(kBaseConfig) + "[verify_heater nozzle]\n"),
             "printer.cfg:22: [verify_heater nozzle] Unknown heater 'nozzle'");
   EXPECT_EQ(error_of(std::string(kBaseConfig) + "[sim_heater nozzle]\n"),

@@ -20,27 +20,27 @@ namespace rtstep::thermal::testing {
 
 // An extruder (PID with Klipper-style gains), a bed (watermark) and a part fan, as a printer.cfg.
 inline constexpr const char* kBaseConfig =
-    "[extruder]\n"                                  // 1
-    "heater_pin: PA1\n"                             // 2
-    "sensor_type: EPCOS 100K B57560G104F\n"         // 3
-    "sensor_pin: PC5\n"                             // 4
-    "control: pid\n"                                // 5
-    "pid_Kp: 21.527\n"                              // 6
-    "pid_Ki: 1.063\n"                               // 7
-    "pid_Kd: 108.982\n"                             // 8
-    "min_temp: 0\n"                                 // 9
-    "max_temp: 250\n"                               // 10
-    "\n"                                            // 11
-    "[heater_bed]\n"                                // 12
-    "heater_pin: PA2\n"                             // 13
-    "sensor_type: Generic 3950\n"                   // 14
-    "sensor_pin: PC4\n"                             // 15
-    "control: watermark\n"                          // 16
-    "min_temp: 0\n"                                 // 17
-    "max_temp: 130\n"                               // 18
-    "\n"                                            // 19
-    "[fan]\n"                                       // 20
-    "pin: PA0\n";                                   // 21
+    "[extruder]\n"                           // 1
+    "heater_pin: PA1\n"                      // 2
+    "sensor_type: EPCOS 100K B57560G104F\n"  // 3
+    "sensor_pin: PC5\n"                      // 4
+    "control: pid\n"                         // 5
+    "pid_Kp: 21.527\n"                       // 6
+    "pid_Ki: 1.063\n"                        // 7
+    "pid_Kd: 108.982\n"                      // 8
+    "min_temp: 0\n"                          // 9
+    "max_temp: 250\n"                        // 10
+    "\n"                                     // 11
+    "[heater_bed]\n"                         // 12
+    "heater_pin: PA2\n"                      // 13
+    "sensor_type: Generic 3950\n"            // 14
+    "sensor_pin: PC4\n"                      // 15
+    "control: watermark\n"                   // 16
+    "min_temp: 0\n"                          // 17
+    "max_temp: 130\n"                        // 18
+    "\n"                                     // 19
+    "[fan]\n"                                // 20
+    "pin: PA0\n";                            // 21
 
 // `text` with the first `from` replaced by `to` (the test fails if `from` is absent).
 inline std::string replace_once(std::string text, const std::string& from, const std::string& to) {

@@ -33,7 +33,7 @@ TEST(VerifyHeater, SlowHeaterTripsOnceItStopsGaining) {
 
 TEST(VerifyHeater, ErrorAccumulatesOnlyBelowTargetMinusHysteresis) {
   HeaterCheck c("heater_bed", {5, 120, 2, 60});
-  EXPECT_FALSE(c.check(0, 60, 60));   // at target
+  EXPECT_FALSE(c.check(0, 60, 60));  // at target
   // Droops to 54 (1 C below the band) with the target unchanged: +1 per check, trips after 120 checks.
   int tripped = -1;
   for (int t = 1; t < 200 && tripped < 0; ++t) {

@@ -16,7 +16,8 @@
 namespace rtstep::macro {
 
 // Nesting deeper than this (brackets, operators, blocks) is refused, so a hostile template cannot
-// exhaust the stack of the parser or of the renderer.
+// exhaust the stack of the parser or of the renderer. An expression tree may be twice as tall (a chain
+// like a + b + c + ... is read by a loop but evaluated by recursion): 128 levels.
 inline constexpr int kMaxParseDepth = 64;
 
 // Throws SyntaxError naming the position of the offending token.

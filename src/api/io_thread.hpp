@@ -1,14 +1,17 @@
 #pragma once
 // IoThread: the API thread. One Asio io_context, run by one thread placed at the API level of the [rt]
-// hierarchy; KlippyServer and PrinterPty run all their I/O on it. The context is shared (shared_ptr) with
-// every completion the servers hand out, so a controller that answers after the servers stopped posts into
-// a context that still exists and whose handlers are simply never run.
+// hierarchy; KlippyServer and PrinterPty run all their I/O on it. The completions and pushes the servers
+// hand out hold the context weakly (post_if_alive): a controller that answers after the API thread is gone
+// posts nothing.
 
+#include <functional>
 #include <memory>
 #include <thread>
+#include <utility>
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 
 #include "api/api.hpp"
 
@@ -34,6 +37,12 @@ class IoThread {
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
 };
+
+// Posts `fn` onto `io` when the context still exists; otherwise drops it. Any thread.
+template <typename Fn>
+void post_if_alive(const std::weak_ptr<asio::io_context>& io, Fn&& fn) {
+  if (const auto alive = io.lock()) asio::post(*alive, std::forward<Fn>(fn));
+}
 
 // Runs `fn` on the API thread and waits for it (directly when already there). Non-real-time.
 void run_on(asio::io_context& io, const std::function<void()>& fn);

@@ -53,7 +53,9 @@ class KlippyCore : public SessionOwner, public std::enable_shared_from_this<Klip
   void poll();
   void finish_poll(Result<Json> status);
 
-  std::shared_ptr<asio::io_context> io_;
+  // Weak: a core that held its context would, through its own pending handlers, keep both alive forever.
+  std::weak_ptr<asio::io_context> io_;
+  asio::io_context& context_;
   Backend& backend_;
   KlippyServerOptions options_;
   std::optional<asio::local::stream_protocol::acceptor> acceptor_;
@@ -69,7 +71,7 @@ class KlippyCore : public SessionOwner, public std::enable_shared_from_this<Klip
 };
 
 // A function that posts `message` to `session` from any thread; a no-op once the session has gone.
-std::function<void(Json)> session_sender(const std::shared_ptr<asio::io_context>& io,
+std::function<void(Json)> session_sender(const std::weak_ptr<asio::io_context>& io,
                                          const std::shared_ptr<KlippySession>& session);
 
 }  // namespace rtstep::api

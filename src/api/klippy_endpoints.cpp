@@ -55,10 +55,10 @@ Json default_info() {
 
 }  // namespace
 
-std::function<void(Json)> session_sender(const std::shared_ptr<asio::io_context>& io,
+std::function<void(Json)> session_sender(const std::weak_ptr<asio::io_context>& io,
                                          const std::shared_ptr<KlippySession>& session) {
   return [io, weak = std::weak_ptr<KlippySession>(session)](Json message) {
-    asio::post(*io, [weak, message = std::move(message)] {
+    post_if_alive(io, [weak, message = std::move(message)] {
       if (const auto s = weak.lock()) s->send(message);
     });
   };
@@ -186,7 +186,7 @@ void KlippyCore::handle_query(const std::shared_ptr<KlippySession>& session, con
   StatusFn done(
       [io = io_, weak_core = weak_from_this(), weak_session = std::weak_ptr<KlippySession>(session), requested,
        tmpl = std::move(tmpl.value()), subscribe, reply](Result<Json> status) {
-        asio::post(*io, [=]() mutable {
+        post_if_alive(io, [=]() mutable {
           const auto core = weak_core.lock();
           const auto s = weak_session.lock();
           if (!core || !s || s->closed()) return;
@@ -233,7 +233,7 @@ void KlippyCore::poll() {
   poll_in_flight_ = true;
   StatusFn done(
       [io = io_, weak = weak_from_this()](Result<Json> status) {
-        asio::post(*io, [weak, status = std::move(status)]() mutable {
+        post_if_alive(io, [weak, status = std::move(status)]() mutable {
           if (const auto self = weak.lock()) self->finish_poll(std::move(status));
         });
       },

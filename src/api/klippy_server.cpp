@@ -72,12 +72,13 @@ Status set_socket_access(const std::string& path, const std::string& group) {
 }  // namespace
 
 KlippyCore::KlippyCore(std::shared_ptr<asio::io_context> io, Backend& backend, KlippyServerOptions options)
-    : io_(std::move(io)),
+    : io_(io),
+      context_(*io),
       backend_(backend),
       options_(std::move(options)),
       subscriptions_(options_.update_period_ns),
-      poll_timer_(*io_),
-      accept_retry_(*io_) {}
+      poll_timer_(*io),
+      accept_retry_(*io) {}
 
 Status KlippyCore::open() {
   if (acceptor_) return Ok{};
@@ -87,7 +88,7 @@ Status KlippyCore::open() {
                  std::to_string(sizeof(sockaddr_un{}.sun_path) - 1) + " bytes"};
   }
   if (Status cleared = clear_socket_path(path); !cleared) return cleared;
-  asio::local::stream_protocol::acceptor acceptor(*io_);
+  asio::local::stream_protocol::acceptor acceptor(context_);
   std::error_code ec;
   acceptor.open(asio::local::stream_protocol(), ec);
   // fchmod before bind: Linux creates the socket file with this mode (minus the umask), so the file is
@@ -110,7 +111,7 @@ Status KlippyCore::open() {
     // One output subscription for the whole server; it fans the lines out to the subscribed clients.
     output_id_ = next_client_id();
     backend_.subscribe_output(output_id_, [io = io_, weak = weak_from_this()](std::string line) {
-      asio::post(*io, [weak, line = std::move(line)] {
+      post_if_alive(io, [weak, line = std::move(line)] {
         const auto core = weak.lock();
         if (!core) return;
         // send() may drop a client that does not read, which edits both maps: work on a copy.

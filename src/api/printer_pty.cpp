@@ -80,13 +80,13 @@ std::string read_link(const std::string& link) {
 class PtyCore : public std::enable_shared_from_this<PtyCore> {
  public:
   PtyCore(std::shared_ptr<asio::io_context> io, Backend& backend, PrinterPtyOptions options)
-      : io_(std::move(io)),
+      : io_(io),
         backend_(backend),
         options_(std::move(options)),
         protocol_(options_.protocol),
-        master_(*io_),
-        busy_timer_(*io_),
-        retry_timer_(*io_),
+        master_(*io),
+        busy_timer_(*io),
+        retry_timer_(*io),
         id_(next_client_id()) {}
 
   Status open();
@@ -102,7 +102,7 @@ class PtyCore : public std::enable_shared_from_this<PtyCore> {
   void flush();
   void write_more();
 
-  std::shared_ptr<asio::io_context> io_;
+  std::weak_ptr<asio::io_context> io_;  // weak: see KlippyCore::io_
   Backend& backend_;
   PrinterPtyOptions options_;
   LineProtocol protocol_;
@@ -153,7 +153,7 @@ Status PtyCore::open() {
   }
   open_ = true;
   backend_.subscribe_output(id_, [io = io_, weak = weak_from_this()](std::string line) {
-    asio::post(*io, [weak, line = std::move(line)] {
+    post_if_alive(io, [weak, line = std::move(line)] {
       const auto self = weak.lock();
       if (!self || !self->open_) return;
       self->protocol_.output_line(line);
@@ -205,7 +205,7 @@ void PtyCore::pump() {
   if (auto command = protocol_.next_command(monotonic_ns())) {
     ScriptDone done(
         [io = io_, weak = weak_from_this()](ScriptResult result) {
-          asio::post(*io, [weak, result = std::move(result)] {
+          post_if_alive(io, [weak, result = std::move(result)] {
             const auto self = weak.lock();
             if (!self || !self->open_) return;
             self->busy_timer_.cancel();

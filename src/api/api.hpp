@@ -83,7 +83,10 @@ struct ScriptResult {
   bool ok = true;
   std::string error;                // when !ok: the message, possibly several lines (pty: "!! …", API: error reply)
   std::string ack;                  // text after the pty's "ok " (M105: "T:21.0 /0.0 B:20.5 /0.0"; M115 …); "" = "ok"
-  std::vector<std::string> output;  // lines the script printed, also broadcast to output subscribers
+  // Lines the script printed. The controller also sends them to every output subscriber (as Klipper's
+  // respond_raw does), which is how the pty and API clients see them; this copy is for callers that do not
+  // subscribe (a test, a one-shot command line).
+  std::vector<std::string> output;
 };
 using ScriptDone = Completion<ScriptResult>;
 
@@ -106,7 +109,8 @@ struct Request {
   Json params = Json::object();  // always an object
 };
 
-// The controller, seen from the servers. Every function: called on the API thread, must not block.
+// The controller, seen from the servers. Every function: non-real-time, called on the API thread, must not
+// block (post the work to the owner thread and return).
 class Backend {
  public:
   virtual ~Backend() = default;

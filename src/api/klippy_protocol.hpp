@@ -6,7 +6,7 @@
 //   reply     {"id": <id verbatim>, "result": {…}} or {"id": …, "error": {"error": "WebRequestError",
 //             "message": "…"}} (klippy/webhooks.py). Ids are copied as parsed, so 2^63-1 and 2^64-1 come back
 //             exact as 64-bit integers, and strings or floats come back as they were.
-// Not thread-safe: one owner (a client session).
+// Non-real-time. Framer is not thread-safe: one owner (a client session).
 
 #include <cstddef>
 #include <optional>

@@ -13,8 +13,9 @@
 // client whose unread output passes 4 MiB (max_output_bytes) is disconnected with the reason logged; the
 // other clients and the server loop never wait for it.
 //
-// Threads: the public functions may be called from any thread except the API thread's own handlers where
-// noted; the server's work runs on the IoThread.
+// Threads: every public function is non-real-time and may be called from any thread (open, restart and
+// close also from the API thread itself); the server's work runs on the IoThread. Destroy servers before
+// their IoThread.
 
 #include <cstddef>
 #include <cstdint>

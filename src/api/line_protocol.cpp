@@ -116,7 +116,8 @@ void LineProtocol::take_line(std::string raw) {
     if (const auto n = parameter(command, 'N')) last_line_ = *n;
     return answer_here("ok\n");
   }
-  if (word == "M112") return answer_here("ok\n");  // already acted on through take_emergency_stop()
+  // M112 was already acted on through take_emergency_stop(); a numbered empty line ("N5*cs") is a no-op.
+  if (word == "M112" || command.empty()) return answer_here("ok\n");
   pending_.push_back(Pending{std::string(command), {}});
 }
 

@@ -19,7 +19,7 @@
 //   busy      while one command runs, "echo:busy: processing" every busy_interval (Marlin's host keepalive,
 //             2 s), so that hosts do not time out during homing or a heat-up.
 //   output    G-code output from anywhere (output_line) is written as it comes, one line each.
-// Not thread-safe: one owner (the pty on the API thread). Times are the caller's clock (ns).
+// Non-real-time, not thread-safe: one owner (the pty on the API thread). Times are the caller's clock (ns).
 
 #include <cstddef>
 #include <cstdint>

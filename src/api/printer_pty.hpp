@@ -13,7 +13,8 @@
 // read. Output to a host that does not read is bounded (max_output_bytes): past it, the unwritten output is
 // dropped with a logged reason, and the API thread never waits for the host.
 //
-// Threads: the public functions may be called from any thread; the I/O runs on the IoThread.
+// Threads: every public function is non-real-time and may be called from any thread; the I/O runs on the
+// IoThread. Destroy the pty before its IoThread.
 
 #include <cstddef>
 #include <cstdint>

@@ -10,7 +10,7 @@
 //                      change. A new subscription of the same client replaces the old one.
 // Requested fields `null` mean every field the object has at that moment (fields that appear later count
 // as changes). A requested field the object lacks reads as null; an object the controller lacks as {}.
-// Not thread-safe: one owner thread.
+// Non-real-time, not thread-safe: one owner thread.
 
 #include <cstdint>
 #include <map>

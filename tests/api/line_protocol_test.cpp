@@ -100,6 +100,15 @@ TEST(LineProtocol, M110ResetsTheLineNumberNumberedOrNot) {
   EXPECT_EQ(run_all(p), "ok\nok\n");
 }
 
+TEST(LineProtocol, ANumberedEmptyLineIsAcknowledged) {
+  LineProtocol p;
+  p.feed(numbered(1, "").substr(0, 2) + "*" + std::to_string('N' ^ '1') + "\n");
+  std::vector<std::string> commands;
+  EXPECT_EQ(run_all(p, &commands), "ok\n");
+  EXPECT_TRUE(commands.empty());
+  EXPECT_EQ(p.last_line(), 1);
+}
+
 TEST(LineProtocol, UnnumberedLinesWithAChecksumRunWithoutIt) {
   LineProtocol p;
   p.feed("M105*37\nM117 a*b\n");

@@ -3,6 +3,7 @@
 
 #include "api/klippy_server.hpp"
 
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -289,6 +290,23 @@ TEST_F(KlippyServerTest, AStaleSocketIsReplacedButALiveOneOrAFileIsNot) {
   const Status file = second.open();
   ASSERT_FALSE(file.ok());
   EXPECT_EQ(file.error().message, path() + ": exists and is not a socket; not removing it");
+}
+
+TEST_F(KlippyServerTest, AGroupMakesTheSocketGroupWritableButNeverWorldWritable) {
+  server->close();
+  const struct group* own = ::getgrgid(::getgid());
+  ASSERT_NE(own, nullptr);
+  KlippyServerOptions options;
+  options.path = path();
+  options.group = own->gr_name;
+  options.log = log.fn();
+  KlippyServer grouped(io, backend, options);
+  const Status opened = grouped.open();
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  struct stat st {};
+  ASSERT_EQ(::stat(path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  EXPECT_EQ(st.st_gid, ::getgid());
 }
 
 TEST_F(KlippyServerTest, AnUnknownGroupIsAnError) {

@@ -168,6 +168,18 @@ TEST_F(PrinterPtyTest, OutputFromElsewhereReachesTheHost) {
   EXPECT_EQ(host.command("SAY hello"), (Lines{"// hello", "ok"})) << "a command's output comes before its ok";
 }
 
+TEST_F(PrinterPtyTest, OutputNobodyReadsIsBoundedAndTheHostIsServedAfterwards) {
+  ASSERT_TRUE(wait_until([&] { return backend.output_subscribers() == 1; }));
+  // Nobody has the link open: the terminal's buffer fills, then the pty's own 64 KiB, then output is dropped.
+  const std::string line(1024, 'x');
+  for (int i = 0; i < 256; ++i) backend.output("// " + line);
+  EXPECT_TRUE(wait_until([&] { return log.contains("printer pty: the host does not read; dropped"); })) << log.all();
+  PtyClient host(link());
+  std::vector<std::string> answer = host.command("M105");  // the stale output comes first, then the answer
+  ASSERT_FALSE(answer.empty());
+  EXPECT_EQ(answer.back(), "ok T:21.0 /0.0 B:20.5 /0.0");
+}
+
 TEST_F(PrinterPtyTest, TheDeviceIsOwnerOnlyAndTheLinkIsRemovedOnClose) {
   struct stat st {};
   ASSERT_EQ(::stat(link().c_str(), &st), 0);

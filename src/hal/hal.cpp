@@ -154,7 +154,7 @@ Instance* Hal::own(int comp_id, std::unique_ptr<Instance> instance) {
 
 Status Hal::new_signal(const std::string& name, Type type) {
   if (name.empty()) return Error{"signal name is empty"};
-  if (signals_.contains(name)) return Error{"Signal " + quoted(name) + " already exists"};
+  if (signals_.contains(name)) return Error{"duplicate signal " + quoted(name)};
   if (find_pin(name) != nullptr) return Error{"Signal name " + quoted(name) + " is the name of a pin"};
   auto sig = std::make_unique<SignalRecord>();
   sig->name = name;
@@ -300,13 +300,11 @@ Status Hal::set_pin_or_param(const std::string& name, std::string_view text) {
     return Ok{};
   }
   PinRecord* found = find_pin(name);
-  if (found == nullptr) return Error{"pin or parameter " + quoted(name) + " not found"};
+  // LinuxCNC 2.9's texts for these common mistakes.
+  if (found == nullptr) return Error{"parameter or pin " + quoted(name) + " not found"};
   PinRecord& pin = *found;
-  if (pin.dir == Dir::kOut) return Error{"pin " + quoted(name) + " is not writable (it is an OUT pin)"};
-  if (pin.signal != nullptr) {
-    return Error{"pin " + quoted(name) + " is connected to signal " + quoted(pin.signal->name) +
-                 ": use sets on the signal"};
-  }
+  if (pin.dir == Dir::kOut) return Error{"pin " + quoted(name) + " is not writable"};
+  if (pin.signal != nullptr) return Error{"pin " + quoted(name) + " is connected to a signal"};
   auto v = parse_value(pin.type, text);
   if (!v) return Error{"setp " + quoted(name) + ": " + v.error().message};
   pin.dummy.set_raw(*v);
@@ -324,9 +322,7 @@ Status Hal::set_signal(const std::string& name, std::string_view text) {
   auto it = signals_.find(name);
   if (it == signals_.end()) return Error{"signal " + quoted(name) + " not found"};
   SignalRecord& sig = *it->second;
-  if (sig.writers > 0) {
-    return Error{"signal " + quoted(name) + " already has writer " + quoted(first_pin_with(sig, Dir::kOut)->name)};
-  }
+  if (sig.writers > 0) return Error{"signal " + quoted(name) + " already has writer(s)"};
   auto v = parse_value(sig.type, text);
   if (!v) return Error{"sets " + quoted(name) + ": " + v.error().message};
   sig.value.set_raw(*v);

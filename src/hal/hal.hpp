@@ -195,6 +195,8 @@ class Hal {
   // The rt thread table (rt/thread_table.hpp) of the started threads: period, execution and wake-up
   // times, utilisation and overruns. Non-real-time.
   std::string thread_report() const;
+  // Why a started thread runs without what it asked for (SCHED_FIFO refused, ...), one per such thread.
+  std::vector<std::string> placement_warnings() const;
   // The statistics of the started threads, fastest first (empty before start). Non-real-time.
   std::vector<rt::PeriodicStats> thread_stats() const;
   std::vector<std::string> take_overrun_reports();

@@ -189,7 +189,7 @@ Status Halcmd::execute(std::span<const std::string> t) {
     quit_ = true;
     return Ok{};
   }
-  return Error{"unknown command '" + cmd + "'"};
+  return Error{"Unknown command '" + cmd + "'"};
 }
 
 Status Halcmd::cmd_loadrt(std::span<const std::string> args) {
@@ -266,7 +266,7 @@ Status Halcmd::cmd_linkps(std::span<const std::string> args, bool pin_first) {
 Status Halcmd::cmd_newsig(std::span<const std::string> args) {
   if (auto st = need_args("newsig", args, 2, 2, "newsig SIGNAL TYPE"); !st) return st;
   auto type = parse_type(args[1]);
-  if (!type) return Error{"newsig " + args[0] + ": " + type.error().message};
+  if (!type) return Error{"Unknown signal type '" + args[1] + "'"};
   return hal_.new_signal(args[0], *type);
 }
 

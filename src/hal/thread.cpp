@@ -24,10 +24,10 @@ int32_t clamp_ns(int64_t ns) noexcept {
 // addf/initf position rules on a list of `size`: +k = k-th from the start, -k = k-th from the end.
 Result<std::size_t> insert_index(std::size_t size, int position) {
   const int n = static_cast<int>(size);
-  if (position == 0) return Error{"position 0 is invalid (+1 is the first, -1 the last)"};
+  if (position == 0) return Error{"bad position: 0 (+1 is the first, -1 the last)"};
   if (size >= kMaxFunctionsPerThread) return Error{"thread is full (" + std::to_string(kMaxFunctionsPerThread) + " functions)"};
-  if (position > n + 1) return Error{"position " + std::to_string(position) + " is too high"};
-  if (position < -(n + 1)) return Error{"position " + std::to_string(position) + " is too low"};
+  if (position > n + 1) return Error{"position '" + std::to_string(position) + "' is too high"};
+  if (position < -(n + 1)) return Error{"position '" + std::to_string(position) + "' is too low"};
   return static_cast<std::size_t>(position > 0 ? position - 1 : n + 1 + position);
 }
 
@@ -206,9 +206,7 @@ Status Hal::add_function_to_thread(const std::string& funct, const std::string& 
   if (t == nullptr) return Error{"thread '" + thread + "' not found"};
   FunctionRecord& f = *fit->second;
   if (f.users > 0) return Error{"function '" + funct + "' may only be added to one thread"};
-  if (auto st = t->insert(f, position); !st) {
-    return Error{"addf " + funct + " " + thread + ": " + st.error().message};
-  }
+  if (auto st = t->insert(f, position); !st) return st;
   ++f.users;
   return Ok{};
 }
@@ -340,6 +338,14 @@ std::string Hal::thread_report() const {
     if (!p->placement().warning.empty()) rows.back().note = p->placement().warning;
   }
   return rt::format_thread_table(rows);
+}
+
+std::vector<std::string> Hal::placement_warnings() const {
+  std::vector<std::string> warnings;
+  for (const auto& p : periodic_) {
+    if (!p->placement().warning.empty()) warnings.push_back(p->label() + ": " + p->placement().warning);
+  }
+  return warnings;
 }
 
 std::vector<rt::PeriodicStats> Hal::thread_stats() const {

@@ -24,7 +24,7 @@ TEST(Halcmd, KeepGoingReportsEveryError) {
   Session s(hal);
   s.cmd().set_keep_going(true);
   EXPECT_FALSE(s.run("frobnicate\nloadrt nosuch\nloadrt and2\nsetp and2.0.in1 1\n"));
-  EXPECT_NE(s.err().find("test.hal:1: error: unknown command 'frobnicate'\n"), std::string::npos);
+  EXPECT_NE(s.err().find("test.hal:1: error: Unknown command 'frobnicate'\n"), std::string::npos);
   EXPECT_NE(s.err().find("test.hal:2: error: loadrt: unknown component 'nosuch'"), std::string::npos);
   EXPECT_EQ(s.cmd().error_count(), 2);
   EXPECT_EQ(*hal.get_pin_or_param("and2.0.in1"), "TRUE");
@@ -40,7 +40,7 @@ TEST(Halcmd, NetIgnoresArrowsAndGetsPrints) {
   EXPECT_EQ(hal.pins().at("g.in0")->signal->name, "y");
   s.clear();
   EXPECT_FALSE(s.run("sets x 1\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: signal 'x' already has writer 'g.out'\n");
+  EXPECT_EQ(s.err(), "test.hal:1: error: signal 'x' already has writer(s)\n");
 }
 
 TEST(Halcmd, LinkpsUnlinkpNewsigDelsig) {
@@ -52,7 +52,7 @@ TEST(Halcmd, LinkpsUnlinkpNewsigDelsig) {
   EXPECT_EQ(s.out(), "\n");
   s.clear();
   EXPECT_FALSE(s.run("newsig t flot\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: newsig t: unknown type 'flot' (bit, float, s32, u32, s64 or u64)\n");
+  EXPECT_EQ(s.err(), "test.hal:1: error: Unknown signal type 'flot'\n");
 }
 
 TEST(Halcmd, ShowPinLayout) {
@@ -125,13 +125,13 @@ TEST(Halcmd, ThreadsRoundPeriodsAndAddfFollowsPositions) {
   s.clear();
   ASSERT_TRUE(s.run("delf and2.0\nloadrt or2\n"));
   EXPECT_FALSE(s.run("addf or2.0 fast 3\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: addf or2.0 fast: position 3 is too high\n");
+  EXPECT_EQ(s.err(), "test.hal:1: error: position '3' is too high\n");
   s.clear();
   EXPECT_FALSE(s.run("addf or2.0 fast 0\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: addf or2.0 fast: position 0 is invalid (+1 is the first, -1 the last)\n");
+  EXPECT_EQ(s.err(), "test.hal:1: error: bad position: 0 (+1 is the first, -1 the last)\n");
   s.clear();
   EXPECT_FALSE(s.run("addf or2.0 fast -3\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: addf or2.0 fast: position -3 is too low\n");
+  EXPECT_EQ(s.err(), "test.hal:1: error: position '-3' is too low\n");
 }
 
 TEST(Halcmd, ThreadPeriodRules) {

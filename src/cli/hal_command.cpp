@@ -282,6 +282,17 @@ bool run_commands(hal::Halcmd& cmd, const HalOptions& o) {
   return ok;
 }
 
+// A thread that runs without its real-time placement says why, once, with the knobs rtstep hal reads.
+void report_placement(const hal::Hal& hal, const HalOptions& o) {
+  const auto warnings = hal.placement_warnings();
+  for (const auto& w : warnings) std::cerr << "rtstep hal: " << w << "\n";
+  if (!warnings.empty()) {
+    std::cerr << "rtstep hal: the threads' placement comes from [rt] of --config printer.cfg (base_priority, "
+                 "servo_priority, host_cpus, allow_non_realtime) or --priority/--cpus"
+              << (o.config.empty() ? " (no --config given: defaults)" : "") << "; --no-rt runs them SCHED_OTHER\n";
+  }
+}
+
 int run_hal(const HalOptions& o) {
   // Declared before the Hal, so they outlive its threads.
   std::unique_ptr<hal::MotionJob> job;
@@ -315,6 +326,7 @@ int run_hal(const HalOptions& o) {
     cmd.set_ini(ini.get());
   }
   const bool ok = run_commands(cmd, o);
+  report_placement(hal, o);
   int code = cmd.error_count() == 0 && ok ? 0 : 1;
   if (ok || o.keep_going) {
     if (job != nullptr && !cmd.quit_requested()) {

@@ -14,6 +14,14 @@
 // `gcode/subscribe_output` and `register_remote_method` (bookkeeping here, the pushes go to the Backend),
 // the subscription machinery of `objects/subscribe` (subscriptions.hpp: the server polls query_status every
 // 250 ms and sends the changes), the Marlin line protocol of the pty (line_protocol.hpp).
+//
+// What reaches the Backend: `gcode/script` and every pty command -> run_script; `gcode/restart` and
+// `gcode/firmware_restart` -> run_script("RESTART" / "FIRMWARE_RESTART"), as Klipper does; `objects/query`,
+// `objects/subscribe` and the subscription polls -> query_status; `emergency_stop` and a pty M112 ->
+// emergency_stop; any endpoint the controller lists in HostStatus::endpoints (gcode/help, pause_resume/*,
+// …) -> submit. Anything else is answered "webhooks: No registered callback for path '…'". On RESTART and
+// FIRMWARE_RESTART the controller calls KlippyServer::restart(), which closes every client and re-creates
+// the socket.
 
 #include <atomic>
 #include <cstdint>

@@ -43,6 +43,8 @@ class KlippyCore : public SessionOwner, public std::enable_shared_from_this<Klip
   bool handle_local(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request);
   void handle_info(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request,
                    const Reply& reply);
+  void handle_register_remote(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request,
+                              const Reply& reply);
   void handle_query(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request, bool subscribe);
   void handle_script(const std::shared_ptr<KlippySession>& session, const Json& id, std::string script);
   Json endpoints() const;

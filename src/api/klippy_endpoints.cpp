@@ -135,26 +135,33 @@ bool KlippyCore::handle_local(const std::shared_ptr<KlippySession>& session, con
     reply(Json::object());
   } else if (m == "gcode/subscribe_output") {
     auto tmpl = get_object(request.params, "response_template", Json::object());
-    if (!tmpl) return reply(tmpl.error()), true;
+    if (!tmpl) {
+      reply(tmpl.error());
+      return true;
+    }
     output_templates_[session->id()] = std::move(tmpl.value());
     reply(Json::object());
-  } else if (m == "register_remote_method") {
-    auto tmpl = get_object(request.params, "response_template");
-    if (!tmpl) return reply(tmpl.error()), true;
-    auto method = get_string(request.params, "remote_method");
-    if (!method) return reply(method.error()), true;
-    options_.log("klippy api: client " + std::to_string(session->id()) + " serves remote method '" +
-                 method.value() + "'");
-    auto send = session_sender(io_, session);
-    backend_.register_remote_method(session->id(), method.value(),
-                                    [send, tmpl = std::move(tmpl.value())](Json params) {
-                                      Json message = tmpl;
-                                      message["params"] = std::move(params);
-                                      send(std::move(message));
-                                    });
-    reply(Json::object());
+  } else {
+    handle_register_remote(session, request, reply);
   }
   return true;
+}
+
+void KlippyCore::handle_register_remote(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request,
+                                        const Reply& reply) {
+  auto tmpl = get_object(request.params, "response_template");
+  if (!tmpl) return reply(tmpl.error());
+  auto method = get_string(request.params, "remote_method");
+  if (!method) return reply(method.error());
+  options_.log("klippy api: client " + std::to_string(session->id()) + " serves remote method '" + method.value() +
+               "'");
+  auto send = session_sender(io_, session);
+  backend_.register_remote_method(session->id(), method.value(), [send, tmpl = std::move(tmpl.value())](Json params) {
+    Json message = tmpl;
+    message["params"] = std::move(params);
+    send(std::move(message));
+  });
+  reply(Json::object());
 }
 
 void KlippyCore::handle_info(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request,

@@ -5,6 +5,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -90,6 +91,13 @@ std::string show_aliases(const Records& records, const char* title, const ShowOp
   return out + "\n";
 }
 
+// A signal's pins in name order, as LinuxCNC lists them (it walks the sorted pin list).
+std::vector<const PinRecord*> pins_by_name(const SignalRecord& s) {
+  std::vector<const PinRecord*> pins(s.pins.begin(), s.pins.end());
+  std::sort(pins.begin(), pins.end(), [](const PinRecord* a, const PinRecord* b) { return a->name < b->name; });
+  return pins;
+}
+
 std::string show_signals(const Hal& hal, const ShowOptions& o) {
   std::string out = o.script ? "" : "Signals:\nType          Value  Name     (linked to)\n";
   for (const auto& [name, s] : hal.signals()) {
@@ -97,12 +105,12 @@ std::string show_signals(const Hal& hal, const ShowOptions& o) {
     const uint64_t raw = s->value.raw();
     if (o.script) {
       out += fmt("%s  %s  %s", type_col(s->type).c_str(), format_value(s->type, raw).c_str(), name.c_str());
-      for (const PinRecord* p : s->pins) out += fmt(" %s %s", arrow_from_sig(p->dir), p->name.c_str());
+      for (const PinRecord* p : pins_by_name(*s)) out += fmt(" %s %s", arrow_from_sig(p->dir), p->name.c_str());
       out += "\n";
       continue;
     }
     out += fmt("%s  %s  %s\n", type_col(s->type).c_str(), format_value_cell(s->type, raw).c_str(), name.c_str());
-    for (const PinRecord* p : s->pins) out += fmt("%25s%s %s\n", "", arrow_from_sig(p->dir), p->name.c_str());
+    for (const PinRecord* p : pins_by_name(*s)) out += fmt("%25s%s %s\n", "", arrow_from_sig(p->dir), p->name.c_str());
   }
   return out + "\n";
 }

@@ -83,8 +83,8 @@ TEST(Halcmd, ShowSignalParamAndCompLayouts) {
             "Signals:\n"
             "Type          Value  Name     (linked to)\n"
             "float             0  f\n"
+            "                         ==> lowpass.0.in\n"  // pins in name order, as LinuxCNC
             "                         <== lowpass.0.out\n"
-            "                         ==> lowpass.0.in\n"
             "\n"
             "Parameters:\n"
             "Owner   Type  Dir         Value  Name\n"
@@ -194,7 +194,7 @@ TEST(Halcmd, ScriptModeDropsTitlesAndPacksFields) {
             "\n"
             "conv_u32_s32 u32   IN 16 conv-u32-s32.0.in\n"
             "\n"
-            "float  0  f <== lowpass.0.out ==> lowpass.0.in\n"
+            "float  0  f ==> lowpass.0.in <== lowpass.0.out\n"
             "\n"
             "lowpass float RW 0.5 lowpass.0.gain\n"
             "\n"

@@ -89,8 +89,8 @@ struct ScriptRequest {
 
 struct ScriptResult {
   bool ok = true;
-  std::string error;                // when !ok: the message, possibly several lines (pty: "!! …", API: error reply)
-  std::string ack;                  // text after the pty's "ok " (M105: "T:21.0 /0.0 B:20.5 /0.0"; M115 …); "" = "ok"
+  std::string error;  // when !ok: the message, possibly several lines (pty: "!! …", API: error reply)
+  std::string ack;    // text after the pty's "ok " (M105: "T:21.0 /0.0 B:20.5 /0.0"; M115 …); "" = "ok"
   // Lines the script printed. The controller also sends them to every output subscriber (as Klipper's
   // respond_raw does), which is how the pty and API clients see them; this copy is for callers that do not
   // subscribe (a test, a one-shot command line).
@@ -107,8 +107,8 @@ using ObjectRequest = std::map<std::string, FieldList>;
 using StatusFn = Completion<Result<Json>>;
 
 // Pushes handed to the Backend; any thread, posts onto the API thread, a no-op once the client has gone.
-using OutputPush = std::function<void(std::string line)>;   // one G-code output line, as Klipper's respond_raw
-using RemoteCallPush = std::function<void(Json params)>;    // calls a client's remote method with these params
+using OutputPush = std::function<void(std::string line)>;  // one G-code output line, as Klipper's respond_raw
+using RemoteCallPush = std::function<void(Json params)>;   // calls a client's remote method with these params
 
 // A request for an endpoint the servers do not handle themselves (gcode/help, pause_resume/*, …).
 struct Request {

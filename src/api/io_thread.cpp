@@ -4,8 +4,6 @@
 
 #include <pthread.h>
 #include <sched.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +12,8 @@
 #include <iostream>
 
 #include <asio/post.hpp>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 namespace rtstep::api {
 

@@ -24,9 +24,9 @@ class KlippyCore : public SessionOwner, public std::enable_shared_from_this<Klip
  public:
   KlippyCore(std::shared_ptr<asio::io_context> io, Backend& backend, KlippyServerOptions options);
 
-  Status open();                      // bind and accept
+  Status open();                              // bind and accept
   void close_all(const std::string& reason);  // every session and the acceptor; removes the socket file
-  void shutdown();                    // close_all, and the output subscription
+  void shutdown();                            // close_all, and the output subscription
   void set_host(HostStatus host) { host_ = std::move(host); }
 
   void on_message(KlippySession& session, std::string message) override;
@@ -41,8 +41,7 @@ class KlippyCore : public SessionOwner, public std::enable_shared_from_this<Klip
   // klippy_endpoints.cpp: one request.
   void dispatch(const std::shared_ptr<KlippySession>& session, ParsedRequest request);
   bool handle_local(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request);
-  void handle_info(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request,
-                   const Reply& reply);
+  void handle_info(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request, const Reply& reply);
   void handle_register_remote(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request,
                               const Reply& reply);
   void handle_query(const std::shared_ptr<KlippySession>& session, const ParsedRequest& request, bool subscribe);

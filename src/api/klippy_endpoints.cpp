@@ -23,9 +23,12 @@ double eventtime_now() { return static_cast<double>(monotonic_ns()) / 1e9; }
 
 // Endpoints this server always has, whatever the controller publishes.
 constexpr std::array kServerEndpoints = {
-    "list_endpoints",   "info",          "emergency_stop",         "register_remote_method",
-    "objects/list",     "objects/query", "objects/subscribe",      "gcode/script",
-    "gcode/restart",    "gcode/firmware_restart", "gcode/subscribe_output",
+    "list_endpoints",         "info",
+    "emergency_stop",         "register_remote_method",
+    "objects/list",           "objects/query",
+    "objects/subscribe",      "gcode/script",
+    "gcode/restart",          "gcode/firmware_restart",
+    "gcode/subscribe_output",
 };
 
 std::string self_executable() {

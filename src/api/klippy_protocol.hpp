@@ -38,7 +38,7 @@ class Framer {
 };
 
 struct ParsedRequest {
-  Json id;          // null when absent: no reply
+  Json id;  // null when absent: no reply
   std::string method;
   Json params = Json::object();
 };

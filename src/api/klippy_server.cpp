@@ -4,9 +4,6 @@
 #include "api/klippy_server.hpp"
 
 #include <grp.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +13,9 @@
 #include <variant>
 
 #include <asio/post.hpp>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include "api/klippy_core.hpp"
 
@@ -229,9 +229,7 @@ void KlippyServer::publish(HostStatus status) {
   asio::post(*io_, [core = core_, status = std::move(status)]() mutable { core->set_host(std::move(status)); });
 }
 
-std::size_t KlippyServer::client_count() const noexcept {
-  return core_->client_count.load(std::memory_order_relaxed);
-}
+std::size_t KlippyServer::client_count() const noexcept { return core_->client_count.load(std::memory_order_relaxed); }
 
 const std::string& KlippyServer::path() const noexcept { return core_->options().path; }
 

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -16,10 +15,11 @@
 #include <utility>
 
 #include <asio/buffer.hpp>
-#include <asio/post.hpp>
 #include <asio/posix/stream_descriptor.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
+#include <sys/stat.h>
 
 #include "util/clock.hpp"
 

@@ -35,8 +35,8 @@ class Subscriptions {
 
   // Adds (or replaces) `client`'s subscription and returns its first reply (query()). `response_template`
   // must be an object. The first update is due one period after `now_ns` at the latest.
-  Json subscribe(ClientId client, ObjectRequest request, Json response_template, const Json& status,
-                 double eventtime, int64_t now_ns);
+  Json subscribe(ClientId client, ObjectRequest request, Json response_template, const Json& status, double eventtime,
+                 int64_t now_ns);
   void unsubscribe(ClientId client);
   bool empty() const noexcept { return clients_.empty(); }
 

@@ -2,11 +2,11 @@
 // server and the FakeBackend. Skipped where python3 is missing.
 
 #include <stdio.h>
-#include <sys/wait.h>
-
-#include <gtest/gtest.h>
 
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include "api/klippy_server.hpp"
 #include "api_test_util.hpp"

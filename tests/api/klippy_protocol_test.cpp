@@ -2,10 +2,10 @@
 
 #include "api/klippy_protocol.hpp"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <limits>
+
+#include <gtest/gtest.h>
 
 namespace rtstep::api {
 namespace {
@@ -59,7 +59,8 @@ TEST(ParseRequest, NamesWhatIsWrong) {
 }
 
 TEST(Replies, HaveKlippersShapes) {
-  EXPECT_EQ(make_error(3, "boom"), Json::parse(R"({"id": 3, "error": {"error": "WebRequestError", "message": "boom"}})"));
+  EXPECT_EQ(make_error(3, "boom"),
+            Json::parse(R"({"id": 3, "error": {"error": "WebRequestError", "message": "boom"}})"));
   EXPECT_EQ(get_string(Json::object(), "script").error().message, "Missing Argument [script]");
   EXPECT_EQ(get_string(Json{{"script", 1}}, "script").error().message, "Invalid Argument Type [script]");
   EXPECT_EQ(get_object(Json::object(), "t", Json::object()).value(), Json::object());

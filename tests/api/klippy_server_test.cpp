@@ -4,17 +4,16 @@
 #include "api/klippy_server.hpp"
 
 #include <grp.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
-
 #include <cstdint>
 #include <fstream>
 #include <limits>
 #include <memory>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "api/klippy_protocol.hpp"
 #include "api_test_util.hpp"
@@ -57,8 +56,8 @@ TEST_F(KlippyServerTest, InfoCarriesWhatMoonrakerNeedsInEveryState) {
   ASSERT_TRUE(reply);
   const Json& result = (*reply)["result"];
   EXPECT_EQ(result["state"], "startup");
-  for (const char* key : {"state_message", "hostname", "software_version", "klipper_path", "python_path",
-                          "config_file", "log_file", "process_id", "user_id", "group_id"}) {
+  for (const char* key : {"state_message", "hostname", "software_version", "klipper_path", "python_path", "config_file",
+                          "log_file", "process_id", "user_id", "group_id"}) {
     EXPECT_TRUE(result.contains(key)) << key;
   }
   EXPECT_TRUE(result["klipper_path"].is_string());
@@ -97,8 +96,8 @@ TEST_F(KlippyServerTest, FramesSplitAcrossWritesAndSeveralInOneWrite) {
   const std::string first = Json{{"id", 1}, {"method", "objects/list"}}.dump() + '\x03';
   ASSERT_TRUE(client.send_raw(first.substr(0, 10)));
   EXPECT_FALSE(client.read(std::chrono::milliseconds(100))) << "half a message is not answered";
-  const std::string two = Json{{"id", 2}, {"method", "objects/list"}}.dump() + '\x03' +
-                          Json{{"id", 3}, {"method", "info"}}.dump() + '\x03';
+  const std::string two =
+      Json{{"id", 2}, {"method", "objects/list"}}.dump() + '\x03' + Json{{"id", 3}, {"method", "info"}}.dump() + '\x03';
   ASSERT_TRUE(client.send_raw(first.substr(10) + two));
   std::vector<Json> ids;
   for (int i = 0; i < 3; ++i) {
@@ -351,17 +350,19 @@ TEST_F(KlippyServerTest, SubscriptionSendsTheFullStatusThenOnlyChangesInTheTempl
 
 TEST_F(KlippyServerTest, GcodeOutputAndRemoteMethodsReachTheirClients) {
   SocketClient client(path());
-  ASSERT_TRUE(client.call(1, "gcode/subscribe_output", Json{{"response_template", {{"method", "process_gcode_response"}}}}));
-  ASSERT_TRUE(client.call(2, "register_remote_method",
-                          Json{{"response_template", {{"method", "timelapse_newframe"}}},
-                               {"remote_method", "timelapse_newframe"}}));
+  ASSERT_TRUE(
+      client.call(1, "gcode/subscribe_output", Json{{"response_template", {{"method", "process_gcode_response"}}}}));
+  ASSERT_TRUE(client.call(
+      2, "register_remote_method",
+      Json{{"response_template", {{"method", "timelapse_newframe"}}}, {"remote_method", "timelapse_newframe"}}));
   SocketClient quiet(path());
   ASSERT_TRUE(quiet.call(1, "info"));
 
   backend.output("// Klipper state: Ready");
   auto message = client.read();
   ASSERT_TRUE(message);
-  EXPECT_EQ(*message, Json::parse(R"({"method": "process_gcode_response", "params": {"response": "// Klipper state: Ready"}})"));
+  EXPECT_EQ(*message,
+            Json::parse(R"({"method": "process_gcode_response", "params": {"response": "// Klipper state: Ready"}})"));
 
   EXPECT_TRUE(backend.call_remote("timelapse_newframe", Json{{"macropos", 1}}));
   message = client.read();

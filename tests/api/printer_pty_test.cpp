@@ -5,13 +5,13 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <fstream>
 #include <memory>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "api_test_util.hpp"
 
@@ -36,7 +36,9 @@ class PtyClient {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
-  bool write(const std::string& bytes) { return ::write(fd_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()); }
+  bool write(const std::string& bytes) {
+    return ::write(fd_, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  }
   // The next line without its '\n', or "<timeout>".
   std::string line(std::chrono::milliseconds timeout = testing::kTimeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -46,7 +48,8 @@ class PtyClient {
         buffer_.erase(0, eol + 1);
         return out;
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       pollfd p{fd_, POLLIN, 0};
       if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return "<timeout>";
       char chunk[4096];

@@ -85,7 +85,8 @@ TEST(Subscriptions, EachClientGetsItsOwnChangesAndANewSubscriptionReplacesTheOld
                  0);
   updates = subs.update(printer_status(6, "error"), 2);
   ASSERT_EQ(updates.size(), 2u);
-  for (const auto& u : updates) EXPECT_EQ(u.message["params"]["status"], Json::parse(R"({"webhooks": {"state": "error"}})"));
+  for (const auto& u : updates)
+    EXPECT_EQ(u.message["params"]["status"], Json::parse(R"({"webhooks": {"state": "error"}})"));
 
   subs.unsubscribe(1);
   subs.unsubscribe(2);

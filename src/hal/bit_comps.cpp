@@ -1,7 +1,8 @@
-// Bit components with LinuxCNC's names and behaviour: xor2, edge, flipflop, oneshot, timedelay, toggle,
-// select8, debounce (cfg= groups); and trivkins, tpmod, homemod, accepted with a message because rtstep's
+// Bit components with LinuxCNC's names and behaviour: xor2, logic (personality=), edge, flipflop, oneshot,
+// timedelay, toggle, select8, debounce (cfg= groups); and trivkins, tpmod, homemod, accepted with a message because rtstep's
 // motmod and planner take their place. Functions are real-time safe (pin arithmetic and counters only).
 #include <charconv>
+#include <cstdlib>
 #include <iostream>
 
 #include "hal/component.hpp"
@@ -179,7 +180,64 @@ void debounce_fn(void* arg, int64_t) noexcept {
   }
 }
 
+// and / or / xor (odd parity) / nand / nor of the first (personality & 0xff) inputs; an output exists
+// only when its personality bit (0x100, 0x200, 0x400, 0x800, 0x1000) is set.
+inline constexpr int kLogicInputs = 16;
+struct Logic : Instance {
+  int personality = 0;
+  Pin<bool> in[kLogicInputs];
+  Pin<bool> and_, or_, xor_, nand, nor;
+};
+void logic_fn(void* arg, int64_t) noexcept {
+  auto& l = *static_cast<Logic*>(arg);
+  bool all = true, any = false, odd = false;
+  for (int i = 0; i < (l.personality & 0xff); ++i) {
+    if (l.in[i].get()) {
+      any = true;
+      odd = !odd;
+    } else {
+      all = false;
+    }
+  }
+  if (l.personality & 0x100) l.and_.set(all);
+  if (l.personality & 0x200) l.or_.set(any);
+  if (l.personality & 0x400) l.xor_.set(odd);
+  if (l.personality & 0x800) l.nand.set(!all);
+  if (l.personality & 0x1000) l.nor.set(!any);
+}
+
 }  // namespace
+
+// `loadrt logic count=N|names=… personality=P[,P…]`: one personality per instance (missing ones are 0).
+Status load_logic(Hal& hal, LoadArgs& args) {
+  std::vector<int> personalities;
+  if (auto text = args.take("personality")) {
+    auto items = split_list("personality", *text);
+    if (!items) return Error{"loadrt logic: " + items.error().message};
+    for (const std::string& item : *items) {
+      char* end = nullptr;
+      const long v = std::strtol(item.c_str(), &end, 0);
+      if (end == item.c_str() || *end != '\0' || v < 0 || (v & 0xff) > kLogicInputs || v > 0x1fff) {
+        return Error{"loadrt logic: personality '" + item + "' is not inputs (0 to 16) plus output bits 0x100 to 0x1000"};
+      }
+      personalities.push_back(static_cast<int>(v));
+    }
+  }
+  std::size_t index = 0;
+  return load_each<Logic>(hal, args, "logic", [&](Builder& b, Logic& l, const std::string& n) {
+    l.personality = index < personalities.size() ? personalities[index] : 0;
+    ++index;
+    for (int i = 0; i < (l.personality & 0xff); ++i) {
+      b.pin(n + (i < 10 ? ".in-0" : ".in-") + std::to_string(i), Dir::kIn, l.in[i]);
+    }
+    if (l.personality & 0x100) b.pin(n + ".and", Dir::kOut, l.and_);
+    if (l.personality & 0x200) b.pin(n + ".or", Dir::kOut, l.or_);
+    if (l.personality & 0x400) b.pin(n + ".xor", Dir::kOut, l.xor_);
+    if (l.personality & 0x800) b.pin(n + ".nand", Dir::kOut, l.nand);
+    if (l.personality & 0x1000) b.pin(n + ".nor", Dir::kOut, l.nor);
+    b.function(n, &logic_fn, &l);
+  });
+}
 
 Status load_xor2(Hal& hal, LoadArgs& args) {
   return load_each<Xor2>(hal, args, "xor2", [](Builder& b, Xor2& x, const std::string& n) {

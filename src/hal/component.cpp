@@ -117,6 +117,7 @@ constexpr std::array kComponents{
     ComponentType{"mux4", &load_mux4},
     ComponentType{"minmax", &load_minmax},
     ComponentType{"xor2", &load_xor2},
+    ComponentType{"logic", &load_logic},
     ComponentType{"edge", &load_edge},
     ComponentType{"flipflop", &load_flipflop},
     ComponentType{"oneshot", &load_oneshot},

@@ -145,6 +145,7 @@ Status load_wcomp(Hal& hal, LoadArgs& args);
 Status load_mux4(Hal& hal, LoadArgs& args);
 Status load_minmax(Hal& hal, LoadArgs& args);
 Status load_xor2(Hal& hal, LoadArgs& args);         // bit_comps.cpp
+Status load_logic(Hal& hal, LoadArgs& args);
 Status load_edge(Hal& hal, LoadArgs& args);
 Status load_flipflop(Hal& hal, LoadArgs& args);
 Status load_oneshot(Hal& hal, LoadArgs& args);

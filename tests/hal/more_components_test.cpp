@@ -113,6 +113,23 @@ TEST(MoreComponents, MinmaxKeepsTheExtremesUntilReset) {
   EXPECT_DOUBLE_EQ(b.num("minmax.0.min"), 1.0);
 }
 
+TEST(MoreComponents, LogicHasThePinsItsPersonalityAsksFor) {
+  Bench b("loadrt logic count=2 personality=0x603,0x1902\naddf logic.0 t\naddf logic.1 t\n"
+          "setp logic.0.in-00 1\nsetp logic.0.in-02 1\n");
+  b.cycle();
+  EXPECT_EQ(b.get("logic.0.or"), "TRUE");
+  EXPECT_EQ(b.get("logic.0.xor"), "FALSE") << "two of three inputs: even parity";
+  EXPECT_EQ(b.hal().find_pin("logic.0.and"), nullptr);
+  EXPECT_EQ(b.get("logic.1.nand"), "TRUE");
+  EXPECT_EQ(b.get("logic.1.nor"), "TRUE");
+  EXPECT_EQ(b.get("logic.1.and"), "FALSE");
+  EXPECT_EQ(b.hal().find_pin("logic.1.in-02"), nullptr);
+  b.run("setp logic.1.in-00 1\nsetp logic.1.in-01 1\n");
+  b.cycle();
+  EXPECT_EQ(b.get("logic.1.and"), "TRUE");
+  EXPECT_EQ(b.get("logic.1.nand"), "FALSE");
+}
+
 TEST(MoreComponents, Xor2FlipflopSelect8) {
   Bench b("loadrt xor2\nloadrt flipflop\nloadrt select8\naddf xor2.0 t\naddf flipflop.0 t\naddf select8.0 t\n"
           "setp xor2.0.in0 1\nsetp flipflop.0.data 1\nsetp select8.0.sel 3\n");

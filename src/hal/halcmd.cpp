@@ -38,7 +38,7 @@ bool Halcmd::is_command(std::string_view word) {
       "loadrt", "unloadrt", "initf", "lock",  "unlock", "status", "save",   "ptype",  "stype", "alias",
       "unalias", "loadusr", "addf", "delf",  "net",    "linkps", "linksp", "unlinkp", "newsig", "delsig",
       "setp",   "sets",     "getp", "gets",  "show",   "list",   "start",  "stop",    "source", "echo",
-      "unecho", "quit",     "exit", "setexact_for_test_suite_only"};
+      "unecho", "quit",     "exit", "setexact_for_test_suite_only", "newthread"};
   for (std::string_view c : kCommands) {
     if (c == word) return true;
   }
@@ -181,6 +181,7 @@ Status Halcmd::execute(std::span<const std::string> t) {
   }
   if (cmd == "source") return cmd_source(args);
   if (cmd == "setexact_for_test_suite_only") return hal_.set_exact_periods();
+  if (cmd == "newthread") return cmd_newthread(args);
   if (cmd == "echo" || cmd == "unecho") {
     echo_ = cmd == "echo";
     return Ok{};
@@ -290,6 +291,19 @@ Status Halcmd::cmd_show(std::span<const std::string> args, bool is_list) {
   if (!text) return text.error();
   out_ << *text << std::flush;
   return Ok{};
+}
+
+// `newthread NAME PERIOD [fp|nofp]` (halcmd 2.9): a thread without the threads component; it lives until
+// the HAL shuts down. FP is accepted and ignored, as LinuxCNC ignores it.
+Status Halcmd::cmd_newthread(std::span<const std::string> args) {
+  if (auto st = need_args("newthread", args, 2, 3, "newthread NAME PERIOD [fp|nofp]"); !st) return st;
+  if (args.size() == 3 && args[2] != "fp" && args[2] != "nofp") return Error{"newthread: '" + args[2] + "' is not fp or nofp"};
+  int64_t period = 0;
+  const auto [ptr, ec] = std::from_chars(args[1].data(), args[1].data() + args[1].size(), period);
+  if (ec != std::errc{} || ptr != args[1].data() + args[1].size() || period <= 0) {
+    return Error{"newthread: period '" + args[1] + "' is not a positive number of ns"};
+  }
+  return hal_.create_thread(args[0], period, 0);
 }
 
 Status Halcmd::cmd_source(std::span<const std::string> args) {

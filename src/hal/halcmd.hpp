@@ -66,6 +66,7 @@ class Halcmd {
   Status cmd_newsig(std::span<const std::string> args);
   Status cmd_show(std::span<const std::string> args, bool is_list);
   Status cmd_source(std::span<const std::string> args);
+  Status cmd_newthread(std::span<const std::string> args);
   // halcmd_admin.cpp
   Status cmd_initf(std::span<const std::string> args);
   Status cmd_unloadrt(std::span<const std::string> args);

@@ -224,5 +224,18 @@ TEST(Halcmd, EchoQuietAndVerbose) {
   EXPECT_EQ(s.err(), "test.hal:1: ok: setp not.0.in 0\ntest.hal:4: ok: net n not.0.out\n");
 }
 
+// halcmd 2.9's newthread: a thread without the threads component, with its pseudo-component's pins.
+TEST(Halcmd, NewthreadCreatesAThread) {
+  Hal hal;
+  Session s(hal);
+  ASSERT_TRUE(s.run("newthread fast 100000\nnewthread slow 1000000 fp\nloadrt and2\naddf and2.0 slow\n")) << s.err();
+  ASSERT_EQ(hal.threads().size(), 2U);
+  EXPECT_EQ(hal.threads()[1]->period_ns(), 1'000'000);
+  EXPECT_NE(hal.find_component("__fast"), nullptr);
+  EXPECT_TRUE(hal.get_pin_or_param("fast.threadbeat").ok());
+  EXPECT_FALSE(s.run("newthread bad 12x\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: error: newthread: period '12x' is not a positive number of ns\n");
+}
+
 }  // namespace
 }  // namespace rtstep::hal

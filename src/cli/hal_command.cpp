@@ -29,6 +29,7 @@
 #include "hal/halcmd.hpp"
 #include "hal/motion_job.hpp"
 #include "rt/cpu_list.hpp"
+#include "rt/hierarchy_config.hpp"
 
 namespace rtstep::cli {
 
@@ -238,10 +239,17 @@ bool thread_options(const HalOptions& o, hal::Hal::ThreadOptions& threads) {
       std::cerr << machine.error().message << "\n";
       return false;
     }
-    threads.base_priority = machine->rt.base_priority;
-    threads.servo_priority = machine->rt.servo_priority;
-    threads.cpus = machine->rt.host_cpus;
-    threads.allow_non_realtime = machine->rt.allow_non_realtime;
+    // The one hierarchy every rtstep thread takes its place from (checked: executor > base > servo > ...).
+    auto hierarchy = rt::hierarchy_from(machine->rt);
+    if (!hierarchy) {
+      std::cerr << o.config << ": " << hierarchy.error().message << "\n";
+      return false;
+    }
+    threads.base_priority = hierarchy->base_priority;
+    threads.servo_priority = hierarchy->servo_priority;
+    threads.cpus = hierarchy->host_cpus;
+    threads.allow_non_realtime = hierarchy->allow_non_realtime;
+    threads.lock_memory = threads.lock_memory && hierarchy->lock_memory;
   }
   if (o.priority > 0) {
     threads.servo_priority = o.priority - (threads.base_priority - threads.servo_priority);

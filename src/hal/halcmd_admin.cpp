@@ -91,10 +91,15 @@ Status Halcmd::cmd_unloadrt(std::span<const std::string> args) {
     std::erase_if(load_lines_, [&](const auto& l) { return l.first == args[0]; });
     return Ok{};
   }
-  // Newest first, as they were stacked on one another.
-  while (!hal_.components().empty()) {
-    const std::string name = hal_.components().back()->name;
-    if (auto st = hal_.unload_component(name); !st) return Error{"unloadrt: " + st.error().message};
+  // Newest first, as they were stacked on one another. A thread's pseudo-component `__<thread>` goes with
+  // its thread (the component that created it), never on its own.
+  std::vector<std::string> names;
+  for (const auto& c : hal_.components()) {
+    if (!c->name.starts_with("__")) names.push_back(c->name);
+  }
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    if (hal_.find_component(*it) == nullptr) continue;
+    if (auto st = hal_.unload_component(*it); !st) return Error{"unloadrt: " + st.error().message};
   }
   load_lines_.clear();
   return Ok{};

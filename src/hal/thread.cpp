@@ -226,6 +226,9 @@ Status Hal::add_init_function_to_thread(const std::string& funct, const std::str
 Status Hal::unload_component(const std::string& name) {
   const ComponentRecord* comp = find_component(name);
   if (comp == nullptr) return Error{"component '" + name + "' is not loaded"};
+  if (name.starts_with("__") && find_thread(name.substr(2)) != nullptr) {
+    return Error{"component '" + name + "' belongs to thread '" + name.substr(2) + "' and goes with it"};
+  }
   const int id = comp->id;
   // Threads it created go away with it: the periodic threads stop first (start creates them again).
   const bool owns_threads = std::any_of(threads_.begin(), threads_.end(), [id](const auto& t) { return t->owner() == id; });

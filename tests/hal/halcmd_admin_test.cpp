@@ -179,5 +179,24 @@ TEST(HalcmdAdmin, UnloadrtRemovesAComponentAndItsLinksWhileTheThreadsRun) {
   EXPECT_EQ(s.err(), "test.hal:1: error: unloadrt: component 'lowpass' is not loaded\n");
 }
 
+// unloadrt all while the threads run: the threads' pseudo-components go with their threads, never before
+// them (their pins point into the threads).
+TEST(HalcmdAdmin, UnloadAllWhileRunningTakesPseudoComponentsWithTheirThreads) {
+  Hal hal;
+  Hal::ThreadOptions o;
+  o.realtime = false;
+  o.lock_memory = false;
+  hal.set_thread_options(o);
+  Session s(hal);
+  ASSERT_TRUE(s.run("loadrt threads name1=t period1=500000\nloadrt and2\naddf and2.0 t\nstart\n")) << s.err();
+  EXPECT_FALSE(s.run("unloadrt __t\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: error: unloadrt: component '__t' belongs to thread 't' and goes with it\n");
+  s.clear();
+  ASSERT_TRUE(s.run("unloadrt all\n")) << s.err();
+  EXPECT_TRUE(hal.components().empty());
+  EXPECT_TRUE(hal.pins().empty());
+  EXPECT_TRUE(hal.threads().empty());
+}
+
 }  // namespace
 }  // namespace rtstep::hal

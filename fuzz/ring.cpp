@@ -60,7 +60,7 @@ ipc::Record marker(uint64_t slot) {
   s.interval_ns = static_cast<int64_t>(~slot);
   s.count = 0xC0FFEE;
   ipc::Record r = ipc::Record::of(s);
-  r.reserved = 0xA11CE;
+  r.line = 0xA11CE;
   return r;
 }
 

@@ -160,7 +160,7 @@ void take_result(const ipc::ExecutorResult& r, const config::MachineConfig& mach
   summary.error = r.message;
   if (!host_error.empty() && host_error != r.message) summary.error += "; host: " + host_error;
   const bool safety = status == executor::ExecutorStatus::kStopped || status == executor::ExecutorStatus::kTooLate ||
-                      status == executor::ExecutorStatus::kHostLost;
+                      status == executor::ExecutorStatus::kBunched || status == executor::ExecutorStatus::kHostLost;
   summary.exit_code = safety ? ExitCode::kStopped : ExitCode::kExecutorFault;
   if (safety) summary.stop_reason = r.message;
 }
@@ -373,6 +373,12 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     s.homing_offset = host.endstops()->homing_offset(i);
     s.position = generator.initial_steps(i) + result->stepper_position[i] + s.homing_offset;
     s.planned_position = generator.steps_at(i, toolhead.position());
+    s.shortest_interval_ns = result->stepper_shortest_interval_ns[i];
+    s.planned_interval_ns = result->stepper_planned_interval_ns[i];
+    s.max_backlog = result->stepper_max_backlog[i];
+    // Judged by the guard's bound; with the guard off ([rt] max_bunch: 0), by one full step.
+    const uint32_t bound = machine::max_bunch_steps(machine->rt, machine->steppers[i]);
+    s.bunch_bound = bound > 0 ? bound : static_cast<uint32_t>(machine->steppers[i].microsteps);
     if (s.position != s.planned_position && summary.exit_code == ExitCode::kOk) {
       summary.exit_code = ExitCode::kPositionMismatch;
       summary.error = fmt::format("{} ended at {} steps, planned {}", s.name, s.position, s.planned_position);

@@ -46,6 +46,12 @@ struct StepperSummary {
   int64_t position = 0;        // final position (steps) counted by the sim backend
   int64_t planned_position = 0;  // floor(q + 0.5) of the final toolhead position
   int64_t homing_offset = 0;     // count renamed by homing without motion (trip point -> position_endstop)
+  int64_t shortest_interval_ns = 0;  // shortest time between two rising edges as written (0: < 2 steps)
+  int64_t planned_interval_ns = 0;   // the planned time between those same two steps
+  uint32_t max_backlog = 0;          // most further steps already due when one was written late
+  uint32_t bunch_bound = 0;          // the most it may have (lateness guard)
+  bool count_ok() const noexcept { return position == planned_position && steps == planned_steps; }
+  bool timing_ok() const noexcept { return max_backlog <= bunch_bound; }
 };
 
 struct Lateness {

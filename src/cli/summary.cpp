@@ -15,7 +15,13 @@ nlohmann::json RunSummary::to_json() const {
                              {"position_steps", s.position},
                              {"planned_position_steps", s.planned_position},
                              {"homing_offset_steps", s.homing_offset},
-                             {"position_ok", s.position == s.planned_position}});
+                             {"position_ok", s.position == s.planned_position},
+                             {"shortest_interval_ns", s.shortest_interval_ns},
+                             {"planned_interval_ns", s.planned_interval_ns},
+                             {"max_backlog_steps", s.max_backlog},
+                             {"max_bunch_steps", s.bunch_bound},
+                             {"timing_ok", s.timing_ok()},
+                             {"ok", s.count_ok() && s.timing_ok()}});
   }
   nlohmann::json out = {
       {"ok", exit_code == ExitCode::kOk},
@@ -65,12 +71,16 @@ std::string RunSummary::to_text() const {
                       virtual_clock ? "virtual" : "real", mode, executor_status,
                       virtual_clock ? "" : (realtime ? " (SCHED_FIFO)" : " (not real-time)"));
   if (backend != "sim") text += fmt::format("GPIO backend: {}\n", backend);
-  text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14}  {}\n", "stepper", "steps", "planned", "segments",
-                      "position", "planned", "check");
+  text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14} {:>19}  {}\n", "stepper", "steps", "planned",
+                      "segments", "position", "planned", "min interval us", "check");
   for (const auto& s : steppers) {
-    const bool ok = s.position == s.planned_position && s.steps == s.planned_steps;
-    text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14}  {}\n", s.name, s.steps, s.planned_steps, s.segments,
-                        s.position, s.planned_position, ok ? "ok" : "MISMATCH");
+    // The shortest interval as written beside the planned one: a late catch-up shows as a much shorter one.
+    const std::string interval =
+        s.shortest_interval_ns > 0 ? fmt::format("{:.1f}/{:.1f}", s.shortest_interval_ns / 1e3, s.planned_interval_ns / 1e3)
+                                   : "-";
+    const char* check = !s.count_ok() ? "MISMATCH" : !s.timing_ok() ? "BUNCHED" : "ok";
+    text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14} {:>19}  {}\n", s.name, s.steps, s.planned_steps,
+                        s.segments, s.position, s.planned_position, interval, check);
   }
   if (virtual_clock) {
     text += fmt::format("lateness: not measured with the virtual clock ({} edges)\n", lateness.edges);

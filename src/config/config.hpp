@@ -120,7 +120,9 @@ struct RtConfig {
   // Executor safety and timing (issue 4; docs/configuration.md).
   bool learn_slack = true;             // `learn_slack`: follow the observed wake-up latency, starting at `slack`
   int64_t max_slack_ns = 500'000;      // `max_slack` [0.000002, 0.01] s: ceiling of the learned slack
-  int64_t max_lateness_ns = 0;         // `max_lateness` [0, 1] s: stop rather than write an edge this late; 0 = off
+  int64_t max_lateness_ns = 2'000'000; // `max_lateness` [0, 1] s: stop rather than write an edge this late; 0 = off
+  double max_bunch = 1.0;              // `max_bunch` [0, 1000] full steps: the lateness guard stops rather than let a
+                                       // late stepper catch up more microsteps than this many full steps; 0 = off
   int64_t late_threshold_ns = 10'000;  // `late_threshold` [0, 1] s: edges later than this count as late
   int64_t stall_threshold_ns = 1'000'000;  // `stall_threshold` (0, 1] s: writes later than this are a stall
   int64_t underrun_margin_ns = 2'000'000;  // `underrun_margin` (0, 1] s: how late the host may deliver

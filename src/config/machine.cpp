@@ -102,6 +102,7 @@ void read_rt_safety(SectionReader& r, RtConfig& rt) {
   rt.learn_slack = r.boolean("learn_slack", rt.learn_slack);
   rt.max_slack_ns = seconds("max_slack", Range::closed(0.000002, 0.01), rt.max_slack_ns);
   rt.max_lateness_ns = seconds("max_lateness", Range::closed(0, 1), rt.max_lateness_ns);
+  rt.max_bunch = r.number("max_bunch", Range::closed(0, 1000), rt.max_bunch);
   rt.late_threshold_ns = seconds("late_threshold", Range::closed(0, 1), rt.late_threshold_ns);
   rt.stall_threshold_ns = seconds("stall_threshold", Range::open_closed(0, 1), rt.stall_threshold_ns);
   rt.underrun_margin_ns = seconds("underrun_margin", Range::open_closed(0, 1), rt.underrun_margin_ns);

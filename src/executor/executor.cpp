@@ -151,11 +151,18 @@ void StepExecutor::fill_report(const LoopOutcome& out) {
   report_.stop_cause = out.stop_cause;
   report_.positions = out.positions;
   report_.stepper_steps = out.stepper_steps;
+  report_.timing = out.timing;
+  report_.fault_line = out.fault_line;
   report_.homing_moves = out.homing_moves;
   if (out.status != ExecutorStatus::kFinished && out.status != ExecutorStatus::kStopped) {
     report_.fault_stepper = out.fault_stepper;
     report_.fault_time_ns = out.fault_time_ns;
     report_.fault_late_ns = out.fault_late_ns;
+    report_.fault_backlog = out.fault_backlog;
+  }
+  if (out.status == ExecutorStatus::kGpioFault) {
+    report_.fault_detail = out.reason == FaultReason::kGpioRead ? "an endstop input could not be read"
+                                                                 : "a GPIO write failed";
   }
   if (out.status == ExecutorStatus::kBadRecord) {
     report_.fault_record = out.fault_record;
@@ -197,12 +204,15 @@ const char* status_name(ExecutorStatus status) noexcept {
     case ExecutorStatus::kStopped: return "stopped";
     case ExecutorStatus::kTooLate: return "too late";
     case ExecutorStatus::kHostLost: return "host lost";
+    case ExecutorStatus::kBunched: return "bunched";
+    case ExecutorStatus::kGpioFault: return "gpio fault";
   }
   return "unknown";
 }
 
 std::string ExecutorReport::message() const {
-  const std::string after = "; stopped after " + std::to_string(steps) + " steps";
+  const std::string after = (fault_line > 0 ? " (G-code line " + std::to_string(fault_line) + ")" : std::string()) +
+                            "; stopped after " + std::to_string(steps) + " steps";
   switch (status) {
     case ExecutorStatus::kRunning: return "running";
     case ExecutorStatus::kFinished: return "finished: " + std::to_string(steps) + " steps";
@@ -221,6 +231,14 @@ std::string ExecutorReport::message() const {
              " late (over [rt] max_lateness)" + after;
     case ExecutorStatus::kHostLost:
       return "host lost: no heartbeat from the host for " + micros(fault_late_ns) + after;
+    case ExecutorStatus::kBunched:
+      return "lateness guard: stepper " + std::to_string(fault_stepper) + " had a step due at " +
+             relative(fault_time_ns, start_time_ns) + " and was " + micros(fault_late_ns) + " late with " +
+             std::to_string(fault_backlog) + " more steps already due: catching up would bunch them faster than " +
+             "the motor can follow (over [rt] max_bunch)" + after;
+    case ExecutorStatus::kGpioFault:
+      return "GPIO fault: " + fault_detail + " (stepper " + std::to_string(fault_stepper) + ", at " +
+             relative(fault_time_ns, start_time_ns) + ")" + after;
   }
   return "unknown";
 }

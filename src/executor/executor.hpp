@@ -10,8 +10,8 @@
 // edge is ever early and the others are at most coalesce_ns late.
 //
 // Waiting: clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME) until deadline - slack, then spin on the
-// clock. With learn_slack the slack follows the observed wake-up latency (it rises at once to the worst
-// recent wake-up plus a margin and decays slowly), within [kMinSlackNs, max_slack_ns]. With `virtual_clock` the executor never waits and changes no scheduling: an edge's "write time"
+// clock. With learn_slack the slack follows the observed wake-up latency: every 1024 wake-ups it becomes
+// their p99 + 25 % + 3 us, within [kMinSlackNs, max_slack_ns]. With `virtual_clock` the executor never waits and changes no scheduling: an edge's "write time"
 // is its deadline (lateness 0 unless coalescing or a dir setup time held it back), for verifying long jobs
 // fast. In virtual mode an empty ring is never an underrun: the executor waits for the host.
 //
@@ -24,13 +24,24 @@
 // record already read at time T says the same.
 //
 // Timing faults and reports: an edge that would be written more than max_lateness_ns late (0 = off) is
-// not written: the executor stops (kTooLate). Writes later than stall_threshold_ns form stall episodes
-// (the thread did not run: RT throttling, the fair server, the hypervisor), counted and reported.
+// not written: the executor stops (kTooLate). The lateness guard: before a late rising edge is written the
+// loop counts how many further steps of its stepper are already due (its backlog: the lateness over the
+// planned interval to the next step). Catching up would put those out back to back, faster than the motor
+// can follow; when the backlog exceeds the stepper's max_bunch_steps (0 = off) nothing is written and the
+// executor stops (kBunched). Every stepper's shortest interval between two written rising edges, the
+// planned interval between the same two steps, and its largest backlog are reported. Writes later than
+// stall_threshold_ns form stall episodes (the thread did not run: RT throttling, the fair server, the
+// hypervisor), counted and reported. A GPIO write or input read the backend reports as failed
+// (Backend::io_errors) stops the executor (kGpioFault); a failed input read while homing counts as
+// triggered, so no axis drives on into its frame.
 // Heartbeats (DESIGN.md §3): the executor bumps its counter in the ring every ~1 ms; with
 // host_timeout_ns > 0 it stops (kHostLost) when the host's counter has not moved for that long. A stop
-// request in the ring (M112, SIGINT) stops it within about a millisecond. A record that breaks the contract (bad kind, invalid segment, time going
-// backwards, unknown stepper, a segment starting before the previous segment of its stepper ended, a
-// time outside [0, 2^62)) stops the executor the same way with kBadRecord.
+// request in the ring (M112, SIGINT) stops it within about a millisecond. A record that breaks the contract
+// (bad kind, a segment that is not ipc::is_valid, time going backwards, unknown stepper, a segment starting
+// before the previous segment of its stepper ended, a pin time outside [0, 2^62)) stops the executor the
+// same way with kBadRecord. Every stop leaves step pins low and enable pins inactive, after letting a
+// pulse already begun reach its full width, so every step counted is a step the driver saw. Faults
+// name the G-code line of the stepper's segment (ipc::Record::line).
 //
 // Homing (endstop inputs): a kEndstop pin record with level 1 + i arms its stepper on backend input i from
 // its time on; one with level 0 disarms it at the end of the homing move. The steppers of one homing move
@@ -69,6 +80,7 @@ struct StepperOutputs {
   std::size_t dir_pin = 0;
   std::size_t enable_pin = gpio::kMaxPins;  // kMaxPins = none
   int64_t pulse_ns = 2'000;     // step pulse width (high time), in (0, ipc::kMinStepIntervalNs)
+  uint32_t max_bunch_steps = 0; // lateness guard: most steps a late catch-up may have due at once; 0 = off
 };
 
 struct ExecutorConfig {
@@ -84,7 +96,7 @@ struct ExecutorConfig {
   int64_t dir_hold_ns = 200;             // dir level unchanged after the falling edge
   int64_t coalesce_ns = 1'000;
   int64_t underrun_grace_ns = 2'000'000;  // underrun margin: how late a record or the host may be
-  int64_t max_lateness_ns = 0;           // stop instead of writing an edge later than this; 0 = off
+  int64_t max_lateness_ns = 2'000'000;   // stop instead of writing an edge later than this; 0 = off
   int64_t late_threshold_ns = 10'000;    // edges later than this are counted as late
   int64_t stall_threshold_ns = 1'000'000;  // writes later than this are a stall
   int64_t host_timeout_ns = 0;           // host heartbeat timeout; 0 = the host is not watched
@@ -93,7 +105,9 @@ struct ExecutorConfig {
 };
 
 // Values cross the process boundary (ipc::ExecutorResult::status): append only.
-enum class ExecutorStatus : uint8_t { kRunning, kFinished, kUnderrun, kBadRecord, kStopped, kTooLate, kHostLost };
+enum class ExecutorStatus : uint8_t {
+  kRunning, kFinished, kUnderrun, kBadRecord, kStopped, kTooLate, kHostLost, kBunched, kGpioFault
+};
 const char* status_name(ExecutorStatus status) noexcept;  // "finished", "underrun", ...
 
 inline constexpr int64_t kMinSlackNs = 2'000;
@@ -108,13 +122,22 @@ struct ExecutorCounters {
   std::atomic<int64_t> slack_ns{0};     // current slack
 };
 
+// How one stepper's steps came out (lateness guard, DESIGN.md §2).
+struct StepperTiming {
+  int64_t shortest_interval_ns = 0;  // shortest time between two of its rising edges as written (0: < 2 steps)
+  int64_t planned_interval_ns = 0;   // the planned time between those same two steps
+  uint32_t max_backlog = 0;          // most further steps already due when one was written late
+};
+
 struct ExecutorReport {
   ExecutorStatus status = ExecutorStatus::kRunning;
   uint64_t steps = 0;             // rising step edges written, all steppers
   uint64_t writes = 0;            // Backend::write calls
   int fault_stepper = -1;         // underrun / bad record: the stepper concerned (-1 if none)
   int64_t fault_time_ns = 0;      // the deadline that could not be served / the bad record's time
-  int64_t fault_late_ns = 0;      // underrun, too late, host lost: by how much
+  int64_t fault_late_ns = 0;      // underrun, too late, bunched, host lost: by how much
+  uint32_t fault_backlog = 0;     // bunched: the steps that were due at once
+  uint32_t fault_line = 0;        // G-code line of the fault's segment (0 = none known)
   ipc::StopCause stop_cause = ipc::StopCause::kNone;  // kStopped: what the host asked for (kNone: request_stop)
   uint64_t edges = 0, late_edges = 0, stalls = 0;
   int64_t longest_stall_ns = 0;
@@ -126,6 +149,7 @@ struct ExecutorReport {
   int64_t start_time_ns = 0;      // the first record's time; message() gives times relative to it
   std::array<int64_t, ipc::kMaxSteppers> positions{};  // per stepper: signed steps written (dir high = +1)
   std::array<uint64_t, ipc::kMaxSteppers> stepper_steps{};  // per stepper: rising step edges written
+  std::array<StepperTiming, ipc::kMaxSteppers> timing{};   // per stepper: intervals as written
   uint32_t homing_moves = 0;      // homing reports published
   bool realtime = false;          // SCHED_FIFO was obtained
   std::string warning;            // why it is not real-time, when allowed to fall back

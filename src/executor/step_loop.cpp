@@ -13,18 +13,12 @@ namespace {
 
 // "Long ago" for times that have not happened yet; far from INT64_MIN so adding a margin cannot overflow.
 constexpr int64_t kLongAgo = INT64_MIN / 4;
-// Record times must lie in [0, kMaxTimeNs) and intervals below kMaxIntervalNs, so that step_time() of any
-// valid segment stays far inside int64 (2^62 + 2^20 * 2^40 + 2^20 * 2^39 < 2^63).
-constexpr int64_t kMaxTimeNs = int64_t{1} << 62;
-constexpr int64_t kMaxIntervalNs = int64_t{1} << 40;
 constexpr int64_t kIdlePollNs = 50'000;         // how often an idle loop looks at the ring
 constexpr int64_t kMaxSleepNs = 1'000'000;      // longest single sleep: heartbeats and stops stay prompt
 constexpr int64_t kHousekeepingNs = 1'000'000;  // heartbeat period
 constexpr int64_t kSlackMarginNs = 3'000;       // learned slack = worst recent wake-up + this
 constexpr int64_t kStallGapNs = 10'000'000;     // late writes closer than this belong to one stall
 constexpr uint32_t kVirtualHousekeepingEvery = 4096;  // virtual clock: loop turns between clock reads
-
-constexpr bool time_in_range(int64_t t) noexcept { return t >= 0 && t < kMaxTimeNs; }
 
 int64_t real_now() noexcept {
   timespec ts{};
@@ -74,6 +68,7 @@ StepLoop::StepLoop(const ExecutorConfig& config, ipc::SegmentRing& ring, gpio::B
     s.dir_bit = gpio::PinMask{1} << out.dir_pin;
     s.enable_bit = out.enable_pin < gpio::kMaxPins ? gpio::PinMask{1} << out.enable_pin : 0;
     s.pulse_ns = out.pulse_ns;
+    s.max_bunch = out.max_bunch_steps;
     s.not_before = s.last_fall = s.last_queued_ns = kLongAgo;
     all_step_bits_ |= s.step_bit;
     all_enable_bits_ |= s.enable_bit;
@@ -120,7 +115,7 @@ LoopOutcome StepLoop::run() noexcept {
 // Nothing at or before `deadline` is still to come: the host promised it (its horizon), or a record read
 // already lies beyond it (records come in time order; a homing move's disarm ends the move this way).
 bool StepLoop::host_covers(int64_t deadline) const noexcept {
-  return std::max(ring_.horizon(), previous_record_ns_) >= deadline + read_margin_ns_;
+  return std::max(horizon_before_empty_, previous_record_ns_) >= deadline + read_margin_ns_;
 }
 
 // Pops records until the lookahead lies beyond the next deadline (plus the margin a new segment's dir
@@ -129,7 +124,9 @@ bool StepLoop::read_ahead() noexcept {
   for (;;) {
     if (!have_lookahead_) {
       if (end_of_stream_) return true;
+      const int64_t horizon = ring_.horizon();  // before the pop: see horizon_before_empty_
       if (!ring_.try_pop(lookahead_)) {
+        horizon_before_empty_ = horizon;
         if (!config_.virtual_clock) last_empty_ns_ = real_now();
         if (!ring_.corrupted()) return true;
         outcome_.status = ExecutorStatus::kBadRecord;
@@ -161,12 +158,14 @@ bool StepLoop::check_arrival(const ipc::Record& r) noexcept {
   const int64_t late = real_now() - r.time_ns();
   outcome_.status = ExecutorStatus::kUnderrun;
   outcome_.fault_late_ns = late;
+  outcome_.fault_line = r.line;
   const int stepper = r.kind == ipc::RecordKind::kSegment ? r.segment.stepper : r.pin.stepper;
   return fault(FaultReason::kUnderrun, stepper, r.time_ns());
 }
 
 bool StepLoop::validate(const ipc::Record& r) noexcept {
   outcome_.status = ExecutorStatus::kBadRecord;  // only read when this returns false
+  outcome_.fault_line = r.line;
   switch (r.kind) {
     case ipc::RecordKind::kEndOfStream:
       return true;
@@ -176,10 +175,8 @@ bool StepLoop::validate(const ipc::Record& r) noexcept {
         outcome_.fault_value = static_cast<uint32_t>(r.kind);
         return fault(FaultReason::kUnknownStepper, s.stepper, s.first_time_ns);
       }
+      if (!ipc::time_in_range(s.first_time_ns)) return fault(FaultReason::kTimeOutOfRange, s.stepper, s.first_time_ns);
       if (!ipc::is_valid(s)) return fault(FaultReason::kInvalidSegment, s.stepper, s.first_time_ns);
-      if (!time_in_range(s.first_time_ns) || (s.count > 1 && s.interval_ns > kMaxIntervalNs)) {
-        return fault(FaultReason::kTimeOutOfRange, s.stepper, s.first_time_ns);
-      }
       break;
     }
     case ipc::RecordKind::kPin: {
@@ -193,7 +190,7 @@ bool StepLoop::validate(const ipc::Record& r) noexcept {
       } else if (p.role != ipc::PinRole::kEnable || p.level > 1) {
         return fault(FaultReason::kBadPinCommand, p.stepper, p.time_ns);
       }
-      if (!time_in_range(p.time_ns)) return fault(FaultReason::kTimeOutOfRange, p.stepper, p.time_ns);
+      if (!ipc::time_in_range(p.time_ns)) return fault(FaultReason::kTimeOutOfRange, p.stepper, p.time_ns);
       break;
     }
     default:
@@ -217,6 +214,7 @@ bool StepLoop::validate(const ipc::Record& r) noexcept {
   }
   if (records_read_ == 0) outcome_.start_time_ns = t;
   previous_record_ns_ = t;
+  outcome_.fault_line = 0;
   return true;
 }
 
@@ -262,17 +260,20 @@ bool StepLoop::distribute(const ipc::Record& r) noexcept {
   const uint32_t index = r.segment.stepper;
   Stepper& s = steppers_[index];
   if (!s.active) {
-    start_segment(index, r.segment);
+    start_segment(index, r.segment, r.line);
     return true;
   }
   if (s.queue_size == kSegmentQueue) return false;
-  s.queue[(s.queue_head + s.queue_size++) % kSegmentQueue] = r.segment;
+  const uint32_t slot = (s.queue_head + s.queue_size++) % kSegmentQueue;
+  s.queue[slot] = r.segment;
+  s.queue_line[slot] = r.line;
   return true;
 }
 
-void StepLoop::start_segment(uint32_t index, const ipc::StepSegment& seg) noexcept {
+void StepLoop::start_segment(uint32_t index, const ipc::StepSegment& seg, uint32_t line) noexcept {
   Stepper& s = steppers_[index];
   s.seg = seg;
+  s.line = line;
   s.active = true;
   s.k = 0;
   s.dir_pending = seg.dir != s.dir_level;
@@ -359,19 +360,65 @@ bool StepLoop::serve(int64_t deadline) noexcept {
       return fault(FaultReason::kTooLate, g.count > 0 ? g.stepper[0] : -1, g.write_at);
     }
   }
-  if (homing_.active && homing_.tripped != homing_.armed) sample_endstop(g);
+  if (!check_bunching(g, issued)) return false;
+  if (homing_.active && homing_.tripped != homing_.armed && !sample_endstop(g)) return false;
   if ((g.high | g.low) != 0) {
     backend_.write(g.high, g.low, g.write_at, issued);
     ++outcome_.writes;
+    if (!check_io(FaultReason::kGpioWrite, g.count > 0 ? g.stepper[0] : -1)) return false;
   }
   apply(g, issued);
   account(g, issued);
   return true;
 }
 
+// The lateness guard: a late rise whose stepper already has more further steps due than it may bunch
+// stops the loop before anything of the write goes out. Records every stepper's largest backlog.
+bool StepLoop::check_bunching(const Group& g, int64_t issued) noexcept {
+  for (uint32_t i = 0; i < g.count; ++i) {
+    if (g.kind[i] != EventKind::kRise) continue;
+    Stepper& s = steppers_[g.stepper[i]];
+    const uint32_t due = backlog(s, issued);
+    s.timing.max_backlog = std::max(s.timing.max_backlog, due);
+    if (s.max_bunch == 0 || due <= s.max_bunch) continue;
+    outcome_.status = ExecutorStatus::kBunched;
+    outcome_.fault_late_ns = issued - g.deadline[i];
+    outcome_.fault_backlog = due;
+    return fault(FaultReason::kBunched, g.stepper[i], g.deadline[i]);
+  }
+  return true;
+}
+
+// Steps of `s` after its next one whose planned time is already past at `issued`: the lateness over the
+// planned interval to the following step (exact at constant speed; within a step or two while the
+// interval changes).
+uint32_t StepLoop::backlog(const Stepper& s, int64_t issued) const noexcept {
+  const int64_t nominal = s.seg.step_time(s.k);
+  const int64_t late = issued - nominal;
+  if (late <= 0) return 0;
+  int64_t interval = 0;
+  if (s.k + 1 < s.seg.count) {
+    interval = s.seg.step_time(s.k + 1) - nominal;
+  } else if (s.queue_size > 0) {
+    interval = s.queue[s.queue_head].first_time_ns - nominal;
+  }
+  if (interval <= 0) return 0;  // no further step known yet
+  return static_cast<uint32_t>(std::min<int64_t>(late / interval, UINT32_MAX));
+}
+
+// A write or read the backend counted as failed: the pins may not be where the loop believes. Stop.
+bool StepLoop::check_io(FaultReason reason, int stepper) noexcept {
+  const uint64_t errors = backend_.io_errors();
+  if (errors == io_errors_seen_) return true;
+  io_errors_seen_ = errors;
+  outcome_.status = ExecutorStatus::kGpioFault;
+  return fault(reason, stepper, now());
+}
+
 // The switches are read at the time of the step they may forbid, once per write that holds such a step;
-// an input counts only when one of its steppers steps in this write.
-void StepLoop::sample_endstop(Group& g) noexcept {
+// an input counts only when one of its steppers steps in this write. An input whose read failed reads
+// triggered (Backend::read_inputs), so its steppers stop; the loop then stops on the failure.
+bool StepLoop::sample_endstop(Group& g) noexcept {
   gpio::InputMask stepping = 0;  // inputs of the still-running armed steppers that rise in this write
   for (uint32_t i = 0; i < g.count; ++i) {
     const uint32_t stepper = g.stepper[i];
@@ -380,9 +427,10 @@ void StepLoop::sample_endstop(Group& g) noexcept {
       stepping |= gpio::InputMask{1} << homing_.input[stepper];
     }
   }
-  if (stepping == 0) return;
+  if (stepping == 0) return true;
   const gpio::InputMask hit = backend_.read_inputs() & stepping;
   if (hit != 0) halt_on(hit, g);
+  return check_io(FaultReason::kGpioRead, g.count > 0 ? g.stepper[0] : -1);
 }
 
 void StepLoop::halt_on(gpio::InputMask inputs, Group& g) noexcept {
@@ -477,7 +525,17 @@ void StepLoop::advance(Stepper& s, uint32_t index, EventKind kind, int64_t issue
       s.dir_level = s.seg.dir;
       s.not_before = issued + config_.dir_setup_ns;
       break;
-    case EventKind::kRise:
+    case EventKind::kRise: {
+      const int64_t nominal = s.seg.step_time(s.k);
+      if (s.steps > 0) {
+        const int64_t interval = issued - s.last_rise_issued;
+        if (s.steps == 1 || interval < s.timing.shortest_interval_ns) {
+          s.timing.shortest_interval_ns = interval;
+          s.timing.planned_interval_ns = nominal - s.last_rise_nominal;
+        }
+      }
+      s.last_rise_issued = issued;
+      s.last_rise_nominal = nominal;
       ++steps_local_;
       ++s.steps;
       s.position += s.dir_level != 0 ? 1 : -1;
@@ -487,12 +545,14 @@ void StepLoop::advance(Stepper& s, uint32_t index, EventKind kind, int64_t issue
         s.active = false;
         if (s.queue_size > 0) {
           const ipc::StepSegment next = s.queue[s.queue_head];
+          const uint32_t line = s.queue_line[s.queue_head];
           s.queue_head = (s.queue_head + 1) % kSegmentQueue;
           --s.queue_size;
-          start_segment(index, next);
+          start_segment(index, next, line);
         }
       }
       break;
+    }
   }
 }
 
@@ -615,11 +675,32 @@ bool StepLoop::fault(FaultReason reason, int stepper, int64_t time_ns) noexcept 
   outcome_.fault_stepper = stepper;
   outcome_.fault_time_ns = time_ns;
   outcome_.fault_record = records_read_;
+  // A bad record names its own line (validate); other faults the line of the stepper's segment.
+  if (outcome_.fault_line == 0 && stepper >= 0 && static_cast<uint32_t>(stepper) < stepper_count_) {
+    outcome_.fault_line = steppers_[stepper].line;
+  }
   return false;
 }
 
+// A rising edge already written is a step the position counts: let its pulse reach full width before the
+// safe write pulls the pin low, so the driver sees every counted step. At most one pulse width.
+void StepLoop::release_pulses() noexcept {
+  int64_t latest = INT64_MIN;
+  for (uint32_t i = 0; i < stepper_count_; ++i) {
+    if (steppers_[i].fall_pending) latest = std::max(latest, steppers_[i].fall_time);
+  }
+  if (latest == INT64_MIN) return;
+  if (config_.virtual_clock) {
+    virtual_now_ = std::max(virtual_now_, latest);
+    return;
+  }
+  while (real_now() < latest) {
+  }
+}
+
 LoopOutcome StepLoop::finish(ExecutorStatus status) noexcept {
-  // Safe state on every exit: step pins low, enable pins released, in one write.
+  // Safe state on every exit: step pins low (each pulse at full width), enable pins released, in one write.
+  release_pulses();
   const int64_t t = now();
   backend_.write(0, all_step_bits_ | all_enable_bits_, t, t);
   ++outcome_.writes;
@@ -629,6 +710,7 @@ LoopOutcome StepLoop::finish(ExecutorStatus status) noexcept {
   for (uint32_t i = 0; i < stepper_count_; ++i) {
     outcome_.positions[i] = steppers_[i].position;
     outcome_.stepper_steps[i] = steppers_[i].steps;
+    outcome_.timing[i] = steppers_[i].timing;
   }
   outcome_.status = status;
   return outcome_;

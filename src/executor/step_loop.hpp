@@ -41,6 +41,9 @@ enum class FaultReason : uint8_t {
   kBadPinCommand,
   kTooLate,
   kHostLost,
+  kBunched,
+  kGpioWrite,
+  kGpioRead,
 };
 
 struct LoopOutcome {
@@ -49,7 +52,9 @@ struct LoopOutcome {
   ipc::StopCause stop_cause = ipc::StopCause::kNone;  // kStopped through the ring
   int fault_stepper = -1;
   int64_t fault_time_ns = 0;     // the deadline not served / the offending record's time
-  int64_t fault_late_ns = 0;     // underrun / too late / host lost: by how much
+  int64_t fault_late_ns = 0;     // underrun / too late / bunched / host lost: by how much
+  uint32_t fault_backlog = 0;    // bunched: steps due at once
+  uint32_t fault_line = 0;       // G-code line of the fault's segment or record (0 = none)
   int64_t fault_other_ns = 0;    // time backwards: the previous record's time; overlap: previous last step
   uint64_t fault_record = 0;     // 0-based index of the offending record in the stream
   uint32_t fault_value = 0;      // unknown kind / unknown stepper: the record's kind value
@@ -58,6 +63,7 @@ struct LoopOutcome {
   uint64_t writes = 0;
   std::array<int64_t, ipc::kMaxSteppers> positions{};       // per stepper: signed steps written
   std::array<uint64_t, ipc::kMaxSteppers> stepper_steps{};  // per stepper: rising edges written
+  std::array<StepperTiming, ipc::kMaxSteppers> timing{};     // per stepper: intervals as written
   uint32_t homing_moves = 0;     // homing reports published
 };
 
@@ -99,6 +105,7 @@ class StepLoop {
     gpio::PinMask step_bit = 0, dir_bit = 0, enable_bit = 0;  // enable_bit 0: no enable pin
     int64_t pulse_ns = 0;
     ipc::StepSegment seg{};  // current segment, valid when active
+    uint32_t line = 0;       // G-code line of seg
     bool active = false;
     uint32_t k = 0;          // next step of seg
     bool dir_pending = false;
@@ -109,9 +116,13 @@ class StepLoop {
     int64_t last_fall = 0;        // when the last falling edge was written
     int64_t last_queued_ns = 0;   // last step time of the newest segment accepted (overlap check)
     std::array<ipc::StepSegment, kSegmentQueue> queue{};
+    std::array<uint32_t, kSegmentQueue> queue_line{};  // G-code line of each queued segment
     uint32_t queue_head = 0, queue_size = 0;
+    uint32_t max_bunch = 0;  // lateness guard bound (StepperOutputs::max_bunch_steps); 0 = off
     int64_t position = 0;    // signed steps written
     uint64_t steps = 0;      // rising edges written
+    int64_t last_rise_issued = 0, last_rise_nominal = 0;  // the previous rising edge: written at, planned at
+    StepperTiming timing{};
   };
   // The homing move in progress (ipc::PinRole::kEndstop records), at most one at a time. Each armed stepper
   // names its own input: the steppers of one axis may home on one switch or, each on its own, on several
@@ -149,13 +160,18 @@ class StepLoop {
   bool validate(const ipc::Record& r) noexcept;    // false: bad record (outcome_ filled)
   bool check_arrival(const ipc::Record& r) noexcept;  // false: it came after its time (underrun)
   bool distribute(const ipc::Record& r) noexcept;  // false: no room, keep it as lookahead
-  void start_segment(uint32_t index, const ipc::StepSegment& seg) noexcept;
+  void start_segment(uint32_t index, const ipc::StepSegment& seg, uint32_t line) noexcept;
+  uint32_t backlog(const Stepper& s, int64_t issued) const noexcept;  // further steps due by `issued`
+  bool check_bunching(const Group& g, int64_t issued) noexcept;       // false: the guard stopped the loop
+  bool check_io(FaultReason reason, int stepper) noexcept;            // false: the backend reported a failure
   bool host_covers(int64_t deadline) const noexcept;
+  void release_pulses() noexcept;          // waits until every pulse begun has its full width
   void gather(int64_t deadline, Group& g) noexcept;
   void take_pins(int64_t horizon, Group& g) noexcept;
   bool serve(int64_t deadline) noexcept;  // false: stopped or faulted while serving
   bool endstop_record(const ipc::PinCommand& p) noexcept;  // arm / disarm; false: bad record
-  void sample_endstop(Group& g) noexcept;  // before a write with armed rises: trip the inputs that say so
+  bool sample_endstop(Group& g) noexcept;  // before a write with armed rises: trip the inputs that say so;
+                                           // false: a read failed (the loop stops)
   void halt_on(gpio::InputMask inputs, Group& g) noexcept;  // a trip: drop the remaining steps of their steppers
   void maybe_report() noexcept;            // publishes the homing report once the move is over
   void apply(const Group& g, int64_t issued) noexcept;
@@ -193,6 +209,11 @@ class StepLoop {
   int64_t read_margin_ns_ = 0;  // records this far past the next deadline are read before serving it
   int64_t virtual_now_ = 0;
   int64_t last_empty_ns_ = INT64_MIN / 4;  // real clock: when a pop last found the ring empty
+  // The host's horizon as read just before the last pop that found the ring empty: every record up to it
+  // was pushed before that pop, so the pop would have seen it. Reading the horizon after the pop instead
+  // would let a record pushed in between go unseen while its deadline is served.
+  int64_t horizon_before_empty_ = INT64_MIN;
+  uint64_t io_errors_seen_ = 0;  // Backend::io_errors() after the last write or read checked
 
   // Statistics kept in the loop and mirrored into counters_ after every write.
   uint64_t steps_local_ = 0, edges_local_ = 0, late_local_ = 0, stalls_local_ = 0;

@@ -57,8 +57,13 @@ class Backend {
   // Declares the input pins, in index order (at most kMaxInputs), with their pull resistors. Errors name the
   // pin. Init only; call after configure() (a pin may not be both an output and an input).
   virtual Status configure_inputs(std::span<const InputSpec> inputs) = 0;
-  // The logical level of every input (bit i = input i triggered). Real-time safe: one load or one ioctl.
+  // The logical level of every input (bit i = input i triggered). An input the backend could not read
+  // reads triggered (fail safe: a homing axis stops) and counts in io_errors(). Real-time safe: one load
+  // or one ioctl.
   virtual InputMask read_inputs() noexcept = 0;
+  // Writes and reads that failed since configure (a refused ioctl); callers compare it before and after a
+  // call to tell. Backends that cannot fail (registers, the sim) keep 0. Real-time safe: one atomic load.
+  virtual uint64_t io_errors() const noexcept { return 0; }
 };
 
 // One write as the sim backend records it: which pins changed and every pin's logical level after it.

@@ -69,7 +69,7 @@ void GpiodBackend::write(PinMask high, PinMask low, int64_t, int64_t) noexcept {
       const bool inverted = (chip->inverted >> i) & 1U;
       chip->values[chip->slot[i]] = logical != inverted ? 1 : 0;
     }
-    if (!chip->lines->set_all(chip->values)) write_errors_.fetch_add(1, std::memory_order_relaxed);
+    if (!chip->lines->set_all(chip->values)) io_errors_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -109,7 +109,7 @@ InputMask GpiodBackend::read_inputs() noexcept {
   InputMask physical = 0, failed = 0;
   for (auto& chip : input_chips_) {
     if (!chip->lines->get_all(chip->values)) {
-      write_errors_.fetch_add(1, std::memory_order_relaxed);
+      io_errors_.fetch_add(1, std::memory_order_relaxed);
       for (std::size_t i : chip->input) failed |= InputMask{1} << i;
       continue;
     }
@@ -117,7 +117,7 @@ InputMask GpiodBackend::read_inputs() noexcept {
       if (chip->values[k] != 0) physical |= InputMask{1} << chip->input[k];
     }
   }
-  return (physical ^ input_inverted_) & ~failed;
+  return ((physical ^ input_inverted_) & ~failed) | failed;  // an input that cannot be read counts as triggered
 }
 
 }  // namespace rtstep::gpio

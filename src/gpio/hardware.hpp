@@ -155,12 +155,12 @@ class GpiodBackend final : public Backend {
   // Inputs: requested once per chip as inputs with the bias ('^' pull-up, '~' pull-down; the kernel refuses
   // a bias on chips without one). Inversion is applied here.
   Status configure_inputs(std::span<const InputSpec> inputs) override;
-  // One ioctl per chip with inputs; a refused read counts in write_errors() and reads untriggered.
+  // One ioctl per chip with inputs; a refused read counts in io_errors() and reads triggered.
   InputMask read_inputs() noexcept override;
-  // Calls to the kernel that failed during write(); counted, since the real-time path cannot report.
-  uint64_t write_errors() const noexcept { return write_errors_.load(std::memory_order_relaxed); }
+  // Calls to the kernel that failed in write() or read_inputs(); the executor stops on a new one.
+  uint64_t io_errors() const noexcept override { return io_errors_.load(std::memory_order_relaxed); }
 
-  struct Chip;  // one requested bulk of lines (gpiod_adapter.cpp)
+  struct Chip;  // one requested bulk of lines (gpiod_backend.cpp; the libgpiod calls: gpiod_lines.hpp)
   struct InputChip;
 
  private:
@@ -171,7 +171,7 @@ class GpiodBackend final : public Backend {
   std::vector<std::string> output_names_;  // to refuse an input that is also an output
   InputMask input_inverted_ = 0;
   PinMask configured_ = 0;
-  std::atomic<uint64_t> write_errors_{0};
+  std::atomic<uint64_t> io_errors_{0};
 };
 
 enum class Board : uint8_t { kUnknown, kRaspberryPi4, kRaspberryPi5, kOtherArm };

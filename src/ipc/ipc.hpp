@@ -45,7 +45,7 @@ static_assert(std::is_trivially_copyable_v<PinCommand>);
 
 struct Record {
   RecordKind kind = RecordKind::kSegment;
-  uint32_t reserved = 0;
+  uint32_t line = 0;  // G-code line the record came from (of a segment: its first step's move); 0 = none
   union {
     StepSegment segment;
     PinCommand pin;
@@ -65,8 +65,8 @@ static_assert(sizeof(Record) == 40);
 inline constexpr uint64_t kRingMagic = 0x31474e5250545352ULL;  // "RSTPRNG1" little-endian
 // 2: control lines (heartbeats, horizon, stop) and the result block; 3: the creator's identity in the
 // header, the host's claim in its line, and the homing report after the result block; 4: the executor's
-// started flag.
-inline constexpr uint32_t kRingAbiVersion = 4;
+// started flag; 5: the G-code line in every record, per-stepper timing and the fault's line in the result.
+inline constexpr uint32_t kRingAbiVersion = 5;
 inline constexpr uint32_t kCacheLine = 64;
 
 // Why the host asks the executor to stop (SegmentRing::request_stop). Values are ABI.
@@ -97,6 +97,13 @@ struct ExecutorResult {
   uint32_t realtime = 0;        // 1: SCHED_FIFO was obtained
   uint64_t stepper_steps[kMaxSteppers] = {};     // rising edges counted on each step pin (sim backend)
   int64_t stepper_position[kMaxSteppers] = {};   // steps integrated with the dir pin (sim backend)
+  // Timing each stepper saw (executor::ExecutorReport): the shortest time between two of its rising edges as
+  // written, the planned time between those two steps, and the most steps a late catch-up had due at once.
+  int64_t stepper_shortest_interval_ns[kMaxSteppers] = {};
+  int64_t stepper_planned_interval_ns[kMaxSteppers] = {};
+  uint32_t stepper_max_backlog[kMaxSteppers] = {};
+  uint32_t fault_line = 0;      // G-code line of the fault's segment (0 = none)
+  uint32_t reserved = 0;
   char message[256] = {};       // the executor's one-line account, NUL-terminated
 };
 static_assert(std::is_trivially_copyable_v<ExecutorResult>);

@@ -99,10 +99,10 @@ static_assert(sizeof(ProducerLine) == kCacheLine && sizeof(ConsumerLine) == kCac
 static_assert(offsetof(RingLayout, producer) == 64);
 static_assert(offsetof(RingLayout, consumer) == 128);
 static_assert(offsetof(RingLayout, host) == 192 && offsetof(RingLayout, executor) == 256);
-static_assert(offsetof(RingLayout, result) == 320 && sizeof(ExecutorResult) == 648);
+static_assert(offsetof(RingLayout, result) == 320 && sizeof(ExecutorResult) == 976);
 static_assert(std::atomic<int64_t>::is_always_lock_free && std::atomic<uint32_t>::is_always_lock_free);
-static_assert(offsetof(RingLayout, homing) == 968, "the homing report fills the space before the records");
-constexpr std::size_t kRecordsOffset = 1024;
+static_assert(offsetof(RingLayout, homing) == 1296, "the homing report follows the result");
+constexpr std::size_t kRecordsOffset = 1408;
 static_assert(sizeof(RingLayout) == kRecordsOffset);
 static_assert(kRecordsOffset % alignof(Record) == 0);
 

@@ -38,17 +38,25 @@ inline constexpr uint32_t kMaxSegmentCount = 1U << 20;
 inline constexpr int64_t kMaxAbsAddNs = int64_t{1} << 20;
 // Shortest time between two steps of one stepper that a segment may ask for (200 kHz).
 inline constexpr int64_t kMinStepIntervalNs = 5'000;
+// Longest interval a segment may ask for (about 18 minutes), and the range of step times: together they keep
+// step_time() of any valid segment far inside int64 (2^62 + 2^20 * 2^40 + 2^20 * 2^39 < 2^63).
+inline constexpr int64_t kMaxIntervalNs = int64_t{1} << 40;
+inline constexpr int64_t kMaxTimeNs = int64_t{1} << 62;
+constexpr bool time_in_range(int64_t t_ns) noexcept { return t_ns >= 0 && t_ns < kMaxTimeNs; }
 
 // True when the segment is well formed: count in [1, kMaxSegmentCount], stepper < kMaxSteppers, dir 0 or 1,
-// |add_ns| <= kMaxAbsAddNs, and every interval between consecutive steps is >= kMinStepIntervalNs
-// (intervals change linearly with k, so checking the first and the last suffices). Real-time safe.
+// |add_ns| <= kMaxAbsAddNs, the first step's time in [0, kMaxTimeNs), and every interval between
+// consecutive steps in [kMinStepIntervalNs, kMaxIntervalNs] (intervals change linearly with k, so checking
+// the first and the last suffices). Real-time safe.
 constexpr bool is_valid(const StepSegment& s) noexcept {
   if (s.count < 1 || s.count > kMaxSegmentCount || s.stepper >= kMaxSteppers || s.dir > 1) return false;
   if (s.add_ns > kMaxAbsAddNs || s.add_ns < -kMaxAbsAddNs) return false;
+  if (!time_in_range(s.first_time_ns)) return false;
   if (s.count == 1) return true;
   const int64_t first_interval = s.interval_ns;
   const int64_t last_interval = s.interval_ns + s.add_ns * (int64_t{s.count} - 2);
-  return first_interval >= kMinStepIntervalNs && last_interval >= kMinStepIntervalNs;
+  const auto in_bounds = [](int64_t interval) { return interval >= kMinStepIntervalNs && interval <= kMaxIntervalNs; };
+  return in_bounds(first_interval) && in_bounds(last_interval);
 }
 
 }  // namespace rtstep::ipc

@@ -29,6 +29,7 @@ PinPlan plan_pins(const config::MachineConfig& machine) {
     out.step_pin = add(stepper.step_pin, stepper.name + ".step");
     out.dir_pin = add(stepper.dir_pin, stepper.name + ".dir");
     out.pulse_ns = std::llround(stepper.step_pulse_duration * 1e9);
+    out.max_bunch_steps = max_bunch_steps(machine.rt, stepper);
     plan.outputs.push_back(out);
   }
   for (std::size_t i = 0; i < machine.steppers.size(); ++i) {
@@ -39,6 +40,11 @@ PinPlan plan_pins(const config::MachineConfig& machine) {
     plan.outputs[i].enable_pin = it->second;
   }
   return plan;
+}
+
+uint32_t max_bunch_steps(const config::RtConfig& rt, const config::StepperConfig& stepper) {
+  if (rt.max_bunch <= 0) return 0;
+  return static_cast<uint32_t>(std::max<long long>(1, std::llround(rt.max_bunch * stepper.microsteps)));
 }
 
 int64_t heartbeat_timeout_ns(const config::RtConfig& rt, bool virtual_clock) {
@@ -166,7 +172,11 @@ ipc::ExecutorResult ExecutorSide::result_from_report() const {
     // The sim counts what its pins did; real pins cannot be read back, so the executor's own count is used.
     r.stepper_steps[i] = hardware_ != nullptr ? report_.stepper_steps[i] : backend_.rising_edges(pins_.outputs[i].step_pin);
     r.stepper_position[i] = hardware_ != nullptr ? report_.positions[i] : backend_.position(i);
+    r.stepper_shortest_interval_ns[i] = report_.timing[i].shortest_interval_ns;
+    r.stepper_planned_interval_ns[i] = report_.timing[i].planned_interval_ns;
+    r.stepper_max_backlog[i] = report_.timing[i].max_backlog;
   }
+  r.fault_line = report_.fault_line;
   const std::string message = report_.message();
   std::strncpy(r.message, message.c_str(), sizeof r.message - 1);
   return r;

@@ -41,6 +41,9 @@ Status configure_machine_pins(const config::MachineConfig& machine, gpio::Backen
 // A hardware backend opened and configured (configure_machine_pins) for the life of its owner. Init only.
 Result<std::unique_ptr<gpio::Backend>> open_machine_pins(const config::MachineConfig& machine, gpio::BackendKind kind);
 
+// The lateness guard's bound for one stepper ([rt] max_bunch full steps as microsteps, at least 1); 0 = off.
+uint32_t max_bunch_steps(const config::RtConfig& rt, const config::StepperConfig& stepper);
+
 // The heartbeat timeout of both sides of a job. On the virtual clock no pin drives a motor and neither side
 // runs real-time, so a busy machine can hold one off for longer than [rt] heartbeat_timeout without
 // anything being lost: there the timeout is at least kVirtualClockHeartbeatNs (a dead side is still seen).

@@ -22,7 +22,9 @@ void name_current_thread(const char* name) noexcept {
   constexpr std::size_t kMax = 512 * 1024;
   constexpr std::size_t kPage = 4096;
   unsigned char buffer[kMax];
-  for (std::size_t i = 0; i < bytes && i < kMax; i += kPage) buffer[i] = 0;
+  // The stack grows down: the top of the buffer lies next to the frames in use, so touching from there
+  // faults in the `bytes` the thread will actually grow into, not the far end of the buffer.
+  for (std::size_t i = 0; i < bytes && i < kMax; i += kPage) buffer[kMax - 1 - i] = 0;
   // An empty asm that may read the buffer: the stores above cannot be optimised away.
   asm volatile("" : : "r"(buffer) : "memory");
 }

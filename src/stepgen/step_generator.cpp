@@ -45,6 +45,7 @@ StepperTotals StepGenerator::totals(std::size_t i) const noexcept {
 
 Status StepGenerator::on_move(const motion::Move& move) {
   const int64_t end_ns = to_ns(move.end_time());
+  move_lines_.emplace_back(to_ns(move.start_time), move.line);
   for (std::size_t i = 0; i < solvers_.size(); ++i) {
     StepCompressor& compressor = compressors_[i];
     if (solvers_[i].peak_step_rate(move) > kMaxStepRate) {
@@ -129,14 +130,21 @@ Status StepGenerator::release(int64_t watermark_ns) {
       }
     }
     if (best == kNone) return Ok{};
+    ipc::Record record = best == kPins ? ipc::Record::of(pins_.front()) : ipc::Record::of(ready_[best].front());
+    record.line = line_at(best_time);
+    if (auto pushed = sink_.push(record); !pushed) return pushed;
     if (best == kPins) {
-      if (auto pushed = sink_.push(ipc::Record::of(pins_.front())); !pushed) return pushed;
       pins_.pop_front();
-      continue;
+    } else {
+      ready_[best].pop_front();
     }
-    if (auto pushed = sink_.push(ipc::Record::of(ready_[best].front())); !pushed) return pushed;
-    ready_[best].pop_front();
   }
+}
+
+// Records leave in time order, so the moves that began before the previous record's time can go.
+uint32_t StepGenerator::line_at(int64_t t_ns) {
+  while (move_lines_.size() > 1 && move_lines_[1].first <= t_ns) move_lines_.pop_front();
+  return move_lines_.empty() ? 0 : move_lines_.front().second;
 }
 
 }  // namespace rtstep::stepgen

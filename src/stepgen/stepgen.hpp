@@ -25,6 +25,7 @@
 #include <deque>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "config/config.hpp"
@@ -231,6 +232,8 @@ class StepGenerator final : public motion::MoveSink {
 
   // Pushes, in time order, every held segment and pin record that nothing still to come can precede.
   Status release(int64_t watermark_ns);
+  // The G-code line of the move running at `t_ns` (nondecreasing across calls), for ipc::Record::line.
+  uint32_t line_at(int64_t t_ns);
   static void append_times(const MoveSteps& steps, int64_t begin, int64_t end, StepBuffer& to);
   void observe(std::size_t stepper, const MoveSteps& steps);  // every exact time to the observer
 
@@ -245,6 +248,7 @@ class StepGenerator final : public motion::MoveSink {
   RecordSink& sink_;
   StepObserver* observer_;
   StepBuffer observed_;  // the observer's copy of one move's times
+  std::deque<std::pair<int64_t, uint32_t>> move_lines_;  // (start ns, G-code line) of moves not yet released
 };
 
 }  // namespace rtstep::stepgen

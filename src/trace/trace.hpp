@@ -89,6 +89,8 @@ struct StepperStats {
   int64_t shortest_low_ns = INT64_MAX;    // step low time between two pulses
   int64_t shortest_dir_setup_ns = INT64_MAX;  // dir change to the next rising step edge
   int64_t shortest_dir_hold_ns = INT64_MAX;   // falling step edge to the next dir change
+  int64_t shortest_interval_ns = INT64_MAX;   // between two rising step edges as written
+  int64_t planned_interval_ns = 0;            // between the deadlines of those same two edges
 };
 struct TraceStats {
   uint64_t writes = 0;

@@ -25,6 +25,8 @@ namespace {
 
 const std::string kSource = RTSTEP_SOURCE_DIR;
 const std::string kExampleConfig = kSource + "/examples/printer.cfg";
+// The example with the lateness guards off, for real-clock runs on a loaded machine (tests/data/).
+const std::string kUnguardedConfig = kSource + "/tests/data/example-unguarded.cfg";
 
 class RunTest : public ScratchDirTest {
  protected:
@@ -60,7 +62,7 @@ TEST_F(RunTest, ExampleJobEndsWherePlannedOnTheVirtualClock) {
 
 TEST_F(RunTest, ShortJobOnTheRealClock) {
   const auto gcode = write("short.gcode", "G28\nG1 X5 Y3 F6000\nG1 X0 Y0\nG1 X2 E0.5\n");
-  const RunSummary s = run(gcode, /*virtual_clock=*/false);
+  const RunSummary s = run(gcode, /*virtual_clock=*/false, kUnguardedConfig);
   ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
   EXPECT_EQ(s.steppers[0].planned_position, 160);
   EXPECT_EQ(s.steppers[0].position, 160);

@@ -73,7 +73,7 @@ TEST_F(RunFaults, MinimalRingLosesNoStepSplit) {
 // 8. Disk full while writing the trace: the motion is not affected (every stepper ends where planned), the
 // run says which file failed and why, and exits 6 so a script notices the trace is incomplete.
 TEST_F(RunFaults, TraceOnAFullDiskLeavesTheMotionExactAndSaysSo) {
-  Process run(box_, "run", {"run", "--config", kPrinterCfg, "--json", "-q", "--trace", "/dev/full", kSquare});
+  Process run(box_, "run", {"run", "--config", write_config(box_, {}), "--json", "-q", "--trace", "/dev/full", kSquare});
   EXPECT_EQ(run.exit_code(), 6) << run.output();
   const auto summary = summary_of(run);
   expect_exact(summary, run.output());
@@ -87,7 +87,7 @@ TEST_F(RunFaults, TraceOnAFullDiskLeavesTheMotionExactAndSaysSo) {
 TEST_F(RunFaults, TraceOverTheFileSizeLimitLeavesTheMotionExactAndSaysSo) {
   constexpr rlim_t kLimit = 512 * 1024;  // above the embedded ring's shared-memory object (~164 KB)
   const std::string trace = box_.path("run.trace");
-  Process run(box_, "run", {"run", "--config", kPrinterCfg, "--json", "-q", "--trace", trace, kSquare},
+  Process run(box_, "run", {"run", "--config", write_config(box_, {}), "--json", "-q", "--trace", trace, kSquare},
               Process::Limits{kLimit});
   const auto status = run.wait(60'000 * kMs);
   ASSERT_TRUE(status);
@@ -116,7 +116,7 @@ TEST_F(RunFaults, SignalsAtRandomMomentsNeverLeaveAPinActive) {
     const std::string tag = "round" + std::to_string(round);
     const std::string trace = box_.path(tag + ".trace");
     SCOPED_TRACE(tag + ": " + strsignal(sig) + " after " + std::to_string(delay) + " ms");
-    Process run(box_, tag, {"run", "--config", kPrinterCfg, "--json", "-q", "--trace", trace, kSquare});
+    Process run(box_, tag, {"run", "--config", write_config(box_, {}), "--json", "-q", "--trace", trace, kSquare});
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     run.signal(sig);
     const auto status = run.wait(30'000 * kMs);

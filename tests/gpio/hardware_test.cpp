@@ -298,7 +298,7 @@ TEST(GpiodBackend, TogglesLinesOfASimulatedChip) {
   ASSERT_TRUE(backend.configure(pins).ok());
   backend.write(0b11, 0, 0, 0);
   backend.write(0, 0b11, 0, 0);
-  EXPECT_EQ(backend.write_errors(), 0u);
+  EXPECT_EQ(backend.io_errors(), 0u);
 }
 
 }  // namespace

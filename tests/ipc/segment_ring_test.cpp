@@ -285,7 +285,7 @@ TEST(SegmentRing, AttachNamesAMissingObject) {
 // its magic: attach_when_ready waits through all three and attaches to the ring once it is ready.
 TEST(SegmentRing, AttachWhenReadyWaitsWhileTheRingIsBeingCreated) {
   const std::string name = unique_name();
-  std::atomic<bool> creator_ok{false};
+  std::atomic<bool> creator_ok{false}, attach_done{false};
   std::thread creator([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const int fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR, 0600);  // created, not yet sized
@@ -297,9 +297,11 @@ TEST(SegmentRing, AttachWhenReadyWaitsWhileTheRingIsBeingCreated) {
     shm_unlink(name.c_str());
     auto ring = SegmentRing::create(name, 8);
     creator_ok = sized && ring.ok();
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the ring lives while the other side attaches
+    // The ring lives until the other side is done, however long a loaded machine makes it take.
+    while (!attach_done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   });
   auto attached = SegmentRing::attach_when_ready(name, 30'000'000'000);
+  attach_done = true;
   creator.join();
   ASSERT_TRUE(creator_ok);
   ASSERT_TRUE(attached.ok()) << attached.error().message;

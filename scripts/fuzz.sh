@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-15}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(gcode_line gcode_file config hal trace ring mcu_block mcu_dictionary)
+[ ${#targets[@]} -eq 0 ] && targets=(gcode_line gcode_file config hal trace ring mcu_block mcu_dictionary macro_template)
 build_dir="${RTSTEP_FUZZ_BUILD_DIR:-build/fuzz}"
 jobs="${RTSTEP_FUZZ_JOBS:-$(nproc)}"
 

@@ -1,4 +1,4 @@
-// Fuzz target (to be wired as fuzz/macro_template.cpp): Klipper's template language and Python literals
+// Fuzz target: Klipper's template language and Python literals
 // (src/macro), from arbitrary bytes.
 //
 // The first byte chooses the surface: even = a template, odd = a literal; the rest is the text.
@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>

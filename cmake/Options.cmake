@@ -19,8 +19,11 @@ if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
 endif()
 
 # ccache, when installed (scripts/install-deps.sh installs it), keeps compiled objects outside the clone
-# (its default cache is ~/.cache/ccache), so a fresh CI clone rebuilds only what changed.
+# (its default cache is ~/.cache/ccache), so a fresh CI clone rebuilds only what changed. Paths are hashed
+# relative to the source tree (base_dir) and the build folder is left out (hash_dir), so a clone in another
+# folder finds the same objects.
 find_program(RTSTEP_CCACHE ccache)
 if(RTSTEP_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
-  set(CMAKE_CXX_COMPILER_LAUNCHER ${RTSTEP_CCACHE})
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env CCACHE_BASEDIR=${PROJECT_SOURCE_DIR} CCACHE_NOHASHDIR=1
+                                  ${RTSTEP_CCACHE})
 endif()

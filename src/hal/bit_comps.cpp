@@ -3,7 +3,6 @@
 // motmod and planner take their place. Functions are real-time safe (pin arithmetic and counters only).
 #include <charconv>
 #include <cstdlib>
-#include <iostream>
 
 #include "hal/component.hpp"
 
@@ -353,22 +352,23 @@ Status load_debounce(Hal& hal, LoadArgs& args) {
 }
 
 // LinuxCNC's kinematics, trajectory planner and homing modules: rtstep's motmod plays G-code through its
-// own planner and kinematics (from --config), so these load as empty components that say so.
-Status load_motion_module(Hal& hal, LoadArgs& /*args*/, const std::string& name, const char* role) {
-  std::cerr << "rtstep hal: loadrt " << name << ": accepted without effect: " << role
-            << " (docs/HAL.md, G-code motion)\n";
-  return load_component(hal, name, [](Builder&) -> Status { return Ok{}; });
+// own planner and kinematics (from --config), so these load as empty components; `loadrt` prints why
+// (motion_module_note).
+const char* motion_module_note(std::string_view name) noexcept {
+  if (name == "trivkins") return "rtstep's motmod takes its kinematics from the [printer] section of --config";
+  if (name == "tpmod") return "rtstep's own planner (look-ahead, junctions) plans the moves";
+  if (name == "homemod") return "G28 homes inside rtstep's planner against the endstops";
+  return nullptr;
 }
 
-Status load_trivkins(Hal& hal, LoadArgs& args) {
-  return load_motion_module(hal, args, "trivkins",
-                            "rtstep's motmod takes its kinematics from the [printer] section of --config");
+namespace {
+Status load_motion_module(Hal& hal, const std::string& name) {
+  return load_component(hal, name, [](Builder&) -> Status { return Ok{}; });
 }
-Status load_tpmod(Hal& hal, LoadArgs& args) {
-  return load_motion_module(hal, args, "tpmod", "rtstep's own planner (look-ahead, junctions) plans the moves");
-}
-Status load_homemod(Hal& hal, LoadArgs& args) {
-  return load_motion_module(hal, args, "homemod", "G28 homes inside rtstep's planner against the endstops");
-}
+}  // namespace
+
+Status load_trivkins(Hal& hal, LoadArgs& /*args*/) { return load_motion_module(hal, "trivkins"); }
+Status load_tpmod(Hal& hal, LoadArgs& /*args*/) { return load_motion_module(hal, "tpmod"); }
+Status load_homemod(Hal& hal, LoadArgs& /*args*/) { return load_motion_module(hal, "homemod"); }
 
 }  // namespace rtstep::hal

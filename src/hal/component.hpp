@@ -156,5 +156,7 @@ Status load_debounce(Hal& hal, LoadArgs& args);
 Status load_trivkins(Hal& hal, LoadArgs& args);
 Status load_tpmod(Hal& hal, LoadArgs& args);
 Status load_homemod(Hal& hal, LoadArgs& args);
+// Why trivkins, tpmod or homemod load without effect (loadrt prints it); null for any other name.
+const char* motion_module_note(std::string_view name) noexcept;
 
 }  // namespace rtstep::hal

@@ -211,6 +211,9 @@ Status Halcmd::cmd_loadrt(std::span<const std::string> args) {
     st = type->load(hal_, *load_args);
   }
   if (st) {
+    if (const char* note = motion_module_note(args[0])) {
+      err_ << "loadrt " << args[0] << ": accepted without effect: " << note << " (docs/HAL.md)\n";
+    }
     std::string line;
     for (const std::string& a : args.subspan(1)) line += " " + a;
     load_lines_.emplace_back(args[0], std::move(line));

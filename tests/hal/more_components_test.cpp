@@ -214,6 +214,11 @@ TEST(MoreComponents, MotionModulesOfLinuxcncAreAcceptedWithoutPins) {
   ASSERT_TRUE(s.run("loadrt trivkins coordinates=xyz\nloadrt tpmod\nloadrt homemod\n")) << s.err();
   EXPECT_NE(hal.find_component("trivkins"), nullptr);
   EXPECT_NE(hal.find_component("homemod"), nullptr);
+  EXPECT_NE(s.err().find("loadrt trivkins: accepted without effect: rtstep's motmod takes its kinematics from the "
+                         "[printer] section of --config"),
+            std::string::npos)
+      << s.err();
+  EXPECT_NE(s.err().find("loadrt tpmod: accepted without effect"), std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A stepgen following a sine (siggen -> stepgen.0.position-cmd, base 50 us, servo 1 ms), on real threads:
-// its recorded feedback stays within a bound of the command on a loaded machine, because every period runs
-// (rt/periodic.hpp): a late thread catches up with the nominal period instead of losing periods.
+// its recorded feedback stays within a bound of the command on a loaded machine. A regression guard with
+// the figures printed: the bound below is the one that always holds, and it is generous enough that it
+// holds with skipped periods too (docs/HAL.md, side by side), so it cannot prove periods run late.
 //
 // What always holds, and is asserted: the virtual-time run's tracking error E (the algorithm's own lag),
 // plus what a stall of S (the worst lateness plus execution the threads saw, measured by the run itself,

@@ -69,9 +69,12 @@ std::string describe_fault(const LoopOutcome& o) {
       return "segment of stepper " + stepper + " starts at " + std::to_string(o.fault_time_ns) +
              " ns, before the previous one's last step at " + std::to_string(o.fault_other_ns) + " ns";
     case FaultReason::kBadPinCommand: return "pin command of stepper " + stepper + " with unknown role or level";
+    case FaultReason::kGpioWrite: return "a GPIO write failed";
+    case FaultReason::kGpioRead: return "an endstop input could not be read";
     case FaultReason::kNone:
     case FaultReason::kUnderrun:
     case FaultReason::kTooLate:
+    case FaultReason::kBunched:
     case FaultReason::kHostLost: break;
   }
   return {};
@@ -160,12 +163,8 @@ void StepExecutor::fill_report(const LoopOutcome& out) {
     report_.fault_late_ns = out.fault_late_ns;
     report_.fault_backlog = out.fault_backlog;
   }
-  if (out.status == ExecutorStatus::kGpioFault) {
-    report_.fault_detail = out.reason == FaultReason::kGpioRead ? "an endstop input could not be read"
-                                                                 : "a GPIO write failed";
-  }
-  if (out.status == ExecutorStatus::kBadRecord) {
-    report_.fault_record = out.fault_record;
+  if (out.status == ExecutorStatus::kBadRecord) report_.fault_record = out.fault_record;
+  if (out.status == ExecutorStatus::kBadRecord || out.status == ExecutorStatus::kGpioFault) {
     report_.fault_detail = describe_fault(out);
   }
 }

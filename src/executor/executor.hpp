@@ -145,7 +145,7 @@ struct ExecutorReport {
   int64_t slack_ns = 0;           // slack at the end
   int64_t cpu_time_ns = 0;        // CPU time of the executor thread
   uint64_t fault_record = 0;      // bad record: its 0-based index in the stream
-  std::string fault_detail;       // bad record: what is wrong with it ("segment of unknown stepper 9")
+  std::string fault_detail;       // bad record or GPIO fault: what is wrong ("segment of unknown stepper 9")
   int64_t start_time_ns = 0;      // the first record's time; message() gives times relative to it
   std::array<int64_t, ipc::kMaxSteppers> positions{};  // per stepper: signed steps written (dir high = +1)
   std::array<uint64_t, ipc::kMaxSteppers> stepper_steps{};  // per stepper: rising step edges written

@@ -190,6 +190,8 @@ class Toolhead {
   Coord machine_target(const Coord& gcode_target) const;
   Result<Ok> check_limits(const Coord& from, const Coord& target, uint32_t line) const;
   Result<Ok> check_extrude_only(const Coord& from, const Coord& target, uint32_t line) const;
+  // Moves the extrude-only limits apply to: E without X/Y travel, and every retraction (as Klipper).
+  static bool under_extruder_limits(const Coord& from, const Coord& target) noexcept;
   // Queues a checked straight move from position_ to `target` at `speed` mm/s into the look-ahead.
   Result<Ok> queue_move(const Coord& target, double speed, uint32_t line);
   Result<Ok> emit_ready();           // sends the moves the planner has finished

@@ -212,8 +212,17 @@ Result<Ok> Toolhead::queue_move(const Coord& target, double speed, uint32_t line
     kinematics_.limits(move.axis_ratio, kin_v, kin_accel);
     max_v = std::min(max_v, kin_v);
     accel = std::min(accel, kin_accel);
+    if (under_extruder_limits(position_, target)) {
+      // A retraction during travel, or E with Z only: E may not exceed the extrude-only limits (as Klipper).
+      const config::MotionConfig& m = machine_.motion;
+      const double e_ratio = std::fabs(de) / move.distance;
+      if (m.max_extrude_only_velocity > 0) max_v = std::min(max_v, m.max_extrude_only_velocity / e_ratio);
+      if (m.max_extrude_only_accel > 0) accel = std::min(accel, m.max_extrude_only_accel / e_ratio);
+    }
   }
-  plan.init(max_v, accel, accel * (1.0 - minimum_cruise_ratio_), junction_deviation_);
+  // As Klipper: the accel-to-decel bound comes from the toolhead's max_accel, and a move whose own
+  // acceleration is lower (Z, extrude-only) keeps that acceleration rather than a fraction of it.
+  plan.init(max_v, accel, std::min(max_accel_ * (1.0 - minimum_cruise_ratio_), accel), junction_deviation_);
   planner_->add(plan);
   position_ = target;
   return emit_ready();
@@ -274,11 +283,18 @@ Result<Ok> Toolhead::check_limits(const Coord& from, const Coord& target, uint32
 }
 
 Result<Ok> Toolhead::check_extrude_only(const Coord& from, const Coord& target, uint32_t line) const {
-  const double dx = target[kX] - from[kX], dy = target[kY] - from[kY], dz = target[kZ] - from[kZ];
   const double de = std::fabs(target[kE] - from[kE]);
-  if (std::sqrt(dx * dx + dy * dy + dz * dz) >= kMinMoveDistance || de <= machine_extrude_limit()) return Ok{};
+  if (!under_extruder_limits(from, target) || de <= machine_extrude_limit()) return Ok{};
   return error(line, fmt::format("extrude only move too long ({:.3f} mm > max_extrude_only_distance {:.3f} mm)", de,
                                  machine_extrude_limit()));
+}
+
+// Klipper's rule for the moves the extruder's extrude-only limits (velocity, acceleration, distance) apply to:
+// E moves without X/Y travel, and every retraction (E going back), with or without travel.
+bool Toolhead::under_extruder_limits(const Coord& from, const Coord& target) noexcept {
+  const double dx = target[kX] - from[kX], dy = target[kY] - from[kY], de = target[kE] - from[kE];
+  if (std::fabs(de) < kMinMoveDistance) return false;
+  return (std::fabs(dx) < kMinMoveDistance && std::fabs(dy) < kMinMoveDistance) || de < 0;
 }
 
 const config::StepperConfig* Toolhead::axis_config(std::size_t axis) const noexcept {

@@ -43,14 +43,29 @@ StepperTotals StepGenerator::totals(std::size_t i) const noexcept {
   return StepperTotals{steps_[i], compressors_[i].segments(), compressors_[i].max_error_ns()};
 }
 
+namespace {
+
+// The printer.cfg key that bounds how fast a stepper of `axis` is driven.
+const char* speed_limit_key(char axis) {
+  switch (axis) {
+    case 'z': return "[printer] max_z_velocity";
+    case 'e': return "[extruder] max_extrude_only_velocity (or max_extrude_cross_section)";
+    default: return "[printer] max_velocity";
+  }
+}
+
+}  // namespace
+
 Status StepGenerator::on_move(const motion::Move& move) {
   const int64_t end_ns = to_ns(move.end_time());
   move_lines_.emplace_back(to_ns(move.start_time), move.line);
   for (std::size_t i = 0; i < solvers_.size(); ++i) {
     StepCompressor& compressor = compressors_[i];
     if (solvers_[i].peak_step_rate(move) > kMaxStepRate) {
-      return Error{fmt::format("line {}: {} would step at {:.0f} steps/s, more than the {:.0f} a segment can express",
-                               move.line, machine_.steppers[i].name, solvers_[i].peak_step_rate(move), kMaxStepRate)};
+      return Error{fmt::format("line {}: {} would step at {:.0f} steps/s, more than the {:.0f} a segment can express; "
+                               "lower {} or the move's feed rate, or use fewer microsteps for {}",
+                               move.line, machine_.steppers[i].name, solvers_[i].peak_step_rate(move), kMaxStepRate,
+                               speed_limit_key(machine_.steppers[i].axis), machine_.steppers[i].name)};
     }
     const int64_t n = solvers_[i].steps_in(move);
     StepBuffer& pending = compressor.pending();

@@ -112,6 +112,38 @@ TEST_F(ToolheadTest, SpeedIsCappedByMaxVelocityAndZLimits) {
   EXPECT_NEAR(sink.moves.back().accel, 100, 1e-9);
 }
 
+// minimum_cruise_ratio as Klipper applies it: a move's accel-to-decel bound is min(max_accel * (1 - ratio),
+// the move's own acceleration). A lone 0.2 mm Z move (100 mm/s^2, against 3000 * 0.5) is therefore a plain
+// triangle, 2 sqrt(d / a) long; scaling its own acceleration by (1 - ratio) made it 6 % longer.
+TEST_F(ToolheadTest, MinimumCruiseRatioLeavesALimitedAccelerationMoveItsOwnAcceleration) {
+  ok("G28");
+  ok("G91");
+  ok("G1 Z0.2 F600");
+  ok("M400");
+  const Move& z = sink.moves.back();
+  EXPECT_NEAR(z.accel, 100, 1e-9);
+  EXPECT_NEAR(z.duration(), 2 * std::sqrt(0.2 / 100), 1e-9);
+  EXPECT_NEAR(z.cruise_t, 0, 1e-9);
+}
+
+// Klipper's extruder check_move: a retraction during travel is held to the extrude-only limits too, scaled
+// by how much E moves per mm of the move; an extrusion with travel is not.
+TEST_F(ToolheadTest, ARetractionDuringTravelKeepsTheExtrudeOnlyLimits) {
+  machine.motion.max_extrude_only_velocity = 20;
+  machine.motion.max_extrude_only_accel = 500;
+  ok("G28");
+  ok("M83");
+  ok("G1 X10 E-5 F60000");  // E 0.5 mm per mm of travel: at most 40 mm/s and 1000 mm/s^2
+  ok("M400");
+  EXPECT_NEAR(sink.moves.back().accel, 1000, 1e-6);
+  EXPECT_LE(sink.moves.back().cruise_v, 40 + 1e-9);
+  ok("G1 X20 E0.5 F60000");  // extruding while travelling: the toolhead's limits
+  ok("M400");
+  EXPECT_NEAR(sink.moves.back().accel, 3000, 1e-6);
+  // A retraction longer than max_extrude_only_distance (50 mm) is refused, with travel or not.
+  EXPECT_NE(exec("G1 X30 E-60").find("max_extrude_only_distance"), std::string::npos);
+}
+
 TEST_F(ToolheadTest, SpeedFactorAndVelocityLimit) {
   ok("G28");
   ok("M220 S50");

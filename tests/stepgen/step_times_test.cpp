@@ -257,5 +257,20 @@ TEST(StepTimes, EveryCompressedStepIsWithinMaxStepError) {
   }
 }
 
+// A move whose steps come faster than a segment can express is refused, and the error says which limit to
+// change: 256 microsteps give X 1280 steps/mm, 384,000 steps/s at 300 mm/s.
+TEST(StepTimes, AMoveTooFastForASegmentNamesTheLimitToChange) {
+  auto machine = testing::test_machine();
+  machine.steppers[kXs].microsteps = 256;
+  Pipeline p(machine);
+  p.run({"G28"});
+  std::string error = p.exec("G1 X200 F18000");
+  if (error.empty()) error = p.exec("M400");
+  EXPECT_NE(error.find("stepper_x would step at"), std::string::npos) << error;
+  EXPECT_NE(error.find("lower [printer] max_velocity or the move's feed rate, or use fewer microsteps for stepper_x"),
+            std::string::npos)
+      << error;
+}
+
 }  // namespace
 }  // namespace rtstep::stepgen

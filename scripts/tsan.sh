@@ -19,11 +19,11 @@ cd "$(dirname "$0")/.."
 build_dir="${RTSTEP_TSAN_BUILD_DIR:-build/tsan}"
 jobs="${RTSTEP_TSAN_JOBS:-$(nproc)}"
 # The test executables of the threaded modules, and the binary their process tests start.
-targets=(rtstep rtstep_ipc_tests rtstep_rt_tests rtstep_executor_tests rtstep_trace_tests rtstep_gpio_tests rtstep_hal_tests rtstep_machine_tests
+targets=(rtstep rtstep_ipc_tests rtstep_rt_tests rtstep_executor_tests rtstep_trace_tests rtstep_gpio_tests rtstep_hal_tests rtstep_machine_tests rtstep_api_tests
          rtstep_cli_tests rtstep_fault_tests)
 # The fault matrix runs the TSan-built rtstep as its processes: TSAN_OPTIONS reaches them, so a race in
 # either process of a split job fails its case (the process exits 66 instead of the code the case expects).
-labels="${RTSTEP_TSAN_LABELS:-^(ipc|rt|executor|trace|gpio|hal|machine|cli|fault)\$}"
+labels="${RTSTEP_TSAN_LABELS:-^(ipc|rt|executor|trace|gpio|hal|machine|api|cli|fault)\$}"
 
 start=$(date +%s)
 scripts/install-deps.sh

@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(build-essential cmake g++ libcli11-dev libfmt-dev nlohmann-json3-dev
           libgtest-dev libgmock-dev libbenchmark-dev libgpiod-dev pkg-config libasio-dev
           zlib1g-dev  # the MCU data dictionary is zlib-compressed (src/mcu)
+          python3  # tests/api/klippy_client.py, the scripted Moonraker-side client
           clang libclang-rt-14-dev llvm  # clang, libFuzzer and llvm-symbolizer: scripts/fuzz.sh
           ccache)  # keeps objects between clean clones (cmake/Options.cmake)
 

@@ -31,9 +31,10 @@ const std::string kUnguardedConfig = kSource + "/tests/data/example-unguarded.cf
 class RunTest : public ScratchDirTest {
  protected:
   RunTest() : ScratchDirTest("rtstep-cli") {}
-  RunSummary run(const std::string& gcode_path, bool virtual_clock = true, std::string config = kExampleConfig) {
+  // A real-clock run uses the example with the lateness guards off, unless a config is given.
+  RunSummary run(const std::string& gcode_path, bool virtual_clock = true, std::string config = "") {
     RunOptions options;
-    options.config_path = std::move(config);
+    options.config_path = !config.empty() ? std::move(config) : virtual_clock ? kExampleConfig : kUnguardedConfig;
     options.gcode_path = gcode_path;
     options.virtual_clock = virtual_clock;
     return run_job(options, log_);
@@ -62,7 +63,7 @@ TEST_F(RunTest, ExampleJobEndsWherePlannedOnTheVirtualClock) {
 
 TEST_F(RunTest, ShortJobOnTheRealClock) {
   const auto gcode = write("short.gcode", "G28\nG1 X5 Y3 F6000\nG1 X0 Y0\nG1 X2 E0.5\n");
-  const RunSummary s = run(gcode, /*virtual_clock=*/false, kUnguardedConfig);
+  const RunSummary s = run(gcode, /*virtual_clock=*/false);
   ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
   EXPECT_EQ(s.steppers[0].planned_position, 160);
   EXPECT_EQ(s.steppers[0].position, 160);
@@ -75,7 +76,7 @@ TEST_F(RunTest, ShortJobOnTheRealClock) {
 // executor idles while the clock runs on (the job's final line says "X s of X s").
 TEST_F(RunTest, ProgressNeverShowsMoreMotionExecutedThanPlanned) {
   RunOptions options;
-  options.config_path = kExampleConfig;
+  options.config_path = kUnguardedConfig;
   options.gcode_path = write("short.gcode", "G28\nG1 X5 Y3 F6000\nG1 X0 Y0\n");
   options.progress = true;
   const RunSummary s = run_job(options, log_);

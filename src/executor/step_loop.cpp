@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include <algorithm>
-#include <bit>
 
 namespace rtstep::executor {
 
@@ -132,7 +131,10 @@ bool StepLoop::read_ahead() noexcept {
         outcome_.status = ExecutorStatus::kBadRecord;
         return fault(FaultReason::kCorruptedRing, -1, 0);
       }
-      if (!validate(lookahead_)) return false;
+      if (!validate(lookahead_)) {
+        if (lookahead_.line != 0) outcome_.fault_line = lookahead_.line;  // a bad record names its own line
+        return false;
+      }
       ++records_read_;
       if (lookahead_.kind == ipc::RecordKind::kEndOfStream) {
         end_of_stream_ = true;
@@ -165,7 +167,6 @@ bool StepLoop::check_arrival(const ipc::Record& r) noexcept {
 
 bool StepLoop::validate(const ipc::Record& r) noexcept {
   outcome_.status = ExecutorStatus::kBadRecord;  // only read when this returns false
-  outcome_.fault_line = r.line;
   switch (r.kind) {
     case ipc::RecordKind::kEndOfStream:
       return true;
@@ -214,19 +215,7 @@ bool StepLoop::validate(const ipc::Record& r) noexcept {
   }
   if (records_read_ == 0) outcome_.start_time_ns = t;
   previous_record_ns_ = t;
-  outcome_.fault_line = 0;
   return true;
-}
-
-// Checks an arm / disarm against the homing move in progress (at most kMaxHomingSteppers steppers, each
-// armed once, on an input the backend has, and disarmed once). Changes nothing: distribute() applies it.
-bool StepLoop::endstop_record(const ipc::PinCommand& p) noexcept {
-  const uint32_t bit = 1U << p.stepper;
-  if (p.level == 0) return (homing_.armed & bit) != 0 && (homing_.disarmed & bit) == 0;
-  if (p.level > config_.inputs) return false;
-  if (!homing_.active) return true;
-  return homing_.disarmed == 0 && (homing_.armed & bit) == 0 &&
-         static_cast<std::size_t>(std::popcount(homing_.armed)) < ipc::kMaxHomingSteppers;
 }
 
 bool StepLoop::distribute(const ipc::Record& r) noexcept {
@@ -370,129 +359,6 @@ bool StepLoop::serve(int64_t deadline) noexcept {
   apply(g, issued);
   account(g, issued);
   return true;
-}
-
-// The lateness guard: a late rise whose stepper already has more further steps due than it may bunch
-// stops the loop before anything of the write goes out. Records every stepper's largest backlog.
-bool StepLoop::check_bunching(const Group& g, int64_t issued) noexcept {
-  for (uint32_t i = 0; i < g.count; ++i) {
-    if (g.kind[i] != EventKind::kRise) continue;
-    Stepper& s = steppers_[g.stepper[i]];
-    const uint32_t due = backlog(s, issued);
-    s.timing.max_backlog = std::max(s.timing.max_backlog, due);
-    if (s.max_bunch == 0 || due <= s.max_bunch) continue;
-    outcome_.status = ExecutorStatus::kBunched;
-    outcome_.fault_late_ns = issued - g.deadline[i];
-    outcome_.fault_backlog = due;
-    return fault(FaultReason::kBunched, g.stepper[i], g.deadline[i]);
-  }
-  return true;
-}
-
-// Steps of `s` after its next one whose planned time is already past at `issued`: the lateness over the
-// planned interval to the following step (exact at constant speed; within a step or two while the
-// interval changes).
-uint32_t StepLoop::backlog(const Stepper& s, int64_t issued) const noexcept {
-  const int64_t nominal = s.seg.step_time(s.k);
-  const int64_t late = issued - nominal;
-  if (late <= 0) return 0;
-  int64_t interval = 0;
-  if (s.k + 1 < s.seg.count) {
-    interval = s.seg.step_time(s.k + 1) - nominal;
-  } else if (s.queue_size > 0) {
-    interval = s.queue[s.queue_head].first_time_ns - nominal;
-  }
-  if (interval <= 0) return 0;  // no further step known yet
-  return static_cast<uint32_t>(std::min<int64_t>(late / interval, UINT32_MAX));
-}
-
-// A write or read the backend counted as failed: the pins may not be where the loop believes. Stop.
-bool StepLoop::check_io(FaultReason reason, int stepper) noexcept {
-  const uint64_t errors = backend_.io_errors();
-  if (errors == io_errors_seen_) return true;
-  io_errors_seen_ = errors;
-  outcome_.status = ExecutorStatus::kGpioFault;
-  return fault(reason, stepper, now());
-}
-
-// The switches are read at the time of the step they may forbid, once per write that holds such a step;
-// an input counts only when one of its steppers steps in this write. An input whose read failed reads
-// triggered (Backend::read_inputs), so its steppers stop; the loop then stops on the failure.
-bool StepLoop::sample_endstop(Group& g) noexcept {
-  gpio::InputMask stepping = 0;  // inputs of the still-running armed steppers that rise in this write
-  for (uint32_t i = 0; i < g.count; ++i) {
-    const uint32_t stepper = g.stepper[i];
-    const bool running = ((homing_.armed & ~homing_.tripped) >> stepper & 1U) != 0;
-    if (g.kind[i] == EventKind::kRise && running && g.deadline[i] >= homing_.arm_ns) {
-      stepping |= gpio::InputMask{1} << homing_.input[stepper];
-    }
-  }
-  if (stepping == 0) return true;
-  const gpio::InputMask hit = backend_.read_inputs() & stepping;
-  if (hit != 0) halt_on(hit, g);
-  return check_io(FaultReason::kGpioRead, g.count > 0 ? g.stepper[0] : -1);
-}
-
-void StepLoop::halt_on(gpio::InputMask inputs, Group& g) noexcept {
-  uint32_t stopping = 0;  // running armed steppers on a tripped input
-  for (uint32_t index = 0; index < stepper_count_; ++index) {
-    const bool running = ((homing_.armed & ~homing_.tripped) >> index & 1U) != 0;
-    if (running && (inputs >> homing_.input[index] & 1U) != 0) stopping |= 1U << index;
-  }
-  int64_t trip_ns = INT64_MAX;
-  for (uint32_t i = 0; i < g.count; ++i) {
-    if (g.kind[i] != EventKind::kRise || (stopping >> g.stepper[i] & 1U) == 0) continue;
-    trip_ns = std::min(trip_ns, g.deadline[i]);
-    g.high &= ~steppers_[g.stepper[i]].step_bit;
-    g.kind[i] = EventKind::kNone;
-  }
-  for (uint32_t index = 0; index < stepper_count_; ++index) {
-    if ((stopping >> index & 1U) == 0) continue;
-    Stepper& s = steppers_[index];
-    s.active = false;  // a pending falling edge still completes its pulse
-    s.dir_pending = false;
-    s.queue_size = 0;
-    refresh(index);
-  }
-  // The move ends for the axis when its last switch trips: the host goes on from there.
-  homing_.trip_ns = homing_.tripped == 0 ? trip_ns : std::max(homing_.trip_ns, trip_ns);
-  homing_.tripped |= stopping;
-  homing_.halted |= stopping & ~homing_.disarmed;
-}
-
-// Once every armed stepper is disarmed and each has tripped or made all its steps: publish. Tripped means
-// every armed stepper stopped at its switch; then the host may go on from the latest trip (the remaining
-// homing steps were dropped, not served).
-void StepLoop::maybe_report() noexcept {
-  if (!homing_.active || homing_.disarmed != homing_.armed) return;
-  ipc::HomingReport report;
-  for (uint32_t index = 0; index < stepper_count_; ++index) {
-    if ((homing_.armed >> index & 1U) == 0) continue;
-    const Stepper& s = steppers_[index];
-    if ((homing_.tripped >> index & 1U) == 0 && (s.active || s.queue_size > 0)) return;
-    if (report.count == 0) report.input = homing_.input[index];
-    report.stepper[report.count] = static_cast<uint8_t>(index);
-    report.position[report.count] = s.position;
-    ++report.count;
-  }
-  const bool all_tripped = homing_.tripped == homing_.armed;
-  report.tripped = all_tripped ? 1 : 0;
-  report.trip_time_ns = all_tripped ? homing_.trip_ns : 0;
-  if (all_tripped) {
-    int64_t latest = homing_.trip_ns;
-    for (uint32_t index = 0; index < stepper_count_; ++index) {
-      Stepper& s = steppers_[index];
-      if ((homing_.armed >> index & 1U) != 0) {
-        s.last_queued_ns = homing_.trip_ns;
-      } else {
-        latest = std::max(latest, s.last_queued_ns);
-      }
-    }
-    previous_record_ns_ = std::min(previous_record_ns_, latest);
-  }
-  ring_.publish_homing(report);
-  ++outcome_.homing_moves;
-  homing_ = Homing{};
 }
 
 // Moves every stepper of the group past the event just written and puts it back into the tree.
@@ -675,27 +541,11 @@ bool StepLoop::fault(FaultReason reason, int stepper, int64_t time_ns) noexcept 
   outcome_.fault_stepper = stepper;
   outcome_.fault_time_ns = time_ns;
   outcome_.fault_record = records_read_;
-  // A bad record names its own line (validate); other faults the line of the stepper's segment.
+  // The line of the stepper's segment (a bad record or a late one names its own instead).
   if (outcome_.fault_line == 0 && stepper >= 0 && static_cast<uint32_t>(stepper) < stepper_count_) {
     outcome_.fault_line = steppers_[stepper].line;
   }
   return false;
-}
-
-// A rising edge already written is a step the position counts: let its pulse reach full width before the
-// safe write pulls the pin low, so the driver sees every counted step. At most one pulse width.
-void StepLoop::release_pulses() noexcept {
-  int64_t latest = INT64_MIN;
-  for (uint32_t i = 0; i < stepper_count_; ++i) {
-    if (steppers_[i].fall_pending) latest = std::max(latest, steppers_[i].fall_time);
-  }
-  if (latest == INT64_MIN) return;
-  if (config_.virtual_clock) {
-    virtual_now_ = std::max(virtual_now_, latest);
-    return;
-  }
-  while (real_now() < latest) {
-  }
 }
 
 LoopOutcome StepLoop::finish(ExecutorStatus status) noexcept {

@@ -18,6 +18,35 @@ namespace {
 
 constexpr std::size_t kStackPrefaultBytes = 256 * 1024;
 
+// Each PWM output on a pin of its own (no stepper's, no other output's), with a cycle the loop can serve
+// and a max_duration of at least one cycle.
+Status check_pwm_outputs(const ExecutorConfig& c) {
+  if (c.pwm_outputs.size() > ipc::kMaxPwmOutputs) {
+    return Error{"executor: " + std::to_string(c.pwm_outputs.size()) + " PWM outputs configured, at most " +
+                 std::to_string(ipc::kMaxPwmOutputs)};
+  }
+  gpio::PinMask used = 0;
+  for (const StepperOutputs& s : c.steppers) {
+    used |= gpio::PinMask{1} << s.step_pin | gpio::PinMask{1} << s.dir_pin;
+    if (s.enable_pin < gpio::kMaxPins) used |= gpio::PinMask{1} << s.enable_pin;
+  }
+  for (const PwmOutput& o : c.pwm_outputs) {
+    const std::string which = "executor: PWM output " + o.name + ": ";
+    if (o.pin >= gpio::kMaxPins) return Error{which + "pin index out of range (< 64)"};
+    if ((used >> o.pin & 1U) != 0) return Error{which + "its pin is already used by a stepper or another output"};
+    used |= gpio::PinMask{1} << o.pin;
+    if (o.cycle_ns < ipc::kMinPwmCycleNs || o.cycle_ns > ipc::kMaxPwmCycleNs) {
+      return Error{which + "cycle " + std::to_string(o.cycle_ns) + " ns must be in [" +
+                   std::to_string(ipc::kMinPwmCycleNs) + ", " + std::to_string(ipc::kMaxPwmCycleNs) + "] ns"};
+    }
+    if (o.max_duration_ns != 0 && o.max_duration_ns < o.cycle_ns) {
+      return Error{which + "max_duration " + std::to_string(o.max_duration_ns) +
+                   " ns must be 0 (none) or at least one cycle (" + std::to_string(o.cycle_ns) + " ns)"};
+    }
+  }
+  return Ok{};
+}
+
 Status check_config(const ExecutorConfig& c) {
   if (c.steppers.size() > ipc::kMaxSteppers) {
     return Error{"executor: " + std::to_string(c.steppers.size()) + " steppers configured, at most " +
@@ -38,6 +67,7 @@ Status check_config(const ExecutorConfig& c) {
                    std::to_string(ipc::kMinStepIntervalNs) + ")"};
     }
   }
+  if (auto st = check_pwm_outputs(c); !st) return st;
   if (c.slack_ns < 0 || c.dir_setup_ns < 0 || c.dir_hold_ns < 0 || c.coalesce_ns < 0 || c.underrun_grace_ns <= 0) {
     return Error{"executor: slack, dir setup/hold and coalesce must be >= 0 and the underrun grace > 0"};
   }
@@ -51,8 +81,11 @@ Status check_config(const ExecutorConfig& c) {
   return Ok{};
 }
 
-std::string describe_fault(const LoopOutcome& o) {
+std::string describe_fault(const LoopOutcome& o, const ExecutorConfig& c) {
   const std::string stepper = std::to_string(o.fault_stepper);
+  const auto output = [&] {
+    return o.fault_value < c.pwm_outputs.size() ? "'" + c.pwm_outputs[o.fault_value].name + "'" : std::to_string(o.fault_value);
+  };
   switch (o.reason) {
     case FaultReason::kCorruptedRing: return "ring indices corrupted (write - read > capacity)";
     case FaultReason::kUnknownKind: return "unknown record kind " + std::to_string(o.fault_value);
@@ -69,6 +102,13 @@ std::string describe_fault(const LoopOutcome& o) {
       return "segment of stepper " + stepper + " starts at " + std::to_string(o.fault_time_ns) +
              " ns, before the previous one's last step at " + std::to_string(o.fault_other_ns) + " ns";
     case FaultReason::kBadPinCommand: return "pin command of stepper " + stepper + " with unknown role or level";
+    case FaultReason::kUnknownPwmOutput:
+      return "PWM command for unknown output " + std::to_string(o.fault_value) + " (" +
+             std::to_string(c.pwm_outputs.size()) + " configured)";
+    case FaultReason::kBadPwmCommand:
+      return "PWM command for output " + output() + " with on time " + std::to_string(o.fault_pwm_on_ns) +
+             " ns in a cycle of " + std::to_string(o.fault_pwm_cycle_ns) + " ns (the output's cycle is " +
+             std::to_string(c.pwm_outputs[o.fault_value].cycle_ns) + " ns; the on time must lie within it)";
     case FaultReason::kGpioWrite: return "a GPIO write failed";
     case FaultReason::kGpioRead: return "an endstop input could not be read";
     case FaultReason::kNone:
@@ -157,6 +197,7 @@ void StepExecutor::fill_report(const LoopOutcome& out) {
   report_.timing = out.timing;
   report_.fault_line = out.fault_line;
   report_.homing_moves = out.homing_moves;
+  report_.pwm_expired = out.pwm_expired;
   if (out.status != ExecutorStatus::kFinished && out.status != ExecutorStatus::kStopped) {
     report_.fault_stepper = out.fault_stepper;
     report_.fault_time_ns = out.fault_time_ns;
@@ -165,7 +206,7 @@ void StepExecutor::fill_report(const LoopOutcome& out) {
   }
   if (out.status == ExecutorStatus::kBadRecord) report_.fault_record = out.fault_record;
   if (out.status == ExecutorStatus::kBadRecord || out.status == ExecutorStatus::kGpioFault) {
-    report_.fault_detail = describe_fault(out);
+    report_.fault_detail = describe_fault(out, config_);
   }
 }
 
@@ -210,6 +251,13 @@ const char* status_name(ExecutorStatus status) noexcept {
 }
 
 std::string ExecutorReport::message() const {
+  // Told with every outcome: a heater the executor turned off by itself is what the user must hear about.
+  if (pwm_expired == 0) return status_message();
+  return status_message() + "; " + std::to_string(pwm_expired) +
+         " PWM output(s) turned off by the executor: the host did not renew them within max_duration";
+}
+
+std::string ExecutorReport::status_message() const {
   const std::string after = (fault_line > 0 ? " (G-code line " + std::to_string(fault_line) + ")" : std::string()) +
                             "; stopped after " + std::to_string(steps) + " steps";
   switch (status) {

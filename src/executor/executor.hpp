@@ -38,10 +38,27 @@
 // host_timeout_ns > 0 it stops (kHostLost) when the host's counter has not moved for that long. A stop
 // request in the ring (M112, SIGINT) stops it within about a millisecond. A record that breaks the contract
 // (bad kind, a segment that is not ipc::is_valid, time going backwards, unknown stepper, a segment starting
-// before the previous segment of its stepper ended, a pin time outside [0, 2^62)) stops the executor the
-// same way with kBadRecord. Every stop leaves step pins low and enable pins inactive, after letting a
+// before the previous segment of its stepper ended, a pin time outside [0, 2^62), a bad PWM record) stops the
+// executor the same way with kBadRecord. Every stop leaves step pins low and enable pins inactive, after letting a
 // pulse already begun reach its full width, so every step counted is a step the driver saw. Faults
 // name the G-code line of the stepper's segment (ipc::Record::line).
+//
+// Soft PWM (heaters and fans, DESIGN.md §1): each ExecutorConfig::pwm_outputs entry is one pin the loop
+// toggles by itself. A kPwm record sets its duty from the record's time on: high at the start of each cycle for
+// on_ns, low for the rest (0: steady low, the whole cycle: steady high). A new duty keeps the cycle grid of an
+// output already toggling (a high phase ends at the new on time, or at once when that is past) and starts a
+// cycle at the record's time otherwise. With max_duration_ns > 0 an output that is not off goes low by itself
+// max_duration_ns after the time of its last command unless another command came (ExecutorReport::
+// pwm_expired counts these); every stop (end of stream, fault, host lost, stop request) drives every PWM output
+// low with the step pins. PWM edges rank below step edges: one due with step edges is written in their write
+// when it is due by then, otherwise in a write of its own at its time, never earlier; no PWM edge holds a step
+// edge back. An edge the host has not covered with its horizon is still written at its time on the real clock
+// (a heater keeps its duty while the host is idle, as long as it beats and renews); on the virtual clock it
+// waits for the host, as every other edge. A PWM command read late takes effect when read (its edges count
+// as late) instead of being an underrun, and a PWM edge's lateness never trips max_lateness_ns: heaters and
+// fans do not lose steps. PWM edges count in the edge and lateness statistics. At end of stream the loop
+// serves every PWM command already read before it stops. A PWM record for an output that is not configured,
+// with a cycle other than the output's, or with on_ns outside [0, cycle] is a bad record (kBadRecord).
 //
 // Homing (endstop inputs): a kEndstop pin record with level 1 + i arms its stepper on backend input i from
 // its time on; one with level 0 disarms it at the end of the homing move. The steppers of one homing move
@@ -83,8 +100,17 @@ struct StepperOutputs {
   uint32_t max_bunch_steps = 0; // lateness guard: most steps a late catch-up may have due at once; 0 = off
 };
 
+// One soft-PWM output (a heater or fan pin), index = ipc::PwmCommand::output.
+struct PwmOutput {
+  std::string name;              // "extruder", "fan": faults name it
+  std::size_t pin = 0;           // backend pin index, not a stepper's
+  int64_t cycle_ns = 100'000'000;  // PWM period, in [ipc::kMinPwmCycleNs, ipc::kMaxPwmCycleNs]
+  int64_t max_duration_ns = 0;   // the host must renew within this; 0 = never expires (fans); else >= cycle_ns
+};
+
 struct ExecutorConfig {
   std::vector<StepperOutputs> steppers;  // index = StepSegment::stepper
+  std::vector<PwmOutput> pwm_outputs;    // index = PwmCommand::output, at most ipc::kMaxPwmOutputs
   int priority = 80;                     // SCHED_FIFO priority
   std::vector<int> cpus;                 // empty = no pinning
   bool allow_non_realtime = true;        // when SCHED_FIFO/mlock is refused: warn and go on
@@ -151,9 +177,11 @@ struct ExecutorReport {
   std::array<uint64_t, ipc::kMaxSteppers> stepper_steps{};  // per stepper: rising step edges written
   std::array<StepperTiming, ipc::kMaxSteppers> timing{};   // per stepper: intervals as written
   uint32_t homing_moves = 0;      // homing reports published
+  uint32_t pwm_expired = 0;       // PWM outputs turned off because the host did not renew them in time
   bool realtime = false;          // SCHED_FIFO was obtained
   std::string warning;            // why it is not real-time, when allowed to fall back
   std::string message() const;    // one line for the user
+  std::string status_message() const;  // message() without the PWM expiry note
 };
 
 struct LoopOutcome;  // step_loop.hpp

@@ -72,6 +72,14 @@ StepLoop::StepLoop(const ExecutorConfig& config, ipc::SegmentRing& ring, gpio::B
     all_step_bits_ |= s.step_bit;
     all_enable_bits_ |= s.enable_bit;
   }
+  pwm_count_ = static_cast<uint32_t>(std::min<std::size_t>(config.pwm_outputs.size(), ipc::kMaxPwmOutputs));
+  for (uint32_t i = 0; i < pwm_count_; ++i) {
+    const PwmOutput& out = config.pwm_outputs[i];
+    pwm_[i].bit = gpio::PinMask{1} << out.pin;
+    pwm_[i].cycle_ns = out.cycle_ns;
+    pwm_[i].max_duration_ns = out.max_duration_ns;
+    all_pwm_bits_ |= pwm_[i].bit;
+  }
   read_margin_ns_ = config.dir_setup_ns + config.coalesce_ns;
   virtual_now_ = kLongAgo;
   slack_ns_ = std::clamp(config.slack_ns, kMinSlackNs, std::max(config.max_slack_ns, config.slack_ns));
@@ -90,13 +98,22 @@ LoopOutcome StepLoop::run() noexcept {
     const bool check = !config_.virtual_clock || ++housekeeping_skip_ % kVirtualHousekeepingEvery == 0;
     if (check && !housekeeping(real_now())) return finish(outcome_.status);
     if (!read_ahead()) return finish(outcome_.status);
+    // At the end of the stream the loop ends once the motion and every PWM command read are done; the PWM
+    // outputs do not keep it running on their own.
+    if (end_of_stream_ && tree_.min_key() == INT64_MAX && !pwm_pending()) return finish(ExecutorStatus::kFinished);
     const Earliest next = earliest();
     if (next.deadline == INT64_MAX) {
-      if (end_of_stream_) return finish(ExecutorStatus::kFinished);
       idle();
       continue;
     }
-    if (!end_of_stream_ && !have_lookahead_ && !host_covers(next.deadline)) {
+    if (next.pwm && !end_of_stream_ && !have_lookahead_ && !host_covers(next.deadline)) {
+      // A PWM edge the host has not covered: the output keeps its duty while the host is idle (real clock).
+      // Until the edge is close, look at the ring again, as a record before it may still come.
+      if (config_.virtual_clock || real_now() < next.deadline - slack_ns_ - kIdlePollNs) {
+        wait_for_host(next.deadline);
+        continue;
+      }
+    } else if (!end_of_stream_ && !have_lookahead_ && !host_covers(next.deadline)) {
       // The ring is empty: a record due before this deadline may still come, so it cannot be served yet.
       const int64_t late = config_.virtual_clock ? 0 : real_now() - next.deadline;
       if (late > config_.underrun_grace_ns) {
@@ -155,14 +172,13 @@ bool StepLoop::read_ahead() noexcept {
 // sat in the ring while the executor itself stalled is not the host's fault: the stall report covers it.)
 // Real clock only.
 bool StepLoop::check_arrival(const ipc::Record& r) noexcept {
-  if (config_.virtual_clock) return true;
+  if (config_.virtual_clock || r.kind == ipc::RecordKind::kPwm) return true;  // a late duty applies when read
   if (last_empty_ns_ - r.time_ns() <= config_.underrun_grace_ns) return true;
   const int64_t late = real_now() - r.time_ns();
   outcome_.status = ExecutorStatus::kUnderrun;
   outcome_.fault_late_ns = late;
   outcome_.fault_line = r.line;
-  const int stepper = r.kind == ipc::RecordKind::kSegment ? r.segment.stepper : r.pin.stepper;
-  return fault(FaultReason::kUnderrun, stepper, r.time_ns());
+  return fault(FaultReason::kUnderrun, r.kind == ipc::RecordKind::kSegment ? r.segment.stepper : r.pin.stepper, r.time_ns());
 }
 
 bool StepLoop::validate(const ipc::Record& r) noexcept {
@@ -194,12 +210,17 @@ bool StepLoop::validate(const ipc::Record& r) noexcept {
       if (!ipc::time_in_range(p.time_ns)) return fault(FaultReason::kTimeOutOfRange, p.stepper, p.time_ns);
       break;
     }
+    case ipc::RecordKind::kPwm:
+      if (!pwm_record(r.pwm)) return false;
+      break;
     default:
       outcome_.fault_value = static_cast<uint32_t>(r.kind);
       return fault(FaultReason::kUnknownKind, -1, 0);
   }
   const int64_t t = r.time_ns();
-  const int stepper = r.kind == ipc::RecordKind::kSegment ? r.segment.stepper : r.pin.stepper;
+  const int stepper = r.kind == ipc::RecordKind::kSegment ? r.segment.stepper
+                      : r.kind == ipc::RecordKind::kPin   ? r.pin.stepper
+                                                          : -1;
   if (t < previous_record_ns_) {
     outcome_.fault_other_ns = previous_record_ns_;
     return fault(FaultReason::kTimeBackwards, stepper, t);
@@ -219,6 +240,7 @@ bool StepLoop::validate(const ipc::Record& r) noexcept {
 }
 
 bool StepLoop::distribute(const ipc::Record& r) noexcept {
+  if (r.kind == ipc::RecordKind::kPwm) return queue_pwm(r.pwm);
   if (r.kind == ipc::RecordKind::kPin && r.pin.role == ipc::PinRole::kEndstop) {
     const ipc::PinCommand& p = r.pin;
     const uint32_t bit = 1U << p.stepper;
@@ -286,6 +308,7 @@ void StepLoop::refresh_pins() noexcept { tree_.set(kPinLeaf, pin_size_ > 0 ? pin
 StepLoop::Earliest StepLoop::earliest() const noexcept {
   const uint32_t leaf = tree_.winner();
   const int64_t deadline = tree_.key(leaf);
+  if (pwm_next_ < deadline) return {pwm_next_, -1, true};  // a tie goes to the steps
   if (deadline == INT64_MAX) return {};
   return {deadline, leaf == kPinLeaf ? static_cast<int>(pins_[pin_head_].stepper) : static_cast<int>(leaf)};
 }
@@ -318,6 +341,8 @@ void StepLoop::gather(int64_t deadline, Group& g) noexcept {
     if (d.kind == EventKind::kDir) (s.seg.dir != 0 ? g.high : g.low) |= s.dir_bit;
     tree_.set(leaf, INT64_MAX);
   }
+  // PWM edges ride along when due by the steps' write; alone, they coalesce among themselves.
+  take_pwm(g.has_motion() ? g.write_at : horizon, g);
 }
 
 void StepLoop::take_pins(int64_t horizon, Group& g) noexcept {
@@ -342,7 +367,7 @@ bool StepLoop::serve(int64_t deadline) noexcept {
     issued = wait_until(g.write_at);
     if (issued < g.write_at) return false;  // stopped or host lost while waiting: nothing written
     const int64_t late = issued - g.write_at;
-    if (config_.max_lateness_ns > 0 && late > config_.max_lateness_ns) {
+    if (g.has_motion() && config_.max_lateness_ns > 0 && late > config_.max_lateness_ns) {
       // Writing now would put out edges (and, after a stall, a burst of them) far from their time.
       outcome_.status = ExecutorStatus::kTooLate;
       outcome_.fault_late_ns = late;
@@ -372,6 +397,7 @@ void StepLoop::apply(const Group& g, int64_t issued) noexcept {
     pin_size_ -= g.pins_taken;
   }
   refresh_pins();
+  pwm_written(g, issued);
   if (homing_.active) maybe_report();
 }
 
@@ -434,6 +460,7 @@ void StepLoop::account(const Group& g, int64_t issued) noexcept {
     if (g.kind[i] != EventKind::kNone) record(g.deadline[i]);  // kNone: a step the endstop forbade
   }
   for (uint32_t i = 0; i < g.pins_taken; ++i) record(g.write_at);
+  for (uint32_t i = 0; i < g.pwm_edges; ++i) record(g.pwm_deadline[i]);
   // A stall episode: writes later than the threshold, each within kStallGapNs of the previous one (the
   // edges due during the hole, written as the loop catches up; falls timed from late rises are on time).
   const int64_t group_late = issued - g.write_at;
@@ -549,10 +576,11 @@ bool StepLoop::fault(FaultReason reason, int stepper, int64_t time_ns) noexcept 
 }
 
 LoopOutcome StepLoop::finish(ExecutorStatus status) noexcept {
-  // Safe state on every exit: step pins low (each pulse at full width), enable pins released, in one write.
+  // Safe state on every exit: step pins low (each pulse at full width), enable pins released, heaters and
+  // fans off, in one write.
   release_pulses();
   const int64_t t = now();
-  backend_.write(0, all_step_bits_ | all_enable_bits_, t, t);
+  backend_.write(0, all_step_bits_ | all_enable_bits_ | all_pwm_bits_, t, t);
   ++outcome_.writes;
   store(counters_.steps, steps_local_);
   store(counters_.edges, edges_local_);

@@ -14,7 +14,10 @@
 // lateness histogram shows it; nothing is reordered or dropped.
 //
 // The earliest event over all steppers (and the pin-command queue) comes from a tournament tree
-// (EventTree): O(1) to read, O(log n) to update one stepper's next deadline.
+// (EventTree): O(1) to read, O(log n) to update one stepper's next deadline. The soft-PWM outputs keep their
+// own earliest event (pwm_next_, a scan over at most kMaxPwmOutputs when one of them changes), outside the
+// tree, so a write can take the step events first and the PWM edges already due after them
+// (step_loop_pwm.cpp).
 
 #include <array>
 #include <atomic>
@@ -39,6 +42,8 @@ enum class FaultReason : uint8_t {
   kTimeBackwards,
   kOverlap,
   kBadPinCommand,
+  kUnknownPwmOutput,
+  kBadPwmCommand,
   kTooLate,
   kHostLost,
   kBunched,
@@ -57,7 +62,8 @@ struct LoopOutcome {
   uint32_t fault_line = 0;       // G-code line of the fault's segment or record (0 = none)
   int64_t fault_other_ns = 0;    // time backwards: the previous record's time; overlap: previous last step
   uint64_t fault_record = 0;     // 0-based index of the offending record in the stream
-  uint32_t fault_value = 0;      // unknown kind / unknown stepper: the record's kind value
+  uint32_t fault_value = 0;      // unknown kind / unknown stepper: the record's kind value; PWM: the output
+  int64_t fault_pwm_on_ns = 0, fault_pwm_cycle_ns = 0;  // bad PWM command: its on time and cycle
   int64_t start_time_ns = 0;     // the first record's time: the origin of the job's timeline
   int64_t first_stall_ns = 0;    // deadline of the first write of the first stall episode
   uint64_t writes = 0;
@@ -65,6 +71,7 @@ struct LoopOutcome {
   std::array<uint64_t, ipc::kMaxSteppers> stepper_steps{};  // per stepper: rising edges written
   std::array<StepperTiming, ipc::kMaxSteppers> timing{};     // per stepper: intervals as written
   uint32_t homing_moves = 0;     // homing reports published
+  uint32_t pwm_expired = 0;      // PWM outputs turned off for want of renewal (max_duration)
 };
 
 // Min-tournament over up to kLeaves keys: winner() is the leaf with the smallest key (ties: lowest
@@ -94,6 +101,7 @@ class StepLoop {
   static constexpr uint32_t kSegmentQueue = 8;  // segments queued per stepper behind the current one
   static constexpr uint32_t kPinQueue = 16;     // pin commands waiting for their time
   static constexpr uint32_t kPinLeaf = ipc::kMaxSteppers;  // EventTree leaf of the pin-command queue
+  static constexpr uint32_t kPwmQueue = 4;      // PWM commands per output waiting for their time
 
  private:
   enum class EventKind : uint8_t { kNone, kFall, kDir, kRise };
@@ -137,9 +145,24 @@ class StepLoop {
     int64_t arm_ns = 0;      // steps at or after this time are sampled
     int64_t trip_ns = 0;     // the latest trip: deadline of the first step not written
   };
+  // One soft-PWM output (step_loop_pwm.cpp). Its events, in time order (ties in this order): the next queued
+  // command, the expiry of the duty in force, the next edge of its waveform.
+  struct Pwm {
+    gpio::PinMask bit = 0;
+    int64_t cycle_ns = 0, max_duration_ns = 0;
+    int64_t on_ns = 0;                // duty in force: high time per cycle
+    int64_t expires_at = INT64_MAX;   // the duty ends here unless renewed (INT64_MAX: never)
+    uint8_t level = 0;                // the pin as the loop last decided it
+    int64_t cycle_start = 0;          // nominal time of the current cycle's rise, while toggling
+    int64_t next_edge = INT64_MAX;    // nominal time of the next level change (INT64_MAX: steady)
+    std::array<ipc::PwmCommand, kPwmQueue> queue{};
+    uint32_t queue_head = 0, queue_size = 0;
+    int64_t next_event() const noexcept;
+  };
   struct Earliest {
     int64_t deadline = INT64_MAX;  // INT64_MAX: nothing pending
     int stepper = -1;
+    bool pwm = false;              // a soft-PWM output's event (stepper -1)
   };
   // One write being assembled by serve().
   struct Group {
@@ -150,6 +173,10 @@ class StepLoop {
     std::array<EventKind, ipc::kMaxSteppers> kind{};
     std::array<int64_t, ipc::kMaxSteppers> deadline{};
     uint32_t pins_taken = 0;
+    uint32_t pwm_edges = 0;  // soft-PWM edges in this write, their outputs and nominal times
+    std::array<uint8_t, ipc::kMaxPwmOutputs> pwm_output{};
+    std::array<int64_t, ipc::kMaxPwmOutputs> pwm_deadline{};
+    bool has_motion() const noexcept { return count > 0 || pins_taken > 0; }
   };
 
   Due due(const Stepper& s) const noexcept;
@@ -174,6 +201,15 @@ class StepLoop {
                                            // false: a read failed (the loop stops)
   void halt_on(gpio::InputMask inputs, Group& g) noexcept;  // a trip: drop the remaining steps of their steppers
   void maybe_report() noexcept;            // publishes the homing report once the move is over
+  // Soft PWM (step_loop_pwm.cpp).
+  bool pwm_record(const ipc::PwmCommand& p) noexcept;  // checks a kPwm record; false: bad record
+  bool queue_pwm(const ipc::PwmCommand& p) noexcept;   // false: that output's queue is full
+  void refresh_pwm() noexcept;                         // recomputes pwm_next_
+  bool pwm_pending() const noexcept;                   // a PWM command read and not yet in force
+  void take_pwm(int64_t limit, Group& g) noexcept;     // PWM edges due by `limit` into the write
+  int64_t advance_pwm(Pwm& o, int64_t limit) noexcept; // to its first level change by `limit`: its time
+  void set_duty(Pwm& o, int64_t on_ns, int64_t t) noexcept;  // a new duty from t on: plans the next edge
+  void pwm_written(const Group& g, int64_t issued) noexcept;  // after the write: skip cycles missed by a stall
   void apply(const Group& g, int64_t issued) noexcept;
   void account(const Group& g, int64_t issued) noexcept;
   void advance(Stepper& s, uint32_t index, EventKind kind, int64_t issued) noexcept;
@@ -198,7 +234,10 @@ class StepLoop {
   EventTree tree_;
   std::array<ipc::PinCommand, kPinQueue> pins_{};
   uint32_t pin_head_ = 0, pin_size_ = 0;
-  gpio::PinMask all_step_bits_ = 0, all_enable_bits_ = 0;
+  gpio::PinMask all_step_bits_ = 0, all_enable_bits_ = 0, all_pwm_bits_ = 0;
+  std::array<Pwm, ipc::kMaxPwmOutputs> pwm_{};
+  uint32_t pwm_count_ = 0;
+  int64_t pwm_next_ = INT64_MAX;  // earliest event over the PWM outputs
   Homing homing_{};
 
   ipc::Record lookahead_{};

@@ -28,6 +28,7 @@ enum class RecordKind : uint32_t {
   kSegment = 1,      // payload.segment
   kPin = 2,          // payload.pin: set a non-step pin (enable, ...) at a time
   kEndOfStream = 3,  // no more records: the executor finishes the pending edges and stops
+  kPwm = 4,          // payload.pwm: a soft-PWM output's duty from a time on
 };
 
 // A timed level change of a stepper's auxiliary pin, or (kEndstop) the bounds of a homing move: level 1 + i
@@ -43,20 +44,64 @@ struct PinCommand {
 };
 static_assert(std::is_trivially_copyable_v<PinCommand>);
 
+// The duty of one soft-PWM output (a heater or a fan; executor::PwmOutput) from time_ns on: high for on_ns of
+// every cycle_ns. 0 is off, cycle_ns is on all the time. cycle_ns must be the output's configured cycle: the
+// host states the cycle it computed the duty for, and a mismatch (host and executor read different configs)
+// is a bad record rather than a wrong heater power. The executor keeps the duty until the next command, until
+// the output's max_duration has passed since this command's time (it then turns the output off by itself),
+// or until it stops (every output off).
+struct PwmCommand {
+  int64_t time_ns = 0;   // CLOCK_MONOTONIC ns from which the duty applies
+  int64_t on_ns = 0;     // high time per cycle, in [0, cycle_ns]
+  int64_t cycle_ns = 0;  // the output's cycle (pwm_cycle_time / cycle_time)
+  uint8_t output = 0;    // index into the executor's PWM outputs, < kMaxPwmOutputs
+  uint8_t reserved[7] = {};
+};
+static_assert(std::is_trivially_copyable_v<PwmCommand> && sizeof(PwmCommand) == 32);
+
+inline constexpr uint32_t kMaxPwmOutputs = 16;
+// Shortest PWM cycle an output may have: 100 us (10 kHz), far above what a loop sharing its CPU with steps
+// should toggle, and below any heater or fan cycle (Klipper's defaults: 100 ms and 10 ms).
+inline constexpr int64_t kMinPwmCycleNs = 100'000;
+inline constexpr int64_t kMaxPwmCycleNs = 10'000'000'000;  // 10 s
+
+// A PWM command for a duty fraction `value` (clamped to [0, 1]) of an output whose cycle is `cycle_ns`:
+// on_ns is value * cycle_ns rounded to the nearest ns. Records reach the executor in time order, so a caller
+// whose wanted time lies before the last record it pushed sends it at that record's time (`not_before_ns`).
+// Real-time safe.
+constexpr PwmCommand pwm_command(uint8_t output, double value, int64_t cycle_ns, int64_t time_ns,
+                                 int64_t not_before_ns = 0) noexcept {
+  const double duty = value > 1.0 ? 1.0 : value > 0.0 ? value : 0.0;  // NaN -> 0 (off)
+  PwmCommand p;
+  p.time_ns = time_ns > not_before_ns ? time_ns : not_before_ns;
+  p.cycle_ns = cycle_ns;
+  p.on_ns = static_cast<int64_t>(duty * static_cast<double>(cycle_ns) + 0.5);
+  p.output = output;
+  return p;
+}
+
 struct Record {
   RecordKind kind = RecordKind::kSegment;
   uint32_t line = 0;  // G-code line the record came from (of a segment: its first step's move); 0 = none
   union {
     StepSegment segment;
     PinCommand pin;
+    PwmCommand pwm;
   };
   Record() : segment{} {}
   static Record of(const StepSegment& s) noexcept { Record r; r.kind = RecordKind::kSegment; r.segment = s; return r; }
   static Record of(const PinCommand& p) noexcept { Record r; r.kind = RecordKind::kPin; r.pin = p; return r; }
+  static Record of(const PwmCommand& p) noexcept { Record r; r.kind = RecordKind::kPwm; r.pwm = p; return r; }
   static Record end_of_stream() noexcept { Record r; r.kind = RecordKind::kEndOfStream; return r; }
-  // Time the record takes effect at (for ordering): first step or pin time; 0 for end of stream.
+  // Time the record takes effect at (for ordering): first step, pin or PWM time; 0 for end of stream.
   int64_t time_ns() const noexcept {
-    return kind == RecordKind::kSegment ? segment.first_time_ns : kind == RecordKind::kPin ? pin.time_ns : 0;
+    switch (kind) {
+      case RecordKind::kSegment: return segment.first_time_ns;
+      case RecordKind::kPin: return pin.time_ns;
+      case RecordKind::kPwm: return pwm.time_ns;
+      case RecordKind::kEndOfStream: break;
+    }
+    return 0;
   }
 };
 static_assert(std::is_trivially_copyable_v<Record>);
@@ -65,8 +110,11 @@ static_assert(sizeof(Record) == 40);
 inline constexpr uint64_t kRingMagic = 0x31474e5250545352ULL;  // "RSTPRNG1" little-endian
 // 2: control lines (heartbeats, horizon, stop) and the result block; 3: the creator's identity in the
 // header, the host's claim in its line, and the homing report after the result block; 4: the executor's
-// started flag; 5: the G-code line in every record, per-stepper timing and the fault's line in the result.
-inline constexpr uint32_t kRingAbiVersion = 5;
+// started flag; 5: the G-code line in every record, per-stepper timing and the fault's line in the result;
+// 6: kPwm records (soft-PWM heater and fan outputs with max_duration) and the count of outputs the executor
+// turned off for want of renewal in the result (an executor of version 5 would stop on the first kPwm record
+// as an unknown kind).
+inline constexpr uint32_t kRingAbiVersion = 6;
 inline constexpr uint32_t kCacheLine = 64;
 
 // Why the host asks the executor to stop (SegmentRing::request_stop). Values are ABI.
@@ -103,7 +151,7 @@ struct ExecutorResult {
   int64_t stepper_planned_interval_ns[kMaxSteppers] = {};
   uint32_t stepper_max_backlog[kMaxSteppers] = {};
   uint32_t fault_line = 0;      // G-code line of the fault's segment (0 = none)
-  uint32_t reserved = 0;
+  uint32_t pwm_expired = 0;     // PWM outputs turned off because the host did not renew them (max_duration)
   char message[256] = {};       // the executor's one-line account, NUL-terminated
 };
 static_assert(std::is_trivially_copyable_v<ExecutorResult>);

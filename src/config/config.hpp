@@ -14,9 +14,11 @@
 //   "printer.cfg:12: [stepper_x] missing required key rotation_distance"   (line of the section header)
 // In the top-level file, a Klipper SAVE_CONFIG block (`#*# [section]` lines after the `#*# <--- SAVE_CONFIG`
 // marker) is read as configuration, as Klipper does, so values saved by calibration are not lost.
-// Sections rtstep does not know are not errors: they are listed in MachineConfig::ignored_sections, so a
-// real Klipper config (`[mcu]`, `[heater_bed]`, `[gcode_macro START]`) loads on the sim backend unchanged.
-// Keys rtstep does not know inside a known section are listed in MachineConfig::ignored_keys.
+// Every section and key is checked as Klipper checks them (check()): a key its section does not have is an
+// error with the nearest valid key ("did you mean homing_speed?"), so is an unknown section close to a known
+// one. A valid section or key rtstep does not use is listed in MachineConfig::report as ignored, one that
+// changes how the machine moves or homes as a warning, so a real Klipper config (`[mcu]`, `[bed_mesh]`,
+// `[tmc2209 stepper_x]`) loads on the sim backend unchanged and says what rtstep leaves out.
 // All functions are non-real-time (init only).
 
 #include <array>
@@ -56,6 +58,32 @@ Result<RawConfig> read_raw(const std::string& path);
 // Same, from text already in memory; `name` is used in messages and includes resolve relative to
 // the current directory.
 Result<RawConfig> parse_raw(const std::string& text, const std::string& name);
+
+// --- Check against Klipper's sections and keys (check.cpp; the table is klipper_sections.cpp) ------------
+
+// One finding of the check, with the place it was written.
+struct ConfigNote {
+  std::string where;    // "printer.cfg:14" (the key's line, or the section header's)
+  std::string section;  // "stepper_x", "tmc2209 stepper_x"
+  std::string key;      // "" when the note is about the whole section
+  std::string reason;   // for warnings: "rtstep does not do input shaping"; "" for ignored entries
+  std::string name() const;  // "[mcu]" or "[stepper_x] homing_retract_speed"
+  std::string text() const;  // "printer.cfg:40: [input_shaper]: rtstep does not do input shaping"
+};
+
+struct ConfigReport {
+  // Keys not valid in their section (with the nearest valid key), unknown sections close to a known one,
+  // sections that need or refuse a NAME. Complete messages naming file, line, section and key.
+  std::vector<std::string> errors;
+  std::vector<ConfigNote> ignored;   // valid in Klipper, without effect in rtstep
+  // Valid in Klipper but changing how the machine moves or homes, which rtstep does not do; keys Klipper
+  // removed; sections that are neither Klipper's nor rtstep's (a third-party extension's).
+  std::vector<ConfigNote> warnings;
+};
+
+// Checks every section and key of `raw` against the table: what Klipper (and rtstep, for its own sections)
+// accepts, and what rtstep does with it. Sections in file order, keys in line order within a section.
+ConfigReport check(const RawConfig& raw);
 
 // --- Typed layer ---------------------------------------------------------------------------------
 
@@ -151,7 +179,8 @@ struct MotionConfig {
   // max_extrude_cross_section / filament area (filled in by load).
   double max_extrude_only_velocity = 0;   // mm/s
   double max_extrude_only_accel = 0;      // mm/s^2
-  double instant_corner_velocity = 1.0;   // [extruder] mm/s: largest instant change of E speed at a corner
+  double instant_corner_velocity = 1.0;   // [extruder] instantaneous_corner_velocity, mm/s: largest instant change
+                                          // of E speed at a corner
   // [extruder] max_extrude_cross_section, mm^2: the most filament a move with XY travel may lay per mm of
   // travel, as a cross-section (Klipper's rule); default 4 * nozzle_diameter^2 (filled in by load). 0 (a
   // config built in code) = no check.
@@ -166,8 +195,9 @@ struct MachineConfig {
   MotionConfig motion;
   std::vector<StepperConfig> steppers;  // stepper_x, stepper_y, stepper_z, then extra (z1, ...), then extruder
   RtConfig rt;
-  std::vector<std::string> ignored_sections;  // e.g. "mcu", "heater_bed", "gcode_macro start"
-  std::vector<std::string> ignored_keys;      // "[stepper_x] endstop_pin", ...
+  ConfigReport report;                        // what the check found (errors empty: load failed otherwise)
+  std::vector<std::string> ignored_sections;  // report.ignored's whole sections: "mcu", "tmc2209 stepper_x"
+  std::vector<std::string> ignored_keys;      // report.ignored's keys: "[stepper_x] homing_retract_speed"
   const StepperConfig* find_stepper(const std::string& name) const;
 };
 

@@ -1,6 +1,7 @@
 // Typed layer of the config reader: checks which sections are present, reads [printer], the steppers,
-// [extruder] and [rt] with their range checks, and lists what it ignored. The first error stops the load
-// and names file, line, section and key; ignored sections and keys are reported, never silently dropped.
+// [extruder] and [rt] with their range checks, after the check of every section and key against Klipper's
+// table (check.cpp). The first error stops the load and names file, line, section and key; ignored and
+// warned sections and keys are reported, never silently dropped.
 
 #include <algorithm>
 #include <cmath>
@@ -21,11 +22,6 @@ constexpr int64_t kMinRingCapacity = 64;
 constexpr int64_t kMaxRingCapacity = 1 << 20;
 
 int64_t to_ns(double seconds) { return std::llround(seconds * kNsPerSecond); }
-
-bool is_known_section(const std::string& name) {
-  return name == "printer" || name == "rt" || name == "extruder" || name == "stepper_x" || name == "stepper_y" ||
-         name == "stepper_z" || name == "sim" || name == "gcode_arcs" || extra_stepper_axis(name) != 0;
-}
 
 PrinterConfig read_printer(SectionReader& r) {
   PrinterConfig p;
@@ -150,19 +146,22 @@ void read_steppers(const RawConfig& raw, MachineConfig& m, std::vector<SectionRe
   check_pin_conflicts(pins, errors);
 }
 
-// Ignored keys in the order their sections appear in the file.
-void collect_ignored(const RawConfig& raw, const std::vector<SectionReader>& readers, MachineConfig& m) {
-  for (const Section& s : raw.sections) {
-    if (!is_known_section(s.name)) {
-      m.ignored_sections.push_back(s.name);
-      continue;
-    }
-    for (const SectionReader& r : readers) {
-      if (&r.section() != &s) continue;
-      const auto keys = r.unused_keys();
-      m.ignored_keys.insert(m.ignored_keys.end(), keys.begin(), keys.end());
+// The plain lists of the report's ignored entries, for callers that print names only.
+void list_ignored(MachineConfig& m) {
+  for (const ConfigNote& note : m.report.ignored) {
+    if (note.key.empty()) {
+      m.ignored_sections.push_back(note.section);
+    } else {
+      m.ignored_keys.push_back(note.name());
     }
   }
+}
+
+// All the check's errors in one message, one per line.
+Error check_errors(const ConfigReport& report) {
+  std::string message;
+  for (const std::string& e : report.errors) message += (message.empty() ? "" : "\n") + e;
+  return Error{message};
 }
 
 }  // namespace
@@ -174,9 +173,15 @@ const StepperConfig* MachineConfig::find_stepper(const std::string& name) const 
 }
 
 Result<MachineConfig> interpret(const RawConfig& raw, const std::string& path) {
-  for (const char* required : {"printer", "stepper_x", "stepper_y", "stepper_z"}) {
-    if (raw.find(required) == nullptr) return Error{path + ": missing required section [" + required + "]"};
+  // Every problem of the check at once, after a missing required section (a misspelt [stepper_x] header
+  // shows as both); a misspelt required key is reported as misspelt, not as missing.
+  ConfigReport report = check(raw);
+  for (const char* required : {"stepper_z", "stepper_y", "stepper_x", "printer"}) {
+    if (raw.find(required) == nullptr) {
+      report.errors.insert(report.errors.begin(), path + ": missing required section [" + required + "]");
+    }
   }
+  if (!report.errors.empty()) return check_errors(report);
   ErrorSink errors;
   MachineConfig m;
   m.path = path;
@@ -187,7 +192,8 @@ Result<MachineConfig> interpret(const RawConfig& raw, const std::string& path) {
   if (const Section* rt = raw.find("rt")) m.rt = read_rt(readers.emplace_back(*rt, errors));
   read_motion_sections(raw, m, readers, errors);
   if (errors.failed()) return errors.first();
-  collect_ignored(raw, readers, m);
+  m.report = std::move(report);
+  list_ignored(m);
   return m;
 }
 

@@ -45,7 +45,7 @@ void read_extruder_limits(SectionReader& r, const MachineConfig& m, MotionConfig
       r.number("max_extrude_only_velocity", Range::positive(), m.printer.max_velocity * ratio);
   motion.max_extrude_only_accel = r.number("max_extrude_only_accel", Range::positive(), m.printer.max_accel * ratio);
   motion.instant_corner_velocity =
-      r.number("instant_corner_velocity", Range::at_least(0), motion.instant_corner_velocity);
+      r.number("instantaneous_corner_velocity", Range::at_least(0), motion.instant_corner_velocity);
 }
 
 }  // namespace

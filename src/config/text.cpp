@@ -2,6 +2,7 @@
 
 #include "config/text.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -88,6 +89,32 @@ std::string_view strip_comment(std::string_view line) noexcept {
     if (i == 0 || is_blank(line[i - 1])) return line.substr(0, i);
   }
   return line;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);  // distances from a[0, i) to each prefix of b
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string_view nearest(std::string_view word, const std::vector<std::string_view>& candidates) {
+  const size_t limit = std::max<size_t>(2, word.size() / 3);
+  std::string_view best;
+  size_t best_distance = limit + 1;
+  for (const std::string_view c : candidates) {
+    const size_t d = edit_distance(word, c);
+    if (d < best_distance) best_distance = d, best = c;
+  }
+  return best;
 }
 
 }  // namespace rtstep::config::text

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rtstep::config::text {
 
@@ -29,5 +30,11 @@ std::optional<bool> parse_bool(std::string_view s);
 // Cuts a `#` or `;` comment that starts the line (after blanks) or follows a blank, as Klipper's reader
 // does; a `#` glued to text ("PB9#x") is kept as part of the value.
 std::string_view strip_comment(std::string_view line) noexcept;
+
+// Levenshtein distance (insertions, deletions, substitutions), for "did you mean" suggestions.
+size_t edit_distance(std::string_view a, std::string_view b);
+// The candidate nearest to `word` if it is close enough to be a likely misspelling (at most 2 edits, or a
+// third of the word's length for long words); "" when none is. Ties go to the first candidate.
+std::string_view nearest(std::string_view word, const std::vector<std::string_view>& candidates);
 
 }  // namespace rtstep::config::text

@@ -43,7 +43,7 @@ TEST(Include, LoadsIntoAMachineConfig) {
   EXPECT_EQ(config->find_stepper("stepper_x")->homing_speed, 40.0);
   EXPECT_EQ(config->find_stepper("stepper_x")->step_pin.name, "gpio17");
   EXPECT_TRUE(config->find_stepper("stepper_y")->homing_positive_dir);  // endstop at position_max
-  EXPECT_EQ(config->ignored_sections, (std::vector<std::string>{"gcode_macro start", "gcode_macro end"}));
+  EXPECT_TRUE(config->ignored_sections.empty());  // the included macros are rtstep's (src/macro)
 }
 
 TEST(Include, LoopIsAnErrorNamingTheChain) {

@@ -40,7 +40,7 @@ TEST(MotionSections, ExtrudeOnlyLimitsDefaultToKlippersCrossSectionRatio) {
 
 TEST(MotionSections, ExplicitValuesAreRead) {
   auto m = load_text(std::string(kMinimal) + kExtruder +
-                     "max_extrude_only_velocity: 25\nmax_extrude_only_accel: 800\ninstant_corner_velocity: 2\n"
+                     "max_extrude_only_velocity: 25\nmax_extrude_only_accel: 800\ninstantaneous_corner_velocity: 2\n"
                      "[sim]\nstart_position_x: 100\nstart_position_z: 12.5\n[gcode_arcs]\nresolution: 0.2\n");
   ASSERT_TRUE(m.ok()) << m.error().message;
   EXPECT_EQ(m->motion.max_extrude_only_velocity, 25);
@@ -62,10 +62,13 @@ TEST(MotionSections, ErrorsNameFileLineSectionAndKey) {
             "printer.cfg:39: [extruder] max_extrude_only_velocity: expected a number > 0, got \"-1\"");
 }
 
-TEST(MotionSections, UnknownKeysInTheNewSectionsAreReported) {
-  auto m = load_text(std::string(kMinimal) + "[sim]\nstart_position_q: 1\n");
-  ASSERT_TRUE(m.ok()) << m.error().message;
-  EXPECT_EQ(m->ignored_keys, (std::vector<std::string>{"[sim] start_position_q"}));
+TEST(MotionSections, UnknownKeysInTheNewSectionsAreErrors) {
+  EXPECT_EQ(error_of(std::string(kMinimal) + "[sim]\nstart_position_q: 1\n"),
+            "printer.cfg:33: [sim] start_position_q: unknown key in this section (did you mean start_position_x?)");
+  // Klipper's name of the extruder's corner limit, not a shortening of it.
+  EXPECT_EQ(error_of(std::string(kMinimal) + kExtruder + "instant_corner_velocity: 2\n"),
+            "printer.cfg:39: [extruder] instant_corner_velocity: unknown key in this section (did you mean "
+            "instantaneous_corner_velocity?)");
 }
 
 }  // namespace

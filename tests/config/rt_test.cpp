@@ -92,10 +92,11 @@ TEST(RtErrors, HostThreadsMustStayOffTheExecutorCpus) {
             "printer.cfg:34: [rt] host_cpus: CPU 1 is also in cpus; the executor's CPUs must not run host threads");
 }
 
-TEST(Rt, UnknownKeysAreIgnoredAndListed) {
-  auto config = load_text(with_rt("executor_prio: 50"));
-  ASSERT_TRUE(config.ok());
-  EXPECT_EQ(config->ignored_keys, (std::vector<std::string>{"[rt] executor_prio"}));
+TEST(RtErrors, UnknownKeysNameTheNearestKey) {
+  EXPECT_EQ(error_of(with_rt("executor_prio: 50")),
+            "printer.cfg:33: [rt] executor_prio: unknown key in this section (did you mean executor_priority?)");
+  EXPECT_EQ(error_of(with_rt("slak: 0.00002")),
+            "printer.cfg:33: [rt] slak: unknown key in this section (did you mean slack?)");
 }
 
 }  // namespace

@@ -184,7 +184,7 @@ TEST(StepperErrors, PositionsMustBeOrdered) {
             "235], got \"-1\"");
 }
 
-TEST(Extruder, ReadsMotorKeysAndIgnoresHeaterKeys) {
+TEST(Extruder, ReadsMotorKeysAndLeavesHeaterKeys) {
   const MachineConfig m = load_ok(std::string(kMinimal) + kExtruder);
   ASSERT_EQ(m.steppers.size(), 4u);
   const StepperConfig& e = m.steppers[3];
@@ -194,9 +194,7 @@ TEST(Extruder, ReadsMotorKeysAndIgnoresHeaterKeys) {
   EXPECT_EQ(e.rotation_distance, 33.5);
   EXPECT_DOUBLE_EQ(e.steps_per_mm(), 3200 / 33.5);
   EXPECT_EQ(e.max_extrude_only_distance, 50.0);
-  EXPECT_EQ(m.ignored_keys,
-            (std::vector<std::string>{"[extruder] control", "[extruder] heater_pin", "[extruder] max_temp",
-                                      "[extruder] pid_kp", "[extruder] sensor_type"}));
+  EXPECT_TRUE(m.ignored_keys.empty());  // the heater keys are the thermal module's
   EXPECT_TRUE(m.ignored_sections.empty());
 }
 
@@ -210,7 +208,7 @@ TEST(Extruder, Errors) {
 TEST(ExtraSteppers, FollowTheirAxisInOrder) {
   const std::string z1 =
       "[stepper_z1]\nstep_pin: PC0\ndir_pin: PC1\nenable_pin: !PC3\nmicrosteps: 32\nrotation_distance: 8\n"
-      "endstop_pin: PA9\nposition_max: 100\n";
+      "endstop_pin: PA9\n";
   const std::string z_switch = replace_line(kMinimal, 30, "position_endstop: 0\nendstop_pin: ^PA7");  // z1's needs one
   const MachineConfig m = load_ok(z_switch + kExtruder + z1 +
                                   "[stepper_y1]\nstep_pin: PD0\n"
@@ -224,7 +222,10 @@ TEST(ExtraSteppers, FollowTheirAxisInOrder) {
   EXPECT_EQ(m.steppers[4].name, "stepper_y1");
   EXPECT_EQ(m.steppers[4].axis, 'y');
   EXPECT_EQ(m.steppers[5].name, "extruder");  // always last
-  EXPECT_NE(std::find(m.ignored_keys.begin(), m.ignored_keys.end(), "[stepper_z1] position_max"), m.ignored_keys.end());
+  // Travel keys belong to the axis' first stepper: Klipper refuses them in an extra stepper's section.
+  EXPECT_EQ(error_of(z_switch + z1 + "position_max: 100\n"),
+            "printer.cfg:40: [stepper_z1] position_max: unknown key in this section (an extra stepper takes only the "
+            "motor keys and endstop_pin; travel and homing are set in its axis' first stepper section)");
 }
 
 TEST(ExtraSteppers, MissingKey) {

@@ -16,6 +16,9 @@ constexpr double kOutlierSigma2 = 25;                 // 5 standard deviations, 
 constexpr double kOutlierMinS = 0.000500;             // and at least 500 µs off
 constexpr double kResetStddevS = 0.001;               // prediction stddev after a reset: 1 ms
 constexpr double kLateWindowS = 10;                   // late samples are ignored for this long
+constexpr double kSlowExtraS = 0.001;                 // a half round trip this much over the minimum is slow
+constexpr int kMaxSlowInARow = 8;                     // then the minimum itself is taken to have changed
+constexpr int kMaxBurstQueries = 3 * kBurstQueries;   // the burst ends after this many answers at most
 
 double floor_clock(double c) { return std::max(0.0, std::floor(c)); }
 
@@ -39,7 +42,7 @@ void ClockSync::start(uint32_t high, uint32_t clock, int64_t sent_ns) {
   min_half_rtt_s_ = 1e9;
   min_rtt_time_ = 0;
   freq_ = nominal_hz_;
-  samples_ = rejected_ = 0;
+  samples_ = rejected_ = slow_in_a_row_ = 0;
 }
 
 uint64_t ClockSync::extend(uint32_t clock32) const noexcept {
@@ -58,14 +61,22 @@ bool ClockSync::on_clock(uint32_t clock32, int64_t sent_ns, int64_t received_ns)
   const double c = static_cast<double>(clock);
 
   const double half_rtt = 0.5 * (received - sent);
-  if (half_rtt < min_half_rtt_s_ + (sent - min_rtt_time_) * kRttAge) {
+  // A slow round trip (the request or the answer waited somewhere: a busy host or MCU) leaves the moment
+  // the MCU read its clock uncertain by that much: such samples are not fitted, unless they keep coming
+  // (the link itself got slower).
+  if (half_rtt > min_half_rtt_s_ + kSlowExtraS && ++slow_in_a_row_ <= kMaxSlowInARow) {
+    ++rejected_;
+    return false;
+  }
+  slow_in_a_row_ = 0;
+  if (half_rtt < min_half_rtt_s_ + (sent - min_rtt_time_) * kRttAge || half_rtt > min_half_rtt_s_ + kSlowExtraS) {
     min_half_rtt_s_ = half_rtt;
     min_rtt_time_ = sent;
   }
   // Outliers: a late answer (delayed on the way) says nothing about the clock and is dropped; a sample off
   // the other way, or predictions failing for long, means the fit is wrong: widen it and take the sample.
   // During the burst the fit is young: nothing counts as a late answer (an outlier resets the variance).
-  if (samples_ + rejected_ < kBurstQueries) last_prediction_time_ = -1e9;
+  if (samples_ < kBurstQueries) last_prediction_time_ = -1e9;
   const double expected = (sent - time_avg_) * freq_ + clock_avg_;
   const double diff2 = (c - expected) * (c - expected);
   if (diff2 > kOutlierSigma2 * prediction_variance_ && diff2 > std::pow(kOutlierMinS * nominal_hz_, 2)) {
@@ -91,7 +102,7 @@ bool ClockSync::on_clock(uint32_t clock32, int64_t sent_ns, int64_t received_ns)
 }
 
 int64_t ClockSync::next_query_ns(int64_t last_query_ns) const noexcept {
-  const bool burst = samples_ + rejected_ < kBurstQueries;
+  const bool burst = samples_ < kBurstQueries && samples_ + rejected_ < kMaxBurstQueries;
   if (last_query_ns == 0) return epoch_ns_ + kBurstIntervalNs;  // the first, a burst interval after uptime
   return last_query_ns + (burst ? kBurstIntervalNs : kQueryIntervalNs);
 }

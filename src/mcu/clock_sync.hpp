@@ -13,7 +13,10 @@
 // prediction (more than 5 standard deviations and more than 500 µs) is ignored when it is late (a delayed
 // answer), unless predictions have been failing for 10 s or the burst is still running: then, as for an
 // early one, the prediction variance resets and the sample is used. The smallest half round trip seen
-// (aged slowly) places the MCU's clock reading between send and receive.
+// (aged slowly) places the MCU's clock reading between send and receive. Beyond Klipper: a sample whose
+// half round trip exceeds that minimum by more than 1 ms is not fitted (when the MCU read its clock is
+// uncertain by as much: a busy host or MCU delayed the request or the answer), unless 8 come in a row,
+// which means the link itself got slower; the burst lasts until 8 samples are fitted (24 answers at most).
 //
 // Not thread-safe: one owner (the MCU link's thread); an owner that shares the estimate publishes copies
 // of ClockEstimate. Non-real-time.
@@ -47,7 +50,7 @@ class ClockSync {
   void start(uint32_t high, uint32_t clock, int64_t sent_ns);
   // A `clock` answer: `clock32` read by the MCU between `sent_ns` and `received_ns` (host times; a
   // sent_ns of 0 means unknown, e.g. the request was retransmitted: only the clock extension uses it).
-  // Returns false when the sample was rejected as an outlier.
+  // Returns false when the sample was rejected (an outlier, or a slow round trip).
   bool on_clock(uint32_t clock32, int64_t sent_ns, int64_t received_ns);
 
   // When the next get_clock should be sent, given the time the previous one was sent (0 before the first:
@@ -83,7 +86,7 @@ class ClockSync {
   double prediction_variance_ = 0, last_prediction_time_ = 0;
   double min_half_rtt_s_ = 1e9, min_rtt_time_ = 0;
   double freq_ = 0;
-  int samples_ = 0, rejected_ = 0;
+  int samples_ = 0, rejected_ = 0, slow_in_a_row_ = 0;
 };
 
 // Print time (host CLOCK_MONOTONIC ns, the time rtstep plans steps in) to MCU clock, continuous and

@@ -35,8 +35,12 @@ void Connection::receive(std::span<const uint8_t> bytes, int64_t now_ns) {
     bytes = bytes.subspan(parser_.feed(bytes));
     while (const auto block = parser_.next()) {
       const ReceiveResult r = window_.on_block(*block, now_ns);
-      if (!r.valid || block->empty() || state_ == LinkState::kFailed) continue;
+      if (block->empty() || state_ == LinkState::kFailed) continue;
       const auto messages = dictionary_.decode_all(block->payload());
+      if (!r.valid) {
+        if (messages && messages->size() == 1 && messages->front().name == "starting") inbox_.push_back(messages->front());
+        continue;
+      }
       if (!messages) {
         ++undecodable_;
         continue;
@@ -71,8 +75,10 @@ void Connection::on_identify(const Message& m, int64_t now_ns) {
   }
   pending_request_.clear();
   auto dictionary = Dictionary::parse_compressed(fetch_.data());
+  refused_ = true;
   if (!dictionary) return fail(dictionary.error().message);
   if (Status s = require_rtstep_core(dictionary.value()); !s) return fail(s.error().message);
+  refused_ = false;
   dictionary_ = std::move(dictionary).value();
   clock_.emplace(*dictionary_.constant_number("CLOCK_FREQ"));
   state_ = LinkState::kClockSync;
@@ -152,6 +158,14 @@ Status Connection::send(std::string_view name, std::span<const Arg> args, uint64
   std::vector<uint8_t> message;
   if (Status s = dictionary_.encode(name, args, message); !s) return s;
   (void)window_.queue(message, req_clock);
+  return Ok{};
+}
+
+Status Connection::send_encoded(std::span<const uint8_t> message, uint64_t req_clock) {
+  if (state_ != LinkState::kClockSync && state_ != LinkState::kReady) {
+    return Error{state_ == LinkState::kFailed ? "MCU link failed: " + failure_ : std::string("MCU link not identified yet")};
+  }
+  if (!window_.queue(message, req_clock)) return Error{"MCU message of " + std::to_string(message.size()) + " bytes cannot be sent"};
   return Ok{};
 }
 

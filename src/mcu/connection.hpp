@@ -15,7 +15,8 @@
 // the link fails when the MCU makes no progress for the stall timeout during identify and get_uptime, or
 // leaves more than 4 clock queries in a row unanswered (Klipper's "lost communication with MCU").
 // Messages the connection does not consume itself (everything but identify_response, uptime and clock)
-// wait in take_messages(), in arrival order.
+// wait in take_messages(), in arrival order. A `starting` message (the MCU has just booted) is delivered
+// even in a block the transmit window cannot place, since a restarted MCU numbers its blocks from 0 again.
 //
 // Not thread-safe: one owner (the MCU link's thread). Non-real-time.
 
@@ -56,11 +57,15 @@ class Connection {
 
   // Queues command `name` (kClockSync or kReady). `req_clock` orders it against other queued commands.
   Status send(std::string_view name, std::span<const Arg> args, uint64_t req_clock = 0);
+  // Queues a message already encoded with dictionary() (1..kPayloadMax bytes), as send().
+  Status send_encoded(std::span<const uint8_t> message, uint64_t req_clock = 0);
   // The messages received and not consumed by the connection, oldest first; the inbox empties.
   std::vector<Message> take_messages();
 
   LinkState state() const noexcept { return state_; }
   const std::string& failure() const noexcept { return failure_; }
+  // The failure is the MCU's dictionary (a firmware rtstep cannot drive): connecting again will not help.
+  bool refused() const noexcept { return refused_; }
   const Dictionary& dictionary() const noexcept { return dictionary_; }  // bootstrap until identified
   const ClockSync* clock() const noexcept { return clock_ ? &*clock_ : nullptr; }  // from kClockSync
   const TransmitWindow& window() const noexcept { return window_; }
@@ -79,6 +84,7 @@ class Connection {
   ConnectionOptions options_;
   LinkState state_ = LinkState::kIdentify;
   std::string failure_;
+  bool refused_ = false;
   BlockParser parser_;
   TransmitWindow window_;
   Dictionary dictionary_ = Dictionary::bootstrap();

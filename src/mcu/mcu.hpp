@@ -10,6 +10,12 @@
 //   serial_port.hpp  SerialPort: termios2 at any baud rate, raw, non-blocking, locked
 //   connection.hpp   Connection: identify, clock sync and clock queries over the above (virtual-clock driven)
 //   step_compress.hpp  exact step times -> queue_step (interval, count, add) within Klipper's bound
+//   objects.hpp      the objects configured on a board (steppers, digital outs, ADCs) and their config text
+//   move_queue.hpp   StepperChannel (StepSegments -> queue_step), MoveQueue (the board's move slots)
+//   link.hpp         Link: one board driven from its own thread (connect, configure, steps, outputs, ADCs,
+//                    shutdowns, restarts)
+//
+// sim/ holds rtstep-mcu-sim, a simulated board on a pseudo-terminal, for tests.
 //
 // Nothing here is real-time: it runs on the MCU link's own (non-real-time) thread. Times are integer ns of
 // CLOCK_MONOTONIC, or of a virtual clock in tests.
@@ -18,6 +24,9 @@
 #include "mcu/connection.hpp"
 #include "mcu/dictionary.hpp"
 #include "mcu/framing.hpp"
+#include "mcu/link.hpp"
+#include "mcu/move_queue.hpp"
+#include "mcu/objects.hpp"
 #include "mcu/serial_port.hpp"
 #include "mcu/step_compress.hpp"
 #include "mcu/transmit.hpp"

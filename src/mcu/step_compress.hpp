@@ -59,6 +59,7 @@ class StepCompressor {
   Status flush(std::vector<StepCommand>& out);
 
   uint64_t last_step_clock() const noexcept { return last_clock_; }
+  uint32_t max_error() const noexcept { return max_error_; }
   std::size_t queued() const noexcept { return queue_.size(); }
 
  private:

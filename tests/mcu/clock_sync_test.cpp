@@ -129,6 +129,27 @@ TEST(ClockSync, IgnoresLateAnswers) {
   EXPECT_LT(std::fabs(s.error_us(s.now)), kJitterBoundUs);
 }
 
+TEST(ClockSync, FollowsALinkThatGotSlower) {
+  Session s = drifting_session(+25);
+  s.connect();
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(s.sample());
+  // From now on every request and answer waits 3 ms more (a slower route): the first slow samples are not
+  // fitted, then the slower round trip is taken as the link's own and sampling goes on (after the late-answer
+  // rule has let the clock's apparent 3 ms jump pass).
+  int rejected = 0;
+  for (int i = 0; i < 200; ++i) {
+    s.now = std::max(s.now, s.sync.next_query_ns(s.last_query));
+    s.last_query = s.now;
+    const int64_t read = s.now + 3 * kMs + 300'000, received = read + 3 * kMs + 300'000;
+    rejected += s.sync.on_clock(static_cast<uint32_t>(s.mcu.clock64(read)), s.now, received) ? 0 : 1;
+    s.now = received;
+  }
+  EXPECT_GE(rejected, 8);
+  EXPECT_LE(rejected, 20);
+  EXPECT_NEAR(s.sync.frequency_hz(), s.mcu.hz, 2e-6 * kNominalHz);
+  EXPECT_GE(s.sync.min_half_rtt_ns(), 3 * kMs);
+}
+
 TEST(ClockSync, WidensThirtyTwoBitClocksAcrossWraps) {
   Session s = drifting_session(0);
   s.mcu.clock0 = 4294967296.0 * 1000 - 72e6;  // wraps one second after connecting

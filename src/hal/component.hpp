@@ -153,6 +153,10 @@ Status load_timedelay(Hal& hal, LoadArgs& args);
 Status load_toggle(Hal& hal, LoadArgs& args);
 Status load_select8(Hal& hal, LoadArgs& args);
 Status load_debounce(Hal& hal, LoadArgs& args);
+Status load_limit3(Hal& hal, LoadArgs& args);       // filter_comps.cpp
+Status load_biquad(Hal& hal, LoadArgs& args);
+Status load_multiclick(Hal& hal, LoadArgs& args);   // multiclick.cpp
+Status load_mux_generic(Hal& hal, LoadArgs& args);  // mux_generic.cpp
 Status load_trivkins(Hal& hal, LoadArgs& args);
 Status load_tpmod(Hal& hal, LoadArgs& args);
 Status load_homemod(Hal& hal, LoadArgs& args);

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -22,6 +25,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/progress.hpp"
 #include "ipc/ipc.hpp"
 
 namespace rtstep::cli {
@@ -215,11 +220,19 @@ struct BenchIpcOptions {
   int samples = 100'000;
   int stream = 1'000'000;
   bool json = false;
+  bool quiet = false;
 };
 
 int run_bench_ipc(const BenchIpcOptions& o) {
   std::vector<Figures> all;
   int round = 0;
+  static constexpr int kMeasurements = 8;  // four transports, between threads and between processes
+  std::atomic<int> done{0};
+  Progress progress(std::cerr, isatty(STDERR_FILENO) != 0, [&done] {
+    const int n = done.load(std::memory_order_relaxed);
+    return ProgressLine{static_cast<double>(n) / kMeasurements, fmt::format("bench ipc: {} of {} measurements", n, kMeasurements)};
+  });
+  if (!o.quiet) progress.start();
   for (const bool processes : {false, true}) {
     const std::vector<std::function<std::unique_ptr<Transport>()>> makers = {
         [&] { return make_ring(std::to_string(round++)); }, [] { return make_socket(); },
@@ -227,13 +240,16 @@ int run_bench_ipc(const BenchIpcOptions& o) {
     for (std::size_t k = 0; k < makers.size(); ++k) {
       auto probe = makers[k]();
       if (!probe) {
-        std::cerr << "error: could not create a transport\n";
-        return 1;
+        progress.stop();
+        std::cerr << "rtstep bench ipc: could not create a transport: " << std::strerror(errno) << '\n';
+        return exit_code::kFault;
       }
       probe->close();
       all.push_back(measure(makers[k], processes, o.samples, k == 0 ? o.stream : std::min(o.stream, 200'000)));
+      done.fetch_add(1, std::memory_order_relaxed);
     }
   }
+  progress.stop();
   nlohmann::json j = nlohmann::json::array();
   if (!o.json) {
     std::cout << fmt::format("{:<26} {:<10} {:>12} {:>12} {:>12} {:>14}\n", "transport", "between", "median ns",
@@ -270,6 +286,7 @@ void add_bench_command(CLI::App& app, Commands& commands) {
   ipc_cmd->add_option("--samples", o->samples, "Ping-pong round trips per transport and mode (default 100000)");
   ipc_cmd->add_option("--stream", o->stream, "Records streamed one way for throughput (default 1000000; kernel IPC at most 200000)");
   ipc_cmd->add_flag("--json", o->json, "JSON on stdout");
+  ipc_cmd->add_flag("--quiet,-q", o->quiet, "Print errors only: no progress on stderr");
   commands.push_back({ipc_cmd, [o] { return run_bench_ipc(*o); }});
   add_bench_executor_command(*bench, commands);
   add_bench_gpio_command(*bench, commands);

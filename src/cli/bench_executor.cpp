@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
 #include "executor/bench.hpp"
 #include "ipc/ipc.hpp"
 
@@ -69,14 +70,27 @@ void print_floor(const BenchOptions& o, const executor::SpinFloor& f) {
 }
 
 
+// The executor's p99 against the reference loop's, in words that read right whichever is better (a ratio
+// printed as "0.0x" says nothing).
+std::string compare_p99(int64_t reference_ns, int64_t executor_ns) {
+  if (reference_ns <= 0 || executor_ns <= 0) {
+    return fmt::format("not compared (reference {:.3f} us, executor {:.3f} us: one has no late sample)", reference_ns / 1e3,
+                       executor_ns / 1e3);
+  }
+  const double ratio = static_cast<double>(reference_ns) / static_cast<double>(executor_ns);
+  if (ratio >= 1.0) return fmt::format("the executor's is {:.1f}x smaller than the reference loop's", ratio);
+  return fmt::format("the executor's is {:.1f}x LARGER than the reference loop's: it was preempted or stalled "
+                     "(see stalls above; TUNING.md)", 1.0 / ratio);
+}
+
 int run_bench_executor(const BenchOptions& o) {
   const std::vector<double> rates = o.rates.empty() ? std::vector<double>{o.rate} : o.rates;
   for (double rate : rates) {
     if (o.steppers < 1 || o.steppers > static_cast<int>(ipc::kMaxSteppers) || rate <= 0 ||
         1e9 * o.steppers / rate < static_cast<double>(ipc::kMinStepIntervalNs)) {
-      std::cerr << fmt::format("error: {} steppers at {} steps/s need a step interval >= {} ns per stepper\n",
+      std::cerr << fmt::format("rtstep bench executor: {} steppers at {} steps/s need a step interval >= {} ns per stepper\n",
                                o.steppers, rate, ipc::kMinStepIntervalNs);
-      return 1;
+      return exit_code::kUsage;
     }
   }
   std::string warning;
@@ -86,7 +100,7 @@ int run_bench_executor(const BenchOptions& o) {
   std::vector<ExecutorRun> runs;
   for (double rate : rates) {
     auto run = executor::run_executor_at(o, rate);
-    if (!run) return std::cerr << "error: " << run.error().message << '\n', 1;
+    if (!run) return std::cerr << "rtstep bench executor: " << run.error().message << '\n', exit_code::kFault;
     runs.push_back(*run);
   }
   const ExecutorRun& first = runs.front();
@@ -108,14 +122,14 @@ int run_bench_executor(const BenchOptions& o) {
       j["highest_rate_p99_within_2us"] = executor::highest_rate_within_target(runs);
     }
     std::cout << j.dump(2) << '\n';
-    return all_ok ? 0 : 3;
+    return all_ok ? exit_code::kOk : exit_code::kFault;
   }
   for (const ExecutorRun& r : runs) print_run(o, r);
   std::cout << fmt::format(
       "reference (cyclictest method, {} us interval, {} samples): p50 {:.3f} us, p99 {:.3f} us, max {:.3f} us\n"
-      "p99 ratio reference / executor{}: {:.1f}x\n",
+      "p99{}: {}\n",
       o.reference_interval_us, ref.count, ref.p50 / 1e3, ref.p99 / 1e3, ref.max / 1e3,
-      runs.size() > 1 ? fmt::format(" (at {:.0f} steps/s)", first.rate) : "", ratio);
+      runs.size() > 1 ? fmt::format(" at {:.0f} steps/s", first.rate) : "", compare_p99(ref.p99, first.lateness.p99));
   if (measure_floor) print_floor(o, floor);
   if (runs.size() > 1) {
     const double best = executor::highest_rate_within_target(runs);
@@ -125,7 +139,7 @@ int run_bench_executor(const BenchOptions& o) {
   if (std::any_of(runs.begin(), runs.end(), [](const ExecutorRun& r) { return r.report.stalls > 0; }))
     std::cout << "STALLS happened: the executor did not run for over 1 ms at least once\n";
   if (!warning.empty()) std::cout << "warning: " << warning << '\n';
-  return all_ok ? 0 : 3;
+  return all_ok ? exit_code::kOk : exit_code::kFault;
 }
 
 }  // namespace
@@ -138,8 +152,8 @@ void add_bench_executor_command(CLI::App& bench, Commands& commands) {
       ->delimiter(',');
   cmd->add_option("--duration", o->duration_s, "Seconds of stepping (default 20)");
   cmd->add_option("--steppers", o->steppers, "Steppers, 1..16 (default 4)");
-  cmd->add_option("--cpu", o->cpu, "CPU of the executor and the reference loop (default 1)");
-  cmd->add_option("--host-cpu", o->host_cpu, "CPU of the producing host thread (default 0)");
+  cmd->add_option("--cpus,--cpu", o->cpu, "CPU of the executor and the reference loop (default 1)");
+  cmd->add_option("--host-cpus,--host-cpu", o->host_cpu, "CPU of the producing host thread (default 0)");
   cmd->add_option("--priority", o->priority, "SCHED_FIFO priority (default 80)");
   cmd->add_option("--reference", o->reference_s, "Seconds of the reference loop (default 5)");
   cmd->add_option("--floor", o->floor_s, "Seconds of the spin-floor loop (default 5, 0: skip)");

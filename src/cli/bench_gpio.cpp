@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
 #include "gpio/hardware.hpp"
 
 namespace rtstep::cli {
@@ -36,8 +37,8 @@ int run_bench_gpio(const BenchGpioOptions& options) {
   } else {
     auto kind = gpio::parse_backend_kind(options.backend);
     if (!kind) {
-      std::cerr << "error: " << kind.error().message << '\n';
-      return 1;
+      std::cerr << "rtstep bench gpio: " << kind.error().message << '\n';
+      return exit_code::kUsage;
     }
     choice = {*kind, "chosen with --backend"};
   }
@@ -45,20 +46,20 @@ int run_bench_gpio(const BenchGpioOptions& options) {
   if (pins.empty()) {
     if (choice.kind != gpio::BackendKind::kSim) {
       // Toggling pins of a real board could move a motor or fire a heater: the user names them.
-      std::cerr << "error: the " << gpio::backend_name(choice.kind)
+      std::cerr << "rtstep bench gpio: the " << gpio::backend_name(choice.kind)
                 << " backend drives real pins: name free ones with --pins (e.g. --pins gpio20,gpio21)\n";
-      return 1;
+      return exit_code::kUsage;
     }
     pins = parse_pins("sim0,sim1,sim2,sim3");
   }
   auto backend = gpio::open_backend(choice.kind);
   if (!backend) {
-    std::cerr << "error: " << backend.error().message << '\n';
-    return 1;
+    std::cerr << "rtstep bench gpio: " << backend.error().message << '\n';
+    return exit_code::kFault;
   }
   if (auto configured = (*backend)->configure(pins); !configured) {
-    std::cerr << "error: " << configured.error().message << '\n';
-    return 1;
+    std::cerr << "rtstep bench gpio: " << configured.error().message << '\n';
+    return exit_code::kUsage;
   }
   const gpio::WriteCost cost = gpio::measure_write_cost(**backend, pins.size(), options.writes);
   if (options.json) {

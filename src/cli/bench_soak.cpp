@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/soak.hpp"
 #include "cli/tools.hpp"
 #include "rt/load.hpp"
@@ -85,6 +86,8 @@ Result<SoakPhase> run_phase(const SoakOptions& o, const config::MachineConfig& m
   run.config_path = o.config_path;
   run.gcode_path = path;
   run.virtual_clock = virtual_clock;
+  run.progress = o.progress;
+  run.log_is_terminal = o.log_is_terminal;
   const auto t0 = std::chrono::steady_clock::now();
   phase.run = run_job(run, log);
   phase.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -96,6 +99,14 @@ Result<SoakPhase> run_phase(const SoakOptions& o, const config::MachineConfig& m
 }  // namespace
 
 bool SoakPhase::passed() const { return run.exit_code == ExitCode::kOk && lost_steps == 0; }
+
+int SoakReport::exit_code() const {
+  if (phases.empty()) return exit_code::kUsage;  // nothing was asked to run
+  for (const auto& p : phases) {
+    if (p.run.exit_code != ExitCode::kOk) return static_cast<int>(p.run.exit_code);
+  }
+  return passed() ? exit_code::kOk : exit_code::kCheckFailed;
+}
 
 bool SoakReport::passed() const {
   if (phases.empty()) return false;
@@ -126,6 +137,7 @@ std::string SoakReport::to_text() const {
   for (const auto& p : phases) {
     out += fmt::format("\n== {} print: {:.1f} s of motion in {:.1f} s wall, {} moves, lost steps {}\n", p.name,
                        p.run.print_time_s, p.wall_s, p.run.moves, p.lost_steps);
+    if (!p.run.error.empty()) out += "error: " + p.run.error + "\n";
     out += p.run.to_text();
   }
   out += fmt::format("\nsoak {}\n", passed() ? "passed: no step lost, every stepper where planned" : "FAILED");
@@ -168,10 +180,10 @@ namespace {
 // --write-gcode: the virtual phase's print as a file, nothing run.
 int write_soak_file(const SoakOptions& o, const std::string& path) {
   auto machine = config::load(o.config_path);
-  if (!machine) return std::cerr << "rtstep bench soak: " << machine.error().message << "\n", 1;
+  if (!machine) return std::cerr << "rtstep bench soak: " << machine.error().message << "\n", exit_code::kUsage;
   std::ofstream out(path);
   const SoakGcode g = write_soak_gcode(out, soak_shape(*machine), o.virtual_hours * 3600, o.seed);
-  if (!out.flush()) return std::cerr << "rtstep bench soak: " << path << ": write failed\n", 1;
+  if (!out.flush()) return std::cerr << "rtstep bench soak: " << path << ": cannot write\n", exit_code::kIncomplete;
   std::cout << fmt::format("{}: {} layers, {} lines, estimated {:.0f} s of motion\n", path, g.layers, g.lines,
                            g.estimated_s);
   return 0;
@@ -184,27 +196,40 @@ void add_bench_soak_command(CLI::App& bench, Commands& commands) {
   auto json = std::make_shared<bool>(false);
   CLI::App* cmd = bench.add_subcommand(
       "soak", "A long virtual-clock print, then a real-time print, under CPU, memory and I/O load; lost steps must be 0");
-  cmd->add_option("--config", o->config_path, "printer.cfg")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--minutes", o->realtime_minutes, "Length of the real-time print (wall time)")->capture_default_str();
-  cmd->add_option("--virtual-hours", o->virtual_hours, "Motion time of the virtual-clock print")->capture_default_str();
+  cmd->add_option("--config,-c", o->config_path, "printer.cfg")->required()->check(CLI::ExistingFile);
+  cmd->add_option_function<double>(
+         "--duration", [o](double seconds) { o->realtime_minutes = seconds / 60; },
+         "Seconds of the real-time print (wall time; default 600)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--minutes", o->realtime_minutes, "The same in minutes (older spelling)")->check(CLI::NonNegativeNumber);
+  cmd->add_option_function<double>(
+         "--virtual-duration", [o](double seconds) { o->virtual_hours = seconds / 3600; },
+         "Seconds of motion of the virtual-clock print (default 28800: an overnight print)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--virtual-hours", o->virtual_hours, "The same in hours (older spelling)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--load", o->load, "Built-in background load: cpu,memory,io (any subset; \"\" = none)")
       ->capture_default_str();
   cmd->add_option("--stress-ng", o->stress_ng, "Also run stress-ng: auto (when installed), on, off")->capture_default_str();
   cmd->add_option("--workdir", o->workdir, "Where the generated G-code and the I/O load's files go")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the generated print")->capture_default_str();
   cmd->add_flag("--json", *json, "Print the report as JSON");
+  auto quiet = std::make_shared<bool>(false);
+  cmd->add_flag("--quiet,-q", *quiet, "Print errors only: no progress or notes on stderr");
   auto write_only = std::make_shared<std::string>();
   cmd->add_option("--write-gcode", *write_only,
                   "Only write the --virtual-hours print to this file (to time `rtstep run` on it) and exit");
-  commands.push_back({cmd, [o, json, write_only] {
+  commands.push_back({cmd, [o, json, write_only, quiet] {
                         if (!write_only->empty()) return write_soak_file(*o, *write_only);
-                        auto report = run_soak(*o, std::cerr);
+                        o->progress = !*quiet;
+                        o->log_is_terminal = isatty(STDERR_FILENO) != 0;
+                        std::ostream quiet_log(nullptr);  // a stream without a buffer drops what it is given
+                        auto report = run_soak(*o, *quiet ? quiet_log : std::cerr);
                         if (!report) {
                           std::cerr << "rtstep bench soak: " << report.error().message << "\n";
-                          return 1;
+                          return exit_code::kUsage;
                         }
                         std::cout << (*json ? report->to_json().dump(2) + "\n" : report->to_text());
-                        return report->passed() ? 0 : 1;
+                        return report->exit_code();
                       }});
 }
 

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/tools.hpp"
 #include "rt/cpu_list.hpp"
 
@@ -59,11 +60,11 @@ void add_doctor_command(CLI::App& app, Commands& commands) {
                         auto in = doctor_input(o->config, o->cpus, o->root);
                         if (!in) {
                           std::cerr << "rtstep doctor: " << in.error().message << '\n';
-                          return 2;
+                          return exit_code::kUsage;
                         }
                         const auto checks = rt::run_doctor(*in);
                         std::cout << (o->json ? doctor_json(checks).dump(2) + "\n" : rt::format_doctor(checks));
-                        return rt::doctor_exit_code(checks);
+                        return rt::doctor_exit_code(checks) == 0 ? exit_code::kOk : exit_code::kCheckFailed;
                       }});
 }
 

@@ -28,12 +28,17 @@
 #include "gpio/hardware.hpp"
 #include "hal/halcmd.hpp"
 #include "hal/motion_job.hpp"
+#include "hal/tool_socket.hpp"
 #include "rt/cpu_list.hpp"
 #include "rt/hierarchy_config.hpp"
 
 namespace rtstep::cli {
 
 namespace {
+
+// What to do after an overrun report (rt/periodic.hpp): the report says what happened.
+constexpr const char* kOverrunAdvice =
+    "; measure this host with `rtstep latency`, check it with `rtstep doctor`, or lengthen the thread's period\n";
 
 std::atomic<bool> g_interrupted{false};  // set by SIGINT/SIGTERM while the threads run
 
@@ -62,12 +67,13 @@ struct HalOptions {
   std::string gcode;    // --gcode: played by motmod
   std::string config;   // --config: the machine (kinematics, limits, steppers) for --gcode
   std::string backend = "sim";  // --backend: what hal_gpio drives
+  std::string user_tool;        // --user-tool: the child's side of a built-in tool (hal/tool_socket.hpp)
 };
 
 // Interruptible sleep in the main thread while the HAL threads run; false when interrupted or out of time.
 bool wait_a_little(hal::Hal& hal, std::chrono::steady_clock::time_point end) {
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  for (const auto& report : hal.take_overrun_reports()) std::cerr << "rtstep hal: " << report << "\n";
+  for (const auto& report : hal.take_overrun_reports()) std::cerr << "rtstep hal: " << report << kOverrunAdvice;
   return !g_interrupted.load() && std::chrono::steady_clock::now() < end;
 }
 
@@ -191,7 +197,7 @@ void run_threads(hal::Hal& hal, const HalOptions& o) {
   if (o.duration_s < 0) std::cerr << "rtstep hal: threads running; Ctrl-C to stop\n";
   while (!g_interrupted.load() && std::chrono::steady_clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    for (const auto& report : hal.take_overrun_reports()) std::cerr << "rtstep hal: " << report << "\n";
+    for (const auto& report : hal.take_overrun_reports()) std::cerr << "rtstep hal: " << report << kOverrunAdvice;
   }
   hal.stop();
   std::signal(SIGINT, SIG_DFL);
@@ -344,7 +350,8 @@ int run_hal(const HalOptions& o) {
     }
   }
   hal.stop();
-  for (const auto& report : hal.take_overrun_reports()) std::cerr << "rtstep hal: " << report << "\n";
+  cmd.user_programs().stop_all();  // as halrun's `unload all`: loadusr's programs end before the HAL does
+  for (const auto& report : hal.take_overrun_reports()) std::cerr << "rtstep hal: " << report << kOverrunAdvice;
   // The statistics on request only: -v, or rtstep's own mode (stderr, so stdout holds what `show` printed).
   if (hal.threads_started() && (!o.halrun || o.verbose || o.debug)) std::cerr << hal.thread_report();
   hal.shutdown();
@@ -367,8 +374,8 @@ void add_hal_command(CLI::App& app, Commands& commands) {
   sub->add_flag("-k,--keep-going", o->keep_going, "Report every error instead of stopping at the first");
   sub->add_flag("-s,--script", o->script, "Script mode: show without titles, one line per signal and thread");
   sub->add_flag("-e,--echo", o->echo, "Print each command before it runs");
-  sub->add_flag("-q", o->errors_only, "Print errors only (the default)");
-  sub->add_flag("-Q,--quiet", o->quiet, "Print no error messages (the exit status still says)");
+  sub->add_flag("-q,--quiet", o->errors_only, "Print errors only (the default; as `rtstep run -q`)");
+  sub->add_flag("-Q,--silent", o->quiet, "Print no error messages (the exit status still says)");
   sub->add_flag("-v,--verbose", o->verbose, "Report each command that succeeded, and the thread table, on stderr");
   sub->add_flag("-V", o->debug, "As -v");
   CLI::Option* duration =
@@ -383,11 +390,15 @@ void add_hal_command(CLI::App& app, Commands& commands) {
   sub->add_option("--cpus", o->cpus, "CPUs for the threads, e.g. 1 or 2-3 (default: [rt] host_cpus of --config)");
   sub->add_option("--gcode", o->gcode, "G-code file for motmod to play (needs --config); runs until it is played")
       ->check(CLI::ExistingFile);
-  sub->add_option("--config", o->config, "printer.cfg: the machine --gcode runs on, and [rt]'s thread placement")
+  sub->add_option("--config,-c", o->config, "printer.cfg: the machine --gcode runs on, and [rt]'s thread placement")
       ->check(CLI::ExistingFile);
   sub->add_option("--backend", o->backend, "GPIO backend hal_gpio drives: sim (default), gpiod, rpi4, rpi5 or auto");
   // A one-shot command with options of its own follows `--`: `rtstep hal -- show pin -t float`.
+  // How a program that loadusr started runs rtstep's halstreamer/halsampler on this HAL (hal/tool_socket.hpp).
+  sub->add_option("--user-tool", o->user_tool, "Internal: run a built-in HAL tool for a loadusr child process")
+      ->group("");
   commands.push_back({sub, [o, f_option, duration] {
+                        if (!o->user_tool.empty()) return hal::run_tool_client(o->user_tool, o->args);
                         o->duration_given = duration->count() > 0;
                         return resolve_mode(*o, f_option->count() > 0) ? run_hal(*o) : 1;
                       }});

@@ -1,4 +1,6 @@
 // `rtstep latency`: a cyclictest-style latency test with LinuxCNC's verdict bands (rt/latency.hpp).
+#include <unistd.h>
+
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -9,6 +11,9 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/parse_errors.hpp"
+#include "cli/progress.hpp"
 #include "cli/tools.hpp"
 #include "rt/cpu_list.hpp"
 #include "rt/latency_plot.hpp"
@@ -108,7 +113,6 @@ nlohmann::json latency_json(const rt::LatencyReport& r) {
                          {"p99_9", l.quantile(0.999)},
                          {"p99_99", l.quantile(0.9999)}}},
                        {"overruns", t.stats.overruns},
-                       {"missed_periods", t.stats.missed_periods},
                        {"utilisation", t.stats.utilisation()},
                        {"verdict", rt::band_name(t.band)},
                        {"verdict_meaning", rt::band_meaning(t.band)},
@@ -149,7 +153,9 @@ std::string latency_text(const rt::LatencyReport& r) {
   for (const auto& t : r.threads) {
     out += fmt::format("  {}: max {} -> {}: {}\n", t.config.label, rt::format_duration(t.stats.latency.max_ns),
                        rt::band_name(t.band), rt::band_meaning(t.band));
-    if (!t.overrun.empty()) out += "  " + t.overrun + "\n";
+    if (!t.overrun.empty()) {
+      out += "  " + t.overrun + ": this host cannot keep that period; `rtstep doctor` lists what to fix (TUNING.md)\n";
+    }
   }
   out += fmt::format(
       "  a LinuxCNC-style base thread needs period >= {} (2 x max latency), so software stepping on it reaches\n"
@@ -164,6 +170,7 @@ void add_latency_command(CLI::App& app, Commands& commands) {
   struct Options {
     LatencyOptions latency;
     bool json = false;
+    bool quiet = false;
     std::string svg;
   };
   auto o = std::make_shared<Options>();
@@ -182,29 +189,38 @@ void add_latency_command(CLI::App& app, Commands& commands) {
                 "Measure even when SCHED_FIFO is refused (with a warning)");
   cmd->add_flag("--json", o->json, "Print the report as one JSON object");
   cmd->add_option("--svg", o->svg, "Write the histograms as an SVG (log-scale counts) to this file");
+  cmd->add_flag("--quiet,-q", o->quiet, "Print errors only: no progress on stderr");
   commands.push_back({cmd, [o] {
                         auto config = latency_config(o->latency);
                         if (!config) {
                           std::cerr << "rtstep latency: " << config.error().message << '\n';
-                          return 2;
+                          return exit_code::kUsage;
                         }
+                        if (const std::string why = unwritable_reason(o->svg); !why.empty()) {
+                          std::cerr << "rtstep latency: --svg " << why << '\n';
+                          return exit_code::kUsage;
+                        }
+                        Progress progress(std::cerr, isatty(STDERR_FILENO) != 0,
+                                          elapsed_progress("latency", o->latency.duration_s));
+                        if (!o->quiet) progress.start();
                         auto report = rt::run_latency_test(*config);
+                        progress.stop();
                         if (!report) {
                           std::cerr << "rtstep latency: " << report.error().message << '\n';
-                          return 1;
+                          return exit_code::kFault;
                         }
                         if (!o->svg.empty()) {
                           std::vector<rt::PlotSeries> series;
                           for (const auto& t : report->threads) series.push_back({t.config.label, &t.stats.latency});
                           std::ofstream svg(o->svg);
                           svg << rt::histogram_svg(series);
-                          if (!svg) {
-                            std::cerr << "rtstep latency: cannot write " << o->svg << '\n';
-                            return 1;
+                          if (!svg.flush()) {
+                            std::cerr << "rtstep latency: " << o->svg << ": cannot write (disk full?)\n";
+                            return exit_code::kIncomplete;
                           }
                         }
                         std::cout << (o->json ? latency_json(*report).dump(2) + "\n" : latency_text(*report));
-                        return 0;
+                        return exit_code::kOk;
                       }});
 }
 

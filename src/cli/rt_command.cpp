@@ -6,6 +6,8 @@
 // first ring exists, so a wrong board or a bad pin fails at start, not when a host connects. A hardware
 // backend stays open for the life of the process: its outputs are driven at their safe level (step low,
 // enable released) from the start, between jobs, at every stop of the executor and at exit.
+// The heater and fan outputs of printer.cfg that are not on hardware PWM are the executor's soft-PWM outputs
+// (their max_duration included), so a host that dies leaves its heaters off within max_duration.
 #include <atomic>
 #include <csignal>
 #include <chrono>
@@ -22,6 +24,7 @@
 #include "machine/executor_side.hpp"
 #include "config/config.hpp"
 #include "gpio/hardware.hpp"
+#include "thermal/thermal.hpp"
 
 namespace rtstep::cli {
 
@@ -35,6 +38,12 @@ constexpr auto kPoll = std::chrono::milliseconds(1);
 // job); 1 bad config or the ring could not be created; 3 executor setup refused; 5 a job ended in a fault or
 // safety stop (host lost, underrun, signal during a job, ...) -- the last job's outcome.
 constexpr int kRtJobStopped = 5;
+
+// The machine as `rtstep rt` drives it: the steppers, and the heater and fan outputs it toggles.
+struct RtMachine {
+  config::MachineConfig machine;
+  std::vector<machine::SoftPwmOutput> pwm_outputs;
+};
 
 struct RtOptions {
   std::string shm_name;
@@ -125,7 +134,8 @@ void print_positions(const config::MachineConfig& machine, const ipc::ExecutorRe
 
 // One job on a fresh ring. Returns false when the process should exit (signal or setup error: `code`).
 // `hardware`: the pins of every job, configured once (null: the sim, which machine::ExecutorSide makes per job).
-bool serve_one_job(const config::MachineConfig& machine, const RtOptions& options, gpio::Backend* hardware, int& code) {
+bool serve_one_job(const RtMachine& rt_machine, const RtOptions& options, gpio::Backend* hardware, int& code) {
+  const config::MachineConfig& machine = rt_machine.machine;
   const std::string name = ipc::ring_object_name(options.shm_name);  // "rtstep" (systemd-unit) is "/rtstep"
   auto ring = ipc::SegmentRing::create(name, machine.rt.ring_capacity);
   if (!ring) {
@@ -136,7 +146,8 @@ bool serve_one_job(const config::MachineConfig& machine, const RtOptions& option
   if (!ring->replaced().empty()) std::cerr << "rtstep rt: " << name << ": " << ring->replaced() << '\n';
   std::cerr << fmt::format("rtstep rt: waiting for a host on {} ({} records)\n", name, ring->capacity());
   if (!wait_for_host(*ring, machine.rt.heartbeat_timeout_ns)) return !signalled();
-  const machine::ExecutorSideOptions side_options{options.virtual_clock, options.trace_path, hardware};
+  const machine::ExecutorSideOptions side_options{options.virtual_clock, options.trace_path, hardware,
+                                                  rt_machine.pwm_outputs};
   auto side = beating_while(*ring, [&] { return machine::ExecutorSide::start(machine, *ring, side_options); });
   if (!side) {
     std::cerr << "rtstep rt: " << side.error().message << '\n';
@@ -167,8 +178,9 @@ bool serve_one_job(const config::MachineConfig& machine, const RtOptions& option
 // cannot do, every pin of printer.cfg, and (hardware) the device, opened and configured once for the life
 // of the process, so that its outputs are driven at their safe level from the start, between jobs and until
 // exit (a released gpiod line may float). Null for the sim. Nullopt after printing the error (`code` set).
-std::optional<std::unique_ptr<gpio::Backend>> open_pins(const config::MachineConfig& machine, const RtOptions& options,
+std::optional<std::unique_ptr<gpio::Backend>> open_pins(const RtMachine& rt_machine, const RtOptions& options,
                                                        int& code) {
+  const config::MachineConfig& machine = rt_machine.machine;
   const auto refuse = [&](int c, const std::string& message) {
     std::cerr << "rtstep rt: " << message << '\n';
     code = c;
@@ -178,19 +190,44 @@ std::optional<std::unique_ptr<gpio::Backend>> open_pins(const config::MachineCon
   if (!chosen) return refuse(1, chosen.error().message);
   if (!chosen->note.empty()) std::cerr << "rtstep rt: " << chosen->note << '\n';
   if (chosen->kind == gpio::BackendKind::kSim) return std::unique_ptr<gpio::Backend>{};
-  auto opened = machine::open_machine_pins(machine, chosen->kind);
+  auto opened = machine::open_machine_pins(machine, chosen->kind, rt_machine.pwm_outputs);
   if (!opened) return refuse(3, opened.error().message);
   std::cerr << fmt::format("rtstep rt: GPIO backend {}: {} outputs at their safe level\n", gpio::backend_name(chosen->kind),
-                           machine::plan_pins(machine).pins.size());
+                           machine::plan_pins(machine, rt_machine.pwm_outputs).pins.size());
   return std::move(*opened);
 }
 
+// printer.cfg's machine and its soft-PWM outputs (thermal::ThermalSystem's, without the hardware-PWM fans).
+Result<RtMachine> load_rt_machine(const std::string& path) {
+  auto raw = config::read_raw(path);
+  if (!raw) return raw.error();
+  auto machine = config::interpret(*raw, path);
+  if (!machine) return machine.error();
+  auto thermal_config = thermal::load_thermal(*raw);
+  if (!thermal_config) return thermal_config.error();
+  auto thermal_system = thermal::ThermalSystem::create(*thermal_config);
+  if (!thermal_system) return Error{path + ": " + thermal_system.error().message};
+  return RtMachine{std::move(*machine), machine::soft_pwm_plan(thermal_system->outputs()).outputs};
+}
+
+void print_pwm_outputs(const std::vector<machine::SoftPwmOutput>& outputs) {
+  if (outputs.empty()) return;
+  std::string line = "rtstep rt: soft-PWM outputs:";
+  for (const auto& out : outputs) {
+    line += fmt::format(" {} ({}, cycle {:g} s, max_duration {})", out.name, out.pin.name, out.cycle_ns / 1e9,
+                        out.max_duration_ns > 0 ? fmt::format("{:g} s", out.max_duration_ns / 1e9) : "none");
+    if (&out != &outputs.back()) line += ',';
+  }
+  std::cerr << line << '\n';
+}
+
 int run_rt(const RtOptions& options) {
-  auto machine = config::load(options.config_path);
+  auto machine = load_rt_machine(options.config_path);
   if (!machine) {
     std::cerr << "rtstep rt: " << machine.error().message << '\n';
     return 1;
   }
+  print_pwm_outputs(machine->pwm_outputs);
   int code = 0;
   // Declared before the jobs' rings and executors, so it outlives them; its destructor leaves every output
   // at its safe level when the process ends.
@@ -216,7 +253,7 @@ int run_rt(const RtOptions& options) {
 void add_rt_command(CLI::App& app, Commands& commands) {
   auto options = std::make_shared<RtOptions>();
   CLI::App* rt = app.add_subcommand("rt", "Run the step executor as its own process (split mode) on shared memory NAME");
-  rt->add_option("--shm", options->shm_name, "Name of the shared-memory ring to create, e.g. rtstep (same as /rtstep)")->required();
+  rt->add_option("--ring,--shm", options->shm_name, "Name of the shared-memory ring to create, e.g. rtstep (same as /rtstep)")->required();
   rt->add_option("--config,-c", options->config_path, "printer.cfg to use")->required()->check(CLI::ExistingFile);
   rt->add_option("--trace", options->trace_path, "Record every pin change into FILE (the last job's)");
   rt->add_option("--backend", options->backend, "GPIO backend: sim, gpiod, rpi4, rpi5 or auto (the board decides)")

@@ -2,12 +2,18 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <ostream>
 #include <iostream>
 #include <memory>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/parse_errors.hpp"
+#include "cli/ignored_config.hpp"
+#include "config/config.hpp"
 #include "machine/host_link.hpp"
 #include "cli/run.hpp"
 
@@ -33,7 +39,29 @@ void install_signal_handlers() {
   std::signal(SIGXFSZ, SIG_IGN);
 }
 
+// Where each stepper stopped, in mm of its own travel, beside where the plan would have taken it: after a
+// stop the step counts differ from the plan by design, and mm tell the user where the machine is.
+std::string stop_positions(const RunSummary& summary) {
+  auto machine = config::load(summary.config_path);
+  if (!machine || machine->steppers.size() != summary.steppers.size()) return {};
+  std::string text = "stopped at (counted from the pins; the plan's end in brackets):";
+  for (std::size_t i = 0; i < summary.steppers.size(); ++i) {
+    const double per_mm = machine->steppers[i].steps_per_mm();
+    const StepperSummary& s = summary.steppers[i];
+    text += fmt::format(" {} {:.3f} mm ({:.3f})", s.name, static_cast<double>(s.position) / per_mm,
+                        static_cast<double>(s.planned_position) / per_mm);
+  }
+  return text + "\n";
+}
+
 }  // namespace
+
+// run's codes are the table every command uses (exit_codes.hpp).
+static_assert(static_cast<int>(ExitCode::kUsage) == exit_code::kUsage && static_cast<int>(ExitCode::kJobError) == exit_code::kJob &&
+              static_cast<int>(ExitCode::kExecutorFault) == exit_code::kFault &&
+              static_cast<int>(ExitCode::kPositionMismatch) == exit_code::kCheckFailed &&
+              static_cast<int>(ExitCode::kStopped) == exit_code::kStopped &&
+              static_cast<int>(ExitCode::kTraceIncomplete) == exit_code::kIncomplete);
 
 void add_run_command(CLI::App& app, Commands& commands) {
   struct Options {
@@ -44,14 +72,16 @@ void add_run_command(CLI::App& app, Commands& commands) {
   auto options = std::make_shared<Options>();
   CLI::App* run = app.add_subcommand("run", "Run a G-code file through the whole pipeline and print a summary");
   run->add_option("--config,-c", options->run.config_path, "printer.cfg to use")->required()->check(CLI::ExistingFile);
-  run->add_option("gcode", options->run.gcode_path, "G-code file to run")->required()->check(CLI::ExistingFile);
-  run->add_flag("--json", options->json, "Print the summary as one JSON object on stdout");
+  run->add_option("gcode", options->run.gcode_path, "G-code file to run ('-' = standard input)")
+      ->required()
+      ->check(existing_file_or_stdin());
+  run->add_flag("--json", options->json, "Print the summary as one JSON object on stdout (also after a failure)");
   run->add_flag("--virtual-clock", options->run.virtual_clock,
                 "Execute without waiting for real time: every edge at its scheduled time (verification)");
   run->add_option("--trace", options->run.trace_path,
                   "Record every pin change into FILE (docs/trace-format.md; read it with `rtstep trace`)");
-  run->add_option("--connect", options->run.connect_name,
-                  "Split mode: send the job to the executor of `rtstep rt --shm NAME` instead of running one here");
+  run->add_option("--connect,--ring", options->run.connect_name,
+                  "Split mode: send the job to the executor of `rtstep rt --ring NAME` instead of running one here");
   run->add_option("--connect-wait", options->run.connect_wait_s,
                   "Seconds to wait for the ring of `rtstep rt` to appear and be ready (it is created at its start "
                   "and anew after each job)")
@@ -59,17 +89,30 @@ void add_run_command(CLI::App& app, Commands& commands) {
       ->check(CLI::Range(0.0, 3600.0));
   run->add_option("--backend", options->run.backend,
                   "GPIO backend: sim (default), gpiod, rpi4, rpi5, or auto (the board decides; says which and why)");
-  run->add_flag("--quiet,-q", options->quiet, "No progress display");
+  run->add_flag("--quiet,-q", options->quiet, "Print errors only: no progress, notes or M114 replies on stderr");
   commands.push_back({run, [options] {
+                        if (const std::string why = unwritable_reason(options->run.trace_path); !why.empty()) {
+                          std::cerr << "rtstep run: --trace " << why << '\n';
+                          return exit_code::kUsage;
+                        }
                         install_signal_handlers();
+                        options->run.gcode_path = gcode_input_path(options->run.gcode_path);
                         options->run.progress = !options->quiet;
                         options->run.log_is_terminal = isatty(STDERR_FILENO) != 0;
                         // Notes and progress go to stderr so that --json leaves stdout as one JSON document.
-                        const RunSummary summary = run_job(options->run, std::cerr);
+                        std::ostream quiet_log(nullptr);  // a stream without a buffer drops what it is given
+                        const RunSummary summary = run_job(options->run, options->quiet ? quiet_log : std::cerr);
+                        if (!summary.error.empty()) std::cerr << "rtstep run: " << summary.error << '\n';
+                        const IgnoredConfig ignored = ignored_config(options->run.config_path);
                         if (options->json) {
-                          std::cout << summary.to_json().dump(2) << '\n';
-                        } else {
+                          nlohmann::json j = summary.to_json();
+                          j["ignored_keys"] = ignored.keys;
+                          j["config_warnings"] = ignored.warnings;
+                          std::cout << j.dump(2) << '\n';
+                        } else if (!summary.steppers.empty()) {  // a job that never started has nothing to sum up
                           std::cout << summary.to_text();
+                          std::cout << ignored_config_text({{}, ignored.keys, ignored.warnings});
+                          if (!summary.stop_reason.empty()) std::cout << stop_positions(summary);
                         }
                         return static_cast<int>(summary.exit_code);
                       }});

@@ -46,6 +46,8 @@ struct SoakOptions {
   std::string stress_ng = "auto"; // auto: also run stress-ng when installed; on: require it; off
   std::string workdir = "/tmp";   // generated G-code and the I/O load's files
   uint32_t seed = 1;
+  bool progress = false;          // each print's progress on the log (a bar on a terminal, else plain lines)
+  bool log_is_terminal = false;
 };
 
 struct SoakPhase {
@@ -62,6 +64,7 @@ struct SoakReport {
   uint64_t load_iterations = 0;
   std::vector<SoakPhase> phases;
   bool passed() const;
+  int exit_code() const;     // 0, the first failed print's code, or exit_code::kCheckFailed for lost steps
   nlohmann::json to_json() const;
   std::string to_text() const;
 };

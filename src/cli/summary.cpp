@@ -64,12 +64,12 @@ nlohmann::json RunSummary::to_json() const {
 }
 
 std::string RunSummary::to_text() const {
+  // The error itself goes to stderr (run_command.cpp); the summary is what ran.
   std::string text;
-  if (!error.empty()) text += fmt::format("error: {}\n", error);
   for (const auto& w : warnings) text += fmt::format("warning: {}\n", w);
   text += fmt::format("{} moves, {:.3f} s of motion, {} clock, {} executor {}{}\n", moves, print_time_s,
                       virtual_clock ? "virtual" : "real", mode, executor_status,
-                      virtual_clock ? "" : (realtime ? " (SCHED_FIFO)" : " (not real-time)"));
+                      virtual_clock ? "" : (realtime ? ", real-time (SCHED_FIFO)" : ", NOT real-time: SCHED_FIFO was refused (see the warnings)"));
   if (backend != "sim") text += fmt::format("GPIO backend: {}\n", backend);
   text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14} {:>19}  {}\n", "stepper", "steps", "planned",
                       "segments", "position", "planned", "min interval us", "check");
@@ -78,7 +78,8 @@ std::string RunSummary::to_text() const {
     const std::string interval =
         s.shortest_interval_ns > 0 ? fmt::format("{:.1f}/{:.1f}", s.shortest_interval_ns / 1e3, s.planned_interval_ns / 1e3)
                                    : "-";
-    const char* check = !s.count_ok() ? "MISMATCH" : !s.timing_ok() ? "BUNCHED" : "ok";
+    // After a stop the counts differ from the plan by design: "stopped", and the run prints where (in mm).
+    const char* check = !s.count_ok() ? (stop_reason.empty() ? "MISMATCH" : "stopped") : !s.timing_ok() ? "BUNCHED" : "ok";
     text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14} {:>19}  {}\n", s.name, s.steps, s.planned_steps,
                         s.segments, s.position, s.planned_position, interval, check);
   }

@@ -10,6 +10,7 @@
 
 #include "machine/backend_choice.hpp"
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/tools.hpp"
 
 namespace rtstep::cli {
@@ -55,7 +56,7 @@ void add_systemd_command(CLI::App& app, Commands& commands) {
                                                      "placed and prioritised from [rt]");
   cmd->add_option("--config,-c", o->unit.config_path, "printer.cfg")->required()->check(CLI::ExistingFile);
   cmd->add_option("--binary", o->unit.binary, "Absolute path of rtstep in the units (default: this binary)");
-  cmd->add_option("--shm", o->unit.shm_name, "Shared-memory name of the ring (default rtstep)");
+  cmd->add_option("--ring,--shm", o->unit.shm_name, "Name of the ring between the two units (default rtstep)");
   cmd->add_option("--backend", o->unit.backend, "GPIO backend of the executor unit: sim, gpiod, rpi4, rpi5 or auto")
       ->capture_default_str();
   cmd->add_option("--gcode", o->unit.gcode, "G-code file the host unit runs");
@@ -66,7 +67,7 @@ void add_systemd_command(CLI::App& app, Commands& commands) {
                         auto units = units_for(o->unit);
                         if (!units) {
                           std::cerr << "rtstep systemd-unit: " << units.error().message << '\n';
-                          return 2;
+                          return exit_code::kUsage;
                         }
                         for (const auto& u : *units) {
                           if (o->output_dir.empty()) {
@@ -77,8 +78,8 @@ void add_systemd_command(CLI::App& app, Commands& commands) {
                           std::ofstream out(path);
                           out << u.text;
                           if (!out) {
-                            std::cerr << "rtstep systemd-unit: cannot write " << path.string() << '\n';
-                            return 1;
+                            std::cerr << "rtstep systemd-unit: " << path.string() << ": cannot write\n";
+                            return exit_code::kIncomplete;
                           }
                           std::cerr << "wrote " << path.string() << '\n';
                         }

@@ -1,12 +1,16 @@
 // `rtstep threads [PID | --name NAME]`: every thread of a process with its scheduling (rt/proc_threads.hpp).
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/exit_codes.hpp"
 #include "cli/tools.hpp"
 #include "rt/cpu_list.hpp"
 
@@ -31,6 +35,30 @@ nlohmann::json threads_json(const std::vector<rt::ProcessThreads>& processes) {
   return out;
 }
 
+std::vector<pid_t> find_rtstep_processes(const std::string& proc, pid_t exclude) {
+  namespace fs = std::filesystem;
+  const auto rtstep_name = [](const std::string& comm) { return comm == "rtstep" || comm.rfind("rtstep-", 0) == 0; };
+  std::vector<pid_t> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(proc, ec)) {
+    const std::string base = entry.path().filename().string();
+    if (base.empty() || !std::all_of(base.begin(), base.end(), ::isdigit)) continue;
+    const auto pid = static_cast<pid_t>(std::atol(base.c_str()));
+    if (pid == exclude) continue;
+    std::error_code task_ec;
+    for (const auto& task : fs::directory_iterator(entry.path() / "task", task_ec)) {
+      std::string comm;
+      std::getline(std::ifstream(task.path() / "comm") >> std::ws, comm);
+      if (rtstep_name(comm)) {
+        found.push_back(pid);
+        break;
+      }
+    }
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
 void add_threads_command(CLI::App& app, Commands& commands) {
   struct Options {
     pid_t pid = 0;
@@ -42,7 +70,7 @@ void add_threads_command(CLI::App& app, Commands& commands) {
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "threads", "Show every thread of a process: policy, priority, nice, affinity, last CPU, CPU % (top -H + chrt + taskset)");
-  cmd->add_option("pid", o->pid, "Process id (default: every running rtstep process)");
+  cmd->add_option("pid", o->pid, "Process id (default: every process with a thread named rtstep or rtstep-...)");
   cmd->add_option("--name,-n", o->name, "Processes whose name is, or whose command line contains, NAME (e.g. klippy)");
   cmd->add_option("--interval", o->interval_ms, "Milliseconds over which CPU % is sampled (default 1000)")
       ->check(CLI::Range(10, 60'000));
@@ -55,20 +83,22 @@ void add_threads_command(CLI::App& app, Commands& commands) {
                         } else if (!o->name.empty()) {
                           pids = rt::find_processes(o->proc, o->name, getpid());
                         } else {
-                          pids = rt::find_processes(o->proc, "rtstep", getpid(), true);
+                          pids = find_rtstep_processes(o->proc, getpid());
                         }
                         if (pids.empty()) {
-                          std::cerr << "rtstep threads: no process "
-                                    << (o->name.empty() ? "named rtstep (give a PID or --name)" : "matches " + o->name)
+                          std::cerr << "rtstep threads: "
+                                    << (o->name.empty() ? "no rtstep process is running (none has a thread named rtstep "
+                                                          "or rtstep-...); give a PID or --name NAME"
+                                                        : "no process matches " + o->name)
                                     << '\n';
-                          return 1;
+                          return exit_code::kUsage;
                         }
                         std::vector<rt::ProcessThreads> processes;
                         for (const pid_t pid : pids) {
                           auto p = rt::sample_process_threads(o->proc, pid, pids.size() == 1 ? o->interval_ms : o->interval_ms / 2);
                           if (!p) {
                             std::cerr << "rtstep threads: " << p.error().message << '\n';
-                            if (o->pid > 0) return 1;
+                            if (o->pid > 0) return exit_code::kUsage;
                             continue;  // one of several ended meanwhile
                           }
                           processes.push_back(std::move(p).value());

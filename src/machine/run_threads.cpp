@@ -37,10 +37,11 @@ std::unique_ptr<RunThreads::Saved> save_current() {
 }
 
 std::string describe(const rt::ThreadSpec& spec, const rt::Placement& placement) {
-  std::string text = spec.name + " " + rt::policy_name(spec.policy);
+  // A refused placement says what was asked and that it was not granted, never the policy as if it held.
+  std::string text = spec.name + (placement.warning.empty() ? " " : " asked for ") + rt::policy_name(spec.policy);
   text += spec.policy == rt::Policy::kOther ? fmt::format(" nice {}", spec.nice) : fmt::format(" {}", spec.priority);
   if (!spec.cpus.empty()) text += fmt::format(" on CPUs {}", fmt::join(spec.cpus, ","));
-  if (!placement.warning.empty()) text += " (not real-time)";
+  if (!placement.warning.empty()) text += ", refused: runs SCHED_OTHER, not real-time (see the warning)";
   return text;
 }
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
+#include <utility>
 
 namespace rtstep::rt {
 
@@ -89,7 +91,7 @@ std::string histogram_svg(std::span<const PlotSeries> series) {
     const int plot_w = kWidth - kLeft - kRight;
     const double bar_w = static_cast<double>(plot_w) / static_cast<double>(counts.size());
     const double decades = std::max(1.0, std::ceil(std::log10(static_cast<double>(top) + 1)));
-    char buf[256];
+    char buf[512];
     std::snprintf(buf, sizeof buf, "<text x=\"%d\" y=\"%d\" font-weight=\"bold\">%s: wake-up latency (count, log scale)</text>\n",
                   kLeft, y0 + 18, series[p].label.c_str());
     out += buf;
@@ -99,6 +101,29 @@ std::string histogram_svg(std::span<const PlotSeries> series) {
                     "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/><text x=\"%d\" y=\"%d\" "
                     "text-anchor=\"end\">1e%d</text>\n",
                     kLeft, y, kLeft + plot_w, y, kLeft - 6, y + 4, d);
+      out += buf;
+    }
+    // The verdict bands behind the bars (latency.hpp: < 20 us excellent, 20-50 good, 50-100 servo only, worse
+    // unusable), clipped to the binned range; the overflow bar is beyond it.
+    const double binned_ns = static_cast<double>(bins.counts.size()) * static_cast<double>(bins.width_ns);
+    const auto x_of = [&](double ns) {  // a latency's place; past the binned range: the overflow bar's middle
+      return ns < binned_ns ? kLeft + bar_w * ns / static_cast<double>(bins.width_ns)
+                            : kLeft + bar_w * (static_cast<double>(counts.size()) - 0.5);
+    };
+    struct Band {
+      double from_ns, to_ns;
+      const char* name;
+      const char* colour;
+    };
+    const Band bands[] = {{0, 20e3, "excellent", "#e3f4e3"}, {20e3, 50e3, "good", "#eef6d8"},
+                          {50e3, 100e3, "servo only", "#fbeed5"}, {100e3, 1e18, "unusable", "#f8dcdc"}};
+    for (const Band& band : bands) {
+      if (band.from_ns >= binned_ns) break;
+      const double x1 = x_of(band.from_ns), x2 = x_of(std::min(band.to_ns, binned_ns - 1));
+      std::snprintf(buf, sizeof buf,
+                    "<rect class=\"band\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>"
+                    "<text x=\"%.1f\" y=\"%d\" fill=\"#777\" font-size=\"10\">%s</text>\n",
+                    x1, y0 + kTop, std::max(1.0, x2 - x1), plot_h, band.colour, x1 + 3, y0 + kTop + 11, band.name);
       out += buf;
     }
     for (std::size_t i = 0; i < counts.size(); ++i) {
@@ -115,7 +140,27 @@ std::string histogram_svg(std::span<const PlotSeries> series) {
                     us(static_cast<int64_t>(i) * bins.width_ns).c_str());
       out += buf;
     }
-    std::snprintf(buf, sizeof buf, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">latency (us); red: overflow</text>\n",
+    // The overflow bar says what it holds: the samples past the binned range, and the largest of them.
+    const LatencyHistogram::Snapshot& snap = *series[p].snapshot;
+    std::snprintf(buf, sizeof buf, "<text class=\"overflow\" x=\"%d\" y=\"%d\" text-anchor=\"end\" fill=\"#c33\">"
+                  "red bar: %llu sample(s) at %s us or more (max %s us)</text>\n",
+                  kLeft + plot_w, y0 + 18, static_cast<unsigned long long>(bins.overflow),
+                  us(static_cast<int64_t>(binned_ns)).c_str(), us(snap.max_ns).c_str());
+    out += buf;
+    // p99, p99.9 and the maximum as labelled lines, so the figures the verdict rests on are on the picture.
+    const std::pair<const char*, int64_t> marks[] = {
+        {"p99", snap.quantile(0.99)}, {"p99.9", snap.quantile(0.999)}, {"max", snap.max_ns}};
+    for (std::size_t m = 0; m < std::size(marks); ++m) {
+      const double x = x_of(static_cast<double>(marks[m].second));
+      std::snprintf(buf, sizeof buf,
+                    "<line class=\"mark\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#222\" "
+                    "stroke-dasharray=\"3 2\"/><text x=\"%.1f\" y=\"%d\" font-size=\"10\">%s %s us</text>\n",
+                    x, y0 + kTop, x, y0 + kTop + plot_h, x + 3, y0 + kTop + 24 + 12 * static_cast<int>(m), marks[m].first,
+                    us(marks[m].second).c_str());
+      out += buf;
+    }
+    std::snprintf(buf, sizeof buf, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">wake-up latency (us); background: "
+                  "verdict bands on the maximum</text>\n",
                   kLeft + plot_w / 2, y0 + kTop + plot_h + 32);
     out += buf;
   }

@@ -132,7 +132,7 @@ std::optional<std::string> PeriodicThread::take_overrun_report() {
   const int64_t exec = first_overrun_exec_.load(std::memory_order_relaxed);
   return "unexpected real-time delay on " + label_ + ": " + format_duration(std::max<int64_t>(latency, 0) + exec) +
          " > period " + format_duration(spec_.period_ns) + " (wake-up latency " + format_duration(latency) +
-         " + execution " + format_duration(exec) + "); run `rtstep latency` and `rtstep doctor`";
+         " + execution " + format_duration(exec) + ")";  // what to do depends on the caller: it adds that
 }
 
 std::optional<std::string> PeriodicThread::take_fault_report() {

@@ -78,6 +78,8 @@ Status set_policy(const ThreadSpec& spec, Placement& placement) {
   std::string what = std::string(policy_name(spec.policy)) + " priority " + std::to_string(spec.priority) +
                      " refused: " + std::strerror(err);
   if (err == EPERM) what += ". " + realtime_refused_help(spec.priority);
+  // Suggested only when it is not already set: with it set, this is the warning it asked for.
+  if (err == EPERM && !spec.allow_non_realtime) what += "; or allow_non_realtime: true in [rt] to run without it";
   return refuse(spec, placement, what, "; running as SCHED_OTHER");
 }
 
@@ -155,7 +157,7 @@ std::string realtime_refused_help(int priority) {
   }
   return why + ". Fixes: run as root; or LimitRTPRIO=" + std::to_string(priority) +
          " in the systemd unit (rtprio in /etc/security/limits.conf for a login shell); or "
-         "`setcap cap_sys_nice+ep $(command -v rtstep)`; or allow_non_realtime: true in [rt] to run without it";
+         "`setcap cap_sys_nice+ep $(command -v rtstep)`";
 }
 
 std::string memlock_refused_help() {

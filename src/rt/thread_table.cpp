@@ -33,6 +33,7 @@ std::string format_thread_table(std::span<const ThreadRow> rows) {
                 "Max-Wake", "Util", "Overruns");
   out += line;
   bool flagged = false;
+  bool overran = false;
   for (const auto& r : rows) {
     const std::string period = r.period_ns > 0 ? format_duration(r.period_ns) : "events";
     const std::string wake = r.period_ns > 0 ? format_duration(r.max_latency_ns) : "-";
@@ -40,7 +41,13 @@ std::string format_thread_table(std::span<const ThreadRow> rows) {
     if (r.utilisation >= 0) {
       const bool high = r.utilisation > 0.5;
       flagged = flagged || high;
-      std::snprintf(util, sizeof util, "%.0f%%%s", r.utilisation * 100, high ? "!" : "");
+      // Past 100 % the figure only says how badly a cycle overran (5605 % helps nobody): the column says so.
+      if (r.utilisation > 1.0) {
+        overran = true;
+        std::snprintf(util, sizeof util, ">100%%!");
+      } else {
+        std::snprintf(util, sizeof util, "%.0f%%%s", r.utilisation * 100, high ? "!" : "");
+      }
     }
     std::snprintf(line, sizeof line, "%11s  %-16s %10s %10s %10s %6s %9llu\n", period.c_str(), r.name.c_str(),
                   format_duration(r.avg_time_ns).c_str(), format_duration(r.max_time_ns).c_str(), wake.c_str(), util,
@@ -49,6 +56,10 @@ std::string format_thread_table(std::span<const ThreadRow> rows) {
     if (!r.note.empty()) out += "             " + r.note + "\n";
   }
   if (flagged) out += "! utilisation above 50 %: (max wake-up latency + execution) uses more than half the period\n";
+  if (overran) {
+    out += "  >100 %: a cycle ended after its next deadline (counted in Overruns): lengthen the period, or make the\n"
+           "  host's latency smaller (rtstep doctor, TUNING.md)\n";
+  }
   return out;
 }
 

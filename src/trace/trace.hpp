@@ -109,6 +109,31 @@ std::string format_stats(const Trace& trace, const TraceStats& stats);
 Status write_vcd(const Trace& trace, const std::string& path);
 void write_vcd(const Trace& trace, std::ostream& out);
 
+// The speed plot (rtstep trace --plot, speed_plot.cpp): per stepper, the speed its recorded rising step edges
+// give (1 / the time between two of them, steps/s) over time, beside the planned speed (the same from the
+// edges' deadlines), with late and bunched steps marked. The picture that shows whether the machine moved
+// as planned.
+struct SpeedPlotOptions {
+  int64_t late_threshold_ns = 10'000;  // a step written later than this after its deadline is marked late
+  double bunch_ratio = 0.5;            // ...written sooner than this share of its planned interval: bunched
+  int width = 1000;                    // plot area, px
+  int panel_height = 180;              // per stepper, px
+  std::size_t max_markers = 2000;      // per stepper and kind; the rest are counted, not drawn
+};
+struct StepperSpeed {
+  std::string name;
+  uint64_t steps = 0;          // rising step edges
+  uint64_t late_steps = 0;     // written more than late_threshold_ns after their deadline
+  uint64_t bunched_steps = 0;  // written less than bunch_ratio x their planned interval after the step before
+  double max_speed = 0;          // steps/s, as written
+  double max_planned_speed = 0;  // steps/s, as planned
+};
+struct SpeedPlot {
+  std::string svg;
+  std::vector<StepperSpeed> steppers;
+};
+SpeedPlot speed_plot(const Trace& trace, const SpeedPlotOptions& options = {});
+
 // A VCD/trace-safe signal name: letters, digits and '_' only ("stepper_x.step" -> "stepper_x_step").
 std::string signal_name(const std::string& raw);
 

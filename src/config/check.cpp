@@ -70,15 +70,17 @@ void Checker::unknown_section(const Section& s) {
   std::vector<std::string_view> names;
   for (const SectionSpec& spec : section_specs()) {
     if (spec.name == word) {
-      error(at, s, has_name ? "takes no name: write [" + std::string(word) + "]"
-                            : "needs a name: [" + std::string(word) + " NAME]");
+      error(at, s,
+            has_name ? "takes no name: write [" + std::string(word) + "]"
+                     : "needs a name: [" + std::string(word) + " NAME]");
       return;
     }
     names.push_back(spec.name);
   }
   std::string reason = "is not a section of Klipper or of rtstep";
   if (const std::string_view near = text::nearest(word, names); !near.empty()) {
-    const std::string suggestion = " (did you mean [" + std::string(near) + std::string(s.name.substr(word.size())) + "]?)";
+    const std::string suggestion =
+        " (did you mean [" + std::string(near) + std::string(s.name.substr(word.size())) + "]?)";
     // A short name is as likely an add-on's own ([mmu] is not a misspelt [mcu]): listed, not refused.
     if (word.size() >= kMinMisspeltSection) return error(at, s, "unknown section" + suggestion);
     reason += suggestion;
@@ -121,7 +123,8 @@ void Checker::note_support(const Section& s, const SectionSpec& spec, const std:
   for (const KeyEntry* entry : keys) {
     const auto& [key, value] = *entry;
     if (find_removed_key(spec, key) != nullptr && !has_key(spec, key)) continue;  // already warned
-    if (list_has_key(spec.ignored_keys, key)) report_.ignored.push_back({where(value.file, value.line), s.name, key, ""});
+    if (list_has_key(spec.ignored_keys, key))
+      report_.ignored.push_back({where(value.file, value.line), s.name, key, ""});
     if (list_has_key(spec.warned_keys, key)) {
       report_.warnings.push_back(
           {where(value.file, value.line), s.name, key, "rtstep does not do " + std::string(spec.what)});
@@ -133,9 +136,7 @@ void Checker::note_support(const Section& s, const SectionSpec& spec, const std:
 
 std::string ConfigNote::name() const { return "[" + section + "]" + (key.empty() ? "" : " " + key); }
 
-std::string ConfigNote::text() const {
-  return where + ": " + name() + (reason.empty() ? "" : ": " + reason);
-}
+std::string ConfigNote::text() const { return where + ": " + name() + (reason.empty() ? "" : ": " + reason); }
 
 ConfigReport check(const RawConfig& raw) { return Checker().run(raw); }
 

@@ -32,14 +32,17 @@ constexpr std::string_view kSensor =
     "i2c_software_sda_pin i2c_speed aht10_report_time htu21d_hold_master htu21d_resolution htu21d_report_time "
     "lm75_report_time sensor_mcu sensor_temperature1 sensor_adc1 sensor_temperature2 sensor_adc2 sensor_path "
     "serial_no ds18_report_time sensor_list combination_method maximum_deviation";
+constexpr std::string_view kExtruder =
+    "nozzle_diameter filament_diameter max_extrude_cross_section instantaneous_corner_velocity "
+    "max_extrude_only_distance max_extrude_only_velocity max_extrude_only_accel pressure_advance "
+    "pressure_advance_smooth_time";
 constexpr std::string_view kFan =
     "pin max_power shutdown_speed cycle_time hardware_pwm kick_start_time off_below tachometer_pin tachometer_ppr "
     "tachometer_poll_interval enable_pin";
 constexpr std::string_view kFanIgnored = "enable_pin tachometer_pin tachometer_ppr tachometer_poll_interval";
 constexpr std::string_view kSpi =
     "cs_pin spi_speed spi_bus spi_software_sclk_pin spi_software_mosi_pin spi_software_miso_pin";
-constexpr std::string_view kI2c =
-    "i2c_address i2c_mcu i2c_bus i2c_software_scl_pin i2c_software_sda_pin i2c_speed";
+constexpr std::string_view kI2c = "i2c_address i2c_mcu i2c_bus i2c_software_scl_pin i2c_software_sda_pin i2c_speed";
 constexpr std::string_view kProbe =
     "x_offset y_offset z_offset speed lift_speed samples sample_retract_dist samples_result samples_tolerance "
     "samples_tolerance_retries activate_gcode deactivate_gcode deactivate_on_each_sample";
@@ -71,8 +74,8 @@ constexpr SectionSpec kSpecs[] = {
     {"mcu", kPlainOrNamed, {"serial baud canbus_uuid canbus_interface restart_method"}, kIgnored},
     {"printer", kPlain, {"kinematics max_velocity max_accel minimum_cruise_ratio square_corner_velocity "
                          "max_z_velocity max_z_accel",
-                         "minimum_z_position delta_radius print_radius min_angle print_width slow_ratio shoulder_radius "
-                         "shoulder_height"}, kUsed,
+                         "minimum_z_position delta_radius print_radius min_angle print_width slow_ratio "
+                         "shoulder_radius shoulder_height"}, kUsed,
      "minimum_z_position delta_radius print_radius min_angle print_width slow_ratio shoulder_radius shoulder_height"},
     {"stepper_x", kPlain, {kMotor, kRail}, kUsed, {}, "homing_retract_speed", kRetractSpeed},
     {"stepper_y", kPlain, {kMotor, kRail}, kUsed, {}, "homing_retract_speed", kRetractSpeed},
@@ -97,17 +100,16 @@ constexpr SectionSpec kSpecs[] = {
     {"extra_carriage", kNamed, {"primary_carriage endstop_pin"}, kWarned, {}, {}, kOtherKinematics},
 
     // Extruders and heated beds.
-    {"extruder", kPlainOrNumbered, {kMotor, "nozzle_diameter filament_diameter max_extrude_cross_section "
-                                            "instantaneous_corner_velocity max_extrude_only_distance "
-                                            "max_extrude_only_velocity max_extrude_only_accel pressure_advance "
-                                            "pressure_advance_smooth_time", kHeater, kSensor},
-     kUsed, {}, "pressure_advance pressure_advance_smooth_time", "pressure advance", {}},
+    {"extruder", kPlain, {kMotor, kExtruder, kHeater, kSensor}, kUsed, {},
+     "pressure_advance pressure_advance_smooth_time", "pressure advance"},
+    {"extruder", kNumbered, {kMotor, kExtruder, kHeater, kSensor}, kWarned, {}, {},
+     "a second extruder's motion (its heater is controlled, its motor never moves)"},
     {"heater_bed", kPlain, {kHeater, kSensor}, kUsed},
 
     // Bed levelling.
     {"bed_mesh", kPlain, {"speed horizontal_move_z mesh_radius mesh_origin mesh_min mesh_max probe_count "
-                          "round_probe_count fade_start fade_end fade_target split_delta_z move_check_distance mesh_pps "
-                          "algorithm bicubic_tension zero_reference_position adaptive_margin scan_overshoot",
+                          "round_probe_count fade_start fade_end fade_target split_delta_z move_check_distance "
+                          "mesh_pps algorithm bicubic_tension zero_reference_position adaptive_margin scan_overshoot",
                           "faulty_region_#_min faulty_region_#_max"},
      kWarned, {}, {}, "bed mesh compensation (moves are not corrected for the shape of the bed)"},
     // A mesh profile saved by BED_MESH_PROFILE SAVE in the SAVE_CONFIG block.
@@ -362,12 +364,13 @@ bool any_key(std::string_view list, F&& f) {
 }
 
 bool name_fits(const SectionSpec& spec, std::string_view word, bool has_name) {
-  const bool plain_ok = spec.naming == kPlain || spec.naming == kPlainOrNamed || spec.naming == kPlainOrNumbered;
+  const bool plain_ok = spec.naming == kPlain || spec.naming == kPlainOrNamed;
   const bool named_ok = spec.naming == kNamed || spec.naming == kPlainOrNamed;
   if (word == spec.name) return has_name ? named_ok : plain_ok;
   // [extruder1], [stepper_z1]: the name followed by digits, with no NAME after it.
-  const bool numbered = spec.naming == kNumbered || spec.naming == kPlainOrNumbered;
-  if (!numbered || has_name || !word.starts_with(spec.name) || word.size() == spec.name.size()) return false;
+  if (spec.naming != kNumbered || has_name || !word.starts_with(spec.name) || word.size() == spec.name.size()) {
+    return false;
+  }
   return std::all_of(word.begin() + static_cast<std::ptrdiff_t>(spec.name.size()), word.end(), is_digit);
 }
 
@@ -390,7 +393,8 @@ bool list_has_key(std::string_view list, std::string_view key) {
 }
 
 bool has_key(const SectionSpec& spec, std::string_view key) {
-  return std::any_of(spec.keys.begin(), spec.keys.end(), [&](std::string_view list) { return list_has_key(list, key); });
+  return std::any_of(spec.keys.begin(), spec.keys.end(),
+                     [&](std::string_view list) { return list_has_key(list, key); });
 }
 
 std::vector<std::string_view> plain_keys(const SectionSpec& spec) {

@@ -24,11 +24,10 @@ enum class Support : uint8_t {
 
 // How a section's name is written.
 enum class Naming : uint8_t {
-  kPlain,            // [fan]
-  kNamed,            // [gcode_macro NAME], [tmc2209 stepper_x], [display_data GROUP NAME]
-  kPlainOrNamed,     // [mcu] and [mcu NAME]
-  kNumbered,         // [stepper_z1], [stepper_x2]: the entry's name followed by digits
-  kPlainOrNumbered,  // [extruder] and [extruder1]
+  kPlain,         // [fan]
+  kNamed,         // [gcode_macro NAME], [tmc2209 stepper_x], [display_data GROUP NAME]
+  kPlainOrNamed,  // [mcu] and [mcu NAME]
+  kNumbered,      // [stepper_z1], [extruder1]: the entry's name followed by digits
 };
 
 struct SectionSpec {

@@ -2,11 +2,11 @@
 // naming the nearest valid one; valid ones rtstep does not use are listed as ignored; those that change how
 // the machine moves or homes are warnings.
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "config/klipper_sections.hpp"
 #include "config/text.hpp"
@@ -64,15 +64,17 @@ TEST(CheckKeys, EveryErrorOfTheFileAtOnceInFileOrder) {
 
 TEST(CheckKeys, MisspeltKeyInAnIncludedFileNamesThatFile) {
   TempDir dir;
-  dir.write("steppers/z.cfg", "[stepper_z]\nstep_pin: PB5\ndir_pin: PB6\nmicrosteps: 16\nrotation_distance: 8\n"
-                              "position_endstop: 0\nposition_max: 250\nhomming_speed: 5\n");
+  dir.write("steppers/z.cfg",
+            "[stepper_z]\nstep_pin: PB5\ndir_pin: PB6\nmicrosteps: 16\nrotation_distance: 8\n"
+            "position_endstop: 0\nposition_max: 250\nhomming_speed: 5\n");
   std::string main = kMinimal;
   main = main.substr(0, main.find("[stepper_z]")) + "[include steppers/*.cfg]\n";
   const std::string path = dir.write("printer.cfg", main);
   const auto loaded = load(path);
   ASSERT_FALSE(loaded.ok());
-  EXPECT_EQ(loaded.error().message, dir.path() + "/steppers/z.cfg:8: [stepper_z] homming_speed: unknown key in this "
-                                                 "section (did you mean homing_speed?)");
+  EXPECT_EQ(loaded.error().message, dir.path() +
+                                        "/steppers/z.cfg:8: [stepper_z] homming_speed: unknown key in this "
+                                        "section (did you mean homing_speed?)");
 }
 
 TEST(CheckKeys, PatternsAndCaseAreKlippers) {
@@ -123,14 +125,14 @@ TEST(CheckLists, IgnoredAndWarnedSectionsAndKeys) {
   const std::string text = replace_line(replace_line(kMinimal, 13, "position_max: 235\nhoming_retract_speed: 20"), 4,
                                         "max_accel: 3000\nmax_accel_to_decel: 1500");
   auto m = load_text(text +
-                     "[mcu]\nserial: /dev/ttyUSB0\n"                          // 34
-                     "[tmc2209 stepper_x]\nuart_pin: PC4\n"                   // 36
-                     "[fan]\npin: PA8\ntachometer_pin: PC14\n"                // 38
+                     "[mcu]\nserial: /dev/ttyUSB0\n"            // 34
+                     "[tmc2209 stepper_x]\nuart_pin: PC4\n"     // 36
+                     "[fan]\npin: PA8\ntachometer_pin: PC14\n"  // 38
                      "[extruder]\nstep_pin: PB3\ndir_pin: PB4\nmicrosteps: 16\nrotation_distance: 33\n"
-                     "pressure_advance: 0.05\n"                               // 46
-                     "[input_shaper]\nshaper_freq_x: 50\n"                    // 47
-                     "[probe]\npin: PG15\nz_offset: 1\n"                      // 49
-                     "[bed_mesh]\nmesh_min: 10, 10\nmesh_max: 200, 200\n");   // 52
+                     "pressure_advance: 0.05\n"                              // 46
+                     "[input_shaper]\nshaper_freq_x: 50\n"                   // 47
+                     "[probe]\npin: PG15\nz_offset: 1\n"                     // 49
+                     "[bed_mesh]\nmesh_min: 10, 10\nmesh_max: 200, 200\n");  // 52
   ASSERT_TRUE(m.ok()) << m.error().message;
   const ConfigReport& r = m->report;
   EXPECT_TRUE(r.errors.empty());
@@ -151,6 +153,16 @@ TEST(CheckLists, IgnoredAndWarnedSectionsAndKeys) {
                        "for the shape of the bed)"}));
 }
 
+TEST(CheckLists, ASecondExtruderIsWarnedWithItsRemovedKey) {
+  const ConfigReport r = report_of("[extruder1]\nstep_pin: PC0\nshared_heater: extruder\n");
+  ASSERT_EQ(r.warnings.size(), 2u);
+  EXPECT_EQ(r.warnings[0].text(),
+            "printer.cfg:34: [extruder1] shared_heater: removed from Klipper on 2024-02-15 (use [extruder_stepper "
+            "NAME]); rtstep ignores it");
+  EXPECT_EQ(r.warnings[1].text(), "printer.cfg:32: [extruder1]: rtstep does not do a second extruder's motion (its "
+                                  "heater is controlled, its motor never moves)");
+}
+
 TEST(CheckLists, AFullVoronConfigLoadsWithItsLists) {
   auto m = load(data_path("voron/printer.cfg"));
   ASSERT_TRUE(m.ok()) << m.error().message;
@@ -167,8 +179,8 @@ TEST(CheckLists, AFullVoronConfigLoadsWithItsLists) {
   // Everything that changes how this machine moves or homes, including what SAVE_CONFIG saved.
   EXPECT_EQ(names(m->report.warnings),
             (std::vector<std::string>{"[extruder] pressure_advance", "[extruder] pressure_advance_smooth_time",
-                                      "[probe]", "[quad_gantry_level]", "[bed_mesh]", "[input_shaper]",
-                                      "[safe_z_home]", "[exclude_object]", "[bed_mesh default]"}));
+                                      "[probe]", "[quad_gantry_level]", "[bed_mesh]", "[input_shaper]", "[safe_z_home]",
+                                      "[exclude_object]", "[bed_mesh default]"}));
 }
 
 TEST(CheckTable, KeysRtstepReadsAreReadAndWarnedKeysAreNot) {

@@ -69,7 +69,7 @@ class Link::Session {
 
   bool pump_io(int64_t now);
   void handle(const Message& m, int64_t now);
-  void on_synchronised(int64_t now);
+  void on_synchronised();
   void on_config(const Message& m, int64_t now);
   void go_ready(const Message& config, bool configured_here, int64_t now);
   void on_adc(const Message& m);
@@ -115,7 +115,7 @@ Link::Session::End Link::Session::run() {
       end_ = conn_.refused() ? End::kRefused : End::kReconnect;
       break;
     }
-    if (conn_.state() == LinkState::kReady && step_ == Step::kSynchronising) on_synchronised(now);
+    if (conn_.state() == LinkState::kReady && step_ == Step::kSynchronising) on_synchronised();
     apply(posted, now);
     if (reset_sent_ns_ != 0 && now - reset_sent_ns_ > kResetSettleNs) end_ = End::kReconnect;
     if (step_ == Step::kReady && !shut_down_) {
@@ -193,7 +193,7 @@ void Link::Session::handle(const Message& m, int64_t now) {
 }
 
 // The clock is known: build the configuration from the dictionary and ask the board for its own.
-void Link::Session::on_synchronised(int64_t now) {
+void Link::Session::on_synchronised() {
   const Dictionary& d = conn_.dictionary();
   auto plan = build_config(d, link_.objects_);
   if (!plan) {
@@ -219,7 +219,6 @@ void Link::Session::on_synchronised(int64_t now) {
     s.nominal_hz = hz;
     s.config_crc = plan_->crc;
   });
-  (void)now;
 }
 
 void Link::Session::on_config(const Message& m, int64_t now) {
@@ -327,7 +326,9 @@ void Link::Session::on_shutdown(const Message& m) {
 
 void Link::Session::apply(Posted& posted, int64_t now) {
   if (posted.restart) {
-    if (!link_.options_.restart_by_command || conn_.dictionary().find("reset") == nullptr) {
+    if (conn_.state() != LinkState::kReady) {
+      link_.publish([&](LinkStatus& s) { s.message = who() + ": FIRMWARE_RESTART needs a connected board"; });
+    } else if (!link_.options_.restart_by_command || conn_.dictionary().find("reset") == nullptr) {
       link_.publish([&](LinkStatus& s) { s.message = who() + ": the firmware has no reset command; restart the board by hand"; });
     } else {
       (void)conn_.send("reset", std::span<const Arg>(), 0);

@@ -518,29 +518,42 @@ void SimFirmware::run_adcs_until(uint64_t clock, std::vector<uint8_t>& out) {
   }
 }
 
-// Endstop samples in clock order, each seeing the steps taken up to it; `sample_count` matching samples
-// `sample_ticks` apart trigger the trsync.
+// Endstop samples and trsync timeouts in clock order, each seeing the steps taken up to it; `sample_count`
+// matching samples `sample_ticks` apart trigger the endstop's trsync.
 void SimFirmware::run_endstops_until(uint64_t clock, std::vector<uint8_t>& out) {
   for (;;) {
-    Object* next = nullptr;
-    for (Object& e : objects_) {
-      if (e.kind == Object::Kind::kEndstop && e.homing && e.next_begin <= clock && (!next || e.next_begin < next->next_begin)) {
-        next = &e;
+    Object* sample = nullptr;
+    std::size_t expire = objects_.size();
+    uint64_t at = clock + 1;
+    for (std::size_t i = 0; i < objects_.size(); ++i) {
+      Object& o = objects_[i];
+      if (o.kind == Object::Kind::kEndstop && o.homing && o.next_begin < at) {
+        sample = &o;
+        expire = objects_.size();
+        at = o.next_begin;
+      } else if (o.kind == Object::Kind::kTrsync && o.can_trigger && o.expire_clock != 0 && o.expire_clock < at) {
+        sample = nullptr;
+        expire = i;
+        at = o.expire_clock;
       }
     }
-    if (next == nullptr) return;
+    if (expire < objects_.size()) {
+      trigger(expire, objects_[expire].expire_reason, at, out);
+      continue;
+    }
+    if (sample == nullptr) return;
     bool all = true;
-    uint64_t at = next->next_begin;
-    for (uint8_t i = 0; i < next->sample_count && all; ++i) {
-      at = next->next_begin + uint64_t{i} * next->sample_ticks;
-      run_steps_until(at);
-      all = pin_value(next->pin) == next->target_value;
+    uint64_t last = sample->next_begin;
+    for (uint8_t i = 0; i < sample->sample_count && all; ++i) {
+      last = sample->next_begin + uint64_t{i} * sample->sample_ticks;
+      run_steps_until(last);
+      all = pin_value(sample->pin) == sample->target_value;
     }
     if (all) {
-      trigger(next->trsync_oid, next->trigger_reason, at, out);
-      next->homing = false;
+      trigger(sample->trsync_oid, sample->trigger_reason, last, out);
+      sample->homing = false;
     } else {
-      next->next_begin += std::max<uint32_t>(next->rest_ticks, 1);
+      sample->next_begin += std::max<uint32_t>(sample->rest_ticks, 1);
     }
   }
 }
@@ -549,12 +562,6 @@ std::vector<uint8_t> SimFirmware::advance(uint64_t now) {
   now_ = std::max(now_, now);
   std::vector<uint8_t> out;
   run_endstops_until(now_, out);
-  for (std::size_t i = 0; i < objects_.size(); ++i) {
-    Object& t = objects_[i];
-    if (t.kind == Object::Kind::kTrsync && t.can_trigger && t.expire_clock != 0 && t.expire_clock <= now_) {
-      trigger(i, t.expire_reason, t.expire_clock, out);
-    }
-  }
   run_steps_until(now_);
   run_outputs_until(now_, out);
   run_adcs_until(now_, out);

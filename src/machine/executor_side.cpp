@@ -3,6 +3,7 @@
 #include "machine/executor_side.hpp"
 
 #include "machine/executor_endstops.hpp"
+#include "thermal/thermal_system.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -14,9 +15,31 @@ namespace rtstep::machine {
 
 namespace {
 constexpr std::size_t kTraceBufferWrites = std::size_t{1} << 20;  // ~1 s at 1 M writes/s; 32 MiB
+int64_t seconds_to_ns(double s) { return std::llround(s * 1e9); }
 }  // namespace
 
-PinPlan plan_pins(const config::MachineConfig& machine) {
+SoftPwmPlan soft_pwm_plan(std::span<const thermal::OutputSpec> thermal_outputs) {
+  SoftPwmPlan plan;
+  for (const thermal::OutputSpec& spec : thermal_outputs) {
+    if (spec.hardware_pwm) {
+      plan.executor_output.push_back(-1);
+      continue;
+    }
+    plan.executor_output.push_back(static_cast<int>(plan.outputs.size()));
+    plan.outputs.push_back({spec.name, spec.pin, seconds_to_ns(spec.cycle_time), seconds_to_ns(spec.max_duration)});
+  }
+  return plan;
+}
+
+std::optional<ipc::Record> soft_pwm_record(const SoftPwmPlan& plan, const thermal::OutputCommand& command,
+                                           int64_t not_before_ns) {
+  if (command.output >= plan.executor_output.size() || plan.executor_output[command.output] < 0) return std::nullopt;
+  const auto index = static_cast<std::size_t>(plan.executor_output[command.output]);
+  return ipc::Record::of(ipc::pwm_command(static_cast<uint8_t>(index), command.value, plan.outputs[index].cycle_ns,
+                                          command.time_ns, not_before_ns));
+}
+
+PinPlan plan_pins(const config::MachineConfig& machine, std::span<const SoftPwmOutput> pwm_outputs) {
   PinPlan plan;
   std::map<std::string, std::size_t> enable_index;
   const auto add = [&](const config::PinConfig& pin, const std::string& signal) {
@@ -39,6 +62,9 @@ PinPlan plan_pins(const config::MachineConfig& machine) {
     if (inserted) it->second = add(enable, machine.steppers[i].name + ".enable");
     plan.outputs[i].enable_pin = it->second;
   }
+  for (const SoftPwmOutput& out : pwm_outputs) {
+    plan.pwm.push_back({out.name, add(out.pin, out.name + ".pwm"), out.cycle_ns, out.max_duration_ns});
+  }
   return plan;
 }
 
@@ -55,6 +81,7 @@ executor::ExecutorConfig executor_config(const config::MachineConfig& machine, c
   const config::RtConfig& rt = machine.rt;
   executor::ExecutorConfig c;
   c.steppers = pins.outputs;
+  c.pwm_outputs = pins.pwm;
   c.priority = rt.executor_priority;
   c.cpus = rt.cpus;
   c.allow_non_realtime = rt.allow_non_realtime;
@@ -71,8 +98,9 @@ executor::ExecutorConfig executor_config(const config::MachineConfig& machine, c
   return c;
 }
 
-Status configure_machine_pins(const config::MachineConfig& machine, gpio::Backend& pins) {
-  if (auto configured = pins.configure(plan_pins(machine).pins); !configured) {
+Status configure_machine_pins(const config::MachineConfig& machine, gpio::Backend& pins,
+                              std::span<const SoftPwmOutput> pwm_outputs) {
+  if (auto configured = pins.configure(plan_pins(machine, pwm_outputs).pins); !configured) {
     return Error{machine.path + ": " + configured.error().message};
   }
   if (auto inputs = pins.configure_inputs(plan_endstops(machine).inputs); !inputs) {
@@ -81,17 +109,18 @@ Status configure_machine_pins(const config::MachineConfig& machine, gpio::Backen
   return Ok{};
 }
 
-Result<std::unique_ptr<gpio::Backend>> open_machine_pins(const config::MachineConfig& machine, gpio::BackendKind kind) {
+Result<std::unique_ptr<gpio::Backend>> open_machine_pins(const config::MachineConfig& machine, gpio::BackendKind kind,
+                                                         std::span<const SoftPwmOutput> pwm_outputs) {
   auto opened = gpio::open_backend(kind);
   if (!opened) return opened.error();
-  if (auto configured = configure_machine_pins(machine, **opened); !configured) return configured.error();
+  if (auto configured = configure_machine_pins(machine, **opened, pwm_outputs); !configured) return configured.error();
   return opened;
 }
 
 Result<std::unique_ptr<ExecutorSide>> ExecutorSide::start(const config::MachineConfig& machine,
                                                           ipc::SegmentRing& consumer, const ExecutorSideOptions& options) {
   std::unique_ptr<ExecutorSide> side(new ExecutorSide(consumer));
-  side->pins_ = plan_pins(machine);
+  side->pins_ = plan_pins(machine, options.pwm_outputs);
   side->hardware_ = options.hardware;
   gpio::Backend& pins = side->hardware_ != nullptr ? *side->hardware_ : side->backend_;
   if (side->hardware_ != nullptr && !options.trace_path.empty()) {
@@ -100,7 +129,9 @@ Result<std::unique_ptr<ExecutorSide>> ExecutorSide::start(const config::MachineC
   // Endstop inputs, sampled by the executor while homing; on the sim, switches at position_endstop.
   const EndstopPlan endstops = plan_endstops(machine);
   if (side->hardware_ == nullptr) {
-    if (auto configured = configure_machine_pins(machine, side->backend_); !configured) return configured.error();
+    if (auto configured = configure_machine_pins(machine, side->backend_, options.pwm_outputs); !configured) {
+      return configured.error();
+    }
     configure_sim_endstops(machine, endstops, side->backend_);
   }
   for (const auto& out : side->pins_.outputs) side->backend_.track_stepper(out.step_pin, out.dir_pin);
@@ -177,6 +208,7 @@ ipc::ExecutorResult ExecutorSide::result_from_report() const {
     r.stepper_max_backlog[i] = report_.timing[i].max_backlog;
   }
   r.fault_line = report_.fault_line;
+  r.pwm_expired = report_.pwm_expired;
   const std::string message = report_.message();
   std::strncpy(r.message, message.c_str(), sizeof r.message - 1);
   return r;

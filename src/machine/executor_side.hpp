@@ -5,6 +5,8 @@
 // executor thread it starts is the real-time part.
 
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,7 +18,36 @@
 #include "trace/trace.hpp"
 #include "util/result.hpp"
 
+namespace rtstep::thermal {
+struct OutputSpec;
+struct OutputCommand;
+}  // namespace rtstep::thermal
+
 namespace rtstep::machine {
+
+// A heater or fan output the executor drives by soft PWM (executor::PwmOutput before its pin has an index).
+struct SoftPwmOutput {
+  std::string name;  // "extruder", "heater_bed", "fan", "heater_fan hotend_fan"
+  config::PinConfig pin;
+  int64_t cycle_ns = 0;         // pwm_cycle_time / cycle_time
+  int64_t max_duration_ns = 0;  // heaters: max_duration (Klipper: 3 s); fans: 0 (none)
+};
+
+// The soft-PWM outputs of a thermal system: its outputs (thermal::ThermalSystem::outputs(), heaters in
+// config order, then fans) without the hardware-PWM fans, which SysfsPwm drives. ipc::PwmCommand::output is
+// an output's index in `outputs`; executor_output maps each thermal output to it (-1: hardware PWM).
+struct SoftPwmPlan {
+  std::vector<SoftPwmOutput> outputs;
+  std::vector<int> executor_output;
+};
+SoftPwmPlan soft_pwm_plan(std::span<const thermal::OutputSpec> thermal_outputs);
+
+// The record that gives the executor a thermal output command (thermal::ThermalSystem::update), for the
+// host to push through its HostLink; nullopt for a hardware-PWM output or an index outside the plan. Records
+// reach the executor in time order: a command meant for before `not_before_ns` (the last record pushed,
+// HostLink::last_record_ns) takes effect then. Non-real-time (any thread).
+std::optional<ipc::Record> soft_pwm_record(const SoftPwmPlan& plan, const thermal::OutputCommand& command,
+                                           int64_t not_before_ns);
 
 struct ExecutorSideOptions {
   bool virtual_clock = false;
@@ -25,21 +56,28 @@ struct ExecutorSideOptions {
   // (open_machine_pins); it may keep them across jobs, so that its outputs stay driven at their
   // safe level between jobs.
   gpio::Backend* hardware = nullptr;
+  // Heater and fan outputs the executor drives (soft_pwm_plan(...).outputs); with `hardware`, the same list
+  // the caller configured the pins with.
+  std::vector<SoftPwmOutput> pwm_outputs = {};
 };
 
-// Pins of the sim backend: step and dir of every stepper, then enable pins (shared ones once).
+// Pins of the sim backend: step and dir of every stepper, then enable pins (shared ones once), then the
+// soft-PWM outputs.
 struct PinPlan {
   std::vector<gpio::PinSpec> pins;
   std::vector<executor::StepperOutputs> outputs;
-  std::vector<std::string> signal_names;  // "stepper_x.step", ... (trace and VCD)
+  std::vector<executor::PwmOutput> pwm;   // index = ipc::PwmCommand::output
+  std::vector<std::string> signal_names;  // "stepper_x.step", ..., "extruder.pwm" (trace and VCD)
 };
-PinPlan plan_pins(const config::MachineConfig& machine);
+PinPlan plan_pins(const config::MachineConfig& machine, std::span<const SoftPwmOutput> pwm_outputs = {});
 
 // Declares the machine's outputs (plan_pins, every one driven to its safe level) and endstop inputs
 // (plan_endstops) on `pins`. Errors name the config file. Init only.
-Status configure_machine_pins(const config::MachineConfig& machine, gpio::Backend& pins);
+Status configure_machine_pins(const config::MachineConfig& machine, gpio::Backend& pins,
+                              std::span<const SoftPwmOutput> pwm_outputs = {});
 // A hardware backend opened and configured (configure_machine_pins) for the life of its owner. Init only.
-Result<std::unique_ptr<gpio::Backend>> open_machine_pins(const config::MachineConfig& machine, gpio::BackendKind kind);
+Result<std::unique_ptr<gpio::Backend>> open_machine_pins(const config::MachineConfig& machine, gpio::BackendKind kind,
+                                                         std::span<const SoftPwmOutput> pwm_outputs = {});
 
 // The lateness guard's bound for one stepper ([rt] max_bunch full steps as microsteps, at least 1); 0 = off.
 uint32_t max_bunch_steps(const config::RtConfig& rt, const config::StepperConfig& stepper);
@@ -50,7 +88,7 @@ uint32_t max_bunch_steps(const config::RtConfig& rt, const config::StepperConfig
 constexpr int64_t kVirtualClockHeartbeatNs = 5'000'000'000;
 int64_t heartbeat_timeout_ns(const config::RtConfig& rt, bool virtual_clock);
 
-// The executor's configuration from [rt] and the steppers. Init only.
+// The executor's configuration from [rt], the steppers and the soft-PWM outputs. Init only.
 executor::ExecutorConfig executor_config(const config::MachineConfig& machine, const PinPlan& pins, bool virtual_clock);
 
 class ExecutorSide {

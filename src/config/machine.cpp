@@ -20,6 +20,7 @@ constexpr double kNsPerSecond = 1e9;
 constexpr std::string_view kSupportedKinematics = "cartesian, corexy";
 constexpr int64_t kMinRingCapacity = 64;
 constexpr int64_t kMaxRingCapacity = 1 << 20;
+constexpr size_t kMaxCheckErrors = 20;  // errors of the key check shown in one message
 
 int64_t to_ns(double seconds) { return std::llround(seconds * kNsPerSecond); }
 
@@ -157,10 +158,14 @@ void list_ignored(MachineConfig& m) {
   }
 }
 
-// All the check's errors in one message, one per line.
+// The check's errors in one message, one per line; a file that is not a config at all stops at a screenful.
 Error check_errors(const ConfigReport& report) {
   std::string message;
-  for (const std::string& e : report.errors) message += (message.empty() ? "" : "\n") + e;
+  const size_t shown = std::min(report.errors.size(), kMaxCheckErrors);
+  for (size_t i = 0; i < shown; ++i) message += (message.empty() ? "" : "\n") + report.errors[i];
+  if (shown < report.errors.size()) {
+    message += "\n(and " + std::to_string(report.errors.size() - shown) + " more errors)";
+  }
   return Error{message};
 }
 

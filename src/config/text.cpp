@@ -111,6 +111,8 @@ std::string_view nearest(std::string_view word, const std::vector<std::string_vi
   std::string_view best;
   size_t best_distance = limit + 1;
   for (const std::string_view c : candidates) {
+    // The distance is at least the difference in length: skip the work for words that cannot be near.
+    if (std::max(word.size(), c.size()) - std::min(word.size(), c.size()) > limit) continue;
     const size_t d = edit_distance(word, c);
     if (d < best_distance) best_distance = d, best = c;
   }

@@ -62,6 +62,15 @@ TEST(CheckKeys, EveryErrorOfTheFileAtOnceInFileOrder) {
             "printer.cfg:22: [stepper_y] position_mx: unknown key in this section (did you mean position_max?)");
 }
 
+TEST(CheckKeys, AFileOfManyBadKeysStopsAtAScreenful) {
+  std::string text = kMinimal;
+  text += "[rt]\n";
+  for (int i = 0; i < 30; ++i) text += "key" + std::to_string(i) + ": 1\n";
+  const std::string error = error_of(text);
+  EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 20);
+  EXPECT_TRUE(error.ends_with("\n(and 10 more errors)")) << error;
+}
+
 TEST(CheckKeys, MisspeltKeyInAnIncludedFileNamesThatFile) {
   TempDir dir;
   dir.write("steppers/z.cfg",

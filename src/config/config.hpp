@@ -144,6 +144,8 @@ struct RtConfig {
   uint32_t ring_capacity = 4096;       // records; power of two in [64, 1048576]
   double max_step_error = 1e-6;        // seconds, compression tolerance, (0, 10e-6]
   int64_t dir_setup_ns = 200;          // `dir_setup_time` [0, 0.001] s: direction change to next step edge
+  bool step_dir_step_filter = false;   // `step_dir_step_filter`: remove a step and a step back within 750 us, as
+                                       // Klipper's host does (stepgen::kStepDirStepFilterNs)
   bool allow_non_realtime = true;      // fall back to SCHED_OTHER when SCHED_FIFO is refused
   // Executor safety and timing (issue 4; docs/configuration.md).
   bool learn_slack = true;             // `learn_slack`: follow the observed wake-up latency, starting at `slack`

@@ -125,6 +125,7 @@ RtConfig read_rt(SectionReader& r) {
   rt.dir_setup_ns =
       to_ns(r.number("dir_setup_time", Range::closed(0, 0.001), static_cast<double>(rt.dir_setup_ns) / kNsPerSecond));
   rt.allow_non_realtime = r.boolean("allow_non_realtime", rt.allow_non_realtime);
+  rt.step_dir_step_filter = r.boolean("step_dir_step_filter", rt.step_dir_step_filter);
   read_rt_safety(r, rt);
   read_rt_hierarchy(r, rt);
   return rt;

@@ -76,8 +76,8 @@ ipc::StepSegment StepCompressor::next_segment(std::size_t start, uint32_t availa
     int64_t error = 0;
     const uint32_t valid = valid_prefix(candidate, t, available, tolerance_ns_, error);
     candidate.count = valid;
-    // Intervals must stay >= kMinStepIntervalNs; rounding can break that only at the extremes.
-    while (candidate.count > 1 && !ipc::is_valid(candidate)) candidate.count = candidate.count * 3 / 4;
+    // Intervals must stay >= the spacing's min_interval_ns; rounding can break that only at the extremes.
+    while (candidate.count > 1 && !playable(candidate)) candidate.count = candidate.count * 3 / 4;
     const bool improved = candidate.count > good;
     if (improved) {
       best = candidate;
@@ -102,17 +102,19 @@ ipc::StepSegment StepCompressor::next_segment(std::size_t start, uint32_t availa
 }
 
 // A segment starts on its first step's exact time, but its last step may be late by the whole tolerance,
-// which [rt] max_step_error lets exceed the step interval: it must still come before the next step, or the
-// executor would get two overlapping segments (and refuse them). Where the next step is not known yet (the
-// last pending one), the segment ends on a step that is not late. Shortening keeps the segment valid: its
-// intervals change monotonically, so the ones left lie between its first and last.
-uint32_t StepCompressor::end_before_next_step(const ipc::StepSegment& s, const int64_t* t, std::size_t known) {
+// which [rt] max_step_error lets exceed the step interval: it must still come min_interval_ns before the next
+// step (which starts the next segment on its own time), or the executor would play that one late, or refuse
+// two overlapping segments. Where the next step is not known yet (the last pending one), the segment ends on a
+// step that is not late, so that whatever follows (a reversal) keeps its gap from the time it was given.
+// Shortening keeps the segment valid: its intervals change monotonically, so the ones left lie between its
+// first and last. It always ends: a one-step segment is its step's own time, spaced from the next.
+uint32_t StepCompressor::end_before_next_step(const ipc::StepSegment& s, const int64_t* t, std::size_t known) const {
   uint32_t count = s.count;
   if (count == known) {
     if (count == 1 || s.step_time(count - 1) <= t[count - 1]) return count;
     --count;
   }
-  while (count > 1 && s.step_time(count - 1) >= t[count]) --count;
+  while (count > 1 && s.step_time(count - 1) > t[count] - spacing_.min_interval_ns) --count;
   return count;
 }
 
@@ -138,6 +140,8 @@ void StepCompressor::emit(ipc::StepSegment s, int64_t error_ns, std::deque<ipc::
   out.push_back(s);
   max_error_ns_ = std::max(max_error_ns_, error_ns);
   ++segments_;
+  last_ns_ = s.last_time();
+  last_dir_ = dir_;
 }
 
 bool compress(std::span<const int64_t> times, uint8_t stepper, uint8_t dir, int64_t tolerance_ns,

@@ -23,6 +23,7 @@ namespace rtstep::stepgen {
 
 void StepCompressor::add_cruise(const MoveSteps& steps, int64_t begin, int64_t end,
                                 std::deque<ipc::StepSegment>& out) {
+  start_run(steps.dir(), out);
   if (!pending_.empty()) compress(true, out);  // the steps before the cruise come first
   const double b = steps.cruise_b_ns();
   const int64_t interval = std::llround(b);
@@ -30,11 +31,13 @@ void StepCompressor::add_cruise(const MoveSteps& steps, int64_t begin, int64_t e
   // Doubles carry 53 bits: the multiply, the add and round() each lose at most 2^-53 of the magnitude.
   const double magnitude = std::fabs(steps.cruise_a_ns()) + std::fabs(b) * static_cast<double>(end) + 1.0;
   const double slack = 1.0 + 2.0 * magnitude * 0x1p-50;
-  // Neighbouring segments meet within one interval: each end may miss its exact time by under half of it, so
-  // that the last step of one still comes before the first of the next (a tolerance past half the interval
-  // would let them overlap, which the executor refuses). The steps around the cruise are not early or late
-  // towards it (compressor.cpp).
-  const int64_t end_limit = std::min(tolerance_ns_, (interval - 2) / 2);
+  // Neighbouring segments keep the executor's spacing: two consecutive exact times are at least interval - 1
+  // apart, and each end may miss its exact time by at most end_limit, so the gap between the last step of one
+  // segment and the first of the next is at least min_interval_ns (a tolerance past half the interval would
+  // even let them overlap, which the executor refuses). The steps before the cruise end on a step that is not
+  // late (compressor.cpp); the first segment is checked against the last step emitted, and the steps after the
+  // cruise are spaced from its last (StepCompressor::space_from).
+  const int64_t end_limit = std::min(tolerance_ns_, (interval - 1 - spacing_.min_interval_ns) / 2);
   const double room = static_cast<double>(end_limit) - slack - 0.5;  // for half the drift, after rounding
   int64_t k = begin;
   while (k < end) {
@@ -52,7 +55,10 @@ void StepCompressor::add_cruise(const MoveSteps& steps, int64_t begin, int64_t e
                                          std::llabs(s.last_time() - exact_last));
       const auto bound = static_cast<int64_t>(std::ceil(static_cast<double>(end_error) + slack));
       s.stepper = stepper_;
-      if (bound > end_limit || !ipc::is_valid(s)) continue;
+      if (bound > end_limit || !playable(s)) continue;
+      // The first step may come early by end_limit: too close to the last step emitted (the cruise follows a
+      // reversal, or a delayed step), this and the rest of the cruise go step by step.
+      if (s.first_time_ns < last_ns_ + gap_after_last()) break;
       emit(s, bound, out);
       k += n;
       emitted = true;
@@ -60,8 +66,8 @@ void StepCompressor::add_cruise(const MoveSteps& steps, int64_t begin, int64_t e
     }
     if (!emitted) break;
   }
-  // What no proof covers (a tolerance too tight for the rounding) is compressed step by step.
-  if (k < end) steps.times(k, end, pending_.append(static_cast<std::size_t>(end - k)));
+  // What no proof covers (a tolerance too tight for the rounding, a gap to keep) is compressed step by step.
+  add_steps(steps, k, end, out);
 }
 
 }  // namespace rtstep::stepgen

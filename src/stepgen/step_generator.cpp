@@ -1,11 +1,13 @@
 // StepGenerator: moves in, time-ordered segment and pin records out.
 //
-// Per stepper: take the move's steps, append their exact times to the stepper's compressor (a direction
-// change first compresses everything pending), compress what can no longer grow. A long cruise skips the
-// step times: its segments come from its closed form (cruise_compressor.cpp). The steppers' segments
-// and the enable-pin records then wait in per-stepper queues until a merge can release them in time order:
-// anything still to come starts at or after the watermark, which is the earliest step still pending in a
-// compressor, or the end of the current move if none is pending.
+// Per stepper: take the move's steps, pass them through the step+dir+step filter when it is on, append their
+// exact times to the stepper's compressor (a direction change first compresses everything pending; a step
+// too close to the one before is delayed, step_spacing.cpp), compress what can no longer grow. A long cruise
+// skips the step times: its segments come from its closed form (cruise_compressor.cpp). The steppers'
+// segments and the enable-pin records then wait in per-stepper queues until a merge can release them in time
+// order: anything still to come starts at or after the watermark, which is the earliest step still pending in
+// a compressor or held by the filter, or the end of the current move (less the tolerance, by which a closed-
+// form segment may start early) if none is.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,30 +19,36 @@
 namespace rtstep::stepgen {
 namespace {
 
-// Step rates above this cannot be expressed (ipc::kMinStepIntervalNs, with 1 ns for rounding).
-constexpr double kMaxStepRate = 1e9 / static_cast<double>(ipc::kMinStepIntervalNs + 1);
+// The fastest a stepper may step: its spacing's min_interval_ns, with 1 ns for rounding, so that exact times
+// in one direction always keep the spacing (and a segment can express them).
+double max_step_rate(const StepSpacing& spacing) { return 1e9 / static_cast<double>(spacing.min_interval_ns + 1); }
 
 }  // namespace
 
 StepGenerator::StepGenerator(const config::MachineConfig& machine, const motion::Kinematics& kinematics,
                              const motion::Coord& start, int64_t origin_ns, int64_t tolerance_ns, RecordSink& sink,
                              StepObserver* observer)
-    : machine_(machine), origin_ns_(origin_ns), sink_(sink), observer_(observer) {
+    : machine_(machine), filter_(machine.rt.step_dir_step_filter), tolerance_ns_(tolerance_ns), origin_ns_(origin_ns),
+      sink_(sink), observer_(observer) {
   for (std::size_t i = 0; i < kinematics.stepper_count(); ++i) {
     StepSolver probe(machine.steppers[i].steps_per_mm(), kinematics.row(i), 0);
     const int64_t initial = probe.steps_at(start);
     solvers_.emplace_back(machine.steppers[i].steps_per_mm(), kinematics.row(i), initial);
-    compressors_.emplace_back(static_cast<uint8_t>(i), tolerance_ns);
+    compressors_.emplace_back(static_cast<uint8_t>(i), tolerance_ns, step_spacing(machine, i));
     initial_.push_back(initial);
   }
   ready_.resize(solvers_.size());
   steps_.resize(solvers_.size());
+  held_.resize(solvers_.size());
+  removed_pairs_.resize(solvers_.size());
 }
 
 int64_t StepGenerator::to_ns(double print_time) const noexcept { return origin_ns_ + std::llround(print_time * 1e9); }
 
 StepperTotals StepGenerator::totals(std::size_t i) const noexcept {
-  return StepperTotals{steps_[i], compressors_[i].segments(), compressors_[i].max_error_ns()};
+  const StepCompressor& c = compressors_[i];
+  return StepperTotals{steps_[i],         c.segments(),     c.max_error_ns(), c.delayed_steps(),
+                       c.max_delay_ns(), removed_pairs_[i]};
 }
 
 namespace {
@@ -61,40 +69,82 @@ Status StepGenerator::on_move(const motion::Move& move) {
   move_lines_.emplace_back(to_ns(move.start_time), move.line);
   for (std::size_t i = 0; i < solvers_.size(); ++i) {
     StepCompressor& compressor = compressors_[i];
-    if (solvers_[i].peak_step_rate(move) > kMaxStepRate) {
-      return Error{fmt::format("line {}: {} would step at {:.0f} steps/s, more than the {:.0f} a segment can express; "
-                               "lower {} or the move's feed rate, or use fewer microsteps for {}",
-                               move.line, machine_.steppers[i].name, solvers_[i].peak_step_rate(move), kMaxStepRate,
-                               speed_limit_key(machine_.steppers[i].axis), machine_.steppers[i].name)};
+    const StepSpacing& spacing = compressor.spacing();
+    if (solvers_[i].peak_step_rate(move) > max_step_rate(spacing)) {
+      const std::string& name = machine_.steppers[i].name;
+      const bool pulse_limited = spacing.min_interval_ns > ipc::kMinStepIntervalNs;
+      return Error{fmt::format("line {}: {} would step at {:.0f} steps/s, more than the {:.0f} {}; "
+                               "lower {} or the move's feed rate, or use fewer microsteps for {}{}",
+                               move.line, name, solvers_[i].peak_step_rate(move), max_step_rate(spacing),
+                               pulse_limited ? fmt::format("[{}] step_pulse_duration allows (a low time as long as "
+                                                           "the pulse)", name)
+                                             : std::string("a segment can express"),
+                               speed_limit_key(machine_.steppers[i].axis), name,
+                               pulse_limited ? " or a shorter step_pulse_duration" : "")};
     }
     const int64_t n = solvers_[i].steps_in(move);
     StepBuffer& pending = compressor.pending();
     if (n == 0) {
       // An idle stepper's held steps cannot grow any more: let them go, so the merge is not held back.
+      release_held(i, end_ns);
       if (!pending.empty()) compressor.compress(true, ready_[i]);
       continue;
     }
     const MoveSteps steps = solvers_[i].take(move, origin_ns_);
-    if (steps.dir() != compressor.dir() && !pending.empty()) compressor.compress(true, ready_[i]);
-    compressor.set_dir(steps.dir());
     if (observer_ != nullptr) observe(i, steps);
     steps_[i] += static_cast<uint64_t>(steps.count());
+    int64_t begin = 0, end = steps.count();
+    if (filter_) filter_pair(i, steps, begin, end);
     // A long cruise becomes segments from its closed form; the ramps (and short cruises) go step by step.
-    const int64_t cruise_begin = steps.accel_end(), cruise_end = steps.cruise_end();
+    const int64_t cruise_begin = std::max(begin, steps.accel_end()), cruise_end = std::min(end, steps.cruise_end());
     if (cruise_end - cruise_begin >= kMinClosedFormSteps) {
-      append_times(steps, 0, cruise_begin, pending);
+      compressor.add_steps(steps, begin, cruise_begin, ready_[i]);
       compressor.add_cruise(steps, cruise_begin, cruise_end, ready_[i]);
-      append_times(steps, cruise_end, steps.count(), pending);
+      compressor.add_steps(steps, cruise_end, end, ready_[i]);
     } else {
-      append_times(steps, 0, steps.count(), pending);
+      compressor.add_steps(steps, begin, end, ready_[i]);
     }
     if (!pending.empty()) compressor.compress(pending.front() < end_ns - kHoldNs, ready_[i]);
   }
-  int64_t watermark = end_ns;
-  for (auto& compressor : compressors_) {
-    if (!compressor.pending().empty()) watermark = std::min(watermark, compressor.pending().front());
+  // A closed-form segment may start up to the tolerance before its first step's exact time.
+  int64_t watermark = end_ns - tolerance_ns_;
+  for (std::size_t i = 0; i < compressors_.size(); ++i) {
+    if (!compressors_[i].pending().empty()) watermark = std::min(watermark, compressors_[i].pending().front());
+    if (held_[i].held) watermark = std::min(watermark, held_[i].time_ns);
   }
   return release(watermark);
+}
+
+// Klipper's rule: a step is checked against the next step of its stepper only; a pair removed leaves nothing
+// to check the step after it against.
+void StepGenerator::filter_pair(std::size_t i, const MoveSteps& steps, int64_t& begin, int64_t& end) {
+  HeldStep& held = held_[i];
+  if (held.held) {
+    held.held = false;
+    int64_t first = 0;
+    steps.times(begin, begin + 1, &first);
+    if (held.dir != steps.dir() && first - held.time_ns < kStepDirStepFilterNs) {
+      ++begin;
+      ++removed_pairs_[i];
+      steps_[i] -= 2;
+    } else {
+      compressors_[i].add_step(held.dir, held.time_ns, ready_[i]);
+    }
+  }
+  if (begin < end) {
+    --end;
+    steps.times(end, end + 1, &held.time_ns);
+    held.dir = steps.dir();
+    held.held = true;
+  }
+}
+
+void StepGenerator::release_held(std::size_t i, int64_t now_ns) {
+  HeldStep& held = held_[i];
+  // Every step still to come is at or after now_ns.
+  if (!held.held || now_ns - held.time_ns < kStepDirStepFilterNs) return;
+  held.held = false;
+  compressors_[i].add_step(held.dir, held.time_ns, ready_[i]);
 }
 
 void StepGenerator::append_times(const MoveSteps& steps, int64_t begin, int64_t end, StepBuffer& to) {
@@ -119,7 +169,10 @@ Status StepGenerator::on_enable(std::size_t stepper, bool enabled, double time) 
 }
 
 Status StepGenerator::on_flush(double) {
-  for (std::size_t i = 0; i < compressors_.size(); ++i) compressors_[i].compress(true, ready_[i]);
+  for (std::size_t i = 0; i < compressors_.size(); ++i) {
+    release_held(i, std::numeric_limits<int64_t>::max());
+    compressors_[i].compress(true, ready_[i]);
+  }
   return release(std::numeric_limits<int64_t>::max());
 }
 

@@ -20,6 +20,19 @@
 // RecordSink (the ring in `rtstep run`). Its buffers are bounded: held-back steps per stepper are at most
 // StepCompressor::kHoldSteps plus one move, and never
 // more than StepGenerator::kHoldNs of print time. All functions are non-real-time (host side).
+//
+// Reversals. The executor needs time between two steps of a stepper (StepSpacing): a pulse's low time in one
+// direction, the pulse, dir hold and dir setup times where the direction changes. Exact times can be closer
+// where a stepper turns back: q crosses a half-step boundary, turns (at a corexy corner, or a tiny
+// back-and-forth move) and crosses it again, possibly within the same nanosecond. The compressor hands on only
+// streams the executor plays on time: a step closer to the one before than the spacing is delayed until the
+// gap holds (never advanced, never dropped), and segments keep the gap across their joins.
+// The cost, stated and measured (tests/stepgen/reversals_test.cpp): a delay lasts at most one reversal gap
+// (pulse + dir hold + dir setup, 2.4 us by default) per reversal still being delayed, and while a step is
+// delayed the stepper is one step from its exact count; once the gap holds again every step is back at its
+// exact time (within max_step_error). Optionally ([rt] step_dir_step_filter, off by default) a step followed by
+// a step back within kStepDirStepFilterNs is removed with it, as Klipper's host does: the count is one step
+// off for under 750 us, and the motor does not buzz.
 
 #include <cstdint>
 #include <deque>
@@ -42,6 +55,7 @@ class StepBuffer {
   std::size_t size() const noexcept { return end_ - begin_; }
   bool empty() const noexcept { return end_ == begin_; }
   const int64_t* data() const noexcept { return data_.get() + begin_; }
+  int64_t* mutable_data() noexcept { return data_.get() + begin_; }
   int64_t front() const noexcept { return data_[begin_]; }
   // Room for `n` more times at the back; the caller fills all of them.
   int64_t* append(std::size_t n);
@@ -120,6 +134,28 @@ class StepSolver {
   int64_t position_;
 };
 
+// What the executor needs between two consecutive steps of one stepper to put each out at its time (its rules:
+// executor/executor.hpp and step_loop.hpp). A rising edge is followed by its falling edge pulse_ns later; the
+// next rising edge then waits
+//  - in the same direction, for a low time as long as the pulse (2 * pulse_ns from rise to rise); inside one
+//    segment the interval must also be at least ipc::kMinStepIntervalNs, or the executor refuses the segment;
+//  - after a direction change, for dir_hold_ns after the falling edge before the dir pin changes, then
+//    dir_setup_ns before the rising edge (pulse_ns + dir_hold_ns + dir_setup_ns from rise to rise).
+// A shorter gap is played late by the difference; two steps at the same nanosecond, or a segment that starts
+// before the previous one of its stepper ended, make the executor stop the job (bad record).
+struct StepSpacing {
+  int64_t min_interval_ns = ipc::kMinStepIntervalNs;  // rise to rise, same direction
+  int64_t min_reversal_ns = 2'400;                    // rise to rise across a direction change
+};
+// The executor's dir hold time (executor::ExecutorConfig::dir_hold_ns, which no printer.cfg key changes).
+inline constexpr int64_t kDirHoldNs = 200;
+// The spacing stepper `i` of `machine` needs: its step_pulse_duration, [rt] dir_setup_time and kDirHoldNs, from
+// which `rtstep run` configures the executor (machine/executor_side.cpp).
+StepSpacing step_spacing(const config::MachineConfig& machine, std::size_t i) noexcept;
+// Klipper's step+dir+step filter ([rt] step_dir_step_filter): a step followed by a step back within this time
+// is removed together with it.
+inline constexpr int64_t kStepDirStepFilterNs = 750'000;
+
 // Streaming compressor of one stepper's steps in one direction at a time.
 class StepCompressor {
  public:
@@ -128,41 +164,72 @@ class StepCompressor {
   // Without `all`, compress() leaves up to this many steps pending so that the next move can extend them.
   static constexpr uint32_t kHoldSteps = 1U << 13;
 
-  StepCompressor(uint8_t stepper, int64_t tolerance_ns) noexcept : stepper_(stepper), tolerance_ns_(tolerance_ns) {}
+  StepCompressor(uint8_t stepper, int64_t tolerance_ns, StepSpacing spacing = {}) noexcept
+      : stepper_(stepper), tolerance_ns_(tolerance_ns), spacing_(spacing) {}
 
-  // Steps waiting to be compressed (strictly increasing ns, all in direction dir()). The generator appends.
+  // Steps waiting to be compressed (increasing ns, all in direction dir()). add_steps() and add_step() append
+  // to it; whoever appends directly keeps the steps spaced (at least min_interval_ns apart) themselves.
   StepBuffer& pending() noexcept { return pending_; }
   uint8_t dir() const noexcept { return dir_; }
   void set_dir(uint8_t dir) noexcept { dir_ = dir; }
+  const StepSpacing& spacing() const noexcept { return spacing_; }
+  // Appends steps [begin, end) of `steps` (or the one step at `time_ns` in direction `dir`) after everything
+  // pending; a change of direction first compresses what is pending into `out`. A step closer than the spacing
+  // to the step before it (the last one emitted, when nothing is pending) is delayed until the gap holds.
+  void add_steps(const MoveSteps& steps, int64_t begin, int64_t end, std::deque<ipc::StepSegment>& out);
+  void add_step(uint8_t dir, int64_t time_ns, std::deque<ipc::StepSegment>& out);
+  // Forgets the last step emitted, so the next step needs no gap from it (homing: the executor stopped the
+  // stepper before the end of what it was sent, and the next move starts after the trip). Nothing pending.
+  void forget_last_step() noexcept { last_ns_ = kNoStep; }
   // Compresses pending steps into `out`. Unless `all`, the steps of a segment that could still grow with
   // later steps stay pending, so that segments span moves.
   void compress(bool all, std::deque<ipc::StepSegment>& out);
-  // Compresses steps [begin, end) of the cruise of `steps` (same direction), after everything pending, in
+  // Compresses steps [begin, end) of the cruise of `steps`, after everything pending (compressed first), in
   // closed form: the exact times are linear in k, so a segment's error is proven from its two ends and its
-  // steps are never generated one by one (cruise_compressor.cpp). Where no proof holds the tolerance, the
-  // steps join pending() instead.
+  // steps are never generated one by one (cruise_compressor.cpp). Where no proof holds the tolerance, or the
+  // first segment would come too close to the last step emitted, the steps go through add_steps() instead.
   void add_cruise(const MoveSteps& steps, int64_t begin, int64_t end, std::deque<ipc::StepSegment>& out);
   // Largest |expansion - exact time| of any step emitted so far, ns (for cruise segments: the proven bound,
   // at most 2 ns above the true largest error).
   int64_t max_error_ns() const noexcept { return max_error_ns_; }
   uint64_t segments() const noexcept { return segments_; }
+  // Steps delayed to keep the spacing, and the longest delay (ns, before compression).
+  uint64_t delayed_steps() const noexcept { return delayed_steps_; }
+  int64_t max_delay_ns() const noexcept { return max_delay_ns_; }
 
  private:
+  static constexpr int64_t kNoStep = INT64_MIN / 4;  // last_ns_ before any step: no gap to keep
+
+  // Compresses what is pending when `dir` differs from its direction, then takes `dir`.
+  void start_run(uint8_t dir, std::deque<ipc::StepSegment>& out);
+  // Delays pending steps [from, size) where they come closer than the spacing to the step before them.
+  void space_from(std::size_t from) noexcept;
+  // The gap the first pending step needs from the last step emitted.
+  int64_t gap_after_last() const noexcept {
+    return dir_ != last_dir_ ? spacing_.min_reversal_ns : spacing_.min_interval_ns;
+  }
+  // True when the executor plays `s` as it is: ipc::is_valid, and intervals of at least min_interval_ns.
+  bool playable(const ipc::StepSegment& s) const noexcept;
   // The longest valid segment starting at pending_[start] with at most `available` steps.
   ipc::StepSegment next_segment(std::size_t start, uint32_t available, int64_t& error_ns);
   // How many steps of `s` (fitted to `t`, of which `known` are pending) to keep so that its last step comes
-  // before the next one's exact time.
-  static uint32_t end_before_next_step(const ipc::StepSegment& s, const int64_t* t, std::size_t known);
+  // at least min_interval_ns before the next one's time, and not after its own when it is the last pending.
+  uint32_t end_before_next_step(const ipc::StepSegment& s, const int64_t* t, std::size_t known) const;
   // Emits one segment (error `error_ns`) and counts it.
   void emit(ipc::StepSegment s, int64_t error_ns, std::deque<ipc::StepSegment>& out);
 
   uint8_t stepper_;
   uint8_t dir_ = 1;
   int64_t tolerance_ns_;
+  StepSpacing spacing_;
   StepBuffer pending_;
   uint32_t hint_ = 16;  // length of the previous segment: where the next search starts
   int64_t max_error_ns_ = 0;
   uint64_t segments_ = 0;
+  int64_t last_ns_ = kNoStep;  // the last step emitted, as the executor will play it
+  uint8_t last_dir_ = 1;
+  uint64_t delayed_steps_ = 0;
+  int64_t max_delay_ns_ = 0;
 };
 
 // Appends segments covering `times` (strictly increasing, ns) for `stepper` in direction `dir` to `out`.
@@ -193,9 +260,12 @@ class StepObserver {
 };
 
 struct StepperTotals {
-  uint64_t steps = 0;     // steps generated
+  uint64_t steps = 0;     // steps sent (generated, less the pairs the step+dir+step filter removed)
   uint64_t segments = 0;  // segments generated
-  int64_t max_error_ns = 0;  // largest compression error of any step
+  int64_t max_error_ns = 0;  // largest compression error of any step (against its time after any delay)
+  uint64_t delayed_steps = 0;  // steps delayed to keep the executor's spacing
+  int64_t max_delay_ns = 0;    // the longest such delay
+  uint64_t removed_pairs = 0;  // step+dir+step pairs removed ([rt] step_dir_step_filter; 2 steps each)
 };
 
 class StepGenerator final : public motion::MoveSink {
@@ -219,8 +289,12 @@ class StepGenerator final : public motion::MoveSink {
   int64_t initial_steps(std::size_t i) const noexcept { return initial_[i]; }
   int64_t position_steps(std::size_t i) const noexcept { return solvers_[i].position(); }
   // Homing: stepper i's count is `steps` from now on (the executor stopped it before the end of the move it
-  // was sent). Only after on_flush(), so that nothing of the stepper is still held back.
-  void set_position_steps(std::size_t i, int64_t steps) noexcept { solvers_[i].set_position(steps); }
+  // was sent, so its last step there is not a step the next move must keep a gap from). Only after
+  // on_flush(), so that nothing of the stepper is still held back.
+  void set_position_steps(std::size_t i, int64_t steps) noexcept {
+    solvers_[i].set_position(steps);
+    compressors_[i].forget_last_step();
+  }
   int64_t steps_at(std::size_t i, const motion::Coord& pos) const noexcept { return solvers_[i].steps_at(pos); }
   StepperTotals totals(std::size_t i) const noexcept;
   int64_t to_ns(double print_time) const noexcept;
@@ -230,6 +304,20 @@ class StepGenerator final : public motion::MoveSink {
   // would end the segments of the ramps around them.
   static constexpr int64_t kMinClosedFormSteps = 128;
 
+  // A step held back by the step+dir+step filter until the next step of its stepper (or enough time) shows
+  // whether it is half of a reversal pair.
+  struct HeldStep {
+    bool held = false;
+    uint8_t dir = 1;
+    int64_t time_ns = 0;
+  };
+
+  // The step+dir+step filter on one move's steps [begin, end) of stepper i: the held step and the move's
+  // first step are removed when they form a reversal pair, otherwise the held step goes on; the move's last
+  // step is held instead. Narrows [begin, end) to the steps that go on now.
+  void filter_pair(std::size_t i, const MoveSteps& steps, int64_t& begin, int64_t& end);
+  // Sends stepper i's held step on when no step still to come (none before `now_ns`) can pair with it.
+  void release_held(std::size_t i, int64_t now_ns);
   // Pushes, in time order, every held segment and pin record that nothing still to come can precede.
   Status release(int64_t watermark_ns);
   // The G-code line of the move running at `t_ns` (nondecreasing across calls), for ipc::Record::line.
@@ -244,6 +332,10 @@ class StepGenerator final : public motion::MoveSink {
   std::deque<ipc::PinCommand> pins_;                 // waiting for the merge
   std::vector<int64_t> initial_;
   std::vector<uint64_t> steps_;
+  bool filter_ = false;                 // [rt] step_dir_step_filter
+  std::vector<HeldStep> held_;          // per stepper, with the filter on
+  std::vector<uint64_t> removed_pairs_; // per stepper
+  int64_t tolerance_ns_;
   int64_t origin_ns_;
   RecordSink& sink_;
   StepObserver* observer_;

@@ -26,24 +26,34 @@ struct Edge : Instance {
   Pin<bool> in, out, out_invert;
   Param<bool> both{false}, in_edge{true}, last_in{false};
   Param<int32_t> out_width_ns{0}, time_left_ns{0};
+  bool first = true;  // the first call only learns the input: a level present at start is no edge
 };
+// The pulse's time runs down before the edge test, so a width shorter than a period gives one period.
 void edge_fn(void* arg, int64_t period) noexcept {
   auto& e = *static_cast<Edge*>(arg);
   const bool in = e.in.get(), last = e.last_in.get();
-  const bool rise = in && !last, fall = !in && last;
-  const bool wanted = e.both.get() ? (rise || fall) : (e.in_edge.get() ? fall : rise);
-  bool high = true;
-  if (wanted) {
-    e.time_left_ns.set(e.out_width_ns.get());
-  } else if (e.time_left_ns.get() > 0) {
-    e.time_left_ns.set(static_cast<int32_t>(e.time_left_ns.get() - period));
-  } else {
-    e.time_left_ns.set(0);
-    high = false;
+  int32_t left = e.time_left_ns.get();
+  if (left > 0) {
+    left = static_cast<int32_t>(left - period);
+    e.time_left_ns.set(left);
   }
-  e.out.set(high);
-  e.out_invert.set(!high);
+  if (e.first) {
+    e.first = false;
+  } else {
+    const bool rise = in && !last, fall = !in && last;
+    const bool wanted = e.both.get() ? (rise || fall) : (e.in_edge.get() ? fall : rise);
+    if (wanted) {
+      e.time_left_ns.set(e.out_width_ns.get());
+      e.out.set(true);
+    } else if (left > 0) {
+      e.out.set(true);
+    } else {
+      e.time_left_ns.set(0);
+      e.out.set(false);
+    }
+  }
   e.last_in.set(in);
+  e.out_invert.set(!e.out.get());
 }
 
 // D flip-flop: reset wins over set; otherwise a rising clk copies data.

@@ -38,35 +38,35 @@ bool Halcmd::is_command(std::string_view word) {
       "loadrt", "unloadrt", "initf", "lock",  "unlock", "status", "save",   "ptype",  "stype", "alias",
       "unalias", "loadusr", "addf", "delf",  "net",    "linkps", "linksp", "unlinkp", "newsig", "delsig",
       "setp",   "sets",     "getp", "gets",  "show",   "list",   "start",  "stop",    "source", "echo",
-      "unecho", "quit",     "exit", "setexact_for_test_suite_only", "newthread"};
+      "unecho", "quit",     "exit", "setexact_for_test_suite_only", "newthread", "waitusr", "unloadusr"};
   for (std::string_view c : kCommands) {
     if (c == word) return true;
   }
   return false;
 }
 
-Halcmd::Halcmd(Hal& hal, std::ostream& out, std::ostream& err) : hal_(hal), out_(out), err_(err) {
-  // `loadusr -w sleep S`, as LinuxCNC's tests let the threads run for a while.
-  add_user_program("sleep", [](std::span<const std::string> args, bool /*wait*/) -> Status {
+Halcmd::Halcmd(Hal& hal, std::ostream& out, std::ostream& err) : hal_(hal), out_(out), err_(err), programs_(out, err) {
+  // `loadusr -w sleep S`, as LinuxCNC's tests let the threads run for a while; stopped early by unloadusr.
+  programs_.add_builtin("sleep", [](std::span<const std::string> args) -> Result<PreparedTool> {
     double seconds = -1;
     if (args.size() == 1) {
       const auto [ptr, ec] = std::from_chars(args[0].data(), args[0].data() + args[0].size(), seconds);
       if (ec != std::errc{} || ptr != args[0].data() + args[0].size()) seconds = -1;
     }
     if (seconds < 0) return Error{"loadusr sleep: usage: loadusr -w sleep SECONDS"};
-    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    return Ok{};
+    return PreparedTool{[seconds](ToolIo& io) -> Status {
+                          using Seconds = std::chrono::duration<double>;
+                          const auto end = std::chrono::steady_clock::now() + Seconds(seconds);
+                          for (auto now = std::chrono::steady_clock::now(); !io.stop.load() && now < end;
+                               now = std::chrono::steady_clock::now()) {
+                            std::this_thread::sleep_for(std::min(Seconds(end - now), Seconds(0.01)));
+                          }
+                          return Ok{};
+                        },
+                        ""};
   });
-  add_user_program("halsampler", [this](std::span<const std::string> args, bool /*wait*/) {
-    return run_halsampler(hal_, args, out_);
-  });
-  add_user_program("halstreamer", [this](std::span<const std::string> args, bool /*wait*/) {
-    return run_halstreamer(hal_, args, *in_);
-  });
-}
-
-void Halcmd::add_user_program(std::string name, UserProgram program) {
-  programs_.emplace_back(std::move(name), std::move(program));
+  programs_.add_builtin("halsampler", [this](std::span<const std::string> args) { return prepare_halsampler(hal_, args); });
+  programs_.add_builtin("halstreamer", [this](std::span<const std::string> args) { return prepare_halstreamer(hal_, args); });
 }
 
 bool Halcmd::run_file(const std::string& path) {
@@ -127,6 +127,7 @@ bool Halcmd::run_lines(const std::vector<SourceLine>& lines, const std::string& 
 }
 
 Status Halcmd::execute(std::span<const std::string> t) {
+  programs_.serve_requests();  // tools that loadusr's child processes asked for meanwhile
   if (t.empty()) return Ok{};
   const std::string& cmd = t[0];
   const auto args = t.subspan(1);
@@ -144,6 +145,8 @@ Status Halcmd::execute(std::span<const std::string> t) {
   if (cmd == "ptype" || cmd == "stype") return cmd_type(args, cmd == "stype");
   if (cmd == "alias" || cmd == "unalias") return cmd_alias(args, cmd == "alias");
   if (cmd == "loadusr") return cmd_loadusr(args);
+  if (cmd == "waitusr") return cmd_waitusr(args, false);
+  if (cmd == "unloadusr") return cmd_waitusr(args, true);
   if (cmd == "addf") return cmd_addf(args);
   if (cmd == "delf") {
     if (auto st = need_args(cmd, args, 1, 2, "delf FUNCT [THREAD]"); !st) return st;
@@ -222,19 +225,16 @@ Status Halcmd::cmd_loadrt(std::span<const std::string> args) {
 }
 
 Status Halcmd::cmd_loadusr(std::span<const std::string> args) {
-  bool wait = false;
-  std::size_t i = 0;
-  for (; i < args.size() && args[i].starts_with("-") && args[i].size() > 1; ++i) {
-    if (args[i] == "-w") wait = true;
-    else if (args[i] == "-W" || args[i] == "-i") continue;
-    else if (args[i] == "-n" && i + 1 < args.size()) ++i;  // the component name to wait for
-    else return Error{"loadusr: unknown option '" + args[i] + "'"};
-  }
-  if (i >= args.size()) return Error{"loadusr: usage: loadusr [-w] [-W] [-i] [-n NAME] PROGRAM [ARGS...]"};
-  for (const auto& [name, program] : programs_) {
-    if (name == args[i]) return program(args.subspan(i + 1), wait);
-  }
-  return Error{"loadusr: program '" + args[i] + "' is not built into rtstep (built in: halsampler, halstreamer, sleep)"};
+  auto request = parse_loadusr(args);
+  if (!request) return request.error();
+  return programs_.run(*request);
+}
+
+// waitusr NAME (until the programs known by NAME end) and unloadusr NAME|all (ends them first).
+Status Halcmd::cmd_waitusr(std::span<const std::string> args, bool unload) {
+  const char* cmd = unload ? "unloadusr" : "waitusr";
+  if (auto st = need_args(cmd, args, 1, 1, unload ? "unloadusr NAME|all" : "waitusr NAME"); !st) return st;
+  return unload ? programs_.stop(args[0]) : programs_.wait_for(args[0]);
 }
 
 Status Halcmd::cmd_addf(std::span<const std::string> args) { return add_function("addf", args, false); }

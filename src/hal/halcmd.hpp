@@ -15,12 +15,9 @@
 
 #include "hal/hal.hpp"
 #include "hal/lexer.hpp"
+#include "hal/user_programs.hpp"
 
 namespace rtstep::hal {
-
-// `loadusr` programs built into rtstep (halsampler, halstreamer). Given the arguments after the program
-// name and the `-w` flag, returns its exit status.
-using UserProgram = std::function<Status(std::span<const std::string> args, bool wait)>;
 
 class Halcmd {
  public:
@@ -37,9 +34,10 @@ class Halcmd {
   void set_quiet(bool quiet) { quiet_ = quiet; }
   void set_verbose(bool verbose) { verbose_ = verbose; }
   void set_env_lookup(EnvLookup lookup) { env_ = lookup; }
-  void add_user_program(std::string name, UserProgram program);
-  // Where `loadusr halstreamer` without a file reads rows (default std::cin).
-  void set_input(std::istream& in) { in_ = &in; }
+  // Where `loadusr halstreamer` without a file reads rows (default: standard input).
+  void set_input(std::istream& in) { programs_.set_input(&in); }
+  // loadusr's programs (built-in tools, child processes): stop_all() them before the HAL shuts down.
+  UserPrograms& user_programs() { return programs_; }
 
   // Runs a file; returns false after an error that stopped it (or, with -k, when any error happened).
   bool run_file(const std::string& path);
@@ -59,6 +57,7 @@ class Halcmd {
   bool run_lines(const std::vector<SourceLine>& lines, const std::string& source_name);
   Status cmd_loadrt(std::span<const std::string> args);
   Status cmd_loadusr(std::span<const std::string> args);
+  Status cmd_waitusr(std::span<const std::string> args, bool unload);  // waitusr, unloadusr
   Status cmd_addf(std::span<const std::string> args);
   Status add_function(std::string_view cmd, std::span<const std::string> args, bool init);  // addf, initf
   Status cmd_net(std::span<const std::string> args);
@@ -82,7 +81,6 @@ class Halcmd {
   Hal& hal_;
   std::ostream& out_;
   std::ostream& err_;
-  std::istream* in_ = &std::cin;
   const IniFile* ini_ = nullptr;
   EnvLookup env_ = nullptr;
   bool keep_going_ = false;
@@ -93,7 +91,7 @@ class Halcmd {
   bool quit_ = false;
   int errors_ = 0;
   int source_depth_ = 0;
-  std::vector<std::pair<std::string, UserProgram>> programs_;
+  UserPrograms programs_;  // declared last but one: its background tools use the members above
   unsigned lock_ = 0;  // lock bits (check_lock)
   // What each `loadrt` that succeeded asked for, for `save`: component name and its arguments.
   std::vector<std::pair<std::string, std::string>> load_lines_;

@@ -23,7 +23,7 @@ constexpr LockedCommand kLockedCommands[] = {
     {"linkps", kLockConfig}, {"linksp", kLockConfig},  {"unlinkp", kLockConfig}, {"newsig", kLockConfig},
     {"delsig", kLockConfig}, {"addf", kLockConfig},    {"delf", kLockConfig},   {"initf", kLockConfig},
     {"alias", kLockConfig},  {"unalias", kLockConfig}, {"setp", kLockParams},   {"sets", kLockParams},
-    {"start", kLockRun},     {"stop", kLockRun},
+    {"start", kLockRun},     {"stop", kLockRun},       {"unloadusr", kLockLoad},
 };
 
 Result<unsigned> parse_lock_level(std::string_view text) {
@@ -86,6 +86,10 @@ Status Halcmd::cmd_initf(std::span<const std::string> args) { return add_functio
 
 Status Halcmd::cmd_unloadrt(std::span<const std::string> args) {
   if (args.size() != 1) return Error{"unloadrt: usage: unloadrt COMPONENT|all"};
+  // The built-in tools read and write the sampler's and streamer's FIFOs: they end first.
+  if (args[0] == "all") (void)programs_.stop("all");
+  if (args[0] == "sampler") (void)programs_.stop("halsampler");
+  if (args[0] == "streamer") (void)programs_.stop("halstreamer");
   if (args[0] != "all") {
     if (auto st = hal_.unload_component(args[0]); !st) return Error{"unloadrt: " + st.error().message};
     std::erase_if(load_lines_, [&](const auto& l) { return l.first == args[0]; });
@@ -145,7 +149,7 @@ Status Halcmd::cmd_status(std::span<const std::string> args) {
     std::snprintf(buf, sizeof buf, "%u (0x%02x)", lock_, lock_);
     out_ << "HAL locking status:\n  current lock value " << buf << ": " << lock_name(lock_) << "\n";
     const std::pair<unsigned, const char*> rows[] = {
-        {kLockLoad, "load    - loadrt, unloadrt, loadusr"},
+        {kLockLoad, "load    - loadrt, unloadrt, loadusr, unloadusr"},
         {kLockConfig, "config  - net, linkps, linksp, unlinkp, newsig, delsig, addf, delf, initf"},
         {kLockParams, "params  - setp, sets"},
         {kLockRun, "run     - start, stop"}};

@@ -1,6 +1,7 @@
 // sampler / streamer and their built-in user programs (see sampler.hpp).
 #include "hal/sampler.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cinttypes>
@@ -81,8 +82,9 @@ std::string format_sample_row(const std::vector<Type>& types, const uint64_t* ro
 Result<std::vector<uint64_t>> parse_sample_row(const std::vector<Type>& types, const std::string& line) {
   std::istringstream in(line);
   std::vector<uint64_t> row;
-  for (std::string word; in >> word;) {
-    if (row.size() == types.size()) return Error{"too many values (" + std::to_string(types.size()) + " expected)"};
+  // Words after the last value are ignored, as LinuxCNC's halstreamer ignores them: that is where its
+  // files put comments ("1 0   # reset"). A value must be a whole word ("4#x" is not a value).
+  for (std::string word; row.size() < types.size() && in >> word;) {
     auto v = parse_value(types[row.size()], word);
     if (!v) return v.error();
     row.push_back(*v);
@@ -191,74 +193,128 @@ constexpr auto kStallTimeout = std::chrono::seconds(5);
 Status load_sampler(Hal& hal, LoadArgs& args) { return load_fifo_comp(hal, args, "sampler", true); }
 Status load_streamer(Hal& hal, LoadArgs& args) { return load_fifo_comp(hal, args, "streamer", false); }
 
-Status run_halsampler(Hal& hal, std::span<const std::string> args, std::ostream& out) {
+namespace {
+
+// -c N / -cN style options of LinuxCNC's tools: the value after the letter, or the next word.
+bool option_value(std::span<const std::string> args, std::size_t& i, long long& v) {
+  const std::string& a = args[i];
+  if (a.size() > 2) return parse_int(a.substr(2), v);
+  return i + 1 < args.size() && parse_int(args[++i], v);
+}
+
+// The line ends right after its last value (the value count-th word), with nothing after it.
+bool ends_with_last_value(const std::string& line, std::size_t count) {
+  std::istringstream in(line);
+  std::string word;
+  std::size_t words = 0;
+  while (in >> word) ++words;
+  return words == count;
+}
+
+// Waits one slice for the FIFO; false when the tool must end (stopped, or stalled for 5 s when someone
+// waits for it: a FIFO that no started thread serves would otherwise hang the .hal file).
+bool wait_slice(ToolIo& io, std::chrono::steady_clock::time_point since) {
+  if (io.stop.load(std::memory_order_acquire)) return false;
+  if (!io.background && std::chrono::steady_clock::now() - since > kStallTimeout) return false;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return true;
+}
+
+}  // namespace
+
+Result<PreparedTool> prepare_halsampler(Hal& hal, std::span<const std::string> args) {
   long long chan = 0, count = -1;
   bool tag = false;
+  std::string file;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "-t") tag = true;
-    else if (args[i] == "-c" && i + 1 < args.size() && parse_int(args[i + 1], chan)) ++i;
-    else if (args[i] == "-n" && i + 1 < args.size() && parse_int(args[i + 1], count)) ++i;
-    else return Error{"halsampler: usage: halsampler [-c CHAN] [-n COUNT] [-t]"};
+    const std::string& a = args[i];
+    if (a == "-t") tag = true;
+    else if (a.starts_with("-c") && option_value(args, i, chan)) continue;
+    else if (a.starts_with("-n") && option_value(args, i, count) && count >= 0) continue;
+    else if (!a.starts_with("-") && file.empty()) file = a;
+    else return Error{"halsampler: usage: halsampler [-c CHAN] [-n COUNT] [-t] [FILE]"};
   }
-  if (count < 0) return Error{"halsampler: -n COUNT is required in rtstep (no Ctrl-C to end it)"};
   auto ch = find_channel(hal, "sampler", static_cast<int>(chan));
   if (!ch) return Error{"halsampler: " + ch.error().message};
-  SampleChannel& c = **ch;
-  std::vector<uint64_t> row(c.types().size());
-  auto last_progress = std::chrono::steady_clock::now();
-  for (long long n = 0; n < count;) {
-    if (!c.fifo().try_pop(row.data())) {
-      if (std::chrono::steady_clock::now() - last_progress > kStallTimeout) {
+  auto to_file = std::make_shared<std::ofstream>();
+  if (!file.empty()) {
+    to_file->open(file, std::ios::trunc);
+    if (!*to_file) return Error{"halsampler: cannot write '" + file + "'"};
+  }
+  SampleChannel* c = *ch;
+  auto run = [c, chan, count, tag, to_file, to_stdout = file.empty()](ToolIo& io) -> Status {
+    if (count < 0 && !io.endless) {
+      return Error{"halsampler: -n COUNT is needed when loadusr waits for it (-w): nothing else would end it"};
+    }
+    std::ostream& out = to_stdout ? io.out : *to_file;
+    std::vector<uint64_t> row(c->types().size());
+    auto last_progress = std::chrono::steady_clock::now();
+    for (long long n = 0; count < 0 || n < count;) {
+      if (!c->fifo().try_pop(row.data())) {
+        if (wait_slice(io, last_progress)) continue;
+        if (io.stop.load()) break;
         return Error{"halsampler: no samples for 5 s after " + std::to_string(n) + " (is sampler." +
                      std::to_string(chan) + " in a started thread?)"};
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      continue;
+      last_progress = std::chrono::steady_clock::now();
+      if (tag) out << n << ' ';
+      out << format_sample_row(c->types(), row.data()) << '\n';
+      if (!out) break;  // the reader went away
+      ++n;
     }
-    last_progress = std::chrono::steady_clock::now();
-    if (tag) out << n << ' ';
-    out << format_sample_row(c.types(), row.data()) << '\n';
-    ++n;
-  }
-  out.flush();
-  return Ok{};
+    out.flush();
+    return Ok{};
+  };
+  return PreparedTool{run, "halsampler" + std::to_string(chan)};
 }
 
-Status run_halstreamer(Hal& hal, std::span<const std::string> args, std::istream& in) {
+Result<PreparedTool> prepare_halstreamer(Hal& hal, std::span<const std::string> args) {
   long long chan = 0;
   std::string file;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "-c" && i + 1 < args.size() && parse_int(args[i + 1], chan)) ++i;
-    else if (!args[i].starts_with("-") && file.empty()) file = args[i];
+    if (args[i].starts_with("-c") && option_value(args, i, chan)) continue;
+    if (!args[i].starts_with("-") && file.empty()) file = args[i];
     else return Error{"halstreamer: usage: halstreamer [-c CHAN] [FILE]"};
   }
   auto ch = find_channel(hal, "streamer", static_cast<int>(chan));
   if (!ch) return Error{"halstreamer: " + ch.error().message};
-  SampleChannel& c = **ch;
-  std::ifstream f;
+  auto from_file = std::make_shared<std::ifstream>();
   if (!file.empty()) {
-    f.open(file);
-    if (!f) return Error{"halstreamer: cannot open '" + file + "'"};
+    from_file->open(file);
+    if (!*from_file) return Error{"halstreamer: cannot open '" + file + "'"};
   }
-  std::istream& src = file.empty() ? in : f;
-  const std::string name = file.empty() ? "<stdin>" : file;
-  int line_no = 0;
-  for (std::string line; std::getline(src, line);) {
-    ++line_no;
-    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto row = parse_sample_row(c.types(), line);
-    if (!row) return Error{"halstreamer: " + name + ":" + std::to_string(line_no) + ": " + row.error().message};
-    const auto start = std::chrono::steady_clock::now();
-    while (!c.fifo().try_push(row->data())) {
-      if (std::chrono::steady_clock::now() - start > kStallTimeout) {
+  SampleChannel* c = *ch;
+  auto run = [c, chan, from_file, file](ToolIo& io) -> Status {
+    std::istream& src = file.empty() ? io.in : *from_file;
+    const std::string name = file.empty() ? "<stdin>" : file;
+    int line_no = 0;
+    for (std::string line; std::getline(src, line);) {
+      ++line_no;
+      const std::size_t first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos || line[first] == '#') continue;  // blank, or a comment line
+      auto row = parse_sample_row(c->types(), line);
+      // LinuxCNC's halstreamer wants whitespace after each value: a last line without its newline that
+      // ends with the last value is "premature", and skipped.
+      if (row && src.eof() && std::isspace(static_cast<unsigned char>(line.back())) == 0 &&
+          ends_with_last_value(line, c->types().size())) {
+        row = Error{"premature end of line (no newline after the last value)"};
+      }
+      if (!row) {  // as LinuxCNC's halstreamer: say so and go on with the next line
+        io.err << "halstreamer: " << name << ":" << line_no << ": " << row.error().message << ", skipping the line\n"
+               << std::flush;
+        continue;
+      }
+      const auto since = std::chrono::steady_clock::now();
+      while (!c->fifo().try_push(row->data())) {
+        if (wait_slice(io, since)) continue;
+        if (io.stop.load()) return Ok{};
         return Error{"halstreamer: FIFO full for 5 s at " + name + ":" + std::to_string(line_no) +
                      " (is streamer." + std::to_string(chan) + " in a started thread?)"};
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-  }
-  return Ok{};
+    return Ok{};
+  };
+  return PreparedTool{run, "halstreamer" + std::to_string(chan)};
 }
 
 }  // namespace rtstep::hal

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hal/hal.hpp"
+#include "hal/user_programs.hpp"
 
 namespace rtstep::hal {
 
@@ -54,9 +55,13 @@ Result<std::vector<Type>> parse_sample_cfg(const std::string& cfg);
 std::string format_sample_row(const std::vector<Type>& types, const uint64_t* row);
 Result<std::vector<uint64_t>> parse_sample_row(const std::vector<Type>& types, const std::string& line);
 
-// `halsampler [-c CHAN] [-n COUNT] [-t]`: prints COUNT rows (waits for them while the threads run).
-Status run_halsampler(Hal& hal, std::span<const std::string> args, std::ostream& out);
-// `halstreamer [-c CHAN] [FILE]`: feeds rows from FILE (or `in`) into the streamer, waiting when full.
-Status run_halstreamer(Hal& hal, std::span<const std::string> args, std::istream& in);
+// The built-in tools (loadusr, or a script's `halsampler` / `halstreamer` through tool_socket.hpp). Their
+// arguments are checked and the channel found here; the returned run does the work:
+// `halsampler [-c CHAN] [-n COUNT] [-t] [FILE]` prints COUNT rows (all of them until stopped when
+// nothing waits for it) to FILE or the tool's output; `halstreamer [-c CHAN] [FILE]` feeds rows from FILE
+// or the tool's input into the streamer, waiting while it is full, and skips a bad line with a message
+// (as LinuxCNC's). When loadusr waits for them (-w), 5 s without progress is an error.
+Result<PreparedTool> prepare_halsampler(Hal& hal, std::span<const std::string> args);
+Result<PreparedTool> prepare_halstreamer(Hal& hal, std::span<const std::string> args);
 
 }  // namespace rtstep::hal

@@ -171,6 +171,19 @@ TEST(MoreComponents, EdgeDefaultsToTheFallingEdgeWithAOnePeriodPulse) {
   EXPECT_EQ(b.get("edge.0.out"), "FALSE");
 }
 
+TEST(MoreComponents, EdgeIgnoresTheLevelAtStartAndPulsesOnePeriodWhenTheWidthIsShorter) {
+  Bench b("loadrt edge\naddf edge.0 t\nsetp edge.0.both 1\nsetp edge.0.out-width-ns 250000\nsetp edge.0.in 1\n");
+  b.cycle();
+  EXPECT_EQ(b.get("edge.0.out"), "FALSE") << "high from the start: no rising edge";
+  EXPECT_EQ(b.get("edge.0.out-invert"), "TRUE");
+  b.run("setp edge.0.in 0\n");
+  b.cycle();
+  EXPECT_EQ(b.get("edge.0.out"), "TRUE");
+  b.cycle();
+  EXPECT_EQ(b.get("edge.0.out"), "FALSE") << "0.25 ms of a 1 ms period: one period";
+  EXPECT_EQ(b.get("edge.0.time-left-ns"), "0");
+}
+
 TEST(MoreComponents, OneshotTimedelayToggle) {
   Bench b("loadrt oneshot\nloadrt timedelay\nloadrt toggle\naddf oneshot.0 t\naddf timedelay.0 t\naddf toggle.0 t\n"
           "setp oneshot.0.width 0.0025\nsetp oneshot.0.in 1\nsetp timedelay.0.in 1\nsetp timedelay.0.on-delay 0.0025\n"

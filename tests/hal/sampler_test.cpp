@@ -20,7 +20,7 @@ TEST(Sampler, StreamerRowsComeBackThroughTheSampler) {
                     "loadrt streamer cfg=bsfu depth=8\nloadrt sampler cfg=bsfu depth=8\n"
                     "net b streamer.0.pin.0 => sampler.0.pin.0\nnet s streamer.0.pin.1 => sampler.0.pin.1\n"
                     "net f streamer.0.pin.2 => sampler.0.pin.2\nnet u streamer.0.pin.3 => sampler.0.pin.3\n"
-                    "addf streamer.0 t\naddf sampler.0 t\nloadusr halstreamer\n"))
+                    "addf streamer.0 t\naddf sampler.0 t\nloadusr -w halstreamer\n"))
       << s.err();
   EXPECT_EQ(*hal.get_pin_or_param("streamer.0.curr-depth"), "0") << "no cycle ran yet";
   ASSERT_TRUE(hal.run_virtual(4).ok());  // the 4th cycle finds the FIFO empty
@@ -50,9 +50,12 @@ TEST(Sampler, OverrunsAndErrors) {
   s.clear();
   EXPECT_FALSE(s.run("loadusr halstreamer\n"));
   EXPECT_EQ(s.err(), "test.hal:1: error: halstreamer: no streamer loaded (loadrt streamer cfg=...)\n");
-  auto bad = parse_sample_row({Type::kBit, Type::kFloat}, "1 2 3");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().message, "too many values (2 expected)");
+  auto extra = parse_sample_row({Type::kBit, Type::kFloat}, "1 2   # words after the values are a comment");
+  ASSERT_TRUE(extra.ok());
+  EXPECT_EQ(extra->size(), 2U);
+  auto glued = parse_sample_row({Type::kBit, Type::kFloat}, "1 2#x");
+  ASSERT_FALSE(glued.ok()) << "a value is a whole word";
+  EXPECT_EQ(glued.error().message, "value '2#x' invalid for float");
 }
 
 }  // namespace

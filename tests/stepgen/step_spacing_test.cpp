@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "../config/config_test_util.hpp"
 #include "../motion/test_machine.hpp"
 #include "pipeline_harness.hpp"
 #include "stepgen/stepgen.hpp"
@@ -116,6 +117,25 @@ Filtered run_x(std::initializer_list<std::string> moves, bool filter = true) {
   EXPECT_EQ(f.played.net(), p.net(0));
   EXPECT_EQ(testing::first_rejected(p.records.records), "");
   return f;
+}
+
+TEST(StepDirStepFilter, IsAnRtKeyOffByDefault) {
+  const auto load = [](const std::string& text) {
+    auto raw = config::parse_raw(text, "printer.cfg");
+    EXPECT_TRUE(raw.ok());
+    return config::interpret(*raw, "printer.cfg");
+  };
+  const std::string minimal = config::testing::kMinimal;
+  const auto off = load(minimal);
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_FALSE(off->rt.step_dir_step_filter);
+  const auto on = load(minimal + "\n[rt]\nstep_dir_step_filter: true\n");
+  ASSERT_TRUE(on.ok()) << on.error().message;
+  EXPECT_TRUE(on->rt.step_dir_step_filter);
+  const auto bad = load(minimal + "\n[rt]\nstep_dir_step_filter: sometimes\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("printer.cfg:34: [rt] step_dir_step_filter"), std::string::npos)
+      << bad.error().message;
 }
 
 TEST(StepDirStepFilter, APairWithin750usIsRemoved) {

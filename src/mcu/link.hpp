@@ -15,6 +15,11 @@
 //                the board turns an output that is not renewed within its max_duration off by shutting down.
 //   inputs       analog_in_state reports (batched or single) become AdcReadings, 0..1 of ADC_MAX, stamped
 //                with the host time of the end of their sampling.
+//   homing       home() arms an endstop and its trsync (trsync_start, stepper_stop_on_trigger,
+//                trsync_set_timeout, endstop_home); the controller then pushes the homing move's segments as
+//                usual. When the switch triggers, the board stops those steppers and discards their queue
+//                until a reset_step_clock; the link drops what it still holds for them, asks their
+//                positions (stepper_get_position) and reports a HomingResult.
 //   faults       a shutdown of the board is reported with its text ("MCU 'mcu' shutdown: Timer too close");
 //                a restart of the board (its "starting" message, the port going away, lost communication)
 //                drops everything queued, reconnects and configures again; status().generation counts the
@@ -30,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -69,6 +75,24 @@ struct AdcReading {
   double value = 0;      // 0..1 of ADC_MAX (the mean of the samples)
 };
 
+// A homing move's stop condition, armed by Link::home() before the move's segments are pushed.
+struct HomingRequest {
+  std::size_t endstop = 0;             // index in McuObjects::endstops
+  std::vector<std::size_t> steppers;   // indices in McuObjects::steppers that stop when it triggers
+  int64_t start_ns = 0;                // host time the switch is first sampled
+  int64_t timeout_ns = 0;              // host time after which the homing ends untriggered
+  int64_t sample_ns = 15'000;          // a trigger is sample_count readings sample_ns apart, all triggered
+  uint8_t sample_count = 4;
+  int64_t rest_ns = 100'000;           // between checks
+};
+
+struct HomingResult {
+  bool triggered = false;          // false: the timeout came first, or the homing could not run (message)
+  int64_t trigger_ns = 0;          // print time (host ns) the board saw the switch trigger
+  std::vector<int64_t> positions;  // of each stepper of the request, in steps (dir 1 counts up)
+  std::string message;
+};
+
 struct LinkStatus {
   LinkPhase phase = LinkPhase::kConnecting;
   std::string message;        // why not ready, or the last event ("MCU 'mcu' restarted")
@@ -80,6 +104,7 @@ struct LinkStatus {
   bool configured_here = false;  // this host sent the configuration (false: the board had it already)
   uint64_t steps_sent = 0, queue_step_commands = 0, queue_step_bytes = 0;
   uint64_t steps_dropped = 0;  // pushed while not ready, or lost with a restart
+  uint64_t steps_cancelled = 0;  // held for steppers a homing trigger stopped
   uint64_t steps_waiting = 0;  // pushed and not yet handed to the transport
   TransmitStats transmit;
   uint64_t invalid_bytes = 0;  // discarded by the block parser
@@ -111,6 +136,10 @@ class Link {
   void set_output(std::size_t output, int64_t print_ns, double value);
   // The readings received since the last call, oldest first.
   std::vector<AdcReading> take_adc_readings();
+  // Arms a homing (see HomingRequest); the result comes through take_homing_result().
+  void home(HomingRequest request);
+  // The result of the last homing, once it is complete (the trigger or timeout, and the positions).
+  std::optional<HomingResult> take_homing_result();
   // FIRMWARE_RESTART: the board's `reset` command, then reconnect and configure again.
   void firmware_restart();
   // The board's emergency_stop (it shuts down at once).
@@ -125,6 +154,7 @@ class Link {
       double value;
     };
     std::vector<Output> outputs;
+    std::vector<HomingRequest> homings;
     bool flush = false, restart = false, estop = false;
   };
   class Session;
@@ -148,6 +178,7 @@ class Link {
   mutable std::condition_variable status_changed_;
   LinkStatus status_;
   std::vector<AdcReading> readings_;
+  std::optional<HomingResult> homing_result_;
 };
 
 }  // namespace rtstep::mcu

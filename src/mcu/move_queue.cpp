@@ -88,6 +88,7 @@ Status StepperChannel::flush(std::vector<MoveCommand>& out) {
     m.req_clock = c.after_clock;
     m.end_clock = c.end_clock;
     m.steps = c.move.count;
+    m.stepper = oid_;
     out.push_back(std::move(m));
   }
   return Ok{};
@@ -107,6 +108,19 @@ void MoveQueue::add_steps(MoveCommand command) {
 }
 
 void MoveQueue::add_output(std::size_t output, MoveCommand command) { outputs_.at(output).push_back(std::move(command)); }
+
+uint64_t MoveQueue::drop_steps(int oid) {
+  uint64_t steps = 0;
+  for (auto it = steps_.begin(); it != steps_.end();) {
+    if (it->second.stepper == oid) {
+      steps += it->second.steps;
+      it = steps_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return steps;
+}
 
 void MoveQueue::clear() {
   steps_.clear();

@@ -37,6 +37,7 @@ struct MoveCommand {
   uint64_t req_clock = 0;  // the MCU must have it before this clock (the step before its first)
   uint64_t end_clock = 0;  // its slot is free once the MCU clock passes this
   uint32_t steps = 0;      // steps it carries (0 for an output update)
+  int stepper = -1;        // the stepper (oid) it moves, or -1
   std::size_t queue_step_bytes = 0;  // bytes of its queue_step message
 };
 
@@ -81,6 +82,8 @@ class MoveQueue {
   void configure(uint32_t move_count, std::size_t outputs, double ticks_per_ns);
   void add_steps(MoveCommand command);
   void add_output(std::size_t output, MoveCommand command);
+  // Drops the step commands of stepper `oid` not sent yet (a homing stopped it); returns their steps.
+  uint64_t drop_steps(int oid);
   // Hands every command that may leave at MCU clock `mcu_now` to `send`, in order.
   template <typename Send>
   void release(uint64_t mcu_now, Send&& send);

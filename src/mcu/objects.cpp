@@ -64,6 +64,20 @@ Result<ConfigPlan> build_config(const Dictionary& d, const McuObjects& objects) 
     if (Status st = check_pin(d, a.name, a.pin); !st) return st.error();
     plan.commands.push_back("config_analog_in oid=" + std::to_string(objects.adc_oid(i)) + " pin=" + a.pin);
   }
+  if (!objects.endstops.empty()) {
+    if (Status st = d.require({"config_endstop", "config_trsync", "endstop_home", "trsync_start", "trsync_set_timeout",
+                               "stepper_stop_on_trigger", "stepper_get_position"});
+        !st) {
+      return st.error();
+    }
+  }
+  for (std::size_t i = 0; i < objects.endstops.size(); ++i) {
+    const EndstopSpec& e = objects.endstops[i];
+    if (Status st = check_pin(d, e.name, e.pin); !st) return st.error();
+    plan.commands.push_back("config_endstop oid=" + std::to_string(objects.endstop_oid(i)) + " pin=" + e.pin +
+                            " pull_up=" + (e.pull_up ? "1" : "0"));
+    plan.commands.push_back("config_trsync oid=" + std::to_string(objects.trsync_oid(i)));
+  }
   // Every command must encode with this firmware's formats before anything is sent.
   for (const std::string& c : plan.commands) {
     std::vector<uint8_t> scratch;

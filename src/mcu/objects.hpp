@@ -6,7 +6,8 @@
 // newlines. The MCU keeps the CRC; a host that connects to a board already configured with the same text
 // goes on without configuring again, and one whose text differs must restart the board first.
 //
-// Object ids: steppers first (oid = index), then digital outputs, then analog inputs, in the order given.
+// Object ids: steppers first (oid = index), then digital outputs, then analog inputs, then each endstop
+// followed by its trsync, in the order given.
 // Every command is checked against the MCU's dictionary (build_config), so a firmware that lacks one is
 // refused with its name before anything is sent.
 //
@@ -56,15 +57,27 @@ struct AdcSpec {
   uint8_t range_check_count = 0;
 };
 
+// An endstop switch for homing. Each gets a trsync object of its own (oid after the endstop's) that stops
+// the steppers of a homing move when the switch triggers.
+struct EndstopSpec {
+  std::string name;
+  std::string pin;
+  bool pull_up = false;
+  bool invert = false;  // triggered at a low level
+};
+
 struct McuObjects {
   std::vector<StepperSpec> steppers;
   std::vector<DigitalOutSpec> digital_outs;
   std::vector<AdcSpec> adcs;
+  std::vector<EndstopSpec> endstops;
 
   uint8_t stepper_oid(std::size_t i) const { return static_cast<uint8_t>(i); }
   uint8_t digital_out_oid(std::size_t i) const { return static_cast<uint8_t>(steppers.size() + i); }
   uint8_t adc_oid(std::size_t i) const { return static_cast<uint8_t>(steppers.size() + digital_outs.size() + i); }
-  std::size_t oid_count() const { return steppers.size() + digital_outs.size() + adcs.size(); }
+  uint8_t endstop_oid(std::size_t i) const { return static_cast<uint8_t>(steppers.size() + digital_outs.size() + adcs.size() + 2 * i); }
+  uint8_t trsync_oid(std::size_t i) const { return static_cast<uint8_t>(endstop_oid(i) + 1); }
+  std::size_t oid_count() const { return steppers.size() + digital_outs.size() + adcs.size() + 2 * endstops.size(); }
 };
 
 // The configuration text for one MCU.

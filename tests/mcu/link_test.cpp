@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "sim_process.hpp"
@@ -278,18 +279,20 @@ TEST(Link, AnOutputNotRenewedWithinMaxDurationShutsTheBoardDown) {
   test::SimProcess sim;
   ASSERT_TRUE(sim.running());
   McuObjects objects;
-  objects.digital_outs.push_back({"heater", "PC5", false, 0, 0, 300 * kMs, 10 * kMs});
+  objects.digital_outs.push_back({"heater", "PC5", false, 0, 0, 700 * kMs, 10 * kMs});
   Link link(options_for(sim), objects);
   link.start();
   ASSERT_TRUE(link.wait_ready(20 * kSecond)) << link.status().message;
-  // Renewed every 100 ms for a while: the board keeps it on at 25 %.
-  const int64_t start = monotonic_ns() + 200 * kMs;
-  for (int i = 0; i < 8; ++i) link.set_output(0, start + i * 100 * kMs, 0.25);
+  // Renewed every 300 ms for a while (as a heater is): the board keeps it on at 25 %.
+  const int64_t start = monotonic_ns() + 300 * kMs;
+  for (int i = 0; i < 5; ++i) link.set_output(0, start + i * 300 * kMs, 0.25);
   ASSERT_TRUE(wait_until([&] { return link.status().phase == LinkPhase::kShutdown; }, 10 * kSecond));
   EXPECT_EQ(link.status().message, "MCU 'mcu' shutdown: Missed scheduling of next digital out event");
   const test::SimRecord r = sim.record();
-  ASSERT_GE(r.outputs.size(), 9u);
-  for (int i = 0; i < 8; ++i) EXPECT_EQ(r.outputs[static_cast<std::size_t>(i)].on_ticks, 180'000u);  // 25 % of 10 ms
+  ASSERT_EQ(r.outputs.size(), 6u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(r.outputs[static_cast<std::size_t>(i)].on_ticks, 180'000u);  // 25 % of 10 ms
+  // The board gave up max_duration after the last update.
+  EXPECT_EQ(r.outputs[5].clock - r.outputs[4].clock, 700u * 72'000);
   EXPECT_EQ(r.outputs.back().on_ticks, 0u);  // the shutdown turned it off
   // After the shutdown the board answers commands with is_shutdown; FIRMWARE_RESTART brings it back.
   link.firmware_restart();
@@ -347,6 +350,58 @@ TEST(Link, AnAdcOutOfRangeShutsTheBoardDown) {
   ASSERT_TRUE(link.wait_ready(20 * kSecond)) << link.status().message;
   ASSERT_TRUE(wait_until([&] { return link.status().phase == LinkPhase::kShutdown; }, 10 * kSecond));
   EXPECT_EQ(link.status().message, "MCU 'mcu' shutdown: ADC out of range");
+}
+
+TEST(Link, HomingStopsTheStepperAtTheSwitch) {
+  // The switch on PA5 closes once stepper_x (step pin PA0) is 100 steps below where it started.
+  test::SimProcess sim({"--endstop", "PA5=PA0:-100"});
+  ASSERT_TRUE(sim.running());
+  McuObjects objects = two_steppers();
+  objects.endstops.push_back({"x_endstop", "PA5", true, false});
+  Link link(options_for(sim), objects);
+  link.start();
+  ASSERT_TRUE(link.wait_ready(20 * kSecond)) << link.status().message;
+  const int64_t start = monotonic_ns() + kSettleNs;
+  // Towards the switch: 2000 steps 200 µs apart; it should stop at the 100th.
+  const ipc::StepSegment towards{start, 200'000, 0, 2000, 0, 0, 0};
+  link.home(HomingRequest{0, {0}, start - 50 * kMs, start + 2 * kSecond, 15'000, 4, 100'000});
+  link.push_segments(std::span(&towards, 1));
+  std::optional<HomingResult> result;
+  ASSERT_TRUE(wait_until([&] { return (result = link.take_homing_result()).has_value(); }, 10 * kSecond));
+  ASSERT_TRUE(result->triggered) << result->message;
+  ASSERT_EQ(result->positions.size(), 1u);
+  EXPECT_EQ(result->positions[0], -100);
+  EXPECT_NEAR(static_cast<double>(result->trigger_ns), static_cast<double>(towards.step_time(99)), static_cast<double>(kToleranceNs));
+  // The stepper moves again after the homing (the board ignored the rest of the homing move it had been
+  // sent, until the reset_step_clock that starts this one): 40 steps away from the switch.
+  const ipc::StepSegment away{monotonic_ns() + 500 * kMs, 300'000, 0, 40, 0, 1, 0};
+  link.push_segments(std::span(&away, 1));
+  ASSERT_TRUE(wait_until([&] { return monotonic_ns() > away.last_time() + 300 * kMs; }, 10 * kSecond));
+  const test::SimRecord r = sim.record();
+  EXPECT_EQ(r.steppers.at(0).position, -60);
+  EXPECT_EQ(r.steppers.at(0).steps, 140u);
+  EXPECT_TRUE(r.shutdowns.empty());
+  EXPECT_EQ(link.status().phase, LinkPhase::kReady);
+}
+
+TEST(Link, HomingWithoutATriggerTimesOut) {
+  test::SimProcess sim({"--endstop", "PA5=PA0:-100"});
+  ASSERT_TRUE(sim.running());
+  McuObjects objects = two_steppers();
+  objects.endstops.push_back({"x_endstop", "PA5", true, false});
+  Link link(options_for(sim), objects);
+  link.start();
+  ASSERT_TRUE(link.wait_ready(20 * kSecond)) << link.status().message;
+  const int64_t start = monotonic_ns() + kSettleNs;
+  const ipc::StepSegment towards{start, 200'000, 0, 50, 0, 0, 0};  // never reaches the switch
+  link.home(HomingRequest{0, {0}, start, start + 500 * kMs, 15'000, 4, 100'000});
+  link.push_segments(std::span(&towards, 1));
+  std::optional<HomingResult> result;
+  ASSERT_TRUE(wait_until([&] { return (result = link.take_homing_result()).has_value(); }, 10 * kSecond));
+  EXPECT_FALSE(result->triggered);
+  EXPECT_NE(result->message.find("timed out"), std::string::npos) << result->message;
+  ASSERT_EQ(result->positions.size(), 1u);
+  EXPECT_EQ(result->positions[0], -50);
 }
 
 TEST(Link, WaitsForAPortThatIsNotThereYet) {

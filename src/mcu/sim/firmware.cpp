@@ -297,7 +297,7 @@ bool SimFirmware::take_move_slot(Object& o, uint64_t load_clock, std::vector<uin
 bool SimFirmware::dispatch_stepper(const Message& m, std::vector<uint8_t>& out) {
   if (m.name == "queue_step") {
     Object* s = object(m, Object::Kind::kStepper, out);
-    if (s == nullptr || !take_move_slot(*s, s->last_clock, out)) return true;
+    if (s == nullptr || s->need_reset || !take_move_slot(*s, s->last_clock, out)) return true;
     uint64_t t = s->last_clock;
     int64_t interval = *m.integer("interval");
     const auto count = *m.integer("count");
@@ -315,7 +315,10 @@ bool SimFirmware::dispatch_stepper(const Message& m, std::vector<uint8_t>& out) 
   } else if (m.name == "set_next_step_dir") {
     if (Object* s = object(m, Object::Kind::kStepper, out)) s->next_dir = static_cast<uint8_t>(*m.integer("dir") != 0);
   } else if (m.name == "reset_step_clock") {
-    if (Object* s = object(m, Object::Kind::kStepper, out)) s->last_clock = extend(static_cast<uint64_t>(*m.integer("clock")));
+    if (Object* s = object(m, Object::Kind::kStepper, out)) {
+      s->last_clock = extend(static_cast<uint64_t>(*m.integer("clock")));
+      s->need_reset = false;
+    }
   } else if (m.name == "stepper_get_position") {
     if (Object* s = object(m, Object::Kind::kStepper, out)) {
       run_steps_until(now_);
@@ -421,6 +424,7 @@ void SimFirmware::trigger(std::size_t trsync_oid, uint8_t reason, uint64_t clock
       o.pending.clear();
       o.loads.clear();
       o.last_clock = clock;
+      o.need_reset = true;
     }
     if (o.kind == Object::Kind::kEndstop && o.trsync_oid == trsync_oid) o.homing = false;
   }
@@ -428,11 +432,12 @@ void SimFirmware::trigger(std::size_t trsync_oid, uint8_t reason, uint64_t clock
                                 static_cast<int64_t>(clock & 0xFFFFFFFF)});
 }
 
-void SimFirmware::shutdown(const std::string& reason, std::vector<uint8_t>& out) {
+void SimFirmware::shutdown(const std::string& reason, std::vector<uint8_t>& out, uint64_t at) {
   if (shutdown_reason_) return;
+  if (at == 0) at = now_;
   shutdown_reason_ = reason;
   shutdowns_.push_back(reason);
-  run_steps_until(now_);
+  run_steps_until(at);
   for (Object& o : objects_) {
     o.pending.clear();
     o.loads.clear();
@@ -441,10 +446,10 @@ void SimFirmware::shutdown(const std::string& reason, std::vector<uint8_t>& out)
     o.end_time = 0;
     if (o.kind == Object::Kind::kDigitalOut && o.value != o.default_value) {
       o.value = o.default_value;
-      outputs_.push_back({now_, static_cast<uint8_t>(&o - objects_.data()), o.value});
+      outputs_.push_back({at, static_cast<uint8_t>(&o - objects_.data()), o.value});
     }
   }
-  respond(out, "shutdown", {static_cast<int64_t>(now_ & 0xFFFFFFFF), int64_t{static_strings_.at(reason)}});
+  respond(out, "shutdown", {static_cast<int64_t>(at & 0xFFFFFFFF), int64_t{static_strings_.at(reason)}});
 }
 
 uint8_t SimFirmware::pin_value(const std::string& pin) const {
@@ -483,7 +488,7 @@ void SimFirmware::run_outputs_until(uint64_t clock, std::vector<uint8_t>& out) {
       } else if (d.end_time != 0 && d.end_time <= clock) {
         shutdown(d.events.empty() ? "Missed scheduling of next digital out event"
                                   : "Scheduled digital out event will exceed max_duration",
-                 out);
+                 out, d.end_time);
         return;
       } else {
         break;

@@ -9,7 +9,8 @@
 // with a CRC, get_config) and its shutdown rules (a shutdown message with a static string id, then
 // is_shutdown for every command not allowed in shutdown), and it executes:
 //   steppers      queue_step / set_next_step_dir / reset_step_clock; every step is recorded at its clock
-//                 when the clock passes it (a trsync trigger stops the steps not yet taken); move slots
+//                 when the clock passes it (a trsync trigger stops the steps not yet taken, and queue_step
+//                 is ignored until the next reset_step_clock, as the firmware does); move slots
 //                 are counted ("Move queue overflow") and a step scheduled in the past shuts down
 //   digital out   queue_digital_out with set_digital_out_pwm_cycle and max_duration, as the firmware
 //                 enforces it ("Missed scheduling of next digital out event")
@@ -104,6 +105,7 @@ class SimFirmware {
     std::deque<StepRecord> pending;  // scheduled, not yet taken
     std::deque<uint64_t> loads;      // clocks its queued moves load at (each holds a move slot until then)
     int stop_trsync = -1;            // stepper_stop_on_trigger
+    bool need_reset = false;         // stopped by a trsync: queue_step is ignored until reset_step_clock
     // digital out
     uint8_t value = 0, default_value = 0;
     uint32_t max_duration = 0, cycle_ticks = 0;
@@ -133,7 +135,8 @@ class SimFirmware {
   bool dispatch_output(const Message& m, std::vector<uint8_t>& out);
   bool dispatch_homing(const Message& m, std::vector<uint8_t>& out);
   void respond(std::vector<uint8_t>& out, std::string_view name, std::initializer_list<Value> values) const;
-  void shutdown(const std::string& reason, std::vector<uint8_t>& out);
+  // Shuts down at MCU clock `at` (0: now), as the firmware would have at that moment.
+  void shutdown(const std::string& reason, std::vector<uint8_t>& out, uint64_t at = 0);
   bool take_move_slot(Object& o, uint64_t load_clock, std::vector<uint8_t>& out);
   uint64_t extend(uint64_t clock32) const noexcept;
   void run_steps_until(uint64_t clock);

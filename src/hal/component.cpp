@@ -116,6 +116,7 @@ constexpr std::array kComponents{
     ComponentType{"wcomp", &load_wcomp},
     ComponentType{"mux4", &load_mux4},
     ComponentType{"minmax", &load_minmax},
+    ComponentType{"threadtest", &load_threadtest},
     ComponentType{"xor2", &load_xor2},
     ComponentType{"logic", &load_logic},
     ComponentType{"edge", &load_edge},

@@ -144,6 +144,7 @@ Status load_comp(Hal& hal, LoadArgs& args);
 Status load_wcomp(Hal& hal, LoadArgs& args);
 Status load_mux4(Hal& hal, LoadArgs& args);
 Status load_minmax(Hal& hal, LoadArgs& args);
+Status load_threadtest(Hal& hal, LoadArgs& args);
 Status load_xor2(Hal& hal, LoadArgs& args);         // bit_comps.cpp
 Status load_logic(Hal& hal, LoadArgs& args);
 Status load_edge(Hal& hal, LoadArgs& args);

@@ -1,5 +1,5 @@
 // Arithmetic components with LinuxCNC's names and behaviour: abs, ddt, integ, sum2, deadzone, limit1,
-// limit2, ilowpass, near, comp, wcomp, mux4, minmax. Each instance exports one function named after it (`abs.0`),
+// limit2, ilowpass, near, comp, wcomp, mux4, minmax, threadtest. Each instance exports one function named after it (`abs.0`),
 // as halcompile's `function _`; the functions are real-time safe (arithmetic on pins only). Periods
 // arrive in ns and are used in seconds (halcompile's fperiod).
 #include <cmath>
@@ -188,7 +188,26 @@ void minmax_fn(void* arg, int64_t) noexcept {
   if (in < m.min.get()) m.min.set(in);
 }
 
+// LinuxCNC's thread test: `increment` adds one to count, `reset` sets it to 0; put in two threads, a
+// sampler on the fast one shows whether a slow thread's function ever ran in the middle of a fast cycle.
+struct Threadtest : Instance {
+  Pin<uint32_t> count;
+};
+void threadtest_increment(void* arg, int64_t) noexcept {
+  auto& t = *static_cast<Threadtest*>(arg);
+  t.count.set(t.count.get() + 1);
+}
+void threadtest_reset(void* arg, int64_t) noexcept { static_cast<Threadtest*>(arg)->count.set(0); }
+
 }  // namespace
+
+Status load_threadtest(Hal& hal, LoadArgs& args) {
+  return load_each<Threadtest>(hal, args, "threadtest", [](Builder& b, Threadtest& t, const std::string& n) {
+    b.pin(n + ".count", Dir::kOut, t.count);
+    b.function(n + ".increment", &threadtest_increment, &t);
+    b.function(n + ".reset", &threadtest_reset, &t);
+  });
+}
 
 Status load_minmax(Hal& hal, LoadArgs& args) {
   return load_each<Minmax>(hal, args, "minmax", [](Builder& b, Minmax& m, const std::string& n) {

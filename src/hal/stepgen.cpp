@@ -104,7 +104,9 @@ struct Channel {
 struct Stepgen : Instance {
   std::unique_ptr<Channel[]> channels;
   int count = 0;
-  std::atomic<int64_t> base_period_ns{0};  // written by make-pulses, read by update-freq
+  // Written by make-pulses, read by update-freq. Until make-pulses has run, LinuxCNC's assumed 50 µs (an
+  // update-freq that runs first in the same thread uses it once, as LinuxCNC's does).
+  std::atomic<int64_t> base_period_ns{50000};
 };
 
 int64_t count_down(int64_t t, int64_t period) noexcept { return t > period ? t - period : 0; }
@@ -212,7 +214,7 @@ double position_velocity(Channel& c, double cmd, double dt, double max_ac) noexc
   const double est_cmd = cmd + vel_cmd * (match_time - 1.5 * dt);
   const double est_err = est_out - est_cmd;
   if (match_time < dt) {
-    if (std::fabs(est_err) <= 0.0001) return vel_cmd;
+    if (std::fabs(est_err) < 0.0001) return vel_cmd;
     const double v = vel_cmd - 0.5 * est_err / dt;
     return std::clamp(v, curr_vel - max_ac * dt, curr_vel + max_ac * dt);
   }
@@ -224,7 +226,6 @@ double position_velocity(Channel& c, double cmd, double dt, double max_ac) noexc
 void update_freq(void* arg, int64_t period_ns) noexcept {
   auto& sg = *static_cast<Stepgen*>(arg);
   const int64_t base = sg.base_period_ns.load(std::memory_order_relaxed);
-  if (base <= 0) return;  // make-pulses has not run yet: its period is unknown
   const double tbase = static_cast<double>(base) * 1e-9;
   const double freqscale = static_cast<double>(kOneStep) * tbase;  // addval per Hz
   const double accelscale = freqscale * tbase;                       // addval change per base period per Hz/s
@@ -266,8 +267,9 @@ void update_freq(void* arg, int64_t period_ns) noexcept {
     }
     new_vel = std::clamp(new_vel, -max_freq, max_freq);
     c.frequency.set(new_vel);
-    c.target_addval.store(std::llround(new_vel * freqscale), std::memory_order_relaxed);
-    c.deltalim.store(std::max<int64_t>(std::llround(max_ac * accelscale), 1), std::memory_order_relaxed);
+    // Truncated towards zero, as LinuxCNC's conversions to its integer accumulator (a deltalim of 0 jumps).
+    c.target_addval.store(static_cast<int64_t>(new_vel * freqscale), std::memory_order_relaxed);
+    c.deltalim.store(static_cast<int64_t>(max_ac * accelscale), std::memory_order_relaxed);
   }
 }
 

@@ -171,6 +171,15 @@ TEST(MoreComponents, EdgeDefaultsToTheFallingEdgeWithAOnePeriodPulse) {
   EXPECT_EQ(b.get("edge.0.out"), "FALSE");
 }
 
+TEST(MoreComponents, ThreadtestIncrementsAndResets) {
+  Bench b("loadrt threadtest\naddf threadtest.0.increment t\n");
+  b.cycle(3);
+  EXPECT_EQ(b.get("threadtest.0.count"), "3");
+  b.run("addf threadtest.0.reset t\n");  // after increment in the same thread: every cycle ends at 0
+  b.cycle(2);
+  EXPECT_EQ(b.get("threadtest.0.count"), "0");
+}
+
 TEST(MoreComponents, EdgeIgnoresTheLevelAtStartAndPulsesOnePeriodWhenTheWidthIsShorter) {
   Bench b("loadrt edge\naddf edge.0 t\nsetp edge.0.both 1\nsetp edge.0.out-width-ns 250000\nsetp edge.0.in 1\n");
   b.cycle();

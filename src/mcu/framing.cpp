@@ -99,6 +99,7 @@ CheckResult check_block(std::span<const uint8_t> bytes, bool& need_sync) noexcep
 
 std::size_t BlockParser::feed(std::span<const uint8_t> bytes) noexcept {
   const std::size_t n = std::min(bytes.size(), kBufferSize - size_);
+  if (n == 0) return 0;  // an empty span may have no data pointer at all
   std::memcpy(buffer_.data() + size_, bytes.data(), n);
   size_ += n;
   return n;

@@ -70,7 +70,7 @@ class Link::Session {
  private:
   enum class Step : uint8_t { kSynchronising, kQueryConfig, kConfigSent, kReady };
 
-  bool pump_io(int64_t now);
+  bool pump_io();
   void handle(const Message& m, int64_t now);
   void on_synchronised();
   void on_config(const Message& m, int64_t now);
@@ -118,7 +118,7 @@ Link::Session::End Link::Session::run() {
   while (!end_) {
     const int64_t now = monotonic_ns();
     Posted posted = link_.take_posted();
-    if (!pump_io(now)) break;
+    if (!pump_io()) break;
     for (const Message& m : conn_.take_messages()) handle(m, now);
     if (end_) break;
     if (conn_.state() == LinkState::kFailed) {
@@ -133,7 +133,7 @@ Link::Session::End Link::Session::run() {
       flush_due(now, false);
       release(now);
     }
-    if (!pump_io(now)) break;
+    if (!pump_io()) break;
     // Sleep until the next timed work, new bytes, room for pending output or posted work.
     pollfd fds[2] = {{port_.fd(), static_cast<short>(POLLIN | (out_.empty() ? 0 : POLLOUT)), 0}, {link_.wake_fd_, POLLIN, 0}};
     const int64_t wait_ns = std::clamp<int64_t>(next_wake(now) - monotonic_ns(), 0, kMaxPollNs);
@@ -156,8 +156,10 @@ Link::Session::End Link::Session::run() {
   return end_.value_or(End::kReconnect);
 }
 
-// Reads what the port has, then writes what the connection has to send. False when the port failed.
-bool Link::Session::pump_io(int64_t now) {
+// Reads what the port has, then writes what the connection has to send. False when the port failed. The
+// clock is read afresh for each: the clock samples take the times of the bytes, and work done since the
+// loop began (inflating the dictionary, compressing steps) must not shift them.
+bool Link::Session::pump_io() {
   uint8_t buffer[4096];
   for (;;) {
     auto n = port_.read(buffer);
@@ -167,10 +169,10 @@ bool Link::Session::pump_io(int64_t now) {
       return false;
     }
     if (*n == 0) break;
-    conn_.receive(std::span<const uint8_t>(buffer, *n), now);
+    conn_.receive(std::span<const uint8_t>(buffer, *n), monotonic_ns());
   }
   std::vector<uint8_t> fresh;
-  if (conn_.poll(now, fresh)) {
+  if (conn_.poll(monotonic_ns(), fresh)) {
     port_.flush_output();  // a retransmission resends all of it
     out_.clear();
   }

@@ -12,8 +12,8 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/parse_errors.hpp"
+#include "cli/summary.hpp"
 #include "cli/ignored_config.hpp"
-#include "config/config.hpp"
 #include "machine/host_link.hpp"
 #include "cli/run.hpp"
 
@@ -37,21 +37,6 @@ void install_signal_handlers() {
   // Over RLIMIT_FSIZE (the ring's shared-memory object counts too) a write or ftruncate would raise SIGXFSZ
   // and kill the process mid-move; ignored, it fails with EFBIG and the job reports it.
   std::signal(SIGXFSZ, SIG_IGN);
-}
-
-// Where each stepper stopped, in mm of its own travel, beside where the plan would have taken it: after a
-// stop the step counts differ from the plan by design, and mm tell the user where the machine is.
-std::string stop_positions(const RunSummary& summary) {
-  auto machine = config::load(summary.config_path);
-  if (!machine || machine->steppers.size() != summary.steppers.size()) return {};
-  std::string text = "stopped at (counted from the pins; the plan's end in brackets):";
-  for (std::size_t i = 0; i < summary.steppers.size(); ++i) {
-    const double per_mm = machine->steppers[i].steps_per_mm();
-    const StepperSummary& s = summary.steppers[i];
-    text += fmt::format(" {} {:.3f} mm ({:.3f})", s.name, static_cast<double>(s.position) / per_mm,
-                        static_cast<double>(s.planned_position) / per_mm);
-  }
-  return text + "\n";
 }
 
 }  // namespace
@@ -112,7 +97,7 @@ void add_run_command(CLI::App& app, Commands& commands) {
                         } else if (!summary.steppers.empty()) {  // a job that never started has nothing to sum up
                           std::cout << summary.to_text();
                           std::cout << ignored_config_text({{}, ignored.keys, ignored.warnings});
-                          if (!summary.stop_reason.empty()) std::cout << stop_positions(summary);
+                          if (ended_early(summary)) std::cout << stop_positions(summary);
                         }
                         return static_cast<int>(summary.exit_code);
                       }});

@@ -1,9 +1,27 @@
 // RunSummary as JSON (one object, for scripts) and as text (for people).
 #include <fmt/format.h>
 
-#include "cli/run.hpp"
+#include "cli/summary.hpp"
+#include "config/config.hpp"
 
 namespace rtstep::cli {
+
+bool ended_early(const RunSummary& summary) {
+  return !summary.stop_reason.empty() || (!summary.executor_status.empty() && summary.executor_status != "finished");
+}
+
+std::string stop_positions(const RunSummary& summary) {
+  auto machine = config::load(summary.config_path);
+  if (!machine || machine->steppers.size() != summary.steppers.size()) return {};
+  std::string text = "stopped at (counted from the pins; the plan's end in brackets):";
+  for (std::size_t i = 0; i < summary.steppers.size(); ++i) {
+    const double per_mm = machine->steppers[i].steps_per_mm();
+    const StepperSummary& s = summary.steppers[i];
+    text += fmt::format(" {} {:.3f} mm ({:.3f})", s.name, static_cast<double>(s.position) / per_mm,
+                        static_cast<double>(s.planned_position) / per_mm);
+  }
+  return text + "\n";
+}
 
 nlohmann::json RunSummary::to_json() const {
   nlohmann::json steppers_json = nlohmann::json::array();
@@ -79,7 +97,7 @@ std::string RunSummary::to_text() const {
         s.shortest_interval_ns > 0 ? fmt::format("{:.1f}/{:.1f}", s.shortest_interval_ns / 1e3, s.planned_interval_ns / 1e3)
                                    : "-";
     // After a stop the counts differ from the plan by design: "stopped", and the run prints where (in mm).
-    const char* check = !s.count_ok() ? (stop_reason.empty() ? "MISMATCH" : "stopped") : !s.timing_ok() ? "BUNCHED" : "ok";
+    const char* check = !s.count_ok() ? (ended_early(*this) ? "stopped" : "MISMATCH") : !s.timing_ok() ? "BUNCHED" : "ok";
     text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14} {:>19}  {}\n", s.name, s.steps, s.planned_steps,
                         s.segments, s.position, s.planned_position, interval, check);
   }

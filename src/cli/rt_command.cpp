@@ -227,12 +227,12 @@ int run_rt(const RtOptions& options) {
     std::cerr << "rtstep rt: " << machine.error().message << '\n';
     return 1;
   }
-  print_pwm_outputs(machine->pwm_outputs);
   int code = 0;
   // Declared before the jobs' rings and executors, so it outlives them; its destructor leaves every output
   // at its safe level when the process ends.
   std::optional<std::unique_ptr<gpio::Backend>> hardware = open_pins(*machine, options, code);
   if (!hardware) return code;
+  print_pwm_outputs(machine->pwm_outputs);
   struct sigaction action {};
   action.sa_handler = on_rt_signal;
   sigemptyset(&action.sa_mask);

@@ -201,7 +201,7 @@ class StepLoop {
                                            // false: a read failed (the loop stops)
   void halt_on(gpio::InputMask inputs, Group& g) noexcept;  // a trip: drop the remaining steps of their steppers
   void maybe_report() noexcept;            // publishes the homing report once the move is over
-  // Soft PWM (step_loop_pwm.cpp).
+  // Soft PWM (step_loop_pwm.cpp). Real-time safe, as every function of the loop.
   bool pwm_record(const ipc::PwmCommand& p) noexcept;  // checks a kPwm record; false: bad record
   bool queue_pwm(const ipc::PwmCommand& p) noexcept;   // false: that output's queue is full
   void refresh_pwm() noexcept;                         // recomputes pwm_next_

@@ -40,6 +40,7 @@ struct SoftPwmPlan {
   std::vector<SoftPwmOutput> outputs;
   std::vector<int> executor_output;
 };
+// Init only (allocates).
 SoftPwmPlan soft_pwm_plan(std::span<const thermal::OutputSpec> thermal_outputs);
 
 // The record that gives the executor a thermal output command (thermal::ThermalSystem::update), for the

@@ -13,7 +13,7 @@
 //   objects.hpp      the objects configured on a board (steppers, digital outs, ADCs) and their config text
 //   move_queue.hpp   StepperChannel (StepSegments -> queue_step), MoveQueue (the board's move slots)
 //   link.hpp         Link: one board driven from its own thread (connect, configure, steps, outputs, ADCs,
-//                    shutdowns, restarts)
+//                    homing, shutdowns, restarts); link_session.hpp is its internal per-connection part
 //
 // sim/ holds rtstep-mcu-sim, a simulated board on a pseudo-terminal, for tests.
 //

@@ -8,9 +8,9 @@ namespace rtstep::mcu {
 
 namespace {
 
-// Trsync reasons, as Klipper's host numbers them.
+// Trsync reasons: the board reports back the reason the host gave it; numbered as current Klipper hosts do.
 constexpr int kReasonEndstopHit = 1;
-constexpr int kReasonPastEndTime = 4;
+constexpr int kReasonPastEndTime = 3;
 
 }  // namespace
 

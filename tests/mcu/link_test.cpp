@@ -340,6 +340,27 @@ TEST(Link, AdcReportsBecomeReadings) {
   EXPECT_EQ(link.status().phase, LinkPhase::kReady);
 }
 
+TEST(Link, AdcReportsOfOlderFirmwareBecomeReadings) {
+  test::SimProcess sim({"--adc", "PA3=3000", "--legacy-adc", "1"});
+  ASSERT_TRUE(sim.running());
+  McuObjects objects;
+  objects.adcs.push_back({"thermistor", "PA3", kMs, 8, 50 * kMs, 3, 0.1, 0.9, 4});  // batch ignored: one per report
+  Link link(options_for(sim), objects);
+  link.start();
+  ASSERT_TRUE(link.wait_ready(20 * kSecond)) << link.status().message;
+  std::vector<AdcReading> readings;
+  ASSERT_TRUE(wait_until([&] {
+    for (const AdcReading& a : link.take_adc_readings()) readings.push_back(a);
+    return readings.size() >= 4;
+  }, 10 * kSecond));
+  for (std::size_t i = 0; i < readings.size(); ++i) {
+    EXPECT_DOUBLE_EQ(readings[i].value, 24000.0 / (8 * 4095.0));
+    if (i > 0) {
+      EXPECT_NEAR(readings[i].time_ns - readings[i - 1].time_ns, 50 * kMs, kMs);
+    }
+  }
+}
+
 TEST(Link, AnAdcOutOfRangeShutsTheBoardDown) {
   test::SimProcess sim({"--adc", "PA3=4000"});
   ASSERT_TRUE(sim.running());

@@ -91,10 +91,17 @@ void SimFirmware::build_dictionary() {
   using json = nlohmann::json;
   std::vector<std::string> commands, responses;
   for (const char* c : kCommands) {
-    const std::string f = c;
+    std::string f = c;
+    if (options_.legacy_adc && f.rfind("query_analog_in ", 0) == 0) {
+      f = "query_analog_in oid=%c clock=%u sample_ticks=%u sample_count=%c rest_ticks=%u min_value=%hu max_value=%hu "
+          "range_check_count=%c";
+    }
     if (options_.omit.count(f.substr(0, f.find(' '))) == 0) commands.push_back(f);
   }
-  for (const char* r : kResponses) responses.emplace_back(r);
+  for (const char* r : kResponses) {
+    const std::string f = r;
+    responses.push_back(options_.legacy_adc && f.rfind("analog_in_state ", 0) == 0 ? "analog_in_state oid=%c next_clock=%u value=%hu" : f);
+  }
   std::vector<int> ids(commands.size() + responses.size());
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int>(i) + 2;
   if (options_.id_seed != 0) std::shuffle(ids.begin(), ids.end(), std::mt19937(options_.id_seed));
@@ -359,7 +366,7 @@ bool SimFirmware::dispatch_output(const Message& m, std::vector<uint8_t>& out) {
     a->sample_ticks = static_cast<uint32_t>(*m.integer("sample_ticks"));
     a->sample_count = static_cast<uint8_t>(*m.integer("sample_count"));
     a->rest_ticks = static_cast<uint32_t>(*m.integer("rest_ticks"));
-    a->bytes_per_report = static_cast<uint8_t>(*m.integer("bytes_per_report"));
+    a->bytes_per_report = static_cast<uint8_t>(m.integer("bytes_per_report").value_or(2));  // legacy: one value
     a->min_value = static_cast<uint16_t>(*m.integer("min_value"));
     a->max_value = static_cast<uint16_t>(*m.integer("max_value"));
     a->range_check_count = static_cast<uint8_t>(*m.integer("range_check_count"));
@@ -514,8 +521,12 @@ void SimFirmware::run_adcs_until(uint64_t clock, std::vector<uint8_t>& out) {
       a.data.push_back(static_cast<char>(sum >> 8));
       a.next_begin += a.rest_ticks;
       if (a.data.size() + 2 > a.bytes_per_report) {
-        respond(out, "analog_in_state", {static_cast<int64_t>(&a - objects_.data()),
-                                         static_cast<int64_t>(a.next_begin & 0xFFFFFFFF), a.data});
+        const int64_t oid = &a - objects_.data(), next = static_cast<int64_t>(a.next_begin & 0xFFFFFFFF);
+        if (options_.legacy_adc) {
+          respond(out, "analog_in_state", {oid, next, int64_t{sum}});
+        } else {
+          respond(out, "analog_in_state", {oid, next, a.data});
+        }
         a.data.clear();
       }
       if (a.rest_ticks == 0) break;

@@ -14,7 +14,8 @@
 //                 are counted ("Move queue overflow") and a step scheduled in the past shuts down
 //   digital out   queue_digital_out with set_digital_out_pwm_cycle and max_duration, as the firmware
 //                 enforces it ("Missed scheduling of next digital out event")
-//   analog in     query_analog_in with the batched report (values=%*s, little-endian u16 sums)
+//   analog in     query_analog_in with the batched report (values=%*s, little-endian u16 sums), or the
+//                 single-value report of older firmware (legacy_adc)
 //   endstops      endstop_home sampling a pin that a stepper's position drives, trsync objects
 //
 // Time is the MCU clock, 64-bit ticks, given by the caller. Not thread-safe: one owner. Non-real-time.
@@ -39,6 +40,7 @@ struct FirmwareOptions {
   uint32_t move_count = 512;      // move queue slots (queue_step and queue_digital_out each take one)
   uint32_t id_seed = 1;           // shuffles the message ids; 0 keeps them in declaration order
   std::set<std::string> omit;     // commands left out of the dictionary (a firmware built without them)
+  bool legacy_adc = false;        // the ADC formats before 2026: no bytes_per_report, one value per report
   std::map<std::string, uint16_t> adc_raw;  // pin -> raw ADC reading (0..ADC_MAX); others read 2048
   // pin -> (step pin of a stepper, position): the pin reads 1 while that stepper is at or below the position.
   std::map<std::string, std::pair<std::string, int64_t>> endstops;

@@ -3,7 +3,8 @@
 // writes what it executed to a record file for tests to compare with the plan.
 //
 //   rtstep-mcu-sim --pty PATH [--clock-freq HZ] [--drift-ppm PPM] [--start-clock TICKS] [--move-count N]
-//                  [--id-seed N] [--omit COMMAND]... [--adc PIN=RAW]... [--endstop PIN=STEP_PIN:POSITION]...
+//                  [--id-seed N] [--omit COMMAND]... [--legacy-adc 1] [--adc PIN=RAW]...
+//                  [--endstop PIN=STEP_PIN:POSITION]...
 //                  [--corrupt-rx N] [--drop-rx N] [--corrupt-tx N] [--record FILE]
 //
 // PATH becomes a symlink to the pseudo-terminal, as a /dev/serial/by-id/... name is to a tty. Signals:
@@ -91,6 +92,8 @@ Options parse(int argc, char** argv) {
       o.firmware.move_count = static_cast<uint32_t>(parse_u64(a, v));
     } else if (a == "--id-seed") {
       o.firmware.id_seed = static_cast<uint32_t>(parse_u64(a, v));
+    } else if (a == "--legacy-adc") {
+      o.firmware.legacy_adc = v == "1";
     } else if (a == "--omit") {
       o.firmware.omit.insert(v);
     } else if (a == "--adc") {

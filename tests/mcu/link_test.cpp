@@ -160,6 +160,31 @@ TEST(Link, ConfiguresTheBoardAndFindsItConfiguredOnReconnect) {
   EXPECT_FALSE(other.wait_ready(20 * kSecond));
   EXPECT_EQ(other.status().phase, LinkPhase::kFailed);
   EXPECT_NE(other.status().message.find("FIRMWARE_RESTART"), std::string::npos) << other.status().message;
+  // FIRMWARE_RESTART clears the board, which then takes the new configuration.
+  other.firmware_restart();
+  ASSERT_TRUE(wait_until([&] { return other.status().phase == LinkPhase::kReady; }, 20 * kSecond)) << other.status().message;
+  EXPECT_TRUE(other.status().configured_here);
+  other.stop();
+  EXPECT_EQ(sim.record().steppers.size(), 1u);
+}
+
+TEST(Link, ABoardShutDownBeforeTheHostConnectedSaysSo) {
+  test::SimProcess sim;
+  ASSERT_TRUE(sim.running());
+  {
+    Link first(options_for(sim), two_steppers());
+    first.start();
+    ASSERT_TRUE(first.wait_ready(20 * kSecond)) << first.status().message;
+    first.emergency_stop();
+    ASSERT_TRUE(wait_until([&] { return first.status().phase == LinkPhase::kShutdown; }, 10 * kSecond));
+  }
+  Link second(options_for(sim), two_steppers());
+  second.start();
+  EXPECT_FALSE(second.wait_ready(20 * kSecond));
+  EXPECT_EQ(second.status().phase, LinkPhase::kShutdown);
+  EXPECT_NE(second.status().message.find("shut down from before"), std::string::npos) << second.status().message;
+  second.firmware_restart();
+  ASSERT_TRUE(wait_until([&] { return second.status().phase == LinkPhase::kReady; }, 20 * kSecond)) << second.status().message;
 }
 
 TEST(Link, ZigzagStepsTakenByTheBoardEqualTheSegments) {

@@ -29,7 +29,8 @@
 //
 // Times are CLOCK_MONOTONIC ns ("print time" is host time: a step segment's first_time_ns).
 // Thread safety: every public function may be called from any thread (they post to the link's thread
-// or read a snapshot under a mutex) and none blocks but wait_ready(). Nothing here is real-time.
+// or read a snapshot under a mutex); none blocks but wait_ready() and stop() (which joins the thread).
+// Nothing here is real-time: the link's thread allocates, locks and makes system calls.
 
 #include <condition_variable>
 #include <cstdint>

@@ -277,6 +277,21 @@ TEST(Link, ReconnectsAfterTheBoardRestarts) {
   EXPECT_EQ(r.config_crc, link.status().config_crc);
 }
 
+TEST(Link, ReconnectsAfterTheBoardStoppedAnswering) {
+  test::SimProcess sim;
+  ASSERT_TRUE(sim.running());
+  Link link(options_for(sim), two_steppers());
+  link.start();
+  ASSERT_TRUE(link.wait_ready(20 * kSecond)) << link.status().message;
+  sim.signal(SIGSTOP);  // the board hangs
+  ASSERT_TRUE(wait_until([&] { return link.status().phase == LinkPhase::kConnecting; }, 20 * kSecond));
+  EXPECT_NE(link.status().message.find("lost communication"), std::string::npos) << link.status().message;
+  sim.signal(SIGCONT);
+  ASSERT_TRUE(wait_until([&] { return link.status().generation == 2 && link.status().phase == LinkPhase::kReady; }, 30 * kSecond))
+      << link.status().message;
+  EXPECT_FALSE(link.status().configured_here);  // it kept its configuration
+}
+
 TEST(Link, RefusesAFirmwareWithoutACommandItNeeds) {
   test::SimProcess sim({"--omit", "set_next_step_dir"});
   ASSERT_TRUE(sim.running());

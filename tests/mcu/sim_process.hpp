@@ -98,6 +98,7 @@ class SimProcess {
   int stop() {
     if (pid_ <= 0) return exit_status_;
     ::kill(pid_, SIGTERM);
+    ::kill(pid_, SIGCONT);  // a simulator a test stopped must run to exit
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;

@@ -8,10 +8,10 @@
 // before the turn is not touched, it has been emitted already (when the direction changes, everything pending
 // is compressed first, and the last segment ends on a step that is not late: compressor.cpp).
 //
-// Cost. The step after a turn is delayed by at most the reversal gap; the steps after it only while they, too,
-// come closer than the spacing to their (delayed) predecessor, which in one direction happens only if the
-// delay exceeds what the steps' own spacing leaves. While a step is delayed the stepper lags its exact count by
-// that one step.
+// Cost. The step after a turn is delayed by at most the reversal gap. The steps after it are delayed only while
+// they, too, come closer than the spacing to their (delayed) predecessor: in one direction they are at least
+// min_interval_ns apart already, so only another turn within the delay carries it on (one gap more). While a
+// step is delayed the stepper lags its exact count by that one step.
 #include <algorithm>
 #include <cmath>
 

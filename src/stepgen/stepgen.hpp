@@ -27,12 +27,14 @@
 // back-and-forth move) and crosses it again, possibly within the same nanosecond. The compressor hands on only
 // streams the executor plays on time: a step closer to the one before than the spacing is delayed until the
 // gap holds (never advanced, never dropped), and segments keep the gap across their joins.
-// The cost, stated and measured (tests/stepgen/reversals_test.cpp): a delay lasts at most one reversal gap
-// (pulse + dir hold + dir setup, 2.4 us by default) per reversal still being delayed, and while a step is
-// delayed the stepper is one step from its exact count; once the gap holds again every step is back at its
-// exact time (within max_step_error). Optionally ([rt] step_dir_step_filter, off by default) a step followed by
-// a step back within kStepDirStepFilterNs is removed with it, as Klipper's host does: the count is one step
-// off for under 750 us, and the motor does not buzz.
+// The cost, bounded and measured (tests/stepgen/reversals_test.cpp, StepperTotals): no step is played earlier
+// than its exact time (less max_step_error); a delayed step is late by at most one reversal gap (pulse + dir
+// hold + dir setup: 2.4 us by default) plus max_step_error, and by one gap more for each further reversal of
+// its stepper during that delay (only moves of a few microseconds make one). While a step waits, its stepper is
+// one step from its exact count (never more while delays stay under min_interval_ns); the steps after it are
+// back at their own times. Optionally ([rt] step_dir_step_filter, off by default) a step followed by a step back
+// within kStepDirStepFilterNs is removed with it, as Klipper's host does: close reversals then go with their
+// pairs instead of being delayed, and the count is one step off for under 750 us.
 
 #include <cstdint>
 #include <deque>

@@ -11,6 +11,7 @@
 // (or the first pin) seeds the signal's value; unlinking leaves the pin holding the last value it saw.
 
 #include <map>
+#include <mutex>
 #include <memory>
 #include <span>
 #include <string>
@@ -254,6 +255,7 @@ class Hal {
   gpio::Backend* gpio_backend_ = nullptr;
   gpio::BackendKind gpio_kind_{};  // kSim (0)
   std::unique_ptr<std::atomic<bool>> running_;  // read by the threads' trampolines
+  std::mutex serial_cycles_;  // one cycle at a time when a thread runs without SCHED_FIFO (HalThread)
 };
 
 }  // namespace rtstep::hal

@@ -95,7 +95,14 @@ void HalThread::publish() {
 void HalThread::run_cycle(void* arg, int64_t period_ns) noexcept {
   auto* self = static_cast<HalThread*>(arg);
   const uint64_t epoch = self->epoch_.load(std::memory_order_acquire);
-  if (self->running_.load(std::memory_order_relaxed)) self->run_functions(period_ns);
+  if (self->running_.load(std::memory_order_acquire)) {
+    if (std::mutex* serial = self->serial_.load(std::memory_order_acquire); serial != nullptr) {
+      std::lock_guard lock(*serial);  // the non-real-time fallback only (set_serialized)
+      self->run_functions(period_ns);
+    } else {
+      self->run_functions(period_ns);
+    }
+  }
   self->epoch_done_.store(epoch, std::memory_order_release);
 }
 
@@ -299,8 +306,12 @@ Status Hal::start() {
       periodic_.clear();
       return st;
     }
+    // Without SCHED_FIFO the kernel interleaves the threads' cycles: serialize them, as LinuxCNC does.
+    bool all_realtime = true;
+    for (const auto& p : periodic_) all_realtime = all_realtime && p->placement().realtime;
+    for (const auto& t : threads_) t->set_serialized(all_realtime ? nullptr : &serial_cycles_);
   }
-  running_->store(true, std::memory_order_relaxed);
+  running_->store(true, std::memory_order_release);
   return Ok{};
 }
 

@@ -17,7 +17,7 @@ constexpr double kOutlierMinS = 0.000500;             // and at least 500 µs of
 constexpr double kResetStddevS = 0.001;               // prediction stddev after a reset: 1 ms
 constexpr double kLateWindowS = 10;                   // late samples are ignored for this long
 constexpr double kSlowExtraS = 0.001;                 // a half round trip this much over the minimum is slow
-constexpr int kMaxSlowInARow = 8;                     // then the minimum itself is taken to have changed
+constexpr int kMaxSlowInARow = 30;                    // then the minimum itself is taken to have changed
 constexpr int kMaxBurstQueries = 3 * kBurstQueries;   // the burst ends after this many answers at most
 
 double floor_clock(double c) { return std::max(0.0, std::floor(c)); }
@@ -61,6 +61,9 @@ bool ClockSync::on_clock(uint32_t clock32, int64_t sent_ns, int64_t received_ns)
   const double c = static_cast<double>(clock);
 
   const double half_rtt = 0.5 * (received - sent);
+  // Much faster than every answer so far: those were all slow (a busy start), and the fit built on them is
+  // off by as much. Start it again from this one.
+  if (samples_ > 0 && half_rtt + kSlowExtraS < min_half_rtt_s_) samples_ = 0;
   // A slow round trip (the request or the answer waited somewhere: a busy host or MCU) leaves the moment
   // the MCU read its clock uncertain by that much: such samples are not fitted, unless they keep coming
   // (the link itself got slower).
@@ -72,6 +75,17 @@ bool ClockSync::on_clock(uint32_t clock32, int64_t sent_ns, int64_t received_ns)
   if (half_rtt < min_half_rtt_s_ + (sent - min_rtt_time_) * kRttAge || half_rtt > min_half_rtt_s_ + kSlowExtraS) {
     min_half_rtt_s_ = half_rtt;
     min_rtt_time_ = sent;
+  }
+  // The first sample starts the fit; the uptime answer only gave the clock's high bits (its round trip is
+  // unknown, and a delayed uptime answer would tilt the first seconds of the fit).
+  if (samples_ == 0) {
+    time_avg_ = sent;
+    clock_avg_ = c;
+    time_variance_ = clock_covariance_ = 0;
+    freq_ = nominal_hz_;
+    last_prediction_time_ = sent;
+    ++samples_;
+    return true;
   }
   // Outliers: a late answer (delayed on the way) says nothing about the clock and is dropped; a sample off
   // the other way, or predictions failing for long, means the fit is wrong: widen it and take the sample.

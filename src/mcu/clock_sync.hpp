@@ -3,7 +3,7 @@
 // (klippy/clocksync.py), fed by samples the caller collects.
 //
 // Protocol around it (the caller's part): at connect, `get_uptime` → `uptime high=%u clock=%u` gives the
-// full 64-bit clock (start()); then a burst of kBurstQueries `get_clock` → `clock clock=%u`, the first
+// full 64-bit clock (start(); unlike Klipper, not a point of the fit: the first get_clock answer is); then a burst of kBurstQueries `get_clock` → `clock clock=%u`, the first
 // kBurstIntervalNs after the uptime request and as far apart, then one every kQueryIntervalNs (an unusual
 // period, so it does not beat against other periodic work); next_query_ns() says when. Each answer is a sample: the host time its request left, the host time
 // the answer arrived and the 32-bit clock (on_clock()).
@@ -15,8 +15,9 @@
 // early one, the prediction variance resets and the sample is used. The smallest half round trip seen
 // (aged slowly) places the MCU's clock reading between send and receive. Beyond Klipper: a sample whose
 // half round trip exceeds that minimum by more than 1 ms is not fitted (when the MCU read its clock is
-// uncertain by as much: a busy host or MCU delayed the request or the answer), unless 8 come in a row,
-// which means the link itself got slower; the burst lasts until 8 samples are fitted (24 answers at most).
+// uncertain by as much: a busy host or MCU delayed the request or the answer), unless 30 come in a row,
+// which means the link itself got slower; a sample more than 1 ms faster than all before restarts the fit
+// from it (they were all slow); the burst lasts until 8 samples are fitted (24 answers at most).
 //
 // Not thread-safe: one owner (the MCU link's thread); an owner that shares the estimate publishes copies
 // of ClockEstimate. Non-real-time.
@@ -72,7 +73,7 @@ class ClockSync {
   double prediction_stddev_ticks() const noexcept;
   int64_t min_half_rtt_ns() const noexcept { return static_cast<int64_t>(min_half_rtt_s_ * 1e9); }
   uint64_t last_clock() const noexcept { return last_clock_; }
-  int samples() const noexcept { return samples_; }
+  int samples() const noexcept { return samples_; }  // in the fit (a restarted fit counts from 0 again)
   int rejected() const noexcept { return rejected_; }
 
  private:

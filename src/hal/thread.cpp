@@ -96,9 +96,16 @@ void HalThread::run_cycle(void* arg, int64_t period_ns) noexcept {
   auto* self = static_cast<HalThread*>(arg);
   const uint64_t epoch = self->epoch_.load(std::memory_order_acquire);
   if (self->running_.load(std::memory_order_acquire)) {
-    if (std::mutex* serial = self->serial_.load(std::memory_order_acquire); serial != nullptr) {
-      std::lock_guard lock(*serial);  // the non-real-time fallback only (set_serialized)
-      self->run_functions(period_ns);
+    if (SerialLock* serial = self->serial_.load(std::memory_order_acquire); serial != nullptr) {
+      // The non-real-time fallback only (set_serialized). A thread catching up on late periods would
+      // otherwise take the lock again at once, cycle after cycle, and starve the others.
+      serial->waiting.fetch_add(1, std::memory_order_relaxed);
+      {
+        std::lock_guard lock(serial->mutex);
+        serial->waiting.fetch_sub(1, std::memory_order_relaxed);
+        self->run_functions(period_ns);
+      }
+      if (serial->waiting.load(std::memory_order_relaxed) > 0) sched_yield();
     } else {
       self->run_functions(period_ns);
     }

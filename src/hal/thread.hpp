@@ -49,7 +49,7 @@ class HalThread {
   // Threads without SCHED_FIFO run their cycles one at a time under `lock` (null: not), as LinuxCNC's POSIX
   // non-real-time mode serializes them: the kernel may then interrupt a cycle for another thread's, and a
   // fast thread's functions must still see a slow thread's cycle whole. Before the Hal's run flag is set.
-  void set_serialized(std::mutex* lock) noexcept { serial_.store(lock, std::memory_order_release); }
+  void set_serialized(SerialLock* lock) noexcept { serial_.store(lock, std::memory_order_release); }
   void run_functions(int64_t period_ns) noexcept;  // one cycle, regardless of the run flag
 
   // The grace period of a change that frees memory a function may read (delsig frees a signal's value):
@@ -81,7 +81,7 @@ class HalThread {
   int priority_;
   int owner_;
   const std::atomic<bool>& running_;
-  std::atomic<std::mutex*> serial_{nullptr};  // set_serialized
+  std::atomic<SerialLock*> serial_{nullptr};  // set_serialized
   std::vector<FunctionRecord*> order_;  // the configuration side's copy
   std::vector<FunctionRecord*> init_order_;  // initf, configuration side
   List init_list_{};       // initf, fixed before the periodic threads start

@@ -37,9 +37,15 @@ McuObjects two_steppers() {
   return o;
 }
 
+// Steps are compressed and sent 0.8 s before they are due (0.25 s by default) and each move is pushed
+// 1.2 s ahead: a test machine busy with other work may leave the link's thread and the simulator unscheduled
+// for longer than the default lead, which on a real host means a host too slow for its board.
+constexpr int64_t kPushLeadNs = 1'200'000'000;
+
 LinkOptions options_for(const test::SimProcess& sim) {
   LinkOptions o;
   o.serial = sim.pty();
+  o.flush_lead_ns = 800'000'000;
   return o;
 }
 
@@ -85,7 +91,7 @@ struct Zigzag {
   }
 };
 
-// Pushes each move 400 ms before it starts, as a controller with a bounded lead does.
+// Pushes each move kPushLeadNs before it starts, as a controller with a bounded lead does.
 void play(Link& link, const std::vector<const Zigzag*>& zigzags) {
   std::size_t next = 0;
   bool more = true;
@@ -95,7 +101,7 @@ void play(Link& link, const std::vector<const Zigzag*>& zigzags) {
       if (next >= z->moves.size()) continue;
       more = true;
       const int64_t starts = z->moves[next].front().first_time_ns;
-      while (monotonic_ns() < starts - 400 * kMs) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      while (monotonic_ns() < starts - kPushLeadNs) std::this_thread::sleep_for(std::chrono::milliseconds(5));
       link.push_segments(z->moves[next]);
     }
     ++next;
@@ -321,20 +327,20 @@ TEST(Link, AnOutputNotRenewedWithinMaxDurationShutsTheBoardDown) {
   test::SimProcess sim;
   ASSERT_TRUE(sim.running());
   McuObjects objects;
-  objects.digital_outs.push_back({"heater", "PC5", false, 0, 0, 700 * kMs, 10 * kMs});
+  objects.digital_outs.push_back({"heater", "PC5", false, 0, 0, 1200 * kMs, 10 * kMs});
   Link link(options_for(sim), objects);
   link.start();
   ASSERT_TRUE(link.wait_ready(20 * kSecond)) << link.status().message;
-  // Renewed every 300 ms for a while (as a heater is): the board keeps it on at 25 %.
-  const int64_t start = monotonic_ns() + 300 * kMs;
-  for (int i = 0; i < 5; ++i) link.set_output(0, start + i * 300 * kMs, 0.25);
+  // Renewed every 500 ms for a while (a heater every 300 ms): the board keeps it on at 25 %.
+  const int64_t start = monotonic_ns() + 500 * kMs;
+  for (int i = 0; i < 5; ++i) link.set_output(0, start + i * 500 * kMs, 0.25);
   ASSERT_TRUE(wait_until([&] { return link.status().phase == LinkPhase::kShutdown; }, 10 * kSecond));
   EXPECT_EQ(link.status().message, "MCU 'mcu' shutdown: Missed scheduling of next digital out event");
   const test::SimRecord r = sim.record();
   ASSERT_EQ(r.outputs.size(), 6u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(r.outputs[static_cast<std::size_t>(i)].on_ticks, 180'000u);  // 25 % of 10 ms
   // The board gave up max_duration after the last update.
-  EXPECT_EQ(r.outputs[5].clock - r.outputs[4].clock, 700u * 72'000);
+  EXPECT_EQ(r.outputs[5].clock - r.outputs[4].clock, 1200u * 72'000);
   EXPECT_EQ(r.outputs.back().on_ticks, 0u);  // the shutdown turned it off
   // After the shutdown the board answers commands with is_shutdown; FIRMWARE_RESTART brings it back.
   link.firmware_restart();
@@ -437,7 +443,7 @@ TEST(Link, HomingStopsTheStepperAtTheSwitch) {
   EXPECT_NEAR(static_cast<double>(result->trigger_ns), static_cast<double>(towards.step_time(99)), static_cast<double>(kToleranceNs));
   // The stepper moves again after the homing (the board ignored the rest of the homing move it had been
   // sent, until the reset_step_clock that starts this one): 40 steps away from the switch.
-  const ipc::StepSegment away{monotonic_ns() + 500 * kMs, 300'000, 0, 40, 0, 1, 0};
+  const ipc::StepSegment away{monotonic_ns() + kSecond, 300'000, 0, 40, 0, 1, 0};
   link.push_segments(std::span(&away, 1));
   ASSERT_TRUE(wait_until([&] { return monotonic_ns() > away.last_time() + 300 * kMs; }, 10 * kSecond));
   const test::SimRecord r = sim.record();

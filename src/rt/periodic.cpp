@@ -119,7 +119,6 @@ PeriodicStats PeriodicThread::stats() const {
   s.max_cycle_ns = max_cycle_.load(std::memory_order_relaxed);
   s.overruns = overruns_.load(std::memory_order_relaxed);
   s.late_periods = late_.load(std::memory_order_relaxed);
-  s.missed_periods = 0;
   s.sleep_error = sleep_error_.load(std::memory_order_acquire);
   s.latency = latency_.snapshot();
   return s;

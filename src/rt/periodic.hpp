@@ -63,8 +63,6 @@ struct PeriodicStats {
   int64_t max_cycle_ns = 0;       // max over cycles of latency + execution: what the period must hold
   uint64_t overruns = 0;          // cycles with latency + execution > period
   uint64_t late_periods = 0;      // cycles that started a period or more after their deadline (caught up)
-  uint64_t missed_periods = 0;    // deadlines skipped: always 0 (periods run late, never skipped); kept for
-                                  // the JSON of `rtstep latency`
   int sleep_error = 0;            // errno of a failed clock_nanosleep that stopped the thread, else 0
   LatencyHistogram::Snapshot latency;  // wake-up latency, one sample per cycle (min/avg/max, percentiles)
   double utilisation() const noexcept;  // max_cycle_ns / period_ns

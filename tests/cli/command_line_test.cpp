@@ -193,6 +193,11 @@ TEST_F(CommandLine, LongCommandsShowProgressOnStderrAsPlainLinesOffATerminal) {
   EXPECT_TRUE(contains(ipc.err, "progress: bench ipc: 8 of 8 measurements")) << ipc.err;
   const Outcome quiet = run_rtstep({"bench", "ipc", "--samples", "200", "--stream", "2000", "-q"});
   EXPECT_FALSE(contains(quiet.err, "progress")) << quiet.err;
+  // plan: the share of the file read (plan_job's own descriptor, from /proc/self/fdinfo).
+  const Outcome plan = run_rtstep({"plan", "-c", kPrinterCfg, kSquare});
+  ASSERT_EQ(plan.code, 0) << plan.err;
+  EXPECT_TRUE(std::regex_search(plan.err, std::regex("progress: plan: 100\\.0% of 0\\.0 MB read\n"))) << plan.err;
+  EXPECT_FALSE(contains(run_rtstep({"plan", "-q", "-c", kPrinterCfg, kSquare}).err, "progress")) << "-q: none";
 }
 
 // ---- 6. words on the screen

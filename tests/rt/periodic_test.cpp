@@ -104,7 +104,6 @@ TEST(PeriodicThread, RunsItsFunctionsInOrderEveryPeriodWithTheNominalPeriod) {
   EXPECT_LE(st.avg_exec_ns, st.max_exec_ns);
   EXPECT_GE(st.max_cycle_ns, st.max_exec_ns);
   EXPECT_LE(st.late_periods, st.overruns) << "a late period is also an overrun";
-  EXPECT_EQ(st.missed_periods, 0U);
   EXPECT_EQ(st.sleep_error, 0);
   EXPECT_EQ(st.period_ns, 1'000'000);
   // A report exists exactly when an overrun was counted (this machine may produce one on its own).
@@ -141,7 +140,6 @@ TEST(PeriodicThread, LatePeriodsRunLateAndTheThreadCatchesUp) {
   EXPECT_GE(st.late_periods, 4U);
   EXPECT_GE(st.overruns, 1U);
   EXPECT_GE(st.max_exec_ns, 6'000'000);
-  EXPECT_EQ(st.missed_periods, 0U);
   EXPECT_TRUE(t.take_overrun_report().has_value());
 }
 
@@ -180,7 +178,6 @@ TEST(PeriodicThread, ASlowFunctionIsAnOverrunReportedOnceWithItsFigures) {
   const PeriodicStats st = t.stats();
   EXPECT_GE(st.overruns, 1U);
   EXPECT_GE(st.late_periods, 2U);  // 3 ms of work makes the next two 1 ms periods start a period late
-  EXPECT_EQ(st.missed_periods, 0U);
   EXPECT_GE(st.max_exec_ns, 3'000'000);
   EXPECT_GT(st.utilisation(), 3.0);
   EXPECT_TRUE(st.utilisation_warning());

@@ -90,15 +90,20 @@ class SimProcess {
 
   bool running() const { return pid_ > 0 && ::access(pty_.c_str(), F_OK) == 0; }
   const std::string& pty() const { return pty_; }
-  void signal(int sig) const {
-    if (pid_ > 0) ::kill(pid_, sig);
+  void signal(int sig) {
+    if (pid_ <= 0) return;
+    if (sig == SIGSTOP) stopped_ = true;
+    if (sig == SIGCONT) stopped_ = false;
+    ::kill(pid_, sig);
   }
 
   // Stops the simulator (it writes its record) and returns 0 for a clean exit.
   int stop() {
     if (pid_ <= 0) return exit_status_;
+    // A simulator a test stopped must run to exit. Only then: a SIGCONT arriving while the process exits
+    // can hang LeakSanitizer's exit check (it stops the process's threads with ptrace).
+    if (stopped_) signal(SIGCONT);
     ::kill(pid_, SIGTERM);
-    ::kill(pid_, SIGCONT);  // a simulator a test stopped must run to exit
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
@@ -154,6 +159,7 @@ class SimProcess {
   std::string dir_, pty_, record_;
   pid_t pid_ = -1;
   int exit_status_ = -1;
+  bool stopped_ = false;  // the test sent SIGSTOP
 };
 
 }  // namespace rtstep::mcu::test

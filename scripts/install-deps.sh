@@ -7,6 +7,8 @@ packages=(build-essential cmake g++ libcli11-dev libfmt-dev nlohmann-json3-dev
           zlib1g-dev  # the MCU data dictionary is zlib-compressed (src/mcu)
           python3  # tests/api/klippy_client.py, the scripted Moonraker-side client
           clang libclang-rt-14-dev llvm  # clang, libFuzzer and llvm-symbolizer: scripts/fuzz.sh
+          libsystemd-dev  # sd_notify: rtstep serve as a systemd Type=notify service
+          pronsole  # Printrun's console client: tests/cli drive rtstep serve's printer terminal with it
           ccache)  # keeps objects between clean clones (cmake/Options.cmake)
 
 missing=()

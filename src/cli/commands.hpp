@@ -28,6 +28,7 @@ void add_threads_command(CLI::App& app, Commands& commands);  // threads_command
 void add_doctor_command(CLI::App& app, Commands& commands);   // doctor_command.cpp
 void add_systemd_command(CLI::App& app, Commands& commands);  // systemd_command.cpp
 void add_hal_command(CLI::App& app, Commands& commands);      // hal_command.cpp
+void add_serve_command(CLI::App& app, Commands& commands);    // serve_command.cpp
 // Added under the `bench` subcommand: `rtstep bench gpio` (bench_gpio.cpp), `rtstep bench executor`
 // (bench_executor.cpp) and `rtstep bench soak` (bench_soak.cpp).
 void add_bench_gpio_command(CLI::App& bench, Commands& commands);

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
 
   rtstep::cli::Commands commands;
   rtstep::cli::add_run_command(app, commands);
+  rtstep::cli::add_serve_command(app, commands);
   rtstep::cli::add_rt_command(app, commands);
   rtstep::cli::add_trace_command(app, commands);
   rtstep::cli::add_bench_command(app, commands);

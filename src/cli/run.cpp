@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include "machine/backend_choice.hpp"
+#include "machine/embedded_rings.hpp"
 #include "machine/executor_side.hpp"
 #include "machine/gcode_input.hpp"
 #include "machine/host_link.hpp"
@@ -90,24 +91,9 @@ class StreamPause final : public machine::InputWait {
 
 // Below the ring, embedded: this process creates the ring and runs the executor as one of its threads.
 struct Embedded {
-  ipc::SegmentRing producer;
-  ipc::SegmentRing consumer;
+  machine::EmbeddedRings rings;
   std::unique_ptr<machine::ExecutorSide> side;
 };
-
-Result<Embedded> create_rings(const config::MachineConfig& machine, std::ostream& log) {
-  // Rings of embedded runs that crashed (kill -9, power loss of the process) would otherwise stay in
-  // /dev/shm until reboot; only those whose creator is gone are removed.
-  for (const std::string& note : ipc::remove_stale_rings("rtstep-run-")) log << "rtstep run: " << note << '\n';
-  const std::string ring_name = fmt::format("/rtstep-run-{}", getpid());
-  auto producer = ipc::SegmentRing::create(ring_name, machine.rt.ring_capacity);
-  if (!producer) return producer.error();
-  auto consumer = ipc::SegmentRing::attach(ring_name);
-  if (!consumer) return consumer.error();
-  // The executor side keeps a reference to the consumer ring, so the caller starts it once the rings
-  // have their final address.
-  return Embedded{std::move(*producer), std::move(*consumer), nullptr};
-}
 
 // Whether the host that claimed `ring` has finished its job or is gone: `rtstep rt` then makes a fresh ring.
 bool job_over(const ipc::SegmentRing& ring, int32_t holder) {
@@ -213,9 +199,9 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   std::optional<ipc::SegmentRing> connected;
   ipc::SegmentRing* producer = nullptr;
   if (options.connect_name.empty()) {
-    auto e = create_rings(*machine, log);
-    if (!e) return fail(ExitCode::kExecutorFault, e.error().message);
-    embedded.emplace(std::move(*e));
+    auto rings = machine::create_embedded_rings("rtstep-run-", machine->rt.ring_capacity, "rtstep run", log);
+    if (!rings) return fail(ExitCode::kExecutorFault, rings.error().message);
+    embedded.emplace(Embedded{std::move(*rings), nullptr});
     machine::ExecutorSideOptions side_options{options.virtual_clock, options.trace_path};
     if (hardware) {
       auto opened = machine::open_machine_pins(*machine, chosen->kind);
@@ -223,10 +209,10 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
       hardware_pins = std::move(*opened);
       side_options.hardware = hardware_pins.get();
     }
-    auto side = machine::ExecutorSide::start(*machine, embedded->consumer, side_options);
+    auto side = machine::ExecutorSide::start(*machine, embedded->rings.consumer, side_options);
     if (!side) return fail(ExitCode::kExecutorFault, side.error().message);
     embedded->side = std::move(*side);
-    producer = &embedded->producer;
+    producer = &embedded->rings.producer;
   } else {
     auto ring = connect(options.connect_name, options.connect_wait_s);
     if (!ring) return fail(ExitCode::kExecutorFault, ring.error().message);
@@ -245,6 +231,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // Embedded on the virtual clock, the executor side relaxes its watch alike (executor_side.hpp); a
   // connected host cannot know the clock of `rtstep rt` and keeps [rt] heartbeat_timeout.
   machine::HostLink sink(*producer, machine::heartbeat_timeout_ns(machine->rt, options.virtual_clock && embedded.has_value()));
+  sink.set_lead(options.virtual_clock ? 0 : machine->rt.buffer_time_ns);
   sink.start();
 
   if (auto started = sink.wait_for_executor(); !started) {
@@ -290,6 +277,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   homing.trust_start_position =
       !hardware && options.connect_name.empty() && machine->motion.sim_stepper_start.empty();
   homing.buffer_time_ns = machine->rt.buffer_time_ns;
+  homing.homing_move = [&sink](bool sending) { sink.suspend_lead(sending); };
   homing.executor_alive = [&] {
     if (embedded) return embedded->side->executor().running();
     ipc::ExecutorResult ended;

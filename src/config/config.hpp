@@ -140,7 +140,7 @@ struct RtConfig {
   std::vector<int> host_cpus;          // CPUs for every other rtstep thread; empty = no pinning; must not
                                        // overlap `cpus`
   int64_t slack_ns = 50'000;           // `slack` [0, 0.01] s: sleep until deadline - slack, then spin
-  int64_t buffer_time_ns = 250'000'000;  // `buffer_time` [0.02, 5] s: how far the host runs ahead
+  int64_t buffer_time_ns = 500'000'000;  // `buffer_time` [0.02, 5] s: the bounded lead of the host over the executor
   uint32_t ring_capacity = 4096;       // records; power of two in [64, 1048576]
   double max_step_error = 1e-6;        // seconds, compression tolerance, (0, 10e-6]
   int64_t dir_setup_ns = 200;          // `dir_setup_time` [0, 0.001] s: direction change to next step edge

@@ -145,11 +145,11 @@ constexpr SectionSpec kSpecs[] = {
      "a macro variable is written variable_NAME"},
     {"delayed_gcode", kNamed, {"gcode initial_duration"}, kUsed},
     {"save_variables", kPlain, {"filename"}, kIgnored},
-    {"idle_timeout", kPlain, {"gcode timeout"}, kIgnored},
-    {"virtual_sdcard", kPlain, {"path on_error_gcode"}, kIgnored},
+    {"idle_timeout", kPlain, {"gcode timeout"}, kUsed, "gcode"},  // rtstep serve: on timeout it runs Klipper's default gcode
+    {"virtual_sdcard", kPlain, {"path on_error_gcode"}, kUsed, "on_error_gcode"},  // rtstep serve
     {"sdcard_loop", kPlain, {}, kIgnored},
     {"force_move", kPlain, {"enable_force_move"}, kIgnored},
-    {"pause_resume", kPlain, {"recover_velocity"}, kIgnored},
+    {"pause_resume", kPlain, {"recover_velocity"}, kUsed},  // rtstep serve
     {"firmware_retraction", kPlain, {"retract_length retract_speed unretract_extra_length unretract_speed"}, kWarned,
      {}, {}, "firmware retraction (G10/G11)"},
     {"gcode_arcs", kPlain, {"resolution"}, kUsed},

@@ -206,6 +206,7 @@ Status ExecutorEndstops::before_homing_move(std::size_t axis, double start_time)
     arm.level = static_cast<uint8_t>(input_of(i, axis) + 1);
     if (auto pushed = link_.sink->push(ipc::Record::of(arm)); !pushed) return pushed;
   }
+  if (link_.homing_move) link_.homing_move(true);
   return Ok{};
 }
 
@@ -237,6 +238,7 @@ Result<motion::EndstopTripSource::Trip> ExecutorEndstops::after_homing_move(std:
     disarm.level = 0;
     if (auto pushed = link_.sink->push(ipc::Record::of(disarm)); !pushed) return pushed.error();
   }
+  if (link_.homing_move) link_.homing_move(false);
   auto report = wait_report(move);
   if (!report) return report.error();
   if (report->count != steppers.size()) {

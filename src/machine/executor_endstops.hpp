@@ -50,6 +50,10 @@ struct HomingLink {
   bool virtual_clock = false;
   bool trust_start_position = true;         // sim: a carriage believed on its endstop is on it
   int64_t buffer_time_ns = 0;               // real clock: how far ahead of now the host resumes
+  // Called with true before a homing move's records go out and with false after them: a bounded lead
+  // (HostLink::set_lead) is lifted meanwhile, so the whole search move is sent at once and the host does not
+  // feed, at the pace of the clock, the part that the executor drops at the switch. Optional.
+  std::function<void(bool sending)> homing_move;
 };
 
 class ExecutorEndstops final : public motion::EndstopTripSource {

@@ -177,6 +177,11 @@ ipc::ExecutorResult ExecutorSide::finish() {
   return result_from_report();
 }
 
+std::optional<ExecutorSide::LiveCount> ExecutorSide::live_count(std::size_t i) const {
+  if (hardware_ != nullptr || i >= pins_.outputs.size()) return std::nullopt;
+  return LiveCount{backend_.rising_edges(pins_.outputs[i].step_pin), backend_.position(i)};
+}
+
 ipc::ExecutorResult ExecutorSide::result_from_report() const {
   ipc::ExecutorResult r;
   r.status = static_cast<uint32_t>(report_.status);

@@ -110,6 +110,13 @@ class ExecutorSide {
   const executor::ExecutorReport& report() const noexcept { return report_; }
   uint64_t trace_lost() const noexcept { return backend_.lost_edges(); }
   const std::string& trace_error() const noexcept { return trace_error_; }
+  // On the sim backend, what stepper `i` has done so far: rising step edges and position in steps (any
+  // thread, while the executor runs). nullopt on hardware pins, which count nothing live.
+  struct LiveCount {
+    uint64_t steps = 0;
+    int64_t position = 0;
+  };
+  std::optional<LiveCount> live_count(std::size_t i) const;
 
  private:
   explicit ExecutorSide(ipc::SegmentRing& consumer) : ring_(consumer) {}

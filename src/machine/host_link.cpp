@@ -5,6 +5,7 @@
 #include <sched.h>
 
 #include <csignal>
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -92,12 +93,32 @@ Status HostLink::wait_for_executor() const {
   return Ok{};
 }
 
+Status HostLink::wait_for_lead(int64_t record_ns) {
+  constexpr int64_t kLeadPoll = 1'000'000;
+  if (record_ns - monotonic_ns() <= lead_ns_) return Ok{};
+  // Records go out in time order (RecordSink), so nothing still to come lies before this one: say so, or the
+  // executor, which may not serve an edge while a record before it could still arrive, would wait for it
+  // and underrun.
+  ring_.set_horizon(record_ns - 1);
+  for (int64_t ahead = record_ns - monotonic_ns(); ahead > lead_ns_; ahead = record_ns - monotonic_ns()) {
+    if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM: no more motion is sent; queued motion finishes"};
+    if (auto st = blocked_reason(); !st) return st;
+    if (wait_hook_) wait_hook_();
+    std::this_thread::sleep_for(std::chrono::nanoseconds(std::min(ahead - lead_ns_, kLeadPoll)));
+  }
+  return Ok{};
+}
+
 Status HostLink::push(const ipc::Record& record) {
   if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM: no more motion is sent; queued motion finishes"};
   if (auto st = blocked_reason(); !st) return st;
-  while (!ring_.try_push(record)) {
+  if (lead_ns_ > 0 && !lead_suspended_ && record.kind != ipc::RecordKind::kEndOfStream) {
+    if (auto st = wait_for_lead(record.time_ns()); !st) return st;
+  }
+  for (int polls = 0; !ring_.try_push(record); ++polls) {
     if (auto st = blocked_reason(); !st) return st;
     if (ring_.corrupted()) return Error{"shared memory " + ring_.name() + ": ring indices corrupted"};
+    if (wait_hook_ && polls % 5 == 0) wait_hook_();
     std::this_thread::sleep_for(kFullWait);
   }
   if (record.kind != ipc::RecordKind::kEndOfStream) last_record_ns_.store(record.time_ns(), std::memory_order_relaxed);

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -28,10 +29,20 @@ class HostLink final : public stepgen::RecordSink {
 
   // Starts the heartbeat thread (beats every few ms, watches the executor and the signals).
   void start();
+  // Bounded lead (DESIGN.md §2): push() holds a record back until its time is at most `lead_ns` ahead of
+  // CLOCK_MONOTONIC, so a pause, a cancel or SIGTERM stops motion within the lead. 0 (the default, and on
+  // the virtual clock, whose executor keeps no real time): no bound, only the ring's capacity. Set before
+  // the first push.
+  void set_lead(int64_t lead_ns) noexcept { lead_ns_ = lead_ns; }
+  // Lifts the bound for a while (a homing search move goes out whole) and puts it back.
+  void suspend_lead(bool suspended) noexcept { lead_suspended_ = suspended; }
+  // Called on the pushing thread, about every millisecond, while push() waits for the lead or for room: the
+  // controller answers status queries and keeps its heaters controlled meanwhile. It must not push.
+  void set_wait_hook(std::function<void()> hook) { wait_hook_ = std::move(hook); }
   // Waits until the executor runs (SegmentRing::executor_started): a connected `rtstep rt` may still be
   // locking memory and opening pins. Errors as push() (it is lost meanwhile, an emergency stop, SIGTERM).
   Status wait_for_executor() const;
-  // Pushes one record, waiting while the ring is full. Errors: the executor is lost or has ended, an
+  // Pushes one record, waiting while the ring is full or the record is beyond the lead. Errors: the executor is lost or has ended, an
   // emergency stop, or SIGTERM (the host then sends no more motion; end_stream() still works).
   Status push(const ipc::Record& record) override;
   // Publishes the host's horizon in the ring (SegmentRing::set_horizon).
@@ -54,6 +65,10 @@ class HostLink final : public stepgen::RecordSink {
  private:
   void heartbeat_loop();
   Status blocked_reason() const;  // non-OK when pushing must stop
+  Status wait_for_lead(int64_t record_ns);
+  int64_t lead_ns_ = 0;
+  bool lead_suspended_ = false;
+  std::function<void()> wait_hook_;
   ipc::SegmentRing& ring_;
   int64_t timeout_ns_;
   std::thread thread_;

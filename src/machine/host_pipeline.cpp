@@ -64,6 +64,22 @@ HostPipeline::HostPipeline(const config::MachineConfig& machine, const motion::K
       endstops_(homing == nullptr ? nullptr : std::make_unique<ExecutorEndstops>(machine, kinematics, generator_, *homing)),
       toolhead_(machine, kinematics, generator_, gcode_name_, endstops_.get()) {}
 
+Status HostPipeline::execute(const gcode::Command& cmd, std::string& reply) {
+  reply.clear();
+  if (!idle_error_.empty()) return Error{idle_error_};
+  if (idled_) {
+    if (auto resumed = resume_after_idle(cmd.line); !resumed) return resumed;
+  }
+  if (cmd.kind == gcode::CommandKind::kM && cmd.number == 112 && emergency_stop_) emergency_stop_("M112");
+  if (auto done = toolhead_.execute(cmd, reply); !done) return Error{done.error().message};
+  return Ok{};
+}
+
+Status HostPipeline::finish() {
+  if (auto finished = toolhead_.finish(); !finished) return Error{finished.error().message};
+  return Ok{};
+}
+
 FeedResult HostPipeline::feed(std::istream& in, std::ostream& log) {
   FeedResult result;
   const auto fail = [&](std::string message) {
@@ -85,12 +101,6 @@ FeedResult HostPipeline::feed(std::istream& in, std::ostream& log) {
       break;
     }
     const gcode::Command& cmd = reader.command();
-    if (idled_) {
-      if (auto resumed = resume_after_idle(cmd.line); !resumed) {
-        fail(resumed.error().message);
-        break;
-      }
-    }
     if (cmd.kind == gcode::CommandKind::kIgnored || cmd.kind == gcode::CommandKind::kT) {
       if (cmd.first_ignored) {
         log << fmt::format("{}:{}: note: ignoring unknown command {} (reported once)\n", gcode_name_, cmd.line,
@@ -104,12 +114,9 @@ FeedResult HostPipeline::feed(std::istream& in, std::ostream& log) {
       log << fmt::format("{}:{}: note: {} accepted but has no effect: rtstep drives no heaters or fans yet "
                          "(reported once)\n", gcode_name_, cmd.line, cmd.name);
     }
-    const bool emergency = cmd.kind == gcode::CommandKind::kM && cmd.number == 112;
-    if (emergency && emergency_stop_) emergency_stop_("M112");
-    auto done = toolhead_.execute(cmd, reply);
-    if (!done) {
+    if (auto done = execute(cmd, reply); !done) {
       fail(done.error().message);
-      result.emergency_stop = emergency;
+      result.emergency_stop = cmd.kind == gcode::CommandKind::kM && cmd.number == 112;
       break;
     }
     if (!reply.empty()) log << reply << '\n';
@@ -117,7 +124,7 @@ FeedResult HostPipeline::feed(std::istream& in, std::ostream& log) {
   // The queued moves were accepted: they run to a stop whether or not a later line failed, unless the
   // G-code asked for an emergency stop.
   if (result.emergency_stop) return result;
-  if (auto finished = toolhead_.finish(); !finished && result.ok) fail(finished.error().message);
+  if (auto finished = finish(); !finished && result.ok) fail(finished.error().message);
   return result;
 }
 

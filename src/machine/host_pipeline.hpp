@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gcode/gcode.hpp"
 #include "machine/executor_endstops.hpp"
 #include "config/config.hpp"
 #include "motion/motion.hpp"
@@ -51,7 +52,15 @@ class HostPipeline {
   // Notes and M114 replies go to `log`.
   FeedResult feed(std::istream& in, std::ostream& log);
 
+  // One command as feed() runs it, for a caller that reads its own input (the controller: console lines,
+  // print jobs). Commands the pipeline does not know (kIgnored, kT) are the caller's to report: here they
+  // fail. `reply` gets what the command answers (M114, GET_POSITION).
+  Status execute(const gcode::Command& cmd, std::string& reply);
+  // Plans and sends everything queued, ending at rest (the end of a job; M400 also does it).
+  Status finish();
+
   const motion::Toolhead& toolhead() const noexcept { return toolhead_; }
+  motion::Toolhead& toolhead() noexcept { return toolhead_; }
   const stepgen::StepGenerator& generator() const noexcept { return generator_; }
   // Null without a HomingLink.
   const ExecutorEndstops* endstops() const noexcept { return endstops_.get(); }

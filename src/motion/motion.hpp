@@ -150,6 +150,19 @@ class VirtualEndstops final : public EndstopTripSource {
 
 class LookAhead;
 
+// The toolhead's modal state and limits, as the controller's status objects (toolhead, gcode_move) show it.
+struct ToolheadState {
+  Coord position{};        // machine mm after the last accepted command
+  Coord gcode_position{};  // logical mm as G-code sees it (G92 offsets applied)
+  std::array<bool, 3> homed{};
+  bool any_enabled = false;  // some stepper is enabled
+  bool relative = false, relative_e = false;
+  double feed_rate = 0;  // mm/s
+  double speed_factor = 1, extrude_factor = 1;
+  double max_velocity = 0, max_accel = 0, square_corner_velocity = 0, minimum_cruise_ratio = 0;
+  double print_time = 0;
+};
+
 class Toolhead {
  public:
   // `source_name` names the G-code file in error messages. `endstops` null: the sim's virtual endstops.
@@ -167,6 +180,10 @@ class Toolhead {
   // End of the file: plans and sends every queued move (the last one ends at rest) and flushes the sink.
   Result<Ok> finish();
 
+  ToolheadState state() const;
+  // Names the source in later error messages ("part.gcode:88: ..."): the controller switches between its
+  // console and a print job's file.
+  void set_source_name(std::string name) { source_name_ = std::move(name); }
   // The print time at which the last emitted move or dwell ends.
   double print_time() const noexcept { return print_time_; }
   // Toolhead position in mm after the last accepted command (machine coordinates, G92 offsets not removed).

@@ -131,6 +131,25 @@ Result<Ok> Toolhead::execute(const gcode::Command& cmd, std::string& reply) {
 
 Result<Ok> Toolhead::finish() { return dwell(0); }
 
+ToolheadState Toolhead::state() const {
+  ToolheadState s;
+  s.position = position_;
+  s.gcode_position = gcode_position_;
+  s.homed = homed_;
+  s.any_enabled = std::find(enabled_.begin(), enabled_.end(), true) != enabled_.end();
+  s.relative = relative_;
+  s.relative_e = relative_e_;
+  s.feed_rate = feed_rate_;
+  s.speed_factor = speed_factor_;
+  s.extrude_factor = extrude_factor_;
+  s.max_velocity = max_velocity_;
+  s.max_accel = max_accel_;
+  s.square_corner_velocity = square_corner_velocity_;
+  s.minimum_cruise_ratio = minimum_cruise_ratio_;
+  s.print_time = print_time_;
+  return s;
+}
+
 Result<Ok> Toolhead::dwell(double seconds) {
   // M400, G4 and the end of the file wait for the queue: everything planned to a stop and sent.
   if (auto flushed = flush_planner(); !flushed) return flushed;

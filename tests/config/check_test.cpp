@@ -183,7 +183,7 @@ TEST(CheckLists, AFullVoronConfigLoadsWithItsLists) {
             (std::vector<std::string>{"[mcu]", "[tmc2209 stepper_x]", "[tmc2209 stepper_y]", "[tmc2209 stepper_z]",
                                       "[tmc2209 stepper_z1]", "[tmc2209 stepper_z2]", "[tmc2209 stepper_z3]",
                                       "[tmc2209 extruder]", "[controller_fan controller_fan] tachometer_pin",
-                                      "[idle_timeout]", "[virtual_sdcard]", "[display_status]", "[pause_resume]",
+                                      "[virtual_sdcard] on_error_gcode", "[display_status]",
                                       "[respond]", "[save_variables]", "[neopixel sb_leds]", "[board_pins octopus]"}));
   // Everything that changes how this machine moves or homes, including what SAVE_CONFIG saved.
   EXPECT_EQ(names(m->report.warnings),

@@ -52,7 +52,7 @@ TEST(Examples, PrinterCfgLoads) {
   EXPECT_EQ(m.rt.cpus, (std::vector<int>{1}));
   EXPECT_EQ(m.rt.host_cpus, (std::vector<int>{0}));
   EXPECT_EQ(m.rt.slack_ns, 100000);
-  EXPECT_EQ(m.rt.buffer_time_ns, 250'000'000);
+  EXPECT_EQ(m.rt.buffer_time_ns, 500'000'000);
   EXPECT_EQ(m.rt.ring_capacity, 4096u);
   EXPECT_EQ(m.rt.max_step_error, 1e-6);
   EXPECT_EQ(m.rt.dir_setup_ns, 200);
@@ -77,7 +77,7 @@ TEST(Examples, KlipperEnder3ConfigLoads) {
   EXPECT_EQ(m.find_stepper("stepper_z")->position_endstop, 0.625);
   EXPECT_EQ(m.find_stepper("extruder")->rotation_distance, 34.406);
   EXPECT_EQ(m.ignored_sections,
-            (std::vector<std::string>{"mcu", "virtual_sdcard", "pause_resume", "display_status", "tmc2209 stepper_x",
+            (std::vector<std::string>{"mcu", "display_status", "tmc2209 stepper_x",
                                       "tmc2209 stepper_y", "tmc2209 stepper_z", "tmc2209 extruder", "display",
                                       "output_pin beeper"}));
   EXPECT_TRUE(m.ignored_keys.empty());

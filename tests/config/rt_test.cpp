@@ -29,7 +29,7 @@ TEST(Rt, DefaultsWhenAbsent) {
   EXPECT_TRUE(rt.cpus.empty());
   EXPECT_TRUE(rt.host_cpus.empty());
   EXPECT_EQ(rt.slack_ns, 50'000);
-  EXPECT_EQ(rt.buffer_time_ns, 250'000'000);
+  EXPECT_EQ(rt.buffer_time_ns, 500'000'000);
   EXPECT_EQ(rt.ring_capacity, 4096u);
   EXPECT_EQ(rt.max_step_error, 1e-6);
   EXPECT_EQ(rt.dir_setup_ns, 200);

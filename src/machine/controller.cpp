@@ -1,0 +1,415 @@
+// Controller: lifecycle, the owner thread's loop and the posting side (see controller.hpp).
+#include "machine/controller.hpp"
+
+#include <pthread.h>
+
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "config/section_reader.hpp"
+#include "machine/backend_choice.hpp"
+#include "machine/controller_impl.hpp"
+#include "machine/executor_side.hpp"
+#include "machine/run_threads.hpp"
+#include "rt/hierarchy_config.hpp"
+#include "util/clock.hpp"
+
+namespace rtstep::machine {
+namespace {
+
+constexpr int64_t kTickNs = 50'000'000;     // heaters, idle timeout and faults are looked at this often
+constexpr int64_t kWaitPollNs = 5'000'000;  // a waiting command re-checks its condition this often
+
+Result<ServeSettings> read_settings(const config::RawConfig& raw) {
+  ServeSettings s;
+  config::ErrorSink errors;
+  if (const config::Section* section = raw.find("virtual_sdcard")) {
+    config::SectionReader r(*section, errors);
+    if (const config::Value* path = r.find_one_line("path")) s.sdcard_path = path->text;
+    else r.fail_section("path is required");
+    (void)r.find("on_error_gcode");
+  }
+  if (const config::Section* section = raw.find("idle_timeout")) {
+    config::SectionReader r(*section, errors);
+    s.idle_timeout_s = r.number("timeout", config::Range::positive(), 600.0);
+  }
+  if (const config::Section* section = raw.find("pause_resume")) {
+    config::SectionReader r(*section, errors);
+    s.recover_velocity = r.number("recover_velocity", config::Range::positive(), 50.0);
+  }
+  if (errors.failed()) return errors.first();
+  if (!s.sdcard_path.empty() && s.sdcard_path[0] == '~') {
+    const char* home = std::getenv("HOME");
+    s.sdcard_path = std::string(home != nullptr ? home : "") + s.sdcard_path.substr(1);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string not_ready_message(const std::string& state_message) { return state_message; }
+
+// --- Posting side ----------------------------------------------------------------------------------------
+
+Result<std::unique_ptr<Controller>> Controller::create(ControllerOptions options, ControllerHooks hooks) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  impl->hooks = std::move(hooks);
+  if (!impl->hooks.log) impl->hooks.log = [](const std::string& line) { std::cerr << line << '\n'; };
+  Impl* self = impl.get();
+  impl->thread = std::thread([self] { self->loop(); });
+  return std::unique_ptr<Controller>(new Controller(std::move(impl)));
+}
+
+Controller::Controller(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Controller::~Controller() {
+  stop();
+  wait_stopped();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+namespace {
+void post_to(Controller::Impl& impl, std::deque<std::function<void()>> Controller::Impl::*queue,
+             std::function<void()> work) {
+  {
+    std::lock_guard lock(impl.mu);
+    (impl.*queue).push_back(std::move(work));
+  }
+  impl.wake.notify_all();
+}
+}  // namespace
+
+void Controller::run_script(std::string script, std::function<void(ScriptOutcome)> done) {
+  Impl* self = impl_.get();
+  post_to(*impl_, &Impl::commands, [self, script = std::move(script), done = std::move(done)] {
+    ScriptOutcome outcome = self->run_script(script);
+    if (done) done(std::move(outcome));
+  });
+}
+
+void Controller::query_status(StatusRequest request, std::function<void(nlohmann::json)> done) {
+  Impl* self = impl_.get();
+  post_to(*impl_, &Impl::queries, [self, request = std::move(request), done = std::move(done)] {
+    nlohmann::json result = self->status(request);
+    if (done) done(std::move(result));
+  });
+}
+
+void Controller::call_endpoint(std::string method, nlohmann::json params,
+                               std::function<void(Result<nlohmann::json>)> done) {
+  Impl* self = impl_.get();
+  if (method == "gcode/help") {
+    post_to(*impl_, &Impl::queries, [self, done = std::move(done)] {
+      nlohmann::json help = self->status({{"gcode", std::nullopt}})["gcode"]["commands"];
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& [name, info] : help.items()) out[name] = info["help"];
+      done(out);
+    });
+    return;
+  }
+  std::string script;
+  if (method == "pause_resume/pause") script = "PAUSE";
+  else if (method == "pause_resume/resume") script = "RESUME";
+  else if (method == "pause_resume/cancel") script = "CANCEL_PRINT";
+  if (script.empty()) {
+    done(Error{fmt::format("webhooks: No registered callback for path '{}'", method)});
+    return;
+  }
+  (void)params;
+  run_script(script, [done = std::move(done)](ScriptOutcome outcome) {
+    if (outcome.ok) done(nlohmann::json::object());
+    else done(Error{outcome.error});
+  });
+}
+
+void Controller::emergency_stop(std::string reason) {
+  {
+    std::lock_guard lock(impl_->motion_mu);
+    if (impl_->motion) impl_->motion->emergency_stop(reason);
+  }
+  Impl* self = impl_.get();
+  post_to(*impl_, &Impl::queries, [self, reason] { self->enter_shutdown(reason); });
+}
+
+void Controller::add_output_listener(uint64_t id, std::function<void(const std::string&)> listener) {
+  Impl* self = impl_.get();
+  post_to(*impl_, &Impl::queries, [self, id, listener = std::move(listener)] { self->listeners[id] = listener; });
+}
+
+void Controller::remove_output_listener(uint64_t id) {
+  Impl* self = impl_.get();
+  post_to(*impl_, &Impl::queries, [self, id] {
+    self->listeners.erase(id);
+    for (auto it = self->remote_methods.begin(); it != self->remote_methods.end();) {
+      it = it->second.first == id ? self->remote_methods.erase(it) : std::next(it);
+    }
+  });
+}
+
+void Controller::register_remote_method(uint64_t id, std::string method, std::function<void(nlohmann::json)> call) {
+  Impl* self = impl_.get();
+  post_to(*impl_, &Impl::queries, [self, id, method = std::move(method), call = std::move(call)] {
+    self->remote_methods[method] = {id, call};
+  });
+}
+
+void Controller::stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+}
+
+void Controller::wait_stopped() {
+  std::unique_lock lock(impl_->mu);
+  impl_->stopped_cv.wait(lock, [this] { return impl_->stopped; });
+}
+
+std::vector<std::string> Controller::endpoints() {
+  return {"gcode/help", "pause_resume/pause", "pause_resume/resume", "pause_resume/cancel"};
+}
+
+std::vector<std::string> Controller::object_names() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->object_names;
+}
+
+// --- Owner thread ----------------------------------------------------------------------------------------
+
+double Controller::Impl::now_s() const { return static_cast<double>(monotonic_ns() - started_ns) / 1e9; }
+
+void Controller::Impl::note(const std::string& line) { hooks.log(line); }
+
+void Controller::Impl::respond(const std::string& line) {
+  if (capture != nullptr) capture->push_back(line);
+  for (const auto& [id, listener] : listeners) listener(line);
+}
+
+void Controller::Impl::set_state(const std::string& new_state, const std::string& message) {
+  state = new_state;
+  state_message = message;
+  if (hooks.on_state) hooks.on_state(state, state_message);
+}
+
+void Controller::Impl::start_machine() {
+  started_ns = started_ns == 0 ? monotonic_ns() : started_ns;
+  const auto fail = [&](const std::string& message) {
+    note("rtstep serve: " + message);
+    set_state("error", message);
+  };
+  auto raw_config = config::read_raw(options.config_path);
+  if (!raw_config) return fail(raw_config.error().message);
+  raw = std::move(*raw_config);
+  auto loaded = config::interpret(raw, options.config_path);
+  if (!loaded) return fail(loaded.error().message);
+  machine.emplace(std::move(*loaded));
+  auto read = read_settings(raw);
+  if (!read) return fail(read.error().message);
+  settings = *read;
+  if (!options.sdcard_path.empty()) settings.sdcard_path = options.sdcard_path;
+  if (auto hierarchy = rt::hierarchy_from(machine->rt); !hierarchy) {
+    return fail(options.config_path + ": " + hierarchy.error().message);
+  }
+  auto kin = motion::Kinematics::create(*machine);
+  if (!kin) return fail(options.config_path + ": " + kin.error().message);
+  kinematics.emplace(std::move(*kin));
+  auto chosen = choose_backend_for(*machine, options.backend, options.virtual_clock, false);
+  if (!chosen) return fail(chosen.error().message);
+  if (!chosen->note.empty()) note("rtstep serve: " + chosen->note);
+  const bool simulated = chosen->kind == gpio::BackendKind::kSim;
+  if (!simulated && !hardware_pins) {
+    auto opened = open_machine_pins(*machine, chosen->kind);
+    if (!opened) return fail(opened.error().message);
+    hardware_pins = std::move(*opened);
+  }
+  auto heaters = ThermalLink::create(raw, simulated, monotonic_ns());
+  if (!heaters) return fail(options.config_path + ": " + heaters.error().message);
+  thermal = std::move(*heaters);
+  job = std::make_unique<PrintJob>(settings.sdcard_path);
+  MotionOptions motion_options;
+  motion_options.virtual_clock = options.virtual_clock;
+  motion_options.hardware = hardware_pins.get();
+  std::ostringstream motion_log;
+  auto session = MotionSession::start(*machine, *kinematics, motion_options, motion_log);
+  if (!motion_log.str().empty()) note(motion_log.str());
+  if (!session) return fail(session.error().message);
+  (*session)->set_wait_hook([this] { serve_background(); });
+  {
+    std::lock_guard lock(motion_mu);
+    motion = std::move(*session);
+  }
+  {
+    std::lock_guard lock(mu);
+    object_names = names_of_objects();
+  }
+  last_busy_ns = monotonic_ns();
+  idle_timed_out = false;
+  pause_state.reset();
+  set_state("ready", "Printer is ready");
+}
+
+void Controller::Impl::end_machine() {
+  if (thermal) thermal->shutdown("rtstep serve stopped", monotonic_ns());
+  {
+    std::lock_guard lock(motion_mu);
+    motion.reset();  // the executor finishes the motion sent (at most one lead), then stops
+  }
+  thermal.reset();
+  kinematics.reset();
+  machine.reset();
+}
+
+void Controller::Impl::enter_shutdown(const std::string& reason) {
+  if (state == "shutdown" || state == "error") return;
+  {
+    std::lock_guard lock(motion_mu);
+    if (motion) motion->emergency_stop(reason);
+  }
+  if (thermal) thermal->shutdown(reason, monotonic_ns());
+  if (job && (job->printing() || job->paused())) job->finish("error", now_s(), reason);
+  const std::string message =
+      reason + "\nOnce the underlying issue is corrected, use the \"FIRMWARE_RESTART\" command to reset the "
+               "firmware, reload the config, and restart the host software.\nPrinter is shutdown";
+  note("rtstep serve: shutdown: " + reason);
+  respond("!! " + reason);
+  set_state("shutdown", message);
+}
+
+// What must go on whatever the owner is doing: answer queries, control the heaters, notice faults.
+void Controller::Impl::serve_background() {
+  for (;;) {
+    std::function<void()> query;
+    {
+      std::lock_guard lock(mu);
+      if (queries.empty()) break;
+      query = std::move(queries.front());
+      queries.pop_front();
+    }
+    query();
+  }
+  const int64_t now = monotonic_ns();
+  if (now < next_tick_ns) return;
+  next_tick_ns = now + kTickNs;
+  if (thermal) {
+    thermal->tick(now);
+    if (std::string fault = thermal->fault(); !fault.empty() && state == "ready") enter_shutdown(fault);
+  }
+  if (motion && state == "ready") {
+    if (std::string fault = motion->fault(); !fault.empty()) enter_shutdown(fault);
+  }
+  // [idle_timeout]: with nothing to do for `timeout`, heaters off and motors released, as Klipper's default.
+  const bool busy = (job && job->printing()) || (motion && !motion->motion_done());
+  if (busy) last_busy_ns = now;
+  if (state == "ready" && !busy && !idle_timed_out &&
+      now - last_busy_ns > static_cast<int64_t>(settings.idle_timeout_s * 1e9)) {
+    idle_timed_out = true;
+    (void)run_script("TURN_OFF_HEATERS\nM84");
+    note("rtstep serve: idle timeout: heaters off, motors released");
+  }
+}
+
+bool Controller::Impl::wait_until(const std::function<bool()>& done, const std::string& what, Status& error) {
+  for (;;) {
+    serve_background();
+    if (state != "ready") {
+      error = Error{fmt::format("{} interrupted: {}", what, state_message)};
+      return false;
+    }
+    if (done()) return true;
+    std::unique_lock lock(mu);
+    wake.wait_for(lock, std::chrono::nanoseconds(kWaitPollNs), [this] { return !queries.empty(); });
+  }
+}
+
+ScriptOutcome Controller::Impl::run_script(const std::string& script) {
+  ScriptOutcome outcome;
+  std::vector<std::string>* outer = capture;
+  capture = &outcome.output;
+  last_busy_ns = monotonic_ns();
+  idle_timed_out = false;
+  std::istringstream lines(script);
+  std::string text;
+  for (uint32_t number = 1; std::getline(lines, text); ++number) {
+    LineOutcome line = run_line(text, number, "console");
+    if (!line.status) {
+      outcome.ok = false;
+      outcome.error = line.status.error().message;
+      break;
+    }
+    if (!line.ack.empty()) outcome.ack = line.ack;
+  }
+  capture = outer;
+  return outcome;
+}
+
+void Controller::Impl::run_job_line() {
+  std::optional<std::string> text = job->next_line();
+  if (!text) {
+    if (!job->error().empty()) return finish_job("error", job->error());
+    return finish_job("complete", "");
+  }
+  std::vector<std::string>* outer = capture;
+  capture = nullptr;  // a job's output goes to the listeners only
+  LineOutcome line = run_line(*text, job->line_number(), job->filename());
+  capture = outer;
+  if (!line.status) {
+    respond("!! " + line.status.error().message);
+    finish_job("error", line.status.error().message);
+  }
+}
+
+void Controller::Impl::loop() {
+  pthread_setname_np(pthread_self(), "rtstep-ctl");
+  std::optional<RunThreads> placed;
+  start_machine();
+  if (machine) {
+    // This thread plans and feeds the ring: rtstep-host in the [rt] hierarchy. Placed after the executor
+    // has started its thread, which must not inherit the host's policy.
+    auto threads = RunThreads::place_host(machine->rt);
+    if (threads) placed.emplace(std::move(*threads));
+    else note("rtstep serve: " + threads.error().message);
+  }
+  for (;;) {
+    serve_background();
+    std::function<void()> command;
+    {
+      std::unique_lock lock(mu);
+      if (!commands.empty()) {
+        command = std::move(commands.front());
+        commands.pop_front();
+      } else if (stopping) {
+        break;
+      } else if (!job_runnable()) {
+        int64_t wait_ns = kTickNs;
+        if (motion && state == "ready") {
+          const int64_t patience = motion->patience_ns();
+          if (patience <= 0) {
+            lock.unlock();
+            motion->idle();  // the input paused: everything queued runs to a stop
+            continue;
+          }
+          wait_ns = std::min(wait_ns, patience);
+        }
+        wake.wait_for(lock, std::chrono::nanoseconds(wait_ns),
+                      [this] { return !commands.empty() || !queries.empty() || stopping; });
+        continue;
+      }
+    }
+    if (command) command();
+    else run_job_line();
+  }
+  // SIGTERM: the job stops where it is; what was sent runs out, then everything is released.
+  if (job && (job->printing() || job->paused())) finish_job("cancelled", "rtstep serve stopped");
+  if (motion && state == "ready") motion->idle();
+  serve_background();
+  end_machine();
+  std::lock_guard lock(mu);
+  stopped = true;
+  stopped_cv.notify_all();
+}
+
+}  // namespace rtstep::machine

@@ -1,0 +1,375 @@
+// The G-code the controller runs itself (temperatures, print jobs, pause/resume, state), and the dispatch of
+// every other line to the toolhead (see controller.hpp).
+#include <cmath>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "machine/controller_impl.hpp"
+#include "macro/runner.hpp"
+#include "util/clock.hpp"
+
+namespace rtstep::machine {
+namespace {
+
+using Params = std::map<std::string, std::string>;
+
+// Klipper's KEY=VALUE parameters of an extended command (values may be quoted).
+Result<Params> params_of(std::string_view text) {
+  auto call = macro::parse_call(text);
+  if (!call) return call.error();
+  Params out;
+  for (const auto& [key, value] : call->params.dict_data().entries) out[key.text()] = value.text();
+  return out;
+}
+
+Result<double> number_param(const Params& params, const std::string& key, std::optional<double> fallback) {
+  const auto it = params.find(key);
+  if (it == params.end()) {
+    if (fallback) return *fallback;
+    return Error{fmt::format("Error on '{}': missing {}", key, key)};
+  }
+  char* end = nullptr;
+  const double value = std::strtod(it->second.c_str(), &end);
+  if (it->second.empty() || *end != '\0' || !std::isfinite(value)) {
+    return Error{fmt::format("Error on '{}={}': unable to parse '{}' as a number", key, it->second, it->second)};
+  }
+  return value;
+}
+
+std::string text_param(const Params& params, const std::string& key) {
+  const auto it = params.find(key);
+  return it == params.end() ? std::string() : it->second;
+}
+
+// The text after the command word: M23's file name, M117's message.
+std::string rest_of(std::string_view text) {
+  if (const auto semicolon = text.find(';'); semicolon != std::string_view::npos) text = text.substr(0, semicolon);
+  const auto space = text.find_first_of(" \t");
+  if (space == std::string_view::npos) return {};
+  text = text.substr(space);
+  const auto first = text.find_first_not_of(" \t");
+  const auto last = text.find_last_not_of(" \t\r");
+  return first == std::string_view::npos ? std::string() : std::string(text.substr(first, last - first + 1));
+}
+
+bool is_word(const gcode::Command& cmd, gcode::CommandKind kind, int number) {
+  return (cmd.kind == kind || (cmd.kind == gcode::CommandKind::kIgnored && cmd.name.size() > 1 &&
+                               cmd.name[0] == (kind == gcode::CommandKind::kM ? 'M' : 'G'))) &&
+         cmd.number == number;
+}
+
+// Commands that run whatever the state, as in Klipper.
+bool runs_when_not_ready(std::string_view name) {
+  return name == "M112" || name == "RESTART" || name == "FIRMWARE_RESTART" || name == "STATUS" || name == "HELP";
+}
+
+// Help texts for HELP and gcode/help.
+const std::map<std::string, std::string>& own_help() {
+  static const std::map<std::string, std::string> help = {
+      {"STATUS", "Report the printer status"},
+      {"HELP", "Report the list of available extended G-Code commands"},
+      {"RESTART", "Reload config file and restart host software"},
+      {"FIRMWARE_RESTART", "Restart firmware, host, and reload config"},
+      {"SDCARD_PRINT_FILE", "Loads a SD file and starts the print.  May include files in subdirectories."},
+      {"SDCARD_RESET_FILE", "Clears a loaded SD File. Stops the print if necessary"},
+      {"PAUSE", "Pauses the current print"},
+      {"RESUME", "Resumes the print from a pause"},
+      {"CLEAR_PAUSE", "Clears the current paused state without resuming the print"},
+      {"CANCEL_PRINT", "Cancel the current print"},
+      {"SET_HEATER_TEMPERATURE", "Sets a heater temperature"},
+      {"TEMPERATURE_WAIT", "Wait for a temperature on a sensor"},
+      {"TURN_OFF_HEATERS", "Turn off all heaters"},
+      {"SET_FAN_SPEED", "Sets the speed of a fan"},
+      {"SET_IDLE_TIMEOUT", "Set the idle timeout in seconds"},
+      {"SET_VELOCITY_LIMIT", "Set printer velocity limits"},
+      {"GET_POSITION", "Return information on the current location of the toolhead"},
+      {"RESPOND", "Echo the message prepended with a prefix"},
+  };
+  return help;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> own_command_help() { return own_help(); }
+
+LineOutcome Controller::Impl::run_line(std::string_view text, uint32_t number, const std::string& source) {
+  gcode::LineScratch scratch;
+  gcode::Command cmd;
+  gcode::ParseError parse_error;
+  if (!gcode::parse_line(text, number, source, scratch, cmd, parse_error)) {
+    return {Error{parse_error.to_string()}, ""};
+  }
+  if (cmd.kind == gcode::CommandKind::kEmpty) return {};
+  const std::string name(cmd.name);
+  if (state != "ready" && !runs_when_not_ready(name)) return {Error{not_ready_message(state_message)}, ""};
+  if (auto own = run_own_command(name, text, cmd)) return *own;
+  if (cmd.kind == gcode::CommandKind::kIgnored || cmd.kind == gcode::CommandKind::kT) {
+    respond(fmt::format("// Unknown command:\"{}\"", name));
+    return {};
+  }
+  if (!motion) return {Error{not_ready_message(state_message)}, ""};
+  // A move that changes E needs a hot extruder (Klipper: min_extrude_temp).
+  if (thermal && cmd.kind == gcode::CommandKind::kG && cmd.number <= 3 && cmd.has('E') &&
+      thermal->system().heater_index("extruder")) {
+    const motion::ToolheadState now = motion->toolhead().state();
+    const double target = now.relative_e ? now.gcode_position[3] + cmd.get('E') : cmd.get('E');
+    if (target != now.gcode_position[3]) {
+      if (auto hot = thermal->system().check_extrude(); !hot) return {Error{hot.error().message}, ""};
+    }
+  }
+  motion->toolhead().set_source_name(source);
+  std::string reply;
+  Status done = motion->execute(cmd, reply);
+  if (!reply.empty()) respond(reply);
+  if (thermal) thermal->system().set_steppers_enabled(motion->toolhead().state().any_enabled);
+  if (job) job->extruder_at(motion->toolhead().position()[3]);
+  return {done, ""};
+}
+
+std::optional<LineOutcome> Controller::Impl::run_own_command(std::string_view name, std::string_view text,
+                                                             const gcode::Command& cmd) {
+  using gcode::CommandKind;
+  const auto ok = [](std::string ack = "") { return LineOutcome{Ok{}, std::move(ack)}; };
+  const auto fail = [](std::string message) { return LineOutcome{Error{std::move(message)}, ""}; };
+  const auto from = [](Status st) { return LineOutcome{std::move(st), ""}; };
+  const int64_t now = monotonic_ns();
+  // Motion that is still queued runs to a stop before the host waits (a heater, the end of the motion):
+  // the executor would otherwise wait for records that do not come.
+  const auto wait = [&](const std::function<bool()>& done, const std::string& what) {
+    if (motion) motion->idle();
+    Status error = Ok{};
+    if (!wait_until(done, what, error)) return from(error);
+    return ok();
+  };
+
+  // --- State -----------------------------------------------------------------------------------------------
+  if (name == "M112") {
+    enter_shutdown("Shutdown due to M112 command");
+    return ok();
+  }
+  if (name == "STATUS") {
+    respond("// " + (state == "ready" ? std::string("Klipper state: Ready") : state_message));
+    return ok();
+  }
+  if (name == "HELP") {
+    respond("// Available extended commands:");
+    for (const auto& [command, help] : own_help()) respond("// " + command + ": " + help);
+    return ok();
+  }
+  if (name == "RESTART" || name == "FIRMWARE_RESTART") {
+    if (job && (job->printing() || job->paused())) finish_job("cancelled", std::string(name));
+    end_machine();
+    if (hooks.on_restart) hooks.on_restart();
+    set_state("startup", "rtstep is restarting");
+    start_machine();
+    return ok();
+  }
+  if (name == "M115") return ok("FIRMWARE_NAME:rtstep FIRMWARE_VERSION:" RTSTEP_VERSION " MACHINE_TYPE:rtstep");
+  if (name == "M105") return ok(thermal ? thermal->m105(now) : "T:0");
+  if (name == "M400") {
+    if (motion) {
+      std::string reply;
+      if (auto flushed = motion->execute(cmd, reply); !flushed) return from(flushed);
+    }
+    return wait([this] { return !motion || motion->motion_done(); }, "M400");
+  }
+  if (name == "M117") {
+    display_message = rest_of(text);
+    return ok();
+  }
+  if (name == "M118") {
+    respond(rest_of(text));
+    return ok();
+  }
+  if (name == "M73") return ok();  // the slicer's progress: print_stats keeps its own
+  if (name == "RESPOND") {
+    auto params = params_of(text);
+    if (!params) return fail(params.error().message);
+    const std::string type = text_param(*params, "TYPE");
+    std::string prefix = text_param(*params, "PREFIX");
+    if (prefix.empty()) prefix = type == "error" ? "!!" : type == "command" ? "//" : "echo:";
+    respond(prefix + " " + text_param(*params, "MSG"));
+    return ok();
+  }
+  if (name == "SET_IDLE_TIMEOUT") {
+    auto params = params_of(text);
+    if (!params) return fail(params.error().message);
+    auto timeout = number_param(*params, "TIMEOUT", settings.idle_timeout_s);
+    if (!timeout) return fail(timeout.error().message);
+    if (!(*timeout > 0)) return fail("Error on 'SET_IDLE_TIMEOUT': TIMEOUT must be above 0");
+    settings.idle_timeout_s = *timeout;
+    respond(fmt::format("// idle_timeout: Timeout set to {:.2f} s", *timeout));
+    return ok();
+  }
+
+  // --- Heaters and fans ------------------------------------------------------------------------------------
+  if (thermal) {
+    thermal::ThermalSystem& heaters = thermal->system();
+    const auto set_and_maybe_wait = [&](const std::string& heater, double target, bool wait_for_it) {
+      if (auto set = heaters.set_target(heater, target); !set) return fail(set.error().message);
+      if (!wait_for_it) return ok();
+      return wait([&heaters, heater] { return !heaters.heater_busy(heater); }, "wait for " + heater);
+    };
+    if (is_word(cmd, CommandKind::kM, 104) || is_word(cmd, CommandKind::kM, 109)) {
+      return set_and_maybe_wait("extruder", cmd.get_or('S', 0.0), cmd.number == 109);
+    }
+    if (is_word(cmd, CommandKind::kM, 140) || is_word(cmd, CommandKind::kM, 190)) {
+      return set_and_maybe_wait("heater_bed", cmd.get_or('S', 0.0), cmd.number == 190);
+    }
+    if (is_word(cmd, CommandKind::kM, 106)) {
+      return from(heaters.set_fan_speed("fan", std::clamp(cmd.get_or('S', 255.0) / 255.0, 0.0, 1.0), now));
+    }
+    if (is_word(cmd, CommandKind::kM, 107)) return from(heaters.set_fan_speed("fan", 0, now));
+    if (name == "TURN_OFF_HEATERS") {
+      heaters.turn_off_all();
+      return ok();
+    }
+    if (name == "SET_HEATER_TEMPERATURE" || name == "SET_FAN_SPEED" || name == "TEMPERATURE_WAIT") {
+      auto params = params_of(text);
+      if (!params) return fail(params.error().message);
+      if (name == "SET_FAN_SPEED") {
+        auto speed = number_param(*params, "SPEED", std::nullopt);
+        if (!speed) return fail(speed.error().message);
+        return from(heaters.set_fan_speed(text_param(*params, "FAN"), *speed, now));
+      }
+      if (name == "SET_HEATER_TEMPERATURE") {
+        auto target = number_param(*params, "TARGET", 0.0);
+        if (!target) return fail(target.error().message);
+        return set_and_maybe_wait(text_param(*params, "HEATER"), *target, false);
+      }
+      const std::string sensor = text_param(*params, "SENSOR");
+      auto minimum = number_param(*params, "MINIMUM", -1e300);
+      auto maximum = number_param(*params, "MAXIMUM", 1e300);
+      if (!minimum || !maximum) return fail((!minimum ? minimum : maximum).error().message);
+      if (!params->count("MINIMUM") && !params->count("MAXIMUM")) {
+        return fail("Error on 'TEMPERATURE_WAIT': missing MINIMUM or MAXIMUM.");
+      }
+      if (!heaters.temperature_in_range(sensor, *minimum, *maximum, now)) {
+        return fail(fmt::format("Unknown sensor '{}'", sensor));
+      }
+      return wait([&heaters, sensor, lo = *minimum, hi = *maximum] {
+        return heaters.temperature_in_range(sensor, lo, hi, monotonic_ns()).value_or(true);
+      }, "TEMPERATURE_WAIT");
+    }
+  }
+
+  // --- Print jobs (virtual_sdcard, pause_resume) -------------------------------------------------------------
+  if (!job) return std::nullopt;
+  if (name == "SDCARD_PRINT_FILE") {
+    auto params = params_of(text);
+    if (!params) return fail(params.error().message);
+    if (!params->count("FILENAME")) return fail("Error on 'SDCARD_PRINT_FILE': missing FILENAME");
+    return from(start_print(text_param(*params, "FILENAME")));
+  }
+  if (name == "M20") {
+    respond("Begin file list");
+    for (const auto& [file, size] : job->files()) respond(fmt::format("{} {}", file, size));
+    respond("End file list");
+    return ok();
+  }
+  if (name == "M23") {
+    std::string filename = rest_of(text);
+    if (filename.empty()) return fail("M23: missing file name");
+    if (filename[0] == '/') filename.erase(0, 1);
+    if (auto selected = job->select(filename); !selected) return fail(selected.error().message);
+    respond(fmt::format("File opened:{} Size:{}", job->filename(), job->virtual_sdcard_status()["file_size"].get<uint64_t>()));
+    respond("File selected");
+    return ok();
+  }
+  if (name == "M24") {
+    if (job->paused()) return from(resume_print());
+    if (!motion) return fail(not_ready_message(state_message));
+    return from(job->start(now_s(), motion->toolhead().position()[3]));
+  }
+  if (name == "M25") return from(pause_print());
+  if (name == "M27") {
+    respond(job->progress_report());
+    return ok();
+  }
+  if (name == "SDCARD_RESET_FILE") {
+    if (job->printing()) return fail("SDCARD_RESET_FILE cannot be run from the sdcard");
+    job->reset();
+    return ok();
+  }
+  if (name == "PAUSE") return from(pause_print());
+  if (name == "RESUME") return from(resume_print());
+  if (name == "CLEAR_PAUSE") {
+    pause_state.reset();
+    return ok();
+  }
+  if (name == "CANCEL_PRINT") return from(cancel_print());
+  return std::nullopt;
+}
+
+Status Controller::Impl::start_print(const std::string& filename) {
+  if (job->printing() || job->paused()) return Error{"SD busy"};
+  if (!motion) return Error{not_ready_message(state_message)};
+  if (auto selected = job->select(filename); !selected) return selected;
+  pause_state.reset();
+  if (auto started = job->start(now_s(), motion->toolhead().position()[3]); !started) return started;
+  respond(fmt::format("// Printing {}", job->filename()));
+  return Ok{};
+}
+
+Status Controller::Impl::pause_print() {
+  if (pause_state) return Error{"Print already paused"};
+  // Klipper's SAVE_GCODE_STATE: where the G-code stands after the lines already read.
+  const motion::ToolheadState now = motion->toolhead().state();
+  pause_state = SavedState{now.gcode_position, now.relative, now.relative_e, now.feed_rate};
+  job->pause(now_s());
+  motion->idle();  // what was read runs to a stop within the lead; nothing more is read
+  return Ok{};
+}
+
+Status Controller::Impl::resume_print() {
+  if (!pause_state) return Error{"Print is not paused, resume aborted"};
+  // Klipper's RESTORE_GCODE_STATE MOVE=1: back to where the print paused, then its modes.
+  const SavedState saved = *pause_state;
+  const std::string back = fmt::format("G90\nG1 X{:.6f} Y{:.6f} Z{:.6f} F{:.3f}\nG92 E{:.6f}\n{}\n{}\nG1 F{:.3f}",
+                                       saved.gcode_position[0], saved.gcode_position[1], saved.gcode_position[2],
+                                       settings.recover_velocity * 60, saved.gcode_position[3],
+                                       saved.relative ? "G91" : "G90", saved.relative_e ? "M83" : "M82",
+                                       saved.feed_rate * 60);
+  std::istringstream lines(back);
+  std::string line;
+  for (uint32_t n = 1; std::getline(lines, line); ++n) {
+    if (LineOutcome done = run_line(line, n, "RESUME"); !done.status) return done.status;
+  }
+  pause_state.reset();
+  if (job->paused()) return job->start(now_s(), motion->toolhead().position()[3]);
+  return Ok{};
+}
+
+Status Controller::Impl::cancel_print() {
+  if (job->printing() || job->paused()) finish_job("cancelled", "");
+  else respond("// action:cancel");
+  pause_state.reset();
+  return Ok{};
+}
+
+void Controller::Impl::finish_job(const std::string& how, const std::string& message) {
+  if (motion) motion->idle();
+  std::string outcome = message;
+  // Every print counts its steps on the sim backend against the plan, as `rtstep run` does.
+  if (how == "complete" && motion && state == "ready") {
+    Status waited = Ok{};
+    if (wait_until([this] { return motion->motion_done(); }, "the end of the print", waited)) {
+      for (const StepperCount& c : motion->counts()) {
+        if (c.ok()) continue;
+        outcome = fmt::format("{} wrote {} steps and ended at {}, planned {} steps ending at {}", c.name, c.steps,
+                              c.position, c.planned_steps, c.planned_position);
+        break;
+      }
+    } else {
+      outcome = waited.error().message;
+    }
+  }
+  const std::string state_name = how == "complete" && !outcome.empty() ? "error" : how;
+  job->finish(state_name, now_s(), outcome);
+  if (state_name == "complete") respond("// Done printing file");
+  else if (!outcome.empty()) respond("!! " + outcome);
+  pause_state.reset();
+}
+
+}  // namespace rtstep::machine

@@ -1,0 +1,177 @@
+// MotionSession (see motion_session.hpp).
+#include "machine/motion_session.hpp"
+
+#include <algorithm>
+
+#include "executor/executor.hpp"
+#include "machine/embedded_rings.hpp"
+#include "machine/executor_side.hpp"
+#include "machine/host_link.hpp"
+#include "machine/host_pipeline.hpp"
+#include "util/clock.hpp"
+
+namespace rtstep::machine {
+
+// Declared in the order they are built; destroyed in reverse (the pipeline before the link before the ring).
+struct MotionSession::Parts {
+  const config::MachineConfig& machine;
+  bool virtual_clock = false;
+  bool simulated = true;
+  EmbeddedRings rings;
+  std::unique_ptr<ExecutorSide> side;
+  std::unique_ptr<HostLink> link;
+  HomingLink homing;
+  int64_t origin_ns = 0;
+  std::unique_ptr<HostPipeline> pipeline;
+  bool idled = true;  // nothing queued since the last idle()
+  std::string fault;  // why the session stopped, once known
+
+  Parts(const config::MachineConfig& m, EmbeddedRings r) : machine(m), rings(std::move(r)) {}
+  ~Parts() {
+    pipeline.reset();
+    if (link) {
+      if (auto ended = link->end_stream(); !ended) side->request_stop();
+      (void)side->finish();
+      link->detach();
+    }
+  }
+  // The executor's clock at the end of the motion sent so far.
+  int64_t motion_end_ns() const {
+    return origin_ns + static_cast<int64_t>(pipeline->toolhead().print_time() * 1e9);
+  }
+};
+
+Result<std::unique_ptr<MotionSession>> MotionSession::start(const config::MachineConfig& machine,
+                                                            const motion::Kinematics& kinematics,
+                                                            const MotionOptions& options, std::ostream& log) {
+  auto rings = create_embedded_rings("rtstep-serve-", machine.rt.ring_capacity, "rtstep serve", log);
+  if (!rings) return rings.error();
+  auto parts = std::make_unique<Parts>(machine, std::move(*rings));
+  parts->virtual_clock = options.virtual_clock;
+  parts->simulated = options.hardware == nullptr;
+  ExecutorSideOptions side_options;
+  side_options.virtual_clock = options.virtual_clock;
+  side_options.hardware = options.hardware;
+  auto side = ExecutorSide::start(machine, parts->rings.consumer, side_options);
+  if (!side) return side.error();
+  parts->side = std::move(*side);
+  parts->link = std::make_unique<HostLink>(parts->rings.producer, heartbeat_timeout_ns(machine.rt, options.virtual_clock));
+  parts->link->set_lead(options.virtual_clock ? 0 : machine.rt.buffer_time_ns);
+  parts->link->start();
+  if (auto started = parts->link->wait_for_executor(); !started) return started.error();
+
+  HomingLink& homing = parts->homing;
+  homing.ring = &parts->rings.producer;
+  homing.sink = parts->link.get();
+  homing.virtual_clock = options.virtual_clock;
+  // The sim's carriage starts where the config says; a real one is not known: G28 always moves to the switch.
+  homing.trust_start_position = parts->simulated && machine.motion.sim_stepper_start.empty();
+  homing.buffer_time_ns = machine.rt.buffer_time_ns;
+  const ExecutorSide* executor_side = parts->side.get();
+  homing.executor_alive = [executor_side] { return executor_side->executor().running(); };
+  HostLink* host_link = parts->link.get();
+  homing.homing_move = [host_link](bool sending) { host_link->suspend_lead(sending); };
+  // Print time 0 is one lead from now: the host is that far ahead of the executor from the first step on.
+  parts->origin_ns = monotonic_ns() + machine.rt.buffer_time_ns;
+  parts->pipeline = std::make_unique<HostPipeline>(machine, kinematics, options.gcode_name, parts->origin_ns,
+                                                   *parts->link, nullptr, &parts->homing);
+  HostLink* link = parts->link.get();
+  parts->pipeline->on_emergency_stop([link](const std::string& why) { link->emergency_stop(why); });
+  const int64_t origin_ns = parts->origin_ns;
+  const int64_t lead_ns = machine.rt.buffer_time_ns;
+  if (!options.virtual_clock) {
+    parts->pipeline->follow_clock(
+        [origin_ns, lead_ns] { return static_cast<double>(monotonic_ns() - origin_ns + lead_ns) / 1e9; });
+  }
+  // Idle from the start: the first command, whenever it comes, starts one lead after it arrives.
+  parts->pipeline->idle();
+  return std::unique_ptr<MotionSession>(new MotionSession(std::move(parts)));
+}
+
+MotionSession::MotionSession(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+MotionSession::~MotionSession() = default;
+
+Status MotionSession::execute(const gcode::Command& cmd, std::string& reply) {
+  if (std::string why = fault(); !why.empty()) return Error{why};
+  parts_->idled = false;
+  auto done = parts_->pipeline->execute(cmd, reply);
+  if (!done && !fault().empty()) return Error{fault()};
+  return done;
+}
+
+void MotionSession::idle() {
+  if (parts_->idled) return;
+  parts_->idled = true;
+  parts_->pipeline->idle();
+}
+
+int64_t MotionSession::patience_ns() const {
+  if (parts_->idled || parts_->virtual_clock) return parts_->idled ? INT64_MAX : 0;
+  // As the G-code reader of `rtstep run`: wait until the motion sent is within half a lead of its end (the
+  // toolhead's end, not the last record's time: a homing move's disarm record lies far beyond its trip).
+  return parts_->motion_end_ns() - monotonic_ns() - parts_->machine.rt.buffer_time_ns / 2;
+}
+
+bool MotionSession::motion_done() {
+  if (!parts_->idled) return false;
+  if (!fault().empty()) return true;
+  if (!parts_->virtual_clock) return monotonic_ns() >= parts_->motion_end_ns();
+  // The virtual clock runs as fast as the executor writes: done when every planned step is out.
+  const std::vector<StepperCount> all = counts();
+  if (all.empty()) return parts_->rings.producer.size() == 0;
+  return std::all_of(all.begin(), all.end(), [](const StepperCount& c) { return c.steps >= c.planned_steps; });
+}
+
+double MotionSession::clock_print_time() const {
+  if (parts_->virtual_clock) return parts_->pipeline->toolhead().print_time();
+  return static_cast<double>(monotonic_ns() - parts_->origin_ns) / 1e9;
+}
+
+void MotionSession::set_wait_hook(std::function<void()> hook) { parts_->link->set_wait_hook(std::move(hook)); }
+
+void MotionSession::emergency_stop(const std::string& why) { parts_->link->emergency_stop(why); }
+
+std::string MotionSession::fault() {
+  Parts& p = *parts_;
+  if (!p.fault.empty()) return p.fault;
+  if (!p.link->stop_reason().empty()) {
+    p.fault = p.link->stop_reason();
+  } else if (!p.side->executor().running()) {
+    // The executor's own account first: its beat stops when it ends, so "lost" would hide the cause.
+    (void)p.side->finish();  // the loop has ended: this only joins the thread
+    p.fault = p.side->report().message();
+  } else if (p.link->executor_lost()) {
+    p.fault = "executor lost: no heartbeat";
+  }
+  return p.fault;
+}
+
+const motion::Toolhead& MotionSession::toolhead() const { return parts_->pipeline->toolhead(); }
+motion::Toolhead& MotionSession::toolhead() { return parts_->pipeline->toolhead(); }
+
+std::vector<StepperCount> MotionSession::counts() const {
+  const Parts& p = *parts_;
+  std::vector<StepperCount> out;
+  if (!p.simulated) return out;
+  const stepgen::StepGenerator& generator = p.pipeline->generator();
+  const ExecutorEndstops* endstops = p.pipeline->endstops();
+  const motion::Coord& position = p.pipeline->toolhead().position();
+  for (std::size_t i = 0; i < p.machine.steppers.size(); ++i) {
+    const auto live = p.side->live_count(i);
+    if (!live) return {};
+    StepperCount c;
+    c.name = p.machine.steppers[i].name;
+    c.steps = live->steps;
+    // As `rtstep run` counts: steps past a homing trip were never meant to run; the trip point renamed
+    // position_endstop shifts the count without motion.
+    c.planned_steps = generator.totals(i).steps - static_cast<uint64_t>(endstops->dropped_steps(i));
+    c.position = generator.initial_steps(i) + live->position + endstops->homing_offset(i);
+    c.planned_position = generator.steps_at(i, position);
+    out.push_back(c);
+  }
+  return out;
+}
+
+uint64_t MotionSession::steps_written() const { return parts_->side->executor().steps_written(); }
+
+}  // namespace rtstep::machine

@@ -1,0 +1,89 @@
+#pragma once
+// MotionSession: the motion side of the long-running controller (rtstep serve): a ring of its own, the
+// embedded executor thread consuming it, the host link (heartbeats, bounded lead, emergency stop) and the
+// host pipeline (parser commands -> toolhead -> step generator -> ring) with homing through the executor.
+// It lives until the controller ends it or a FIRMWARE_RESTART replaces it; an emergency stop or an executor
+// fault leaves it stopped for good (fault() says why).
+//
+// Thread: one owner thread (the controller's) calls everything, except emergency_stop(), which any thread
+// may call. Non-real-time; the executor thread it starts is the real-time part.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "gcode/gcode.hpp"
+#include "gpio/gpio.hpp"
+#include "motion/motion.hpp"
+#include "util/result.hpp"
+
+namespace rtstep::machine {
+
+struct MotionOptions {
+  bool virtual_clock = false;
+  // Drive these pins (opened and configured by the caller, who keeps them across sessions); null: the sim
+  // backend, whose carriage positions and step counts are known.
+  gpio::Backend* hardware = nullptr;
+  std::string gcode_name = "console";  // names the source in motion errors ("console:3: move out of range")
+};
+
+// One stepper's steps as the executor wrote them against the plan (sim backend).
+struct StepperCount {
+  std::string name;
+  uint64_t steps = 0, planned_steps = 0;
+  int64_t position = 0, planned_position = 0;
+  bool ok() const noexcept { return steps == planned_steps && position == planned_position; }
+};
+
+class MotionSession {
+ public:
+  // Creates the ring, starts the executor and waits until it runs. Errors: ring, pins, placement.
+  static Result<std::unique_ptr<MotionSession>> start(const config::MachineConfig& machine,
+                                                      const motion::Kinematics& kinematics,
+                                                      const MotionOptions& options, std::ostream& log);
+  ~MotionSession();  // ends the stream: the executor finishes what was sent, then everything is released
+  MotionSession(const MotionSession&) = delete;
+  MotionSession& operator=(const MotionSession&) = delete;
+
+  // One motion command (HostPipeline::execute). After idle(), the next command starts one lead from now.
+  Status execute(const gcode::Command& cmd, std::string& reply);
+  // The input paused: everything queued is planned to a stop and sent; the executor idles after it.
+  void idle();
+  // How long from now the owner may wait for more commands before idle() is due (<= 0: due now). On the
+  // virtual clock, which waits for records, always 0.
+  int64_t patience_ns() const;
+  // True once every step sent has been written (on the real clock: the last motion's end time has passed).
+  bool motion_done();
+  // The executor's clock in print time (s): where the machine is in the motion's timeline now (Klipper's
+  // estimated_print_time). On the virtual clock, the print time of the last motion sent.
+  double clock_print_time() const;
+  // Called while a push waits for the lead or for room (HostLink::set_wait_hook).
+  void set_wait_hook(std::function<void()> hook);
+
+  // Any thread: stops the executor at once; the session is over.
+  void emergency_stop(const std::string& why);
+  // Why the session can no longer move ("" while it can): emergency stop, executor fault (underrun,
+  // bunched steps, GPIO fault), executor lost.
+  std::string fault();
+
+  const motion::Toolhead& toolhead() const;
+  motion::Toolhead& toolhead();
+  // Every stepper's steps so far against the plan (sim backend; empty on hardware pins). Meaningful once
+  // motion_done().
+  std::vector<StepperCount> counts() const;
+  // Steps written so far, all steppers (live).
+  uint64_t steps_written() const;
+
+  struct Parts;  // motion_session.cpp
+
+ private:
+  explicit MotionSession(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace rtstep::machine

@@ -1,0 +1,159 @@
+// PrintJob (see print_job.hpp).
+#include "machine/print_job.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace rtstep::machine {
+namespace fs = std::filesystem;
+
+PrintJob::PrintJob(std::string folder) : folder_(std::move(folder)) {}
+
+Status PrintJob::select(const std::string& filename) {
+  if (folder_.empty()) return Error{"no [virtual_sdcard] path is configured: there is no folder to print from"};
+  if (printing()) return Error{"SD busy"};
+  const fs::path relative = fs::path(filename).lexically_normal();
+  if (filename.empty() || relative.is_absolute() || *relative.begin() == "..") {
+    return Error{fmt::format("Unable to open file \"{}\": not a file of the virtual_sdcard folder", filename)};
+  }
+  std::ifstream file(fs::path(folder_) / relative, std::ios::binary);
+  if (!file) {
+    return Error{fmt::format("Unable to open file \"{}\": {}", filename, std::strerror(errno))};
+  }
+  std::error_code ec;
+  const auto size = fs::file_size(fs::path(folder_) / relative, ec);
+  file_ = std::move(file);
+  filename_ = relative.string();
+  path_ = (fs::path(folder_) / relative).string();
+  size_ = ec ? 0 : static_cast<uint64_t>(size);
+  position_ = 0;
+  line_ = 0;
+  state_ = "standby";
+  message_.clear();
+  error_.clear();
+  started_s_ = ended_s_ = paused_since_s_ = -1;
+  paused_total_s_ = filament_used_ = 0;
+  return Ok{};
+}
+
+Status PrintJob::start(double now_s, double e_mm) {
+  if (!file_.is_open()) return Error{"no file selected: use SDCARD_PRINT_FILE FILENAME=... or M23"};
+  if (started_s_ < 0) started_s_ = now_s;
+  if (paused_since_s_ >= 0) paused_total_s_ += now_s - paused_since_s_;
+  paused_since_s_ = -1;
+  e_start_ = e_mm - filament_used_;
+  state_ = "printing";
+  return Ok{};
+}
+
+void PrintJob::pause(double now_s) {
+  if (!printing()) return;
+  state_ = "paused";
+  paused_since_s_ = now_s;
+}
+
+void PrintJob::finish(const std::string& state, double now_s, const std::string& message) {
+  if (paused_since_s_ >= 0) paused_total_s_ += now_s - paused_since_s_;
+  paused_since_s_ = -1;
+  ended_s_ = now_s;
+  state_ = state;
+  message_ = message;
+  file_.close();
+}
+
+void PrintJob::reset() {
+  file_.close();
+  filename_.clear();
+  path_.clear();
+  position_ = size_ = 0;
+  line_ = 0;
+  state_ = "standby";
+  message_.clear();
+  started_s_ = ended_s_ = paused_since_s_ = -1;
+  paused_total_s_ = filament_used_ = 0;
+}
+
+bool PrintJob::cut_short() {
+  struct stat st {};
+  // Shorter than at the start, or than what was read: the end of the stream is not the end of the file.
+  if (::stat(path_.c_str(), &st) != 0) return false;
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size >= size_ && size >= position_) return false;
+  error_ = fmt::format("{}: the file was cut short while printing (at byte {})", filename_, position_);
+  return true;
+}
+
+std::optional<std::string> PrintJob::next_line() {
+  // A file removed while it prints is still readable to its end (the job holds it open); one cut short
+  // is not: the stream's buffer would hide it for a while, so its size is looked at every few lines.
+  constexpr uint32_t kSizeCheckLines = 32;
+  std::string line;
+  if (!std::getline(file_, line)) {
+    if (file_.bad()) error_ = fmt::format("{}: read error at byte {}", filename_, position_);
+    else (void)cut_short();
+    return std::nullopt;
+  }
+  if (line_ % kSizeCheckLines == 0 && cut_short()) return std::nullopt;
+  position_ += line.size() + (file_.eof() ? 0 : 1);
+  ++line_;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+std::vector<std::pair<std::string, uint64_t>> PrintJob::files() const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  if (folder_.empty()) return out;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(folder_, fs::directory_options::skip_permission_denied, ec), end;
+       !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    const std::string ext = it->path().extension().string();
+    if (ext != ".gcode" && ext != ".g" && ext != ".gco") continue;
+    out.emplace_back(fs::relative(it->path(), folder_, ec).string(), static_cast<uint64_t>(it->file_size(ec)));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string PrintJob::progress_report() const {
+  if (!file_.is_open()) return "Not SD printing.";
+  return fmt::format("SD printing byte {}/{}", position_, size_);
+}
+
+void PrintJob::extruder_at(double e_mm) noexcept {
+  if (printing()) filament_used_ = std::max(0.0, e_mm - e_start_);
+}
+
+double PrintJob::progress() const noexcept {
+  if (size_ == 0) return 0;
+  return std::min(1.0, static_cast<double>(position_) / static_cast<double>(size_));
+}
+
+nlohmann::json PrintJob::virtual_sdcard_status() const {
+  return {{"file_path", path_.empty() ? nlohmann::json(nullptr) : nlohmann::json(path_)},
+          {"progress", progress()},
+          {"is_active", printing()},
+          {"file_position", position_},
+          {"file_size", size_}};
+}
+
+nlohmann::json PrintJob::print_stats_status(double now_s) const {
+  double total = 0, paused = paused_total_s_;
+  if (started_s_ >= 0) total = (ended_s_ >= 0 ? ended_s_ : now_s) - started_s_;
+  if (paused_since_s_ >= 0) paused += now_s - paused_since_s_;
+  return {{"filename", filename_},
+          {"total_duration", total},
+          {"print_duration", std::max(0.0, total - paused)},
+          {"filament_used", filament_used_},
+          {"state", state_},
+          {"message", message_},
+          {"info", {{"total_layer", nullptr}, {"current_layer", nullptr}}}};
+}
+
+}  // namespace rtstep::machine

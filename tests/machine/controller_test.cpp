@@ -1,0 +1,275 @@
+// machine::Controller driven without the command line: console scripts, status objects, print jobs with
+// pause/resume/cancel, shutdown and FIRMWARE_RESTART, the bounded lead. Real clock, real executor thread,
+// sim backend; the lateness guards are off (tests/data/serve-test.cfg), as a stall of a loaded test machine
+// is not what these tests check. Every print's steps are counted against the plan by the controller itself:
+// a print that ends in "complete" had them all.
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "machine/controller.hpp"
+
+namespace rtstep::machine {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kConfig = RTSTEP_SOURCE_DIR "/tests/data/serve-test.cfg";
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sdcard_ = std::filesystem::temp_directory_path() /
+              ("rtstep-controller-" + std::to_string(::getpid()) + "-" +
+               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(sdcard_);
+  }
+  void TearDown() override {
+    controller_.reset();
+    std::filesystem::remove_all(sdcard_);
+  }
+
+  void start(const std::string& config = kConfig) {
+    ControllerOptions options;
+    options.config_path = config;
+    options.sdcard_path = sdcard_.string();
+    ControllerHooks hooks;
+    hooks.log = [this](const std::string& line) {
+      std::lock_guard lock(log_mu_);
+      log_ += line + "\n";
+    };
+    auto created = Controller::create(options, hooks);
+    ASSERT_TRUE(created) << created.error().message;
+    controller_ = std::move(*created);
+  }
+
+  ScriptOutcome run(const std::string& script) {
+    std::promise<ScriptOutcome> promise;
+    auto future = promise.get_future();
+    controller_->run_script(script, [&promise](ScriptOutcome outcome) { promise.set_value(std::move(outcome)); });
+    EXPECT_EQ(future.wait_for(60s), std::future_status::ready) << script;
+    return future.get();
+  }
+
+  Json status(const std::string& object) {
+    std::promise<Json> promise;
+    auto future = promise.get_future();
+    controller_->query_status({{object, std::nullopt}}, [&promise](Json j) { promise.set_value(std::move(j)); });
+    EXPECT_EQ(future.wait_for(30s), std::future_status::ready);
+    Json all = future.get();
+    return all.contains(object) ? all[object] : Json();
+  }
+
+  // Polls a status field until it has `value` (a state the machine must reach; the bound only keeps a broken
+  // build from hanging the suite).
+  bool reaches(const std::string& object, const std::string& field, const Json& value) {
+    for (auto deadline = std::chrono::steady_clock::now() + 60s; std::chrono::steady_clock::now() < deadline;) {
+      if (status(object)[field] == value) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  void ready() {
+    start();
+    ASSERT_TRUE(reaches("webhooks", "state", "ready")) << status("webhooks").dump() << log_;
+  }
+
+  std::string write(const std::string& name, const std::string& text) {
+    std::ofstream(sdcard_ / name) << text;
+    return name;
+  }
+
+  std::filesystem::path sdcard_;
+  std::unique_ptr<Controller> controller_;
+  std::mutex log_mu_;
+  std::string log_;
+};
+
+// A square of short moves, extruding, `loops` times round.
+std::string squares(int loops) {
+  std::string text = "G28\nG90\nM83\nG1 Z0.3 F600\n";
+  for (int i = 0; i < loops; ++i) {
+    text += "G1 X20 Y20 E0.5 F6000\nG1 X30 Y20 E0.5\nG1 X30 Y30 E0.5\nG1 X20 Y30 E0.5\n";
+  }
+  return text + "G1 X10 Y10 F6000\n";
+}
+
+TEST_F(ControllerTest, HomesMovesAndReportsTheToolhead) {
+  ready();
+  EXPECT_EQ(status("toolhead")["homed_axes"], "");
+  EXPECT_TRUE(run("G28").ok);
+  const ScriptOutcome moved = run("G1 X10 Y20 F6000\nM400");
+  ASSERT_TRUE(moved.ok) << moved.error;
+  const Json toolhead = status("toolhead");
+  EXPECT_EQ(toolhead["homed_axes"], "xyz");
+  EXPECT_EQ(toolhead["position"], Json::array({10.0, 20.0, 0.0, 0.0}));
+  EXPECT_EQ(toolhead["axis_maximum"][0], 235.0);
+  EXPECT_EQ(status("gcode_move")["gcode_position"], Json::array({10.0, 20.0, 0.0, 0.0}));
+  const ScriptOutcome m114 = run("M114");
+  ASSERT_EQ(m114.output.size(), 1U);
+  EXPECT_EQ(m114.output[0].rfind("X:10.000 Y:20.000 Z:0.000", 0), 0U) << m114.output[0];
+}
+
+TEST_F(ControllerTest, AConsoleErrorChangesNothing) {
+  ready();
+  ASSERT_TRUE(run("G28\nG1 X5 Y5 F6000").ok);
+  const ScriptOutcome bad = run("G1 X1000\nG1 X7");
+  EXPECT_FALSE(bad.ok);
+  EXPECT_NE(bad.error.find("move out of range: X=1000.000 (max 235.000)"), std::string::npos) << bad.error;
+  EXPECT_EQ(status("toolhead")["position"][0], 5.0);  // neither the bad line nor the one after it ran
+  const ScriptOutcome garbled = run("G1 X1.2.3");
+  EXPECT_FALSE(garbled.ok);
+  EXPECT_NE(garbled.error.find("console:1:"), std::string::npos) << garbled.error;
+  const ScriptOutcome unknown = run("NO_SUCH_COMMAND A=1");
+  EXPECT_TRUE(unknown.ok);
+  EXPECT_EQ(unknown.output, std::vector<std::string>{"// Unknown command:\"NO_SUCH_COMMAND\""});
+  EXPECT_EQ(status("webhooks")["state"], "ready");
+}
+
+TEST_F(ControllerTest, ReportsTemperaturesAndRefusesColdExtrusion) {
+  // The example's own min_extrude_temp (Klipper's default, 170 C).
+  const std::string cold_config = (sdcard_ / "cold.cfg").string();
+  std::ofstream(cold_config) << "[include " RTSTEP_SOURCE_DIR "/tests/data/example-unguarded.cfg]\n";
+  start(cold_config);
+  ASSERT_TRUE(reaches("webhooks", "state", "ready")) << log_;
+  const ScriptOutcome m105 = run("M104 S60\nM140 S40\nM105");
+  ASSERT_TRUE(m105.ok) << m105.error;
+  EXPECT_TRUE(m105.ack.rfind("T:", 0) == 0 && m105.ack.find(" /60.0 B:") != std::string::npos &&
+              m105.ack.find(" /40.0") != std::string::npos)
+      << m105.ack;
+  EXPECT_EQ(status("extruder")["target"], 60.0);
+  EXPECT_EQ(status("heater_bed")["target"], 40.0);
+  const ScriptOutcome cold = run("G28\nG1 E5 F300");
+  EXPECT_FALSE(cold.ok);
+  EXPECT_NE(cold.error.find("Extrude below minimum temp"), std::string::npos) << cold.error;
+  EXPECT_TRUE(run("TURN_OFF_HEATERS").ok);
+  EXPECT_EQ(status("extruder")["target"], 0.0);
+  EXPECT_TRUE(run("M115").ack.rfind("FIRMWARE_NAME:rtstep", 0) == 0);
+}
+
+TEST_F(ControllerTest, PrintsAFileToTheEndWithEveryStep) {
+  ready();
+  const std::string file = write("part.gcode", squares(5));
+  ASSERT_TRUE(run("M20").ok);
+  EXPECT_EQ(run("M20").output, (std::vector<std::string>{"Begin file list",
+                                                         "part.gcode " + std::to_string(squares(5).size()),
+                                                         "End file list"}));
+  const ScriptOutcome started = run("SDCARD_PRINT_FILE FILENAME=\"" + file + "\"");
+  ASSERT_TRUE(started.ok) << started.error;
+  ASSERT_TRUE(reaches("print_stats", "state", "complete")) << status("print_stats").dump() << log_;
+  const Json stats = status("print_stats");
+  EXPECT_EQ(stats["message"], "");
+  EXPECT_EQ(stats["filename"], "part.gcode");
+  EXPECT_NEAR(stats["filament_used"].get<double>(), 10.0, 1e-6);  // 20 moves of 0.5 mm
+  EXPECT_EQ(status("virtual_sdcard")["progress"], 1.0);
+  EXPECT_EQ(status("toolhead")["position"][0], 10.0);
+  EXPECT_EQ(run("M27").output, std::vector<std::string>{"Not SD printing."});
+}
+
+TEST_F(ControllerTest, PausesAndResumesWhereThePrintStopped) {
+  ready();
+  // PAUSE inside the file (as a filament-change macro does): deterministic, whatever the machine's load.
+  const std::string file = write("pause.gcode", squares(2) + "G1 X50 Y60 F6000\nPAUSE\nG1 X60 Y60\n");
+  ASSERT_TRUE(run("SDCARD_PRINT_FILE FILENAME=" + file).ok);
+  ASSERT_TRUE(reaches("print_stats", "state", "paused")) << status("print_stats").dump();
+  EXPECT_EQ(status("pause_resume")["is_paused"], true);
+  // While paused the console moves the head away; a console error does not end the print.
+  ASSERT_TRUE(run("G91\nG1 X-20 F6000\nG90").ok);
+  EXPECT_FALSE(run("G1 X5000").ok);
+  EXPECT_EQ(status("print_stats")["state"], "paused");
+  EXPECT_EQ(run("PAUSE").error, "Print already paused");
+  const ScriptOutcome resumed = run("RESUME");
+  ASSERT_TRUE(resumed.ok) << resumed.error;
+  ASSERT_TRUE(reaches("print_stats", "state", "complete")) << status("print_stats").dump() << log_;
+  EXPECT_EQ(status("print_stats")["message"], "");
+  EXPECT_EQ(status("toolhead")["position"][0], 60.0);
+  EXPECT_EQ(status("gcode_move")["absolute_coordinates"], true);  // the file's G90, restored by RESUME
+  EXPECT_EQ(run("RESUME").error, "Print is not paused, resume aborted");
+}
+
+TEST_F(ControllerTest, CancelsAPausedPrint) {
+  ready();
+  const std::string file = write("cancel.gcode", squares(1) + "PAUSE\n" + squares(3));
+  ASSERT_TRUE(run("SDCARD_PRINT_FILE FILENAME=" + file).ok);
+  ASSERT_TRUE(reaches("print_stats", "state", "paused"));
+  ASSERT_TRUE(run("CANCEL_PRINT").ok);
+  EXPECT_EQ(status("print_stats")["state"], "cancelled");
+  EXPECT_EQ(status("pause_resume")["is_paused"], false);
+  EXPECT_EQ(status("virtual_sdcard")["is_active"], false);
+  // The machine is still ready for the next job.
+  ASSERT_TRUE(run("SDCARD_PRINT_FILE FILENAME=" + write("next.gcode", squares(1))).ok);
+  ASSERT_TRUE(reaches("print_stats", "state", "complete")) << status("print_stats").dump();
+}
+
+TEST_F(ControllerTest, RefusesBadJobCommands) {
+  ready();
+  EXPECT_NE(run("SDCARD_PRINT_FILE FILENAME=missing.gcode").error.find("Unable to open file \"missing.gcode\""),
+            std::string::npos);
+  EXPECT_NE(run("SDCARD_PRINT_FILE FILENAME=../etc/passwd").error.find("not a file of the virtual_sdcard folder"),
+            std::string::npos);
+  EXPECT_EQ(run("SDCARD_PRINT_FILE").error, "Error on 'SDCARD_PRINT_FILE': missing FILENAME");
+  EXPECT_EQ(run("RESUME").error, "Print is not paused, resume aborted");
+  EXPECT_NE(run("SDCARD_PRINT_FILE FILENAME=\"unclosed").error.find("quote"), std::string::npos);
+  EXPECT_EQ(status("print_stats")["state"], "standby");
+}
+
+TEST_F(ControllerTest, AFileCutShortFailsTheJobCleanly) {
+  ready();
+  std::string long_file = squares(400);
+  const std::string file = write("cut.gcode", long_file);
+  ASSERT_TRUE(run("SDCARD_PRINT_FILE FILENAME=" + file).ok);
+  ASSERT_TRUE(reaches("print_stats", "state", "printing"));
+  std::filesystem::resize_file(sdcard_ / file, 100);
+  ASSERT_TRUE(reaches("print_stats", "state", "error")) << status("print_stats").dump();
+  EXPECT_NE(status("print_stats")["message"].get<std::string>().find("cut short"), std::string::npos);
+  EXPECT_EQ(status("webhooks")["state"], "ready");  // the job failed, not the machine
+  EXPECT_TRUE(run("G28\nG1 X1 F6000").ok);
+}
+
+TEST_F(ControllerTest, EmergencyStopShutsDownAndFirmwareRestartRecovers) {
+  ready();
+  ASSERT_TRUE(run("G28\nM104 S60").ok);
+  ASSERT_TRUE(run("M112").ok);
+  ASSERT_TRUE(reaches("webhooks", "state", "shutdown"));
+  const std::string message = status("webhooks")["state_message"];
+  EXPECT_EQ(message.rfind("Shutdown due to M112 command", 0), 0U) << message;
+  EXPECT_EQ(status("extruder")["target"], 0.0);  // every heater off
+  const ScriptOutcome refused = run("G1 X10");
+  EXPECT_FALSE(refused.ok);
+  EXPECT_EQ(refused.error, message);
+  EXPECT_TRUE(run("STATUS").ok);
+  ASSERT_TRUE(run("FIRMWARE_RESTART").ok);
+  EXPECT_EQ(status("webhooks")["state"], "ready");
+  EXPECT_EQ(status("toolhead")["homed_axes"], "");
+  EXPECT_TRUE(run("G28\nG1 X10 F6000\nM400").ok);
+}
+
+TEST_F(ControllerTest, EmergencyStopFromAnyThreadEndsAPrint) {
+  ready();
+  ASSERT_TRUE(run("SDCARD_PRINT_FILE FILENAME=" + write("long.gcode", squares(400))).ok);
+  ASSERT_TRUE(reaches("print_stats", "state", "printing"));
+  controller_->emergency_stop("emergency_stop");
+  ASSERT_TRUE(reaches("webhooks", "state", "shutdown"));
+  EXPECT_EQ(status("print_stats")["state"], "error");
+}
+
+TEST_F(ControllerTest, ABadConfigLeavesTheControllerInErrorUntilRestart) {
+  const std::string bad = (sdcard_ / "bad.cfg").string();
+  std::ofstream(bad) << "[printer]\nkinematics: cartesian\n";
+  start(bad);
+  ASSERT_TRUE(reaches("webhooks", "state", "error"));
+  EXPECT_NE(status("webhooks")["state_message"].get<std::string>().find("bad.cfg"), std::string::npos);
+  EXPECT_FALSE(run("G28").ok);
+}
+
+}  // namespace
+}  // namespace rtstep::machine

@@ -46,7 +46,8 @@ class RunFaults : public FaultTest {};
 // 4. A ring of the smallest capacity, in real time: the host waits for room (back-pressure), no step is
 // lost, final positions are exact and the pins saw exactly the planned steps.
 TEST_F(RunFaults, MinimalRingLosesNoStepEmbedded) {
-  const std::string config = write_config(box_, {{"ring_capacity", kMinRing}});
+  // A bounded lead long enough that the ring's capacity, not the lead, holds the host back.
+  const std::string config = write_config(box_, {{"ring_capacity", kMinRing}, {"buffer_time", "5"}});
   Process run(box_, "run", {"run", "--config", config, "--json", "-q", "--trace", box_.path("run.trace"), kSquare});
   ASSERT_EQ(run.exit_code(), 0) << run.output();
   const auto summary = summary_of(run);

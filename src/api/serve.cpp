@@ -60,6 +60,25 @@ struct Serve::Parts {
   KlippyServer* published_to = nullptr;
   HostStatus status;
   bool stopped = false;
+  // The controller as its own hooks see it: set once it is created (the hooks run on its thread from the start).
+  std::atomic<machine::Controller*> live{nullptr};
+
+  // Front ends first, then the controller (whose hooks use the members above), then the API thread.
+  ~Parts() {
+    {
+      std::lock_guard lock(server_mu);
+      published_to = nullptr;
+    }
+    pty.reset();
+    server.reset();
+    if (controller) {
+      controller->stop();
+      controller->wait_stopped();
+      live.store(nullptr);
+      controller.reset();
+    }
+    io.reset();
+  }
 
   void publish(const std::string& state, const std::string& message) {
     std::lock_guard lock(server_mu);
@@ -81,9 +100,9 @@ Result<std::unique_ptr<Serve>> Serve::start(ServeOptions options) {
                         {"software_version", "rtstep-" RTSTEP_VERSION}};
   machine::ControllerHooks hooks;
   hooks.on_state = [p](const std::string& state, const std::string& message) {
-    if (state == "ready") {
+    if (machine::Controller* controller = p->live.load(); controller != nullptr && state == "ready") {
       std::lock_guard lock(p->server_mu);
-      p->status.objects = p->controller ? p->controller->object_names() : std::vector<std::string>{};
+      p->status.objects = controller->object_names();
     }
     p->publish(state, message);
   };
@@ -95,6 +114,7 @@ Result<std::unique_ptr<Serve>> Serve::start(ServeOptions options) {
   auto controller = machine::Controller::create(p->options.controller, std::move(hooks));
   if (!controller) return controller.error();
   parts->controller = std::move(*controller);
+  p->live.store(parts->controller.get());
   parts->backend = std::make_unique<ControllerBackend>(*parts->controller);
   if (!p->options.api_path.empty()) {
     KlippyServerOptions server_options;
@@ -123,8 +143,6 @@ Result<std::unique_ptr<Serve>> Serve::start(ServeOptions options) {
 Serve::Serve(std::unique_ptr<Parts> parts, machine::Controller* controller)
     : parts_(std::move(parts)), controller_(controller) {}
 
-Serve::~Serve() { stop(); }
-
 void Serve::stop() {
   Parts& p = *parts_;
   if (p.stopped) return;
@@ -141,6 +159,8 @@ void Serve::stop() {
   p.server.reset();
   p.io->stop();
 }
+
+Serve::~Serve() { stop(); }
 
 std::string Serve::pty_device() const { return parts_->pty ? parts_->pty->slave_path() : std::string(); }
 

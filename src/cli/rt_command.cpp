@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "machine/backend_choice.hpp"
+#include "cli/signals.hpp"
 #include "cli/commands.hpp"
 #include "machine/executor_side.hpp"
 #include "config/config.hpp"
@@ -233,15 +234,7 @@ int run_rt(const RtOptions& options) {
   std::optional<std::unique_ptr<gpio::Backend>> hardware = open_pins(*machine, options, code);
   if (!hardware) return code;
   print_pwm_outputs(machine->pwm_outputs);
-  struct sigaction action {};
-  action.sa_handler = on_rt_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  // A trace file over RLIMIT_FSIZE or a closed log pipe must end in an error, not kill the process with
-  // the machine mid-move.
-  std::signal(SIGXFSZ, SIG_IGN);
-  std::signal(SIGPIPE, SIG_IGN);
+  install_stop_signals(on_rt_signal);
   while (serve_one_job(*machine, options, hardware->get(), code) && !options.once) {
   }
   if (signalled()) std::cerr << "rtstep rt: stopped by signal " << g_rt_signal.load() << '\n';

@@ -11,6 +11,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/signals.hpp"
 #include "cli/parse_errors.hpp"
 #include "cli/summary.hpp"
 #include "cli/ignored_config.hpp"
@@ -28,16 +29,6 @@ void on_signal(int sig) {
   machine::g_run_signal.store(sig, std::memory_order_relaxed);
 }
 
-void install_signal_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  // Over RLIMIT_FSIZE (the ring's shared-memory object counts too) a write or ftruncate would raise SIGXFSZ
-  // and kill the process mid-move; ignored, it fails with EFBIG and the job reports it.
-  std::signal(SIGXFSZ, SIG_IGN);
-}
 
 }  // namespace
 
@@ -80,7 +71,7 @@ void add_run_command(CLI::App& app, Commands& commands) {
                           std::cerr << "rtstep run: --trace " << why << '\n';
                           return exit_code::kUsage;
                         }
-                        install_signal_handlers();
+                        install_stop_signals(on_signal);
                         options->run.gcode_path = gcode_input_path(options->run.gcode_path);
                         options->run.progress = !options->quiet;
                         options->run.log_is_terminal = isatty(STDERR_FILENO) != 0;

@@ -17,6 +17,7 @@
 #include "api/serve.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/signals.hpp"
 
 namespace rtstep::cli {
 namespace {
@@ -52,13 +53,7 @@ int serve(ServeCli& options) {
     return exit_code::kUsage;
   }
   options.serve.controller.log_path = options.log_path;
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  std::signal(SIGXFSZ, SIG_IGN);
-  std::signal(SIGPIPE, SIG_IGN);
+  install_stop_signals(on_signal);
 
   auto service = api::Serve::start(options.serve);
   if (!service) {

@@ -7,41 +7,22 @@ standard library only, and checks every reply's shape and the status updates.
 Prints one line per check and "serve_client: all checks passed"; exits 1 at the first failure.
 With --position SOCKET_PATH it only prints the toolhead's X and Y, as a list.
 """
-import json
 import os
-import socket
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "api"))
+import klippy_client  # noqa: E402  (the same Moonraker-side connection as the API server's own test)
 
-class Klippy:
+
+class Klippy(klippy_client.Klippy):
     def __init__(self, path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        super().__init__(path)
         self.sock.settimeout(60)
-        self.sock.connect(path)
-        self.buffer = b""
-        self.pending = []
-
-    def _read(self):
-        while b"\x03" not in self.buffer:
-            data = self.sock.recv(65536)
-            if not data:
-                raise RuntimeError("the server closed the connection")
-            self.buffer += data
-        raw, self.buffer = self.buffer.split(b"\x03", 1)
-        return json.loads(raw)
+        self.pending = self.pending_async
 
     def send_raw(self, data):
         self.sock.sendall(data)
-
-    def call(self, method, params=None):
-        req_id = id(object()) + (1 << 40)  # Moonraker's ids are large integers
-        self.sock.sendall(json.dumps({"id": req_id, "method": method, "params": params or {}}).encode() + b"\x03")
-        while True:
-            reply = self._read()
-            if reply.get("id") == req_id:
-                return reply
-            self.pending.append(reply)
 
     def wait_update(self, predicate, what, timeout=60):
         """Waits for a process_status_update whose status satisfies `predicate`."""
@@ -53,15 +34,6 @@ class Klippy:
                     return msg
             self.pending.append(self._read())
         raise RuntimeError("no status update with " + what)
-
-    def output(self, text, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for i, msg in enumerate(self.pending):
-                if msg.get("method") == "process_gcode_response" and text in msg["params"]["response"]:
-                    return self.pending.pop(i)
-            self.pending.append(self._read())
-        raise RuntimeError("no G-code output with " + text)
 
 
 def check(condition, what):
@@ -158,7 +130,8 @@ def main():
     print("serve_client: ok: the second print completes with every step counted")
 
     klippy.send_raw(b"{not json\x03")
-    check(klippy.call("info")["result"]["state"] == "ready", "malformed JSON changes nothing")
+    info = klippy.call("info")
+    check(info.get("result", {}).get("state") == "ready", "malformed JSON changes nothing: %s" % info)
 
     check(klippy.call("emergency_stop")["result"] == {}, "emergency_stop answers {}")
     klippy.wait_update(lambda s: s.get("webhooks", {}).get("state") == "shutdown", "shutdown")

@@ -3,6 +3,9 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <iostream>
 #include <sstream>
 
@@ -47,6 +50,20 @@ Result<ServeSettings> read_settings(const config::RawConfig& raw) {
   return s;
 }
 
+// A script of one command that only reports (M105 and the like) is answered as a query: at once, also while
+// a print's current line waits for the lead, instead of after it (Printrun and OctoPrint poll M105 every
+// few seconds while printing).
+bool only_reports(const std::string& script) {
+  static const std::array<std::string_view, 5> kReports = {"M105", "M115", "M27", "STATUS", "HELP"};
+  const auto first = script.find_first_not_of(" \t");
+  if (first == std::string::npos || script.find('\n', first) < script.find_last_not_of(" \t\r\n")) return false;
+  const std::string_view text(script);
+  const auto end = text.find_first_of(" \t\r\n;", first);
+  std::string word(text.substr(first, end == std::string_view::npos ? std::string_view::npos : end - first));
+  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return std::find(kReports.begin(), kReports.end(), word) != kReports.end();
+}
+
 }  // namespace
 
 std::string not_ready_message(const std::string& state_message) { return state_message; }
@@ -84,7 +101,8 @@ void post_to(Controller::Impl& impl, std::deque<std::function<void()>> Controlle
 
 void Controller::run_script(std::string script, std::function<void(ScriptOutcome)> done) {
   Impl* self = impl_.get();
-  post_to(*impl_, &Impl::commands, [self, script = std::move(script), done = std::move(done)] {
+  auto queue = only_reports(script) ? &Impl::queries : &Impl::commands;
+  post_to(*impl_, queue, [self, script = std::move(script), done = std::move(done)] {
     ScriptOutcome outcome = self->run_script(script);
     if (done) done(std::move(outcome));
   });
@@ -329,8 +347,10 @@ ScriptOutcome Controller::Impl::run_script(const std::string& script) {
   ScriptOutcome outcome;
   std::vector<std::string>* outer = capture;
   capture = &outcome.output;
-  last_busy_ns = monotonic_ns();
-  idle_timed_out = false;
+  if (!only_reports(script)) {  // polling M105 does not keep the machine from its idle timeout
+    last_busy_ns = monotonic_ns();
+    idle_timed_out = false;
+  }
   std::istringstream lines(script);
   std::string text;
   for (uint32_t number = 1; std::getline(lines, text); ++number) {

@@ -132,6 +132,7 @@ Status HostLink::end_stream() {
 }
 
 void HostLink::emergency_stop(const std::string& why) {
+  if (emergency_.load(std::memory_order_acquire)) return;  // the first cause stands (and is not rewritten)
   emergency_why_ = why;
   emergency_.store(true, std::memory_order_release);
   ring_.request_stop(ipc::StopCause::kEmergency);

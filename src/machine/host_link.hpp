@@ -49,7 +49,8 @@ class HostLink final : public stepgen::RecordSink {
   void set_horizon(int64_t t_ns) override { ring_.set_horizon(t_ns); }
   // Ends the stream so the executor finishes what is queued (also after SIGTERM). Errors as push().
   Status end_stream();
-  // Asks the executor to stop at once (M112, SIGINT).
+  // Asks the executor to stop at once (M112, SIGINT). The first cause is kept; calls from several threads
+  // must be serialised by the caller (the controller holds its motion lock).
   void emergency_stop(const std::string& why);
   // Waits for the executor's result. Errors: the executor is lost (heartbeat timeout) meanwhile.
   Result<ipc::ExecutorResult> wait_result();

@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""Benchmark of a running `rtstep serve` through its API socket, as Moonraker sees it:
+
+- gcode/script round trip of M105 and of a short G1 (each sent alone, answered once run): p50, p99, max;
+  idle, then while a print runs;
+- the cadence of objects/subscribe updates while the toolhead moves;
+- the CPU the serve process uses while idle (from /proc/PID/stat over a window).
+
+    serve_roundtrip.py SOCKET SDCARD_DIR SERVE_PID [--samples N]
+
+Start serve first, e.g.
+    rtstep serve --config tests/data/serve-test.cfg --api /tmp/k.sock --sdcard /tmp/sd &
+Prints one line per figure. Standard library only.
+"""
+import json
+import os
+import socket
+import sys
+import time
+
+
+class Klippy:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(path)
+        self.buffer = b""
+        self.next_id = 1
+        self.updates = []
+
+    def _read(self):
+        while b"\x03" not in self.buffer:
+            self.buffer += self.sock.recv(65536)
+        raw, self.buffer = self.buffer.split(b"\x03", 1)
+        return json.loads(raw)
+
+    def call(self, method, params=None):
+        self.next_id += 1
+        self.sock.sendall(json.dumps({"id": self.next_id, "method": method, "params": params or {}}).encode() + b"\x03")
+        while True:
+            reply = self._read()
+            if reply.get("id") == self.next_id:
+                return reply
+            self.updates.append((time.monotonic(), reply))
+
+
+def percentile(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100.0 * len(values)))]
+
+
+def round_trips(klippy, script, samples):
+    times = []
+    for _ in range(samples):
+        t = time.perf_counter()
+        reply = klippy.call("gcode/script", {"script": script})
+        times.append((time.perf_counter() - t) * 1e3)
+        if "error" in reply:
+            raise SystemExit("%s failed: %s" % (script, reply["error"]["message"]))
+    return times
+
+
+def report(what, times):
+    print("%-32s p50 %7.3f ms  p99 %7.3f ms  max %7.3f ms  (%d samples)" %
+          (what, percentile(times, 50), percentile(times, 99), max(times), len(times)))
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main():
+    path, sdcard, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    samples = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--samples" else 200
+    klippy = Klippy(path)
+    klippy.call("gcode/script", {"script": "G28\nG90\nG1 X50 Y50 F6000\nM400"})
+
+    t0, c0 = time.monotonic(), cpu_seconds(pid)
+    time.sleep(10)
+    idle = (cpu_seconds(pid) - c0) / (time.monotonic() - t0) * 100
+    print("serve CPU while idle             %.2f %% of one core (10 s)" % idle)
+
+    report("M105 round trip, idle", round_trips(klippy, "M105", samples))
+    report("G1 (0.1 mm) round trip, idle", round_trips(klippy, "G91\nG1 X0.1 F600\nG1 X-0.1\nG90", samples // 4))
+
+    with open(os.path.join(sdcard, "bench.gcode"), "w") as f:
+        f.write("G90\nM83\n" + "G1 X60 Y50 E0.2 F6000\nG1 X60 Y60 E0.2\nG1 X50 Y60 E0.2\nG1 X50 Y50 E0.2\n" * 400)
+    klippy.call("gcode/script", {"script": "SDCARD_PRINT_FILE FILENAME=bench.gcode"})
+    time.sleep(1)
+    t0, c0 = time.monotonic(), cpu_seconds(pid)
+    report("M105 round trip, printing", round_trips(klippy, "M105", samples))
+    printing = (cpu_seconds(pid) - c0) / (time.monotonic() - t0) * 100
+    print("serve CPU while printing         %.1f %% of one core (executor thread included)" % printing)
+
+    klippy.updates.clear()
+    klippy.call("objects/subscribe", {"objects": {"toolhead": ["position"]},
+                                      "response_template": {"method": "process_status_update"}})
+    end = time.monotonic() + 5
+    while time.monotonic() < end:
+        klippy.updates.append((time.monotonic(), klippy._read()))
+    stamps = [t for t, msg in klippy.updates if msg.get("method") == "process_status_update"]
+    gaps = [(b - a) * 1e3 for a, b in zip(stamps, stamps[1:])]
+    if gaps:
+        print("status updates while moving      %d in 5 s, gap p50 %.1f ms, max %.1f ms" %
+              (len(stamps), percentile(gaps, 50), max(gaps)))
+    klippy.call("gcode/script", {"script": "CANCEL_PRINT"})
+
+
+if __name__ == "__main__":
+    main()

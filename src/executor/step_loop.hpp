@@ -218,6 +218,7 @@ class StepLoop {
   bool housekeeping(int64_t real_now) noexcept;  // heartbeats, stop request, host loss; false: stop
   void wait_for_host(int64_t deadline) noexcept;
   void idle() noexcept;
+  void rest() noexcept;  // nothing due at all: idle(), with a longer poll on the real clock
   int64_t now() const noexcept;
   LoopOutcome finish(ExecutorStatus status) noexcept;
   bool fault(FaultReason reason, int stepper, int64_t time_ns) noexcept;

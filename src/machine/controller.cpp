@@ -66,8 +66,6 @@ bool only_reports(const std::string& script) {
 
 }  // namespace
 
-std::string not_ready_message(const std::string& state_message) { return state_message; }
-
 // --- Posting side ----------------------------------------------------------------------------------------
 
 Result<std::unique_ptr<Controller>> Controller::create(ControllerOptions options, ControllerHooks hooks) {

@@ -102,13 +102,13 @@ LineOutcome Controller::Impl::run_line(std::string_view text, uint32_t number, c
   }
   if (cmd.kind == gcode::CommandKind::kEmpty) return {};
   const std::string name(cmd.name);
-  if (state != "ready" && !runs_when_not_ready(name)) return {Error{not_ready_message(state_message)}, ""};
+  if (state != "ready" && !runs_when_not_ready(name)) return {Error{state_message}, ""};
   if (auto own = run_own_command(name, text, cmd)) return *own;
   if (cmd.kind == gcode::CommandKind::kIgnored || cmd.kind == gcode::CommandKind::kT) {
     respond(fmt::format("// Unknown command:\"{}\"", name));
     return {};
   }
-  if (!motion) return {Error{not_ready_message(state_message)}, ""};
+  if (!motion) return {Error{state_message}, ""};
   // A move that changes E needs a hot extruder (Klipper: min_extrude_temp).
   if (thermal && cmd.kind == gcode::CommandKind::kG && cmd.number <= 3 && cmd.has('E') &&
       thermal->system().heater_index("extruder")) {
@@ -279,7 +279,7 @@ std::optional<LineOutcome> Controller::Impl::run_own_command(std::string_view na
   }
   if (name == "M24") {
     if (job->paused()) return from(resume_print());
-    if (!motion) return fail(not_ready_message(state_message));
+    if (!motion) return fail(state_message);
     return from(job->start(now_s(), motion->toolhead().position()[3]));
   }
   if (name == "M25") return from(pause_print());
@@ -304,7 +304,7 @@ std::optional<LineOutcome> Controller::Impl::run_own_command(std::string_view na
 
 Status Controller::Impl::start_print(const std::string& filename) {
   if (job->printing() || job->paused()) return Error{"SD busy"};
-  if (!motion) return Error{not_ready_message(state_message)};
+  if (!motion) return Error{state_message};
   if (auto selected = job->select(filename); !selected) return selected;
   pause_state.reset();
   if (auto started = job->start(now_s(), motion->toolhead().position()[3]); !started) return started;
@@ -331,11 +331,7 @@ Status Controller::Impl::resume_print() {
                                        settings.recover_velocity * 60, saved.gcode_position[3],
                                        saved.relative ? "G91" : "G90", saved.relative_e ? "M83" : "M82",
                                        saved.feed_rate * 60);
-  std::istringstream lines(back);
-  std::string line;
-  for (uint32_t n = 1; std::getline(lines, line); ++n) {
-    if (LineOutcome done = run_line(line, n, "RESUME"); !done.status) return done.status;
-  }
+  if (ScriptOutcome moved = run_script(back); !moved.ok) return Error{moved.error};
   pause_state.reset();
   if (job->paused()) return job->start(now_s(), motion->toolhead().position()[3]);
   return Ok{};

@@ -113,7 +113,5 @@ struct Controller::Impl {
   std::vector<std::string> names_of_objects() const;
 };
 
-// Klipper's message for a command that cannot run while the printer is not ready.
-std::string not_ready_message(const std::string& state_message);
 
 }  // namespace rtstep::machine

@@ -172,6 +172,5 @@ std::vector<StepperCount> MotionSession::counts() const {
   return out;
 }
 
-uint64_t MotionSession::steps_written() const { return parts_->side->executor().steps_written(); }
 
 }  // namespace rtstep::machine

@@ -76,8 +76,6 @@ class MotionSession {
   // Every stepper's steps so far against the plan (sim backend; empty on hardware pins). Meaningful once
   // motion_done().
   std::vector<StepperCount> counts() const;
-  // Steps written so far, all steppers (live).
-  uint64_t steps_written() const;
 
   struct Parts;  // motion_session.cpp
 

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "config/section_reader.hpp"
+#include "config/text.hpp"
 #include "macro/literal.hpp"
 
 namespace rtstep::macro {
@@ -37,21 +38,6 @@ std::vector<std::string> words(std::string_view s) {
   return out;
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // Rejects keys the section does not have in Klipper, naming the nearest valid one.
 void check_keys(config::SectionReader& reader, const std::vector<std::string_view>& valid, bool variables) {
   for (const auto& [key, value] : reader.section().values) {
@@ -60,7 +46,7 @@ void check_keys(config::SectionReader& reader, const std::vector<std::string_vie
     std::string_view nearest;
     size_t best = 4;  // suggest only close spellings
     for (const std::string_view v : valid) {
-      const size_t d = edit_distance(key, v);
+      const size_t d = config::text::edit_distance(key, v);
       if (d < best) best = d, nearest = v;
     }
     std::string message = "unknown key for this section";

@@ -26,7 +26,9 @@
 #include "machine/gcode_input.hpp"
 #include "machine/host_link.hpp"
 #include "machine/host_pipeline.hpp"
+#include "machine/mcu_boards.hpp"
 #include "cli/progress.hpp"
+#include "cli/split_host.hpp"
 #include "machine/run_threads.hpp"
 #include "cli/tools.hpp"
 #include "config/config.hpp"
@@ -95,34 +97,6 @@ struct Embedded {
   std::unique_ptr<machine::ExecutorSide> side;
 };
 
-// Whether the host that claimed `ring` has finished its job or is gone: `rtstep rt` then makes a fresh ring.
-bool job_over(const ipc::SegmentRing& ring, int32_t holder) {
-  return ring.host_done() || (kill(holder, 0) != 0 && errno == ESRCH);
-}
-
-// Split mode: attach to the ring of a running `rtstep rt` as its (only) host. Waits up to `wait_s` for a
-// ring that is not there yet, still being created, or still held by a job that is over.
-Result<ipc::SegmentRing> connect(const std::string& given, double wait_s) {
-  constexpr auto kRetryPeriod = std::chrono::milliseconds(5);
-  const std::string name = ipc::ring_object_name(given);  // "rtstep" as `rtstep rt` takes it: "/rtstep"
-  const int64_t give_up_ns = monotonic_ns() + static_cast<int64_t>(wait_s * 1e9);
-  for (;;) {
-    auto ring = ipc::SegmentRing::attach_when_ready(name, give_up_ns - monotonic_ns());
-    if (!ring) return Error{ring.error().message + " (is `rtstep rt --shm " + name + "` running?)"};
-    // One host per job: the claim is atomic, so two hosts starting together cannot both get it.
-    const int32_t holder = ring->try_claim_host(getpid());
-    if (holder == getpid()) {
-      if (ring->stop_requested() != ipc::StopCause::kNone) return Error{"shared memory " + name + ": the ring was stopped"};
-      return ring;
-    }
-    if (!job_over(*ring, holder) || monotonic_ns() >= give_up_ns) {
-      return Error{"shared memory " + name + ": the executor is busy: host pid " + std::to_string(holder) +
-                   " is attached (one host at a time; try again when its job has ended)"};
-    }
-    std::this_thread::sleep_for(kRetryPeriod);
-  }
-}
-
 // The executor's account of the job, into the summary.
 void take_result(const ipc::ExecutorResult& r, const config::MachineConfig& machine, RunSummary& summary) {
   const auto status = static_cast<executor::ExecutorStatus>(r.status);
@@ -157,7 +131,6 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   RunSummary summary;
   summary.config_path = options.config_path;
   summary.gcode_path = options.gcode_path;
-  summary.virtual_clock = options.virtual_clock;
   summary.trace_path = options.trace_path;
   summary.mode = options.connect_name.empty() ? "embedded" : "split";
   const auto fail = [&](ExitCode code, std::string message) {
@@ -168,6 +141,14 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   if (!options.connect_name.empty() && !options.trace_path.empty()) {
     return fail(ExitCode::kUsage, "--trace records the pins of this process; with --connect, give it to `rtstep rt`");
   }
+  // The executor keeps the clock. A connected host cannot see which one `rtstep rt` keeps (the ring does not
+  // say), so it neither assumes nor reports a virtual one.
+  if (!options.connect_name.empty() && options.virtual_clock) {
+    return fail(ExitCode::kUsage, "--virtual-clock runs the executor of this process without waiting; with --connect "
+                                  "the clock is `rtstep rt`'s: start it as `rtstep rt --virtual-clock` and leave the "
+                                  "option out here");
+  }
+  summary.virtual_clock = options.virtual_clock;
 
   auto machine = config::load(options.config_path);
   if (!machine) return fail(ExitCode::kUsage, machine.error().message);
@@ -182,6 +163,16 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   }
   if (auto hierarchy = rt::hierarchy_from(machine->rt); !hierarchy) {
     return fail(ExitCode::kUsage, options.config_path + ": " + hierarchy.error().message);
+  }
+  std::unique_ptr<machine::McuBoards> boards;  // --mcu: the boards' steppers run there, not on the executor
+  if (options.mcu) {
+    if (options.virtual_clock) return fail(ExitCode::kUsage, "--mcu drives real boards: it cannot run on the virtual clock");
+    auto planned = machine::McuBoards::plan(*machine, {machine->rt.buffer_time_ns / 2});
+    if (!planned) return fail(ExitCode::kUsage, planned.error().message);
+    boards = std::move(*planned);
+    if (!boards) return fail(ExitCode::kUsage, options.config_path + ": --mcu: no stepper has its pins on an [mcu] board");
+    if (auto started = boards->start(); !started) return fail(ExitCode::kExecutorFault, started.error().message);
+    std::erase_if(summary.ignored_sections, [](const std::string& s) { return s == "mcu" || s.rfind("mcu ", 0) == 0; });
   }
   auto kinematics = motion::Kinematics::create(*machine);
   if (!kinematics) return fail(ExitCode::kUsage, options.config_path + ": " + kinematics.error().message);
@@ -214,7 +205,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     embedded->side = std::move(*side);
     producer = &embedded->rings.producer;
   } else {
-    auto ring = connect(options.connect_name, options.connect_wait_s);
+    auto ring = connect_to_rt(options, log);
     if (!ring) return fail(ExitCode::kExecutorFault, ring.error().message);
     connected.emplace(std::move(*ring));
     producer = &*connected;
@@ -232,6 +223,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // connected host cannot know the clock of `rtstep rt` and keeps [rt] heartbeat_timeout.
   machine::HostLink sink(*producer, machine::heartbeat_timeout_ns(machine->rt, options.virtual_clock && embedded.has_value()));
   sink.set_lead(options.virtual_clock ? 0 : machine->rt.buffer_time_ns);
+  sink.set_diverter(boards.get());
   sink.start();
 
   if (auto started = sink.wait_for_executor(); !started) {
@@ -244,6 +236,9 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // Above the ring: parser -> toolhead -> step generator. Print time 0 is buffer_time from now (and from
   // the moment the executor runs), so the host is that far ahead of the executor from the first step on.
   const int64_t origin_ns = monotonic_ns() + machine->rt.buffer_time_ns;
+  // Split mode: the pipeline's records pass through a step count for the progress line.
+  SplitSteps split_steps(sink);
+  stepgen::RecordSink& pipeline_sink = embedded ? static_cast<stepgen::RecordSink&>(sink) : split_steps;
   const std::thread::id host_thread = std::this_thread::get_id();
   bool log_placed = false;
   std::string log_warning;
@@ -262,14 +257,14 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     // waits for input, or the end of the job, leaves it idle).
     const double elapsed_s = static_cast<double>(std::max<int64_t>(monotonic_ns() - origin_ns, 0)) / 1e9;
     p.executed_s = options.virtual_clock ? p.planned_s : std::min(elapsed_s, p.planned_s);
-    p.steps = embedded ? embedded->side->executor().steps_written() : 0;
+    p.steps = embedded ? embedded->side->executor().steps_written() : split_steps.due(monotonic_ns());
     return p;
   });
   if (options.progress) progress.start();
   // G28 homes through the executor: it samples the endstop inputs while the homing move runs.
   machine::HomingLink homing;
   homing.ring = producer;
-  homing.sink = &sink;
+  homing.sink = &pipeline_sink;
   homing.virtual_clock = options.virtual_clock;
   // The sim's carriage is where the config says; a real one is not known, nor (split mode) whether the
   // connected `rtstep rt` drives real pins: then G28 always moves to the switch. So it does when an extra
@@ -283,8 +278,11 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     ipc::ExecutorResult ended;
     return !sink.executor_lost() && !producer->try_result(ended);
   };
-  machine::HostPipeline host(*machine, *kinematics, options.gcode_path, origin_ns, sink, nullptr, &homing);
-  host.on_emergency_stop([&sink](const std::string& why) { sink.emergency_stop(why); });
+  machine::HostPipeline host(*machine, *kinematics, options.gcode_path, origin_ns, pipeline_sink, nullptr, &homing);
+  host.on_emergency_stop([&sink, &boards](const std::string& why) {
+    sink.emergency_stop(why);
+    if (boards) boards->emergency_stop();
+  });
   host.follow_clock([&] {
     return static_cast<double>(monotonic_ns() - origin_ns + machine->rt.buffer_time_ns) / 1e9;
   });
@@ -306,6 +304,21 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   }
   const motion::Toolhead& toolhead = host.toolhead();
   const stepgen::StepGenerator& generator = host.generator();
+  // The boards' account: where their steppers are, once their last step has run. A board that stopped
+  // (shutdown, restart) stops the executor too, and its message leads.
+  std::vector<std::optional<machine::McuStepperCount>> board_counts;
+  if (boards) {
+    if (fed.emergency_stop || !sink.stop_reason().empty()) boards->emergency_stop();
+    auto finished = boards->finish();
+    if (finished) {
+      board_counts = std::move(*finished);
+    } else {
+      sink.emergency_stop(finished.error().message);
+      summary.error = finished.error().message + (summary.error.empty() ? "" : "; host: " + summary.error);
+      summary.stop_reason = finished.error().message;
+      summary.exit_code = ExitCode::kStopped;
+    }
+  }
 
   std::string trace_error;  // --trace could not be written: reported, the motion is not stopped for it
   // Whatever happened above, end the stream so the executor finishes what was queued and stops.
@@ -320,6 +333,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     }
   }
   auto result = sink.wait_result();
+  if (result) split_steps.settle(result->steps);
   progress.stop();
   sink.detach();
   summary.stop_reason = sink.stop_reason();
@@ -364,6 +378,13 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     s.shortest_interval_ns = result->stepper_shortest_interval_ns[i];
     s.planned_interval_ns = result->stepper_planned_interval_ns[i];
     s.max_backlog = result->stepper_max_backlog[i];
+    if (i < board_counts.size() && board_counts[i]) {
+      s.mcu = board_counts[i]->mcu;
+      s.steps = board_counts[i]->steps;
+      s.position = generator.initial_steps(i) + board_counts[i]->moved + s.homing_offset;
+      s.shortest_interval_ns = s.planned_interval_ns = 0;
+      s.max_backlog = 0;
+    }
     // Judged by the guard's bound; with the guard off ([rt] max_bunch: 0), by one full step.
     const uint32_t bound = machine::max_bunch_steps(machine->rt, machine->steppers[i]);
     s.bunch_bound = bound > 0 ? bound : static_cast<uint32_t>(machine->steppers[i].microsteps);

@@ -23,6 +23,7 @@ struct RunOptions {
   std::string connect_name;  // --connect NAME: split mode, attach to `rtstep rt --shm NAME`
   double connect_wait_s = 10;  // --connect-wait: how long to wait for that ring to exist and be ready
   std::string backend = "sim";  // --backend: sim, gpiod, rpi4, rpi5 or auto (embedded mode)
+  bool mcu = false;          // --mcu: drive the [mcu] boards the steppers' pins name (machine/mcu_boards.hpp)
   bool progress = false;     // progress on `log` (a bar when `log_is_terminal`, else plain lines)
   bool log_is_terminal = false;
 };
@@ -50,6 +51,7 @@ struct StepperSummary {
   int64_t planned_interval_ns = 0;   // the planned time between those same two steps
   uint32_t max_backlog = 0;          // most further steps already due when one was written late
   uint32_t bunch_bound = 0;          // the most it may have (lateness guard)
+  std::string mcu;                   // the board that ran it (--mcu): steps sent to it, position it reported
   bool count_ok() const noexcept { return position == planned_position && steps == planned_steps; }
   bool timing_ok() const noexcept { return max_backlog <= bunch_bound; }
 };
@@ -93,6 +95,9 @@ struct RunSummary {
 
   nlohmann::json to_json() const;
   std::string to_text() const;
+  // "real", "virtual", or in split mode "rt": the executor's, which `rtstep rt` keeps and the ring does not
+  // tell the host.
+  const char* clock_name() const noexcept { return mode == "split" ? "rt" : virtual_clock ? "virtual" : "real"; }
 };
 
 // Runs a job. Progress notes, warnings and M114 replies go to `log` as they happen.

@@ -65,6 +65,9 @@ void add_run_command(CLI::App& app, Commands& commands) {
       ->check(CLI::Range(0.0, 3600.0));
   run->add_option("--backend", options->run.backend,
                   "GPIO backend: sim (default), gpiod, rpi4, rpi5, or auto (the board decides; says which and why)");
+  run->add_flag("--mcu", options->run.mcu,
+                "Drive the [mcu] boards (Klipper's firmware) that the steppers' pins name; without it their pins "
+                "are labels on the sim backend");
   run->add_flag("--quiet,-q", options->quiet, "Print errors only: no progress, notes or M114 replies on stderr");
   commands.push_back({run, [options] {
                         if (const std::string why = unwritable_reason(options->run.trace_path); !why.empty()) {

@@ -40,13 +40,14 @@ nlohmann::json RunSummary::to_json() const {
                              {"max_bunch_steps", s.bunch_bound},
                              {"timing_ok", s.timing_ok()},
                              {"ok", s.count_ok() && s.timing_ok()}});
+    if (!s.mcu.empty()) steppers_json.back()["mcu"] = s.mcu;
   }
   nlohmann::json out = {
       {"ok", exit_code == ExitCode::kOk},
       {"exit_code", static_cast<int>(exit_code)},
       {"config", config_path},
       {"gcode", gcode_path},
-      {"clock", virtual_clock ? "virtual" : "real"},
+      {"clock", clock_name()},
       {"mode", mode},
       {"backend", backend},
       {"moves", moves},
@@ -86,7 +87,7 @@ std::string RunSummary::to_text() const {
   std::string text;
   for (const auto& w : warnings) text += fmt::format("warning: {}\n", w);
   text += fmt::format("{} moves, {:.3f} s of motion, {} clock, {} executor {}{}\n", moves, print_time_s,
-                      virtual_clock ? "virtual" : "real", mode, executor_status,
+                      clock_name(), mode, executor_status,
                       virtual_clock ? "" : (realtime ? ", real-time (SCHED_FIFO)" : ", NOT real-time: SCHED_FIFO was refused (see the warnings)"));
   if (backend != "sim") text += fmt::format("GPIO backend: {}\n", backend);
   text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14} {:>19}  {}\n", "stepper", "steps", "planned",
@@ -98,8 +99,10 @@ std::string RunSummary::to_text() const {
                                    : "-";
     // After a stop the counts differ from the plan by design: "stopped", and the run prints where (in mm).
     const char* check = !s.count_ok() ? (ended_early(*this) ? "stopped" : "MISMATCH") : !s.timing_ok() ? "BUNCHED" : "ok";
-    text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14} {:>19}  {}\n", s.name, s.steps, s.planned_steps,
-                        s.segments, s.position, s.planned_position, interval, check);
+    // A board's stepper: its steps as sent to the board, its position as the board reported it.
+    const std::string board = s.mcu.empty() ? "" : fmt::format(" (MCU '{}')", s.mcu);
+    text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14} {:>19}  {}{}\n", s.name, s.steps, s.planned_steps,
+                        s.segments, s.position, s.planned_position, interval, check, board);
   }
   if (virtual_clock) {
     text += fmt::format("lateness: not measured with the virtual clock ({} edges)\n", lateness.edges);

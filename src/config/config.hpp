@@ -191,12 +191,30 @@ struct MotionConfig {
   double filament_diameter = 1.75;        // mm
 };
 
+// [mcu] and [mcu NAME]: a board flashed with Klipper's firmware (docs/HARDWARE.md §6). Always read; the
+// board is driven only when a run asks for it (`rtstep run --mcu`): otherwise its pins stay labels on the
+// sim backend, as before, so a Klipper config runs unchanged without the board.
+struct McuConfig {
+  std::string name;           // "mcu" for [mcu], NAME for [mcu NAME]
+  std::string serial;         // "" when the section has none (canbus_uuid: rtstep does not do CAN)
+  uint32_t baud = 250'000;
+  std::string restart_method = "command";  // Klipper's: command, arduino, cheetah, rpi_usb
+  std::string where;          // "printer.cfg:86" (the section header), for messages
+};
+
+// A pin on a board: index in MachineConfig::mcus and the board's own pin name ("PA2").
+struct BoardPin {
+  std::size_t mcu = 0;
+  std::string pin;
+};
+
 struct MachineConfig {
   std::string path;
   PrinterConfig printer;
   MotionConfig motion;
   std::vector<StepperConfig> steppers;  // stepper_x, stepper_y, stepper_z, then extra (z1, ...), then extruder
   RtConfig rt;
+  std::vector<McuConfig> mcus;  // [mcu] first when present, then [mcu NAME] in file order
   ConfigReport report;                        // what the check found (errors empty: load failed otherwise)
   std::vector<std::string> ignored_sections;  // report.ignored's whole sections: "mcu", "tmc2209 stepper_x"
   std::vector<std::string> ignored_keys;      // report.ignored's keys: "[stepper_x] homing_retract_speed"
@@ -214,6 +232,11 @@ Result<MachineConfig> interpret(const RawConfig& raw, const std::string& path);
 // Errors name only the problem ("bad pin "PB 9": whitespace inside the name"); the caller adds file,
 // line, section and key.
 Result<PinConfig> parse_pin(const std::string& text);
+// The board a pin names, Klipper's way: "NAME:PIN" with NAME a configured [mcu NAME] ("mcu:PA2" for [mcu]);
+// a name without a prefix goes to [mcu] when one is configured, unless it is a local GPIO line ("gpio17",
+// "gpiochip0/gpio17"). nullopt: a pin of this computer (also "rpi:gpio20" without an [mcu rpi]).
+std::optional<BoardPin> board_pin(const std::vector<McuConfig>& mcus, const PinConfig& pin);
+
 // Parses a CPU list like "0-1,3" into sorted, unique CPU numbers (each < 1024). Empty text: empty list.
 Result<std::vector<int>> parse_cpu_list(const std::string& text);
 

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "config/config.hpp"
+#include "config/mcu_sections.hpp"
 #include "config/motion_sections.hpp"
 #include "config/section_reader.hpp"
 #include "config/steppers.hpp"
@@ -197,6 +198,7 @@ Result<MachineConfig> interpret(const RawConfig& raw, const std::string& path) {
   read_steppers(raw, m, readers, errors);
   if (const Section* rt = raw.find("rt")) m.rt = read_rt(readers.emplace_back(*rt, errors));
   read_motion_sections(raw, m, readers, errors);
+  read_mcu_sections(raw, m, readers, errors);
   if (errors.failed()) return errors.first();
   m.report = std::move(report);
   list_ignored(m);

@@ -115,6 +115,14 @@ Status HostLink::push(const ipc::Record& record) {
   if (lead_ns_ > 0 && !lead_suspended_ && record.kind != ipc::RecordKind::kEndOfStream) {
     if (auto st = wait_for_lead(record.time_ns()); !st) return st;
   }
+  if (diverter_ != nullptr) {
+    auto taken = diverter_->divert(record);
+    if (!taken) return taken.error();
+    if (*taken) {
+      last_record_ns_.store(record.time_ns(), std::memory_order_relaxed);
+      return Ok{};
+    }
+  }
   for (int polls = 0; !ring_.try_push(record); ++polls) {
     if (auto st = blocked_reason(); !st) return st;
     if (ring_.corrupted()) return Error{"shared memory " + ring_.name() + ": ring indices corrupted"};

@@ -16,6 +16,16 @@
 
 namespace rtstep::machine {
 
+// Takes some records off the ring's way: the segments of steppers on a board flashed with Klipper's firmware
+// (machine/mcu_boards.hpp). HostLink holds them to the same lead and stop rules as the ring's records.
+class RecordDiverter {
+ public:
+  virtual ~RecordDiverter() = default;
+  // Called on the pushing thread. True: the record is taken (it does not go into the ring). An error stops
+  // pushing as a lost executor does (the board shut down).
+  virtual Result<bool> divert(const ipc::Record& record) = 0;
+};
+
 // Set by the signal handlers of `rtstep run` (0: none). Read by HostLink. Async-signal safe to store.
 extern std::atomic<int> g_run_signal;
 
@@ -39,6 +49,8 @@ class HostLink final : public stepgen::RecordSink {
   // Called on the pushing thread, about every millisecond, while push() waits for the lead or for room: the
   // controller answers status queries and keeps its heaters controlled meanwhile. It must not push.
   void set_wait_hook(std::function<void()> hook) { wait_hook_ = std::move(hook); }
+  // Records `diverter` takes go to it instead of the ring (null: none). Set before the first push.
+  void set_diverter(RecordDiverter* diverter) noexcept { diverter_ = diverter; }
   // Waits until the executor runs (SegmentRing::executor_started): a connected `rtstep rt` may still be
   // locking memory and opening pins. Errors as push() (it is lost meanwhile, an emergency stop, SIGTERM).
   Status wait_for_executor() const;
@@ -70,6 +82,7 @@ class HostLink final : public stepgen::RecordSink {
   int64_t lead_ns_ = 0;
   bool lead_suspended_ = false;
   std::function<void()> wait_hook_;
+  RecordDiverter* diverter_ = nullptr;
   ipc::SegmentRing& ring_;
   int64_t timeout_ns_;
   std::thread thread_;

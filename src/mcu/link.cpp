@@ -26,6 +26,7 @@ const char* phase_name(LinkPhase phase) noexcept {
 }
 Link::Link(LinkOptions options, McuObjects objects) : options_(std::move(options)), objects_(std::move(objects)) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  status_.stepper_steps_sent.assign(objects_.steppers.size(), 0);
 }
 
 Link::~Link() {
@@ -149,6 +150,19 @@ void Link::home(HomingRequest request) {
 std::optional<HomingResult> Link::take_homing_result() {
   std::lock_guard lock(status_mutex_);
   return std::exchange(homing_result_, std::nullopt);
+}
+
+void Link::query_positions() {
+  {
+    std::lock_guard lock(status_mutex_);
+    positions_.reset();
+  }
+  post([](Posted& p) { p.positions = true; });
+}
+
+std::optional<std::vector<int64_t>> Link::take_positions() {
+  std::lock_guard lock(status_mutex_);
+  return std::exchange(positions_, std::nullopt);
 }
 
 void Link::firmware_restart() {

@@ -15,6 +15,7 @@
 //                the board turns an output that is not renewed within its max_duration off by shutting down.
 //   inputs       analog_in_state reports (batched or single) become AdcReadings, 0..1 of ADC_MAX, stamped
 //                with the host time of the end of their sampling.
+//   positions    query_positions() asks the board where each stepper is (stepper_get_position).
 //   homing       home() arms an endstop and its trsync (trsync_start, stepper_stop_on_trigger,
 //                trsync_set_timeout, endstop_home); the controller then pushes the homing move's segments as
 //                usual. When the switch triggers, the board stops those steppers and discards their queue
@@ -109,6 +110,7 @@ struct LinkStatus {
   uint64_t steps_dropped = 0;  // pushed while not ready, or lost with a restart
   uint64_t steps_cancelled = 0;  // held for steppers a homing trigger stopped
   uint64_t steps_waiting = 0;  // pushed and not yet handed to the transport
+  std::vector<uint64_t> stepper_steps_sent;  // steps_sent per stepper (index in McuObjects::steppers)
   TransmitStats transmit;
   uint64_t invalid_bytes = 0;  // discarded by the block parser
 };
@@ -143,6 +145,11 @@ class Link {
   void home(HomingRequest request);
   // The result of the last homing, once it is complete (the trigger or timeout, and the positions).
   std::optional<HomingResult> take_homing_result();
+  // Asks the board where every stepper is (stepper_get_position); the answer comes through take_positions().
+  void query_positions();
+  // The positions asked for, once the board has answered for every stepper: in steps (dir 1 counts up), by
+  // index in McuObjects::steppers. nullopt until then; a connection that ends first answers nothing.
+  std::optional<std::vector<int64_t>> take_positions();
   // FIRMWARE_RESTART: the board's `reset` command, then reconnect and configure again.
   void firmware_restart();
   // The board's emergency_stop (it shuts down at once).
@@ -158,7 +165,7 @@ class Link {
     };
     std::vector<Output> outputs;
     std::vector<HomingRequest> homings;
-    bool flush = false, restart = false, estop = false;
+    bool flush = false, restart = false, estop = false, positions = false;
   };
   class Session;
 
@@ -182,6 +189,7 @@ class Link {
   LinkStatus status_;
   std::vector<AdcReading> readings_;
   std::optional<HomingResult> homing_result_;
+  std::optional<std::vector<int64_t>> positions_;
 };
 
 }  // namespace rtstep::mcu

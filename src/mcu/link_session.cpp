@@ -137,6 +137,7 @@ void Link::Session::handle(const Message& m, int64_t now) {
     on_trsync(m);
   } else if (m.name == "stepper_position") {
     on_position(m);
+    on_queried_position(m);
   }
 }
 
@@ -315,6 +316,7 @@ void Link::Session::apply(Posted& posted, int64_t now) {
       finish_homing({false, 0, {}, who() + " is not ready"});
     }
   }
+  if (ready && posted.positions) start_position_query();
   if (ready) {
     for (const Posted::Output& o : posted.outputs) queue_output(o, now);
     if (posted.flush) flush_due(now, true);
@@ -379,9 +381,11 @@ void Link::Session::release(int64_t now) {
     }
   }
   uint64_t steps = 0, commands = 0, bytes = 0;
+  std::vector<uint64_t> per_stepper(steppers_.size(), 0);
   moves_.release(clock.clock_at(now), [&](const MoveCommand& c) {
     for (const auto& m : c.messages) (void)conn_.send_encoded(m, c.req_clock);
     steps += c.steps;
+    if (c.stepper >= 0 && static_cast<std::size_t>(c.stepper) < per_stepper.size()) per_stepper[static_cast<std::size_t>(c.stepper)] += c.steps;
     commands += c.steps != 0 ? 1 : 0;
     bytes += c.queue_step_bytes;
   });
@@ -389,6 +393,7 @@ void Link::Session::release(int64_t now) {
   const uint64_t waiting = steps_waiting_;
   link_.publish([&](LinkStatus& s) {
     s.steps_sent += steps;
+    for (std::size_t i = 0; i < per_stepper.size(); ++i) s.stepper_steps_sent[i] += per_stepper[i];
     s.queue_step_commands += commands;
     s.queue_step_bytes += bytes;
     s.steps_waiting = waiting;
@@ -397,6 +402,33 @@ void Link::Session::release(int64_t now) {
     s.invalid_bytes = conn_.parser().invalid_bytes();
     s.fitted_hz = clock.frequency_hz();
   });
+}
+
+// query_positions(): one stepper_get_position per stepper; answered once every stepper has reported.
+void Link::Session::start_position_query() {
+  queried_positions_.assign(steppers_.size(), std::nullopt);
+  for (std::size_t i = 0; i < steppers_.size(); ++i) {
+    send_text("stepper_get_position oid=" + std::to_string(link_.objects_.stepper_oid(i)));
+  }
+  if (steppers_.empty()) {
+    std::lock_guard lock(link_.status_mutex_);
+    link_.positions_.emplace();
+  }
+}
+
+void Link::Session::on_queried_position(const Message& m) {
+  if (queried_positions_.empty()) return;
+  for (std::size_t i = 0; i < queried_positions_.size(); ++i) {
+    if (m.integer("oid") != link_.objects_.stepper_oid(i) || queried_positions_[i]) continue;
+    const int64_t pos = m.integer("pos").value_or(0);
+    queried_positions_[i] = link_.objects_.steppers[i].invert_dir ? -pos : pos;
+  }
+  if (std::any_of(queried_positions_.begin(), queried_positions_.end(), [](const auto& p) { return !p; })) return;
+  std::vector<int64_t> positions;
+  for (const auto& p : queried_positions_) positions.push_back(*p);
+  queried_positions_.clear();
+  std::lock_guard lock(link_.status_mutex_);
+  link_.positions_ = std::move(positions);
 }
 
 void Link::Session::send_text(const std::string& text, uint64_t req_clock) {

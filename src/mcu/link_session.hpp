@@ -38,6 +38,8 @@ class Link::Session {
   void start_homing(const HomingRequest& request, int64_t now);
   void on_trsync(const Message& m);
   void on_position(const Message& m);
+  void on_queried_position(const Message& m);
+  void start_position_query();
   void finish_homing(HomingResult result);
   void apply(Posted& posted, int64_t now);          // work posted by other threads
   void queue_output(const Posted::Output& o, int64_t now);
@@ -66,6 +68,8 @@ class Link::Session {
   std::optional<HomingRequest> homing_;
   HomingResult homing_result_;
   std::vector<std::optional<int64_t>> homing_positions_;
+  // A query_positions() in progress: the answers so far (empty: none asked).
+  std::vector<std::optional<int64_t>> queried_positions_;
 };
 
 }  // namespace rtstep::mcu

@@ -1,0 +1,220 @@
+// McuBoards (see mcu_boards.hpp): which steppers run on which board, and the links that drive them.
+#include "machine/mcu_boards.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "mcu/link.hpp"
+#include "util/clock.hpp"
+
+namespace rtstep::machine {
+
+namespace {
+
+constexpr auto kPoll = std::chrono::milliseconds(10);
+constexpr int64_t kReadyPollNs = 100'000'000;
+constexpr int64_t kPositionTimeoutNs = 5'000'000'000;  // a ready board answers stepper_get_position at once
+// After the last step's time: the board's own clock estimate and the last acknowledgement.
+constexpr int64_t kSettleNs = 100'000'000;
+// How long finish() waits beyond the last step's time for the steps still held back (move slots).
+constexpr int64_t kDrainTimeoutNs = 10'000'000'000;
+// A serial device missing for this long is reported as missing (a USB board takes a moment to appear).
+constexpr int64_t kMissingPortNs = 3'000'000'000;
+
+bool moving_phase(mcu::LinkPhase phase) { return phase == mcu::LinkPhase::kReady; }
+
+}  // namespace
+
+struct McuBoards::Board {
+  config::McuConfig config;
+  mcu::McuObjects objects;
+  std::unique_ptr<mcu::Link> link;
+  std::vector<int64_t> start_positions;  // per board stepper, as start() found them
+
+  // "MCU 'mcu' (printer.cfg:86, serial /dev/ttyACM0)": names the board in messages.
+  std::string who() const { return fmt::format("MCU '{}' ({}, serial {})", config.name, config.where, config.serial); }
+};
+
+McuBoards::McuBoards(const config::MachineConfig& machine, McuBoardOptions options)
+    : options_(options), stepper_count_(machine.steppers.size()), routes_(machine.steppers.size()) {}
+
+McuBoards::~McuBoards() {
+  for (auto& b : boards_) {
+    if (b->link) b->link->stop();
+  }
+}
+
+Result<std::unique_ptr<McuBoards>> McuBoards::plan(const config::MachineConfig& machine, McuBoardOptions options) {
+  std::unique_ptr<McuBoards> boards(new McuBoards(machine, options));
+  std::vector<int> board_of_mcu(machine.mcus.size(), -1);
+  for (std::size_t i = 0; i < machine.steppers.size(); ++i) {
+    const config::StepperConfig& s = machine.steppers[i];
+    const auto step = config::board_pin(machine.mcus, s.step_pin);
+    const auto dir = config::board_pin(machine.mcus, s.dir_pin);
+    if (!step && !dir) continue;
+    if (!step || !dir || step->mcu != dir->mcu) {
+      const auto name = [&](const std::optional<config::BoardPin>& p) {
+        return p ? "MCU '" + machine.mcus[p->mcu].name + "'" : std::string("this computer");
+      };
+      return Error{fmt::format("{}: [{}] dir_pin: {} is on {}, its step_pin {} on {}: both must be on one board",
+                               machine.path, s.name, s.dir_pin.name, name(dir), s.step_pin.name, name(step))};
+    }
+    const config::McuConfig& mcu = machine.mcus[step->mcu];
+    if (mcu.serial.empty()) {
+      return Error{fmt::format("{}: [{}] has no serial: rtstep reaches a board through its serial port "
+                               "(CAN is not supported)", mcu.where, mcu.name == "mcu" ? "mcu" : "mcu " + mcu.name)};
+    }
+    int& index = board_of_mcu[step->mcu];
+    if (index < 0) {
+      index = static_cast<int>(boards->boards_.size());
+      auto board = std::make_unique<Board>();
+      board->config = mcu;
+      boards->boards_.push_back(std::move(board));
+    }
+    Board& board = *boards->boards_[static_cast<std::size_t>(index)];
+    if (board.objects.steppers.size() >= 255) return Error{board.who() + ": too many steppers"};
+    boards->routes_[i] = {index, static_cast<uint8_t>(board.objects.steppers.size())};
+    board.objects.steppers.push_back({s.name, step->pin, dir->pin, s.step_pin.inverted, s.dir_pin.inverted,
+                                      std::llround(s.step_pulse_duration * 1e9)});
+    // Its enable pin, when it is on this board; steppers sharing one share the output.
+    const auto enable = config::board_pin(machine.mcus, s.enable_pin);
+    if (!enable || enable->mcu != step->mcu) continue;
+    const auto& outs = board.objects.digital_outs;
+    if (std::none_of(outs.begin(), outs.end(), [&](const mcu::DigitalOutSpec& o) { return o.pin == enable->pin; })) {
+      board.objects.digital_outs.push_back({s.name + ".enable", enable->pin, s.enable_pin.inverted, 0, 0, 0, 0});
+    }
+  }
+  if (boards->boards_.empty()) return std::unique_ptr<McuBoards>();
+  return boards;
+}
+
+Status McuBoards::start() {
+  for (auto& b : boards_) {
+    mcu::LinkOptions o;
+    o.name = b->config.name;
+    o.serial = b->config.serial;
+    o.baud = b->config.baud;
+    o.restart_by_command = b->config.restart_method == "command";
+    o.flush_lead_ns = options_.flush_lead_ns;
+    b->link = std::make_unique<mcu::Link>(o, b->objects);
+    b->link->start();
+  }
+  for (auto& b : boards_) {
+    // A serial device that is not there is not waited for long: it is the wrong name, or an unplugged board.
+    const int64_t began = monotonic_ns();
+    while (!b->link->wait_ready(kReadyPollNs) && monotonic_ns() - began < options_.ready_timeout_ns) {
+      std::error_code ec;
+      if (monotonic_ns() - began > kMissingPortNs && !std::filesystem::exists(b->config.serial, ec)) {
+        return Error{fmt::format("{}: {} does not exist (is the board plugged in? `ls /dev/serial/by-id/`)", b->who(),
+                                 b->config.serial)};
+      }
+      if (const mcu::LinkPhase p = b->link->status().phase; p == mcu::LinkPhase::kFailed || p == mcu::LinkPhase::kShutdown) break;
+    }
+    if (b->link->status().phase != mcu::LinkPhase::kReady) {
+      const mcu::LinkStatus s = b->link->status();
+      return Error{fmt::format("{} is not ready ({}): {}", b->who(), mcu::phase_name(s.phase), s.message)};
+    }
+    if (auto found = wait_positions(*b, b->start_positions); !found) return found;
+  }
+  const int64_t now = monotonic_ns();
+  for (auto& b : boards_) {
+    for (std::size_t k = 0; k < b->objects.digital_outs.size(); ++k) b->link->set_output(k, now, 1.0);
+  }
+  return Ok{};
+}
+
+Status McuBoards::wait_positions(Board& board, std::vector<int64_t>& out) {
+  board.link->query_positions();
+  const int64_t give_up = monotonic_ns() + kPositionTimeoutNs;
+  for (;;) {
+    if (auto positions = board.link->take_positions()) {
+      out = std::move(*positions);
+      return Ok{};
+    }
+    const mcu::LinkStatus s = board.link->status();
+    if (!moving_phase(s.phase)) return Error{s.message};
+    if (monotonic_ns() > give_up) return Error{board.who() + ": no answer to stepper_get_position"};
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
+std::string McuBoards::board_of(std::size_t stepper) const {
+  if (stepper >= routes_.size() || routes_[stepper].board < 0) return {};
+  return boards_[static_cast<std::size_t>(routes_[stepper].board)]->config.name;
+}
+
+std::vector<std::string> McuBoards::board_names() const {
+  std::vector<std::string> names;
+  for (const auto& b : boards_) names.push_back(b->config.name);
+  return names;
+}
+
+Result<bool> McuBoards::divert(const ipc::Record& record) {
+  if (record.kind != ipc::RecordKind::kSegment || record.segment.stepper >= routes_.size()) return false;
+  const Route& route = routes_[record.segment.stepper];
+  if (route.board < 0) return false;
+  Board& board = *boards_[static_cast<std::size_t>(route.board)];
+  if (const mcu::LinkStatus s = board.link->status(); !moving_phase(s.phase)) return Error{s.message};
+  ipc::StepSegment segment = record.segment;
+  segment.stepper = route.board_stepper;
+  board.link->push_segments({&segment, 1});
+  last_step_ns_ = std::max(last_step_ns_, segment.last_time());
+  return true;
+}
+
+std::string McuBoards::fault() const {
+  for (const auto& b : boards_) {
+    if (!b->link) continue;
+    const mcu::LinkStatus s = b->link->status();
+    if (s.phase == mcu::LinkPhase::kShutdown || s.phase == mcu::LinkPhase::kFailed) return s.message;
+    // A board that restarted lost what it had queued: the job cannot go on, even once it is back.
+    if (s.generation > 1 || (s.restarts > 0 && !moving_phase(s.phase))) {
+      return fmt::format("MCU '{}' restarted during the job: {}", b->config.name, s.message);
+    }
+  }
+  return {};
+}
+
+void McuBoards::emergency_stop() {
+  for (auto& b : boards_) {
+    if (b->link) b->link->emergency_stop();
+  }
+}
+
+Result<std::vector<std::optional<McuStepperCount>>> McuBoards::finish() {
+  for (auto& b : boards_) b->link->flush();
+  const int64_t give_up = std::max(monotonic_ns(), last_step_ns_) + kDrainTimeoutNs;
+  for (;;) {
+    if (std::string why = fault(); !why.empty()) return Error{why};
+    bool drained = monotonic_ns() > last_step_ns_ + kSettleNs;
+    for (auto& b : boards_) drained = drained && b->link->status().steps_waiting == 0;
+    if (drained) break;
+    if (monotonic_ns() > give_up) return Error{"the boards did not take every step in time"};
+    std::this_thread::sleep_for(kPoll);
+  }
+  std::vector<std::optional<McuStepperCount>> counts(stepper_count_);
+  for (std::size_t b = 0; b < boards_.size(); ++b) {
+    Board& board = *boards_[b];
+    std::vector<int64_t> positions;
+    if (auto found = wait_positions(board, positions); !found) return found.error();
+    const mcu::LinkStatus s = board.link->status();
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+      if (routes_[i].board != static_cast<int>(b)) continue;
+      const std::size_t k = routes_[i].board_stepper;
+      counts[i] = McuStepperCount{board.config.name, s.stepper_steps_sent[k], positions[k] - board.start_positions[k]};
+    }
+    const int64_t now = monotonic_ns();
+    for (std::size_t k = 0; k < board.objects.digital_outs.size(); ++k) board.link->set_output(k, now, 0.0);
+  }
+  // The enable pins' updates leave a little ahead of their time (LinkOptions::min_output_lead_ns): let them go
+  // before the links stop.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  return counts;
+}
+
+}  // namespace rtstep::machine

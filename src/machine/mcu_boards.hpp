@@ -1,0 +1,87 @@
+#pragma once
+// McuBoards: the boards flashed with Klipper's firmware that a machine's pins name ([mcu], [mcu NAME];
+// docs/HARDWARE.md §6), driven beside (or instead of) the executor when a run asks for them (--mcu).
+//
+// A stepper whose step_pin is on a board (config::board_pin: "PA2", "mcu:PA2", "toolboard:PB5") runs there:
+// its dir_pin must be on the same board, and its enable_pin, when it has one there, becomes a digital output
+// switched on when the boards are ready and off at finish(). Every other pin stays with the executor.
+// The host pipeline's segments of those steppers never enter the ring: HostLink hands them here
+// (RecordDiverter), under the same bounded lead, and each board's mcu::Link turns them into queue_step
+// commands. Print time is CLOCK_MONOTONIC ns on both sides (a segment's first_time_ns); each Link maps it to
+// its board's clock, so the executor and the boards share one timeline.
+//
+// Thread safety: start() and finish() on the owner thread; divert() on the pushing thread (the owner's, in
+// `rtstep run`); fault() and emergency_stop() from any thread. Non-real-time: the links run threads of
+// their own that allocate, lock and make system calls.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "machine/host_link.hpp"
+#include "util/result.hpp"
+
+namespace rtstep::machine {
+
+struct McuBoardOptions {
+  int64_t flush_lead_ns = 250'000'000;     // steps are compressed and sent this long before they are due
+  int64_t ready_timeout_ns = 20'000'000'000;  // connect, synchronise and configure every board within this
+};
+
+// One stepper's account from its board, for the run summary.
+struct McuStepperCount {
+  std::string mcu;     // the board's name ("mcu", "toolboard")
+  uint64_t steps = 0;  // steps the board was sent in queue_step commands
+  int64_t moved = 0;   // the board's own position count now, less the one it reported at start()
+};
+
+class McuBoards final : public RecordDiverter {
+ public:
+  // Which steppers run on which board. Errors name file, section and key: a dir_pin on another board than
+  // its step_pin, a board without `serial`.
+  // Null (no error) when no stepper's step_pin is on a board.
+  static Result<std::unique_ptr<McuBoards>> plan(const config::MachineConfig& machine, McuBoardOptions options);
+  ~McuBoards() override;  // stops every link
+  McuBoards(const McuBoards&) = delete;
+  McuBoards& operator=(const McuBoards&) = delete;
+
+  // Starts every link and waits until each board is configured and has said where its steppers are; then
+  // switches their enable pins on. Errors name the board, its section and serial, and the link's reason.
+  Status start();
+  // The board `stepper` (machine index) runs on, or "" for the executor's.
+  std::string board_of(std::size_t stepper) const;
+  std::vector<std::string> board_names() const;
+
+  // Takes the segments of the boards' steppers (pushing thread). An error once a board is shut down or lost.
+  Result<bool> divert(const ipc::Record& record) override;
+  // The first board that can no longer move, with its message ("MCU 'mcu' shutdown: Timer too close"), or "".
+  std::string fault() const;
+  // Every board's emergency_stop (it shuts down at once). Any thread.
+  void emergency_stop();
+
+  // The end of a job: sends what is queued, waits until the last step's time has passed and every step has
+  // left, asks each board where its steppers are and switches the enable pins off. One entry per machine
+  // stepper, nullopt for the executor's. Errors: a board shut down or lost, or no answer in time.
+  Result<std::vector<std::optional<McuStepperCount>>> finish();
+
+  struct Board;  // mcu_boards.cpp
+
+ private:
+  McuBoards(const config::MachineConfig& machine, McuBoardOptions options);
+  Status wait_positions(Board& board, std::vector<int64_t>& out);
+
+  McuBoardOptions options_;
+  std::size_t stepper_count_ = 0;
+  std::vector<std::unique_ptr<Board>> boards_;
+  struct Route {
+    int board = -1;             // index in boards_, -1: the executor's
+    uint8_t board_stepper = 0;  // index in the board's McuObjects::steppers
+  };
+  std::vector<Route> routes_;   // per machine stepper
+  int64_t last_step_ns_ = 0;    // the latest step diverted (pushing thread)
+};
+
+}  // namespace rtstep::machine

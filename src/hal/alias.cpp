@@ -23,12 +23,13 @@ template <typename Record>
 Status rename_record(RecordMap<Record>& records, AliasMap& aliases, const std::string& what, const std::string& name,
                      const std::string& alias) {
   Record* record = find_record(records, aliases, name);
+  // The HAL library's messages (halcmd prints them as "HAL: ERROR: ..." before "alias failed").
+  if (alias.size() > 127) return Error{"alias name '" + alias + "' is too long"};
+  if (!alias.empty() && find_record(records, aliases, alias) != nullptr) {
+    return Error{"duplicate pin/alias name '" + alias + "'"};
+  }
   if (record == nullptr) return Error{what + " '" + name + "' not found"};
   if (alias.empty() && record->original.empty()) return Ok{};  // no alias to remove
-  if (!alias.empty() && find_record(records, aliases, alias) != nullptr) {
-    return Error{"'" + alias + "' is already the name or alias of a " + what};
-  }
-  if (alias.size() > 127) return Error{"alias '" + alias + "' is longer than 127 characters"};
   const std::string original = record->original.empty() ? record->name : record->original;
   const std::string new_name = alias.empty() ? original : alias;
   auto node = records.extract(record->name);
@@ -51,14 +52,14 @@ PinRecord* Hal::find_pin(std::string_view name) const { return find_record(pins_
 ParamRecord* Hal::find_param(std::string_view name) const { return find_record(params_, param_aliases_, name); }
 
 Status Hal::alias(AliasKind kind, const std::string& name, const std::string& alias) {
-  if (alias.empty()) return Error{"alias: the alias is empty"};
+  if (alias.empty()) return Error{"alias name is empty"};
   return kind == AliasKind::kPin ? rename_record(pins_, pin_aliases_, "pin", name, alias)
-                                 : rename_record(params_, param_aliases_, "parameter", name, alias);
+                                 : rename_record(params_, param_aliases_, "param", name, alias);
 }
 
 Status Hal::unalias(AliasKind kind, const std::string& name) {
   return kind == AliasKind::kPin ? rename_record(pins_, pin_aliases_, "pin", name, "")
-                                 : rename_record(params_, param_aliases_, "parameter", name, "");
+                                 : rename_record(params_, param_aliases_, "param", name, "");
 }
 
 }  // namespace rtstep::hal

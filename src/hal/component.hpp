@@ -66,11 +66,11 @@ class Builder {
 };
 
 // Creates component `comp`, runs `build` on a builder, marks it ready; on an error removes it again and
-// returns "loadrt COMP: message".
+// returns "loadrt COMP: message" ("loadrt COMP: already exists" when it is loaded, as LinuxCNC's loader says).
 template <typename BuildFn>
 Status load_component(Hal& hal, const std::string& comp, BuildFn&& build) {
   auto id = hal.add_component(comp);
-  if (!id) return Error{"loadrt " + comp + ": component '" + comp + "' is already loaded"};
+  if (!id) return Error{"loadrt " + comp + ": already exists"};
   Builder b(hal, *id);
   Status st = build(b);
   if (st) st = b.status();

@@ -2,6 +2,7 @@
 #include "hal/hal.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "hal/thread.hpp"
 #include "rt/periodic.hpp"
@@ -14,11 +15,14 @@ bool is_reader(Dir d) { return d == Dir::kIn || d == Dir::kIo; }
 
 std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
 
-const PinRecord* first_pin_with(const SignalRecord& sig, Dir dir) {
-  for (const PinRecord* p : sig.pins) {
-    if (p->dir == dir) return p;
+// setp's and sets' message for a value the pin's type does not take, as halcmd's (integer types in capitals),
+// followed by the command's own failure line.
+Error invalid_value(std::string_view cmd, Type type, std::string_view text) {
+  std::string name = type_name(type);
+  if (type != Type::kBit && type != Type::kFloat) {
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
-  return nullptr;
+  return Error{"value " + quoted(text) + " invalid for " + name + "\n" + std::string(cmd) + " failed"};
 }
 
 }  // namespace
@@ -155,7 +159,6 @@ Instance* Hal::own(int comp_id, std::unique_ptr<Instance> instance) {
 Status Hal::new_signal(const std::string& name, Type type) {
   if (name.empty()) return Error{"signal name is empty"};
   if (signals_.contains(name)) return Error{"duplicate signal " + quoted(name)};
-  if (find_pin(name) != nullptr) return Error{"Signal name " + quoted(name) + " is the name of a pin"};
   auto sig = std::make_unique<SignalRecord>();
   sig->name = name;
   sig->type = type;
@@ -165,7 +168,7 @@ Status Hal::new_signal(const std::string& name, Type type) {
 
 Status Hal::delete_signal(const std::string& name) {
   auto it = signals_.find(name);
-  if (it == signals_.end()) return Error{"Signal " + quoted(name) + " not found"};
+  if (it == signals_.end()) return Error{"signal " + quoted(name) + " not found"};
   while (!it->second->pins.empty()) do_unlink(*it->second->pins.back());
   // A running function may have loaded a pin's pointer to this value just before the unlink: free it only
   // after every such cycle has ended.
@@ -175,27 +178,18 @@ Status Hal::delete_signal(const std::string& name) {
   return Ok{};
 }
 
+// hal_link's checks and messages, in its order (the pin on this signal already passes).
 Status Hal::check_link(const PinRecord& pin, const SignalRecord& sig) const {
-  if (pin.signal != nullptr && pin.signal != &sig) {
-    return Error{"Pin " + quoted(pin.name) + " was already linked to signal " + quoted(pin.signal->name)};
-  }
   if (pin.signal == &sig) return Ok{};
-  if (pin.type != sig.type) {
-    return Error{"Signal " + quoted(sig.name) + " of type " + quoted(type_name(sig.type)) + " cannot add pin " +
-                 quoted(pin.name) + " of type " + quoted(type_name(pin.type))};
+  if (pin.signal != nullptr) {
+    return Error{"pin " + quoted(pin.name) + " is linked to " + quoted(pin.signal->name) + ", cannot link to " +
+                 quoted(sig.name)};
   }
-  if (pin.dir == Dir::kOut && sig.writers > 0) {
-    return Error{"Signal " + quoted(sig.name) + " can not add OUT pin " + quoted(pin.name) + ", it already has OUT pin " +
-                 quoted(first_pin_with(sig, Dir::kOut)->name)};
+  if (pin.type != sig.type) return Error{"type mismatch " + quoted(pin.name) + " <- " + quoted(sig.name)};
+  if (pin.dir == Dir::kOut && (sig.writers > 0 || sig.bidirs > 0)) {
+    return Error{"signal " + quoted(sig.name) + " already has output or I/O pin(s)"};
   }
-  if (pin.dir == Dir::kOut && sig.bidirs > 0) {
-    return Error{"Signal " + quoted(sig.name) + " can not add OUT pin " + quoted(pin.name) + ", it already has I/O pin " +
-                 quoted(first_pin_with(sig, Dir::kIo)->name)};
-  }
-  if (pin.dir == Dir::kIo && sig.writers > 0) {
-    return Error{"Signal " + quoted(sig.name) + " can not add I/O pin " + quoted(pin.name) + ", it already has OUT pin " +
-                 quoted(first_pin_with(sig, Dir::kOut)->name)};
-  }
+  if (pin.dir == Dir::kIo && sig.writers > 0) return Error{"signal " + quoted(sig.name) + " already has output pin"};
   return Ok{};
 }
 
@@ -226,9 +220,9 @@ void Hal::do_unlink(PinRecord& pin) {
 
 Status Hal::link(const std::string& pin_name, const std::string& signal_name) {
   PinRecord* pin = find_pin(pin_name);
-  if (pin == nullptr) return Error{"Pin " + quoted(pin_name) + " does not exist"};
+  if (pin == nullptr) return Error{"pin " + quoted(pin_name) + " not found"};
   auto sit = signals_.find(signal_name);
-  if (sit == signals_.end()) return Error{"Signal " + quoted(signal_name) + " does not exist"};
+  if (sit == signals_.end()) return Error{"signal " + quoted(signal_name) + " not found"};
   if (auto st = check_link(*pin, *sit->second); !st) return st;
   if (pin->signal == nullptr) do_link(*pin, *sit->second);
   return Ok{};
@@ -236,55 +230,8 @@ Status Hal::link(const std::string& pin_name, const std::string& signal_name) {
 
 Status Hal::unlink(const std::string& pin_name) {
   PinRecord* pin = find_pin(pin_name);
-  if (pin == nullptr) return Error{"Pin " + quoted(pin_name) + " does not exist"};
+  if (pin == nullptr) return Error{"pin " + quoted(pin_name) + " not found"};
   if (pin->signal != nullptr) do_unlink(*pin);
-  return Ok{};
-}
-
-Status Hal::net(const std::string& signal_name, std::span<const std::string> pin_names) {
-  if (find_pin(signal_name) != nullptr) {
-    return Error{"Signal name " + quoted(signal_name) + " must not be the same as a pin.  Did you omit the signal name?"};
-  }
-  if (pin_names.empty()) return Error{"'net' requires at least one pin, none given"};
-  auto sit = signals_.find(signal_name);
-  // Preflight on a scratch signal that mirrors the existing one (or the one to create): nothing changes
-  // until every pin passed.
-  SignalRecord trial;
-  trial.name = signal_name;
-  if (sit != signals_.end()) {
-    trial.type = sit->second->type;
-    trial.readers = sit->second->readers;
-    trial.writers = sit->second->writers;
-    trial.bidirs = sit->second->bidirs;
-    trial.pins = sit->second->pins;
-  }
-  bool have_type = sit != signals_.end();
-  std::vector<PinRecord*> to_link;
-  for (const std::string& name : pin_names) {
-    PinRecord* found = find_pin(name);
-    if (found == nullptr) return Error{"Pin " + quoted(name) + " does not exist"};
-    PinRecord& pin = *found;
-    if (pin.signal != nullptr && pin.signal->name == signal_name) continue;
-    if (std::find(to_link.begin(), to_link.end(), &pin) != to_link.end()) continue;
-    if (!have_type) {
-      trial.type = pin.type;
-      have_type = true;
-    }
-    if (pin.signal != nullptr) {
-      return Error{"Pin " + quoted(pin.name) + " was already linked to signal " + quoted(pin.signal->name)};
-    }
-    if (auto st = check_link(pin, trial); !st) return st;
-    trial.pins.push_back(&pin);
-    if (is_reader(pin.dir)) ++trial.readers;
-    if (pin.dir == Dir::kOut) ++trial.writers;
-    if (pin.dir == Dir::kIo) ++trial.bidirs;
-    to_link.push_back(&pin);
-  }
-  if (sit == signals_.end()) {
-    if (auto st = new_signal(signal_name, trial.type); !st) return st;
-    sit = signals_.find(signal_name);
-  }
-  for (PinRecord* pin : to_link) do_link(*pin, *sit->second);
   return Ok{};
 }
 
@@ -295,7 +242,7 @@ Status Hal::set_pin_or_param(const std::string& name, std::string_view text) {
     ParamRecord& p = *found;
     if (p.dir == ParamDir::kRo) return Error{"param " + quoted(name) + " is not writable"};
     auto v = parse_value(p.type, text);
-    if (!v) return Error{"setp " + quoted(name) + ": " + v.error().message};
+    if (!v) return invalid_value("setp", p.type, text);
     p.value->set_raw(*v);
     return Ok{};
   }
@@ -306,7 +253,7 @@ Status Hal::set_pin_or_param(const std::string& name, std::string_view text) {
   if (pin.dir == Dir::kOut) return Error{"pin " + quoted(name) + " is not writable"};
   if (pin.signal != nullptr) return Error{"pin " + quoted(name) + " is connected to a signal"};
   auto v = parse_value(pin.type, text);
-  if (!v) return Error{"setp " + quoted(name) + ": " + v.error().message};
+  if (!v) return invalid_value("setp", pin.type, text);
   pin.dummy.set_raw(*v);
   return Ok{};
 }
@@ -324,7 +271,7 @@ Status Hal::set_signal(const std::string& name, std::string_view text) {
   SignalRecord& sig = *it->second;
   if (sig.writers > 0) return Error{"signal " + quoted(name) + " already has writer(s)"};
   auto v = parse_value(sig.type, text);
-  if (!v) return Error{"sets " + quoted(name) + ": " + v.error().message};
+  if (!v) return invalid_value("sets", sig.type, text);
   sig.value.set_raw(*v);
   return Ok{};
 }

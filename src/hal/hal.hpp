@@ -131,14 +131,15 @@ class Hal {
   Instance* own(int comp_id, std::unique_ptr<Instance> instance);
 
   // --- Signals and links ---
+  // Errors carry the messages of LinuxCNC's HAL library (halcmd prints them as "HAL: ERROR: message"):
+  // "duplicate signal 'x'", "signal 'x' not found", "pin 'x' not found", "type mismatch 'p' <- 's'", ...
   Status new_signal(const std::string& name, Type type);
   // delsig: unlinks the signal's pins, then frees it after a grace period (wait_grace), so a function of a
   // running thread that loaded a pin's pointer just before never reads freed memory.
   Status delete_signal(const std::string& name);
+  // A pin already on `signal` is fine (nothing changes).
   Status link(const std::string& pin, const std::string& signal);
   Status unlink(const std::string& pin);
-  // `net SIG PIN...`: checks every pin first, then creates the signal if needed and links them all.
-  Status net(const std::string& signal, std::span<const std::string> pins);
 
   // --- Aliases (`alias pin|param NAME ALIAS`, `unalias pin|param NAME`), as LinuxCNC's: the alias becomes
   // the name `show` and `list` print, and both the alias and the original name find the pin or parameter.
@@ -150,6 +151,9 @@ class Hal {
   ParamRecord* find_param(std::string_view name) const;
 
   // --- Values (setp/getp/sets/gets) ---
+  // These are halcmd's commands in LinuxCNC, so their errors are halcmd's lines: "parameter or pin 'x' not
+  // found", "pin 'x' is not writable", ..., and for a value the type does not take two lines,
+  // "value 'v' invalid for S32\nsetp failed" (sets likewise).
   Status set_pin_or_param(const std::string& name, std::string_view text);
   Result<std::string> get_pin_or_param(const std::string& name) const;
   Status set_signal(const std::string& name, std::string_view text);
@@ -160,6 +164,9 @@ class Hal {
   // Creates a thread; the first fixes the base period, later ones are rounded to multiples of it and must
   // not be faster than the slowest so far. Priorities step down from the first.
   Status create_thread(const std::string& name, int64_t period_ns, int owner_comp);
+  // addf and delf with the HAL library's checks, order and messages ("bad position: 0", "function 'f' not
+  // found", "function 'f' may only be added to one thread", "thread 't' doesn't use f", ...). An empty
+  // `thread` in delf means whichever thread has the function.
   Status add_function_to_thread(const std::string& funct, const std::string& thread, int position);
   Status remove_function_from_thread(const std::string& funct, const std::string& thread = "");
   // initf: `funct` runs once, in the first cycle of `thread` after start (that cycle runs only the init

@@ -73,8 +73,6 @@ Status Halcmd::check_lock(const std::string& cmd) const {
 }
 
 Status Halcmd::cmd_lock(std::span<const std::string> args, bool lock) {
-  if (args.size() > 1) return Error{lock ? "lock: usage: lock [none|load|config|params|run|tune|all]"
-                                         : "unlock: usage: unlock [none|load|config|params|run|tune|all]"};
   auto level = args.empty() ? Result<unsigned>(kLockAll) : parse_lock_level(args[0]);
   if (!level) return Error{std::string(lock ? "lock: " : "unlock: ") + level.error().message};
   // As LinuxCNC: `lock LEVEL` sets the level; `unlock LEVEL` clears those bits.
@@ -82,16 +80,13 @@ Status Halcmd::cmd_lock(std::span<const std::string> args, bool lock) {
   return Ok{};
 }
 
-Status Halcmd::cmd_initf(std::span<const std::string> args) { return add_function("initf", args, true); }
-
 Status Halcmd::cmd_unloadrt(std::span<const std::string> args) {
-  if (args.size() != 1) return Error{"unloadrt: usage: unloadrt COMPONENT|all"};
   // The built-in tools read and write the sampler's and streamer's FIFOs: they end first.
   if (args[0] == "all") (void)programs_.stop("all");
   if (args[0] == "sampler") (void)programs_.stop("halsampler");
   if (args[0] == "streamer") (void)programs_.stop("halstreamer");
   if (args[0] != "all") {
-    if (auto st = hal_.unload_component(args[0]); !st) return Error{"unloadrt: " + st.error().message};
+    if (auto st = hal_.unload_component(args[0]); !st) return st;
     std::erase_if(load_lines_, [&](const auto& l) { return l.first == args[0]; });
     return Ok{};
   }
@@ -103,14 +98,13 @@ Status Halcmd::cmd_unloadrt(std::span<const std::string> args) {
   }
   for (auto it = names.rbegin(); it != names.rend(); ++it) {
     if (hal_.find_component(*it) == nullptr) continue;
-    if (auto st = hal_.unload_component(*it); !st) return Error{"unloadrt: " + st.error().message};
+    if (auto st = hal_.unload_component(*it); !st) return st;
   }
   load_lines_.clear();
   return Ok{};
 }
 
 Status Halcmd::cmd_type(std::span<const std::string> args, bool signal) {
-  if (args.size() != 1) return Error{signal ? "stype: usage: stype SIGNAL" : "ptype: usage: ptype PIN|PARAM"};
   const std::string& name = args[0];
   if (signal) {
     auto it = hal_.signals().find(name);
@@ -128,21 +122,19 @@ Status Halcmd::cmd_type(std::span<const std::string> args, bool signal) {
   return Ok{};
 }
 
+// alias pin|param NAME ALIAS, unalias pin|param NAME. A kind other than pin or param: halcmd's "alias
+// failed" (its unalias fails without a word; rtstep says "unalias failed").
 Status Halcmd::cmd_alias(std::span<const std::string> args, bool add) {
-  const std::size_t count = add ? 3 : 2;
-  const char* usage = add ? "alias: usage: alias pin|param NAME ALIAS" : "unalias: usage: unalias pin|param NAME";
-  if (args.size() != count || (args[0] != "pin" && args[0] != "param")) return Error{usage};
+  const char* failed = add ? "alias" : "unalias";
+  if (args[0] != "pin" && args[0] != "param") return Error{std::string(failed) + " failed"};
   const AliasKind kind = args[0] == "pin" ? AliasKind::kPin : AliasKind::kParam;
-  const Status st = add ? hal_.alias(kind, args[1], args[2]) : hal_.unalias(kind, args[1]);
-  if (!st) return Error{std::string(add ? "alias " : "unalias ") + args[0] + ": " + st.error().message};
-  return Ok{};
+  return library(add ? hal_.alias(kind, args[1], args[2]) : hal_.unalias(kind, args[1]), failed);
 }
 
 Status Halcmd::cmd_status(std::span<const std::string> args) {
-  if (args.size() > 1) return Error{"status: usage: status [lock|mem|all]"};
   const std::string what = args.empty() ? "all" : args[0];
   if (what != "lock" && what != "mem" && what != "all") {
-    return Error{"status: unknown type '" + what + "' (lock, mem or all)"};
+    return Error{"Unknown 'status' type '" + what + "'"};
   }
   if (what != "mem") {
     char buf[64];
@@ -228,13 +220,10 @@ std::string Halcmd::save_text(std::string_view what) const {
 }
 
 Status Halcmd::cmd_save(std::span<const std::string> args) {
-  if (args.size() > 2) {
-    return Error{"save: usage: save [all|comp|alias|sig|net|param|unconnectedinpins|thread] [FILE]"};
-  }
   const std::string what = args.empty() ? "all" : args[0];
   if (what != "all" && what != "comp" && what != "alias" && what != "sig" && what != "net" && what != "param" &&
       what != "unconnectedinpins" && what != "thread") {
-    return Error{"save: unknown type '" + what + "' (all, comp, alias, sig, net, param, unconnectedinpins or thread)"};
+    return Error{"Unknown 'save' type '" + what + "'"};
   }
   const std::string text = save_text(what);
   if (args.size() < 2) {
@@ -242,7 +231,7 @@ Status Halcmd::cmd_save(std::span<const std::string> args) {
     return Ok{};
   }
   std::ofstream file(args[1]);
-  if (!(file << text) || !file.flush()) return Error{"save: cannot write '" + args[1] + "'"};
+  if (!(file << text) || !file.flush()) return Error{"Can't open 'save' destination '" + args[1] + "'"};
   return Ok{};
 }
 

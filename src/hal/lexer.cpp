@@ -26,7 +26,8 @@ bool is_var_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
 }
 
-// Removes a '#' comment outside quotes; errors on an unterminated quote.
+}  // namespace
+
 Result<std::string> strip_comment(std::string_view line) {
   char quote = 0;
   for (std::size_t i = 0; i < line.size(); ++i) {
@@ -39,21 +40,26 @@ Result<std::string> strip_comment(std::string_view line) {
       return std::string(line.substr(0, i));
     }
   }
-  if (quote != 0) return Error{std::string("unterminated ") + (quote == '"' ? "double" : "single") + " quote"};
+  if (quote != 0) return Error{"unterminated quoted string"};
   return std::string(line);
 }
 
-// Reads a name after '$' or ']': "(NAME)" or a run of name characters. Returns the length consumed.
-std::size_t read_name(std::string_view s, std::size_t pos, std::string& name) {
+namespace {
+
+// Reads a name after '$' or ']': "(NAME)" or a run of name characters. Returns the length consumed, or
+// halcmd's message for a "(" without ")" or an empty name.
+Result<std::size_t> read_name(std::string_view s, std::size_t pos, std::string& name) {
   if (pos < s.size() && s[pos] == '(') {
     const std::size_t close = s.find(')', pos);
-    if (close == std::string_view::npos) return 0;
+    if (close == std::string_view::npos) return Error{"Missing close parenthesis."};
     name = std::string(s.substr(pos + 1, close - pos - 1));
+    if (name.empty()) return Error{"Empty variable name."};
     return close - pos + 1;
   }
   std::size_t end = pos;
   while (end < s.size() && is_var_char(s[end])) ++end;
   name = std::string(s.substr(pos, end - pos));
+  if (name.empty()) return Error{"Empty variable name."};
   return end - pos;
 }
 
@@ -63,24 +69,24 @@ Result<std::string> substitute(std::string_view s, const IniFile* ini, EnvLookup
     const char c = s[i];
     if (c == '$') {
       std::string name;
-      const std::size_t n = read_name(s, i + 1, name);
-      if (n == 0 || name.empty()) return Error{"invalid variable after '$'"};
+      const auto n = read_name(s, i + 1, name);
+      if (!n) return n.error();
       auto v = getenv(name);
-      if (!v) return Error{"Environment variable '" + name + "' not set"};
+      if (!v) return Error{"Environment variable '" + name + "' not found."};
       out += *v;
-      i += 1 + n;
+      i += 1 + *n;
     } else if (c == '[') {
       const std::size_t close = s.find(']', i);
-      if (close == std::string_view::npos) return Error{"'[' without ']' (an INI reference is [SECTION]KEY)"};
+      if (close == std::string_view::npos) return Error{"Missing close square bracket."};
       const std::string section(s.substr(i + 1, close - i - 1));
       std::string key;
-      const std::size_t n = read_name(s, close + 1, key);
-      if (n == 0 || key.empty()) return Error{"INI reference '[" + section + "]' has no key"};
-      if (ini == nullptr) return Error{"[" + section + "]" + key + " needs an INI file (-i FILE.ini)"};
-      auto v = ini->find(section, key);
-      if (!v) return Error{"Ini variable '[" + section + "]" + key + "' not found in " + ini->path()};
+      const auto n = read_name(s, close + 1, key);
+      if (!n) return n.error();
+      // Without -i FILE.ini every INI reference is missing, as in halcmd.
+      auto v = ini != nullptr ? ini->find(section, key) : std::nullopt;
+      if (!v) return Error{"Ini variable '[" + section + "]" + key + "' not found."};
       out += *v;
-      i = close + 1 + n;
+      i = close + 1 + *n;
     } else {
       out += c;
       ++i;
@@ -138,23 +144,23 @@ std::optional<std::string> IniFile::find(std::string_view section, std::string_v
 std::vector<SourceLine> read_logical_lines(std::istream& in) {
   std::vector<SourceLine> lines;
   std::string pending;
-  int start = 0;
+  bool started = false;  // a continued line is pending
   int line_no = 0;
   for (std::string raw; std::getline(in, raw);) {
     ++line_no;
     if (!raw.empty() && raw.back() == '\r') raw.pop_back();
-    if (pending.empty() && start == 0) start = line_no;
+    started = true;
     if (!raw.empty() && raw.back() == '\\') {
       raw.pop_back();
       pending += raw;
       continue;
     }
     pending += raw;
-    lines.push_back({std::move(pending), start});
+    lines.push_back({std::move(pending), line_no});
     pending.clear();
-    start = 0;
+    started = false;
   }
-  if (start != 0) lines.push_back({std::move(pending), start});
+  if (started) lines.push_back({std::move(pending), line_no});
   return lines;
 }
 
@@ -186,7 +192,7 @@ Result<std::vector<std::string>> tokenize(std::string_view line, const IniFile* 
       in_token = true;
     }
   }
-  if (quote != 0) return Error{"unterminated quote"};
+  if (quote != 0) return Error{"unterminated quoted string"};
   if (in_token) tokens.push_back(std::move(current));
   return tokens;
 }

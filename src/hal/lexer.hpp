@@ -31,7 +31,8 @@ class IniFile {
   std::vector<Entry> entries_;
 };
 
-// One logical line of a .hal file: its text after continuation, and the physical line it started on.
+// One logical line of a .hal file: its text after continuation, and the physical line it ends on (the one
+// halcmd names in its messages).
 struct SourceLine {
   std::string text;
   int line = 0;
@@ -40,8 +41,13 @@ struct SourceLine {
 // Splits a stream into logical lines: a trailing `\` joins the next line with no space (halcmd -f).
 std::vector<SourceLine> read_logical_lines(std::istream& in);
 
+// Removes a '#' comment outside quotes; "unterminated quoted string" when a quote is left open.
+Result<std::string> strip_comment(std::string_view line);
+
 // Strips the comment, substitutes variables and splits into tokens; quotes group text and are removed.
-// Errors: an unterminated quote, an unset environment variable, a missing INI value, [S]K without an INI.
+// Errors, with halcmd's texts: "unterminated quoted string", "Environment variable 'X' not found.", "Ini
+// variable '[S]K' not found." (also without an INI file), "Missing close parenthesis.", "Empty variable
+// name.", "Missing close square bracket.".
 // `ini` may be null. `getenv` is injectable for tests (nullptr = the process environment).
 using EnvLookup = std::optional<std::string> (*)(const std::string& name);
 Result<std::vector<std::string>> tokenize(std::string_view line, const IniFile* ini, EnvLookup getenv = nullptr);

@@ -177,7 +177,7 @@ Result<std::string> show(const Hal& hal, std::string_view what, const ShowOption
            show_aliases(hal.params(), "Parameter Aliases", o) + show_signals(hal, o) + show_functs(hal, o) +
            show_threads(hal, o);
   }
-  return Error{"show: unknown type '" + std::string(what) + "' (comp, pin, sig, param, funct, thread, alias or all)"};
+  return Error{"Unknown 'show' type '" + std::string(what) + "'"};
 }
 
 Result<std::string> list(const Hal& hal, std::string_view what, std::span<const std::string> pats) {
@@ -199,7 +199,7 @@ Result<std::string> list(const Hal& hal, std::string_view what, std::span<const 
   } else if (what == "thread") {
     for (const auto& t : hal.threads()) add(t->name());
   } else {
-    return Error{"list: unknown type '" + std::string(what) + "' (comp, pin, sig, param, funct or thread)"};
+    return Error{"Unknown 'list' type '" + std::string(what) + "'"};
   }
   return out + "\n";
 }

@@ -24,7 +24,7 @@ int32_t clamp_ns(int64_t ns) noexcept {
 // addf/initf position rules on a list of `size`: +k = k-th from the start, -k = k-th from the end.
 Result<std::size_t> insert_index(std::size_t size, int position) {
   const int n = static_cast<int>(size);
-  if (position == 0) return Error{"bad position: 0 (+1 is the first, -1 the last)"};
+  if (position == 0) return Error{"bad position: 0"};
   if (size >= kMaxFunctionsPerThread) return Error{"thread is full (" + std::to_string(kMaxFunctionsPerThread) + " functions)"};
   if (position > n + 1) return Error{"position '" + std::to_string(position) + "' is too high"};
   if (position < -(n + 1)) return Error{"position '" + std::to_string(position) + "' is too low"};
@@ -161,7 +161,7 @@ void HalThread::run_functions(int64_t period_ns) noexcept {
 // --- The Hal's thread commands ---
 
 Status Hal::set_exact_periods() {
-  if (!threads_.empty()) return Error{"setexact_for_test_suite_only must come before the first thread"};
+  if (!threads_.empty()) return Error{"HAL_LIB: Cannot run 'setexact' after a thread has been created"};
   exact_periods_ = true;
   return Ok{};
 }
@@ -213,13 +213,15 @@ Status Hal::create_thread(const std::string& name, int64_t period_ns, int owner_
   return Ok{};
 }
 
+// LinuxCNC's order of checks, so the same mistake gets the same message.
 Status Hal::add_function_to_thread(const std::string& funct, const std::string& thread, int position) {
+  if (position == 0) return Error{"bad position: 0"};
   auto fit = functions_.find(funct);
   if (fit == functions_.end()) return Error{"function '" + funct + "' not found"};
-  HalThread* t = find_thread(thread);
-  if (t == nullptr) return Error{"thread '" + thread + "' not found"};
   FunctionRecord& f = *fit->second;
   if (f.users > 0) return Error{"function '" + funct + "' may only be added to one thread"};
+  HalThread* t = find_thread(thread);
+  if (t == nullptr) return Error{"thread '" + thread + "' not found"};
   if (auto st = t->insert(f, position); !st) return st;
   ++f.users;
   return Ok{};
@@ -266,9 +268,12 @@ Status Hal::unload_component(const std::string& name) {
   return Ok{};
 }
 
+// LinuxCNC's checks and messages, in its order.
 Status Hal::remove_function_from_thread(const std::string& funct, const std::string& thread) {
   auto fit = functions_.find(funct);
   if (fit == functions_.end()) return Error{"function '" + funct + "' not found"};
+  if (fit->second->users == 0) return Error{"function '" + funct + "' is not in use"};
+  if (!thread.empty() && find_thread(thread) == nullptr) return Error{"thread '" + thread + "' not found"};
   for (const auto& t : threads_) {
     if (!thread.empty() && t->name() != thread) continue;
     if (t->remove(*fit->second)) {
@@ -276,8 +281,7 @@ Status Hal::remove_function_from_thread(const std::string& funct, const std::str
       return Ok{};
     }
   }
-  if (!thread.empty() && find_thread(thread) == nullptr) return Error{"thread '" + thread + "' not found"};
-  return Error{"function '" + funct + "' is not in " + (thread.empty() ? "any thread" : "thread '" + thread + "'")};
+  return Error{"thread '" + thread + "' doesn't use " + funct};
 }
 
 int Hal::thread_priority(const ThreadOptions& options, std::size_t index) noexcept {

@@ -188,7 +188,10 @@ Status UserPrograms::run_child(const LoadusrRequest& request) {
   const std::string program = find_program(request.argv.front(), env_strings.front().substr(5));
   pid_t pid = -1;
   const int err = ::posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), envp.data());
-  if (err != 0) return Error{"loadusr: cannot run '" + request.argv.front() + "': " + std::strerror(err)};
+  if (err != 0) {  // halcmd's child says execv(...) failed; waiting, halcmd then sees it return 1
+    const std::string& prog = request.argv.front();
+    return Error{"execv(" + prog + "): " + std::strerror(err) + (request.wait ? "\nprogram '" + prog + "' failed, returned 1" : "")};
+  }
   auto p = std::make_shared<Program>();
   p->pid = pid;
   p->names = {request.name.empty() ? guess_component_name(request.argv.front()) : request.name};

@@ -59,7 +59,7 @@ TEST(HalGpio, ErrorsNameTheArgumentAndThePin) {
   hal.set_gpio_backend(&sim);
   Session s(hal);
   EXPECT_FALSE(s.run("loadrt hal_gpio outputs=gpio17,gpio17\n"));
-  EXPECT_NE(s.err().find("test.hal:1: error: loadrt hal_gpio: outputs=gpio17,gpio17: sim backend: pin gpio17 used twice"),
+  EXPECT_NE(s.err().find("hal_gpio: outputs=gpio17,gpio17: sim backend: pin gpio17 used twice"),
             std::string::npos)
       << s.err();
   EXPECT_EQ(hal.find_component("hal_gpio"), nullptr);

@@ -15,7 +15,7 @@ TEST(Halcmd, StopsAtTheFirstErrorWithFileAndLine) {
   Hal hal;
   Session s(hal);
   EXPECT_FALSE(s.run("loadrt and2 count=2\n\nnet a and2.0.out and2.1.in0\nsetp and2.0.in0 maybe\nsetp and2.0.in1 1\n"));
-  EXPECT_EQ(s.err(), "test.hal:4: error: setp 'and2.0.in0': value 'maybe' invalid for bit\n");
+  EXPECT_EQ(s.err(), "test.hal:4: value 'maybe' invalid for bit\ntest.hal:4: setp failed\n");
   EXPECT_EQ(*hal.get_pin_or_param("and2.0.in1"), "FALSE") << "the line after the error did not run";
 }
 
@@ -24,8 +24,9 @@ TEST(Halcmd, KeepGoingReportsEveryError) {
   Session s(hal);
   s.cmd().set_keep_going(true);
   EXPECT_FALSE(s.run("frobnicate\nloadrt nosuch\nloadrt and2\nsetp and2.0.in1 1\n"));
-  EXPECT_NE(s.err().find("test.hal:1: error: Unknown command 'frobnicate'\n"), std::string::npos);
-  EXPECT_NE(s.err().find("test.hal:2: error: loadrt: unknown component 'nosuch'"), std::string::npos);
+  EXPECT_NE(s.err().find("test.hal:1: Unknown command 'frobnicate'\n"), std::string::npos) << s.err();
+  EXPECT_NE(s.err().find("\nnosuch: no such component (rtstep has built in: threads, and2,"), std::string::npos) << s.err();
+  EXPECT_NE(s.err().find("\ntest.hal:2: insmod for nosuch failed, returned -1\n"), std::string::npos) << s.err();
   EXPECT_EQ(s.cmd().error_count(), 2);
   EXPECT_EQ(*hal.get_pin_or_param("and2.0.in1"), "TRUE");
 }
@@ -40,7 +41,7 @@ TEST(Halcmd, NetIgnoresArrowsAndGetsPrints) {
   EXPECT_EQ(hal.pins().at("g.in0")->signal->name, "y");
   s.clear();
   EXPECT_FALSE(s.run("sets x 1\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: signal 'x' already has writer(s)\n");
+  EXPECT_EQ(s.err(), "test.hal:1: signal 'x' already has writer(s)\n");
 }
 
 TEST(Halcmd, LinkpsUnlinkpNewsigDelsig) {
@@ -52,7 +53,21 @@ TEST(Halcmd, LinkpsUnlinkpNewsigDelsig) {
   EXPECT_EQ(s.out(), "\n");
   s.clear();
   EXPECT_FALSE(s.run("newsig t flot\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: Unknown signal type 'flot'\n");
+  EXPECT_EQ(s.err(), "test.hal:1: Unknown signal type 'flot'\ntest.hal:1: newsig failed\n");
+  s.clear();
+  EXPECT_FALSE(s.run("delsig s\n"));
+  EXPECT_EQ(s.err(), "HAL: ERROR: signal 's' not found\n") << "halcmd adds no line of its own";
+  s.clear();
+  EXPECT_FALSE(s.run("linkps not.0.out nosig\n"));
+  EXPECT_EQ(s.err(), "HAL: ERROR: signal 'nosig' not found\ntest.hal:1: link failed\n");
+  s.clear();
+  EXPECT_FALSE(s.run("unlinkp nopin\n"));
+  EXPECT_EQ(s.err(), "HAL: ERROR: pin 'nopin' not found\ntest.hal:1: unlink failed\n");
+  s.clear();
+  ASSERT_TRUE(s.run("newsig a bit\nnewsig b float\ndelsig all\n")) << s.err();
+  EXPECT_TRUE(hal.signals().empty());
+  EXPECT_FALSE(s.run("delsig all\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: no signals found to be deleted\n");
 }
 
 TEST(Halcmd, ShowPinLayout) {
@@ -121,17 +136,26 @@ TEST(Halcmd, ThreadsRoundPeriodsAndAddfFollowsPositions) {
             "\n");
   s.clear();
   EXPECT_FALSE(s.run("addf and2.0 fast\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: function 'and2.0' may only be added to one thread\n");
+  EXPECT_EQ(s.err(), "HAL: ERROR: function 'and2.0' may only be added to one thread\ntest.hal:1: addf failed\n");
   s.clear();
   ASSERT_TRUE(s.run("delf and2.0\nloadrt or2\n"));
   EXPECT_FALSE(s.run("addf or2.0 fast 3\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: position '3' is too high\n");
+  EXPECT_EQ(s.err(), "HAL: ERROR: position '3' is too high\ntest.hal:1: addf failed\n");
   s.clear();
   EXPECT_FALSE(s.run("addf or2.0 fast 0\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: bad position: 0 (+1 is the first, -1 the last)\n");
+  EXPECT_EQ(s.err(), "HAL: ERROR: bad position: 0\ntest.hal:1: addf failed\n");
+  s.clear();
+  EXPECT_FALSE(s.run("addf or2.0 fast first\n")) << "read as C's atoi reads it: 0";
+  EXPECT_EQ(s.err(), "HAL: ERROR: bad position: 0\ntest.hal:1: addf failed\n");
   s.clear();
   EXPECT_FALSE(s.run("addf or2.0 fast -3\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: position '-3' is too low\n");
+  EXPECT_EQ(s.err(), "HAL: ERROR: position '-3' is too low\ntest.hal:1: addf failed\n");
+  s.clear();
+  EXPECT_FALSE(s.run("delf or2.0 fast\n"));
+  EXPECT_EQ(s.err(), "HAL: ERROR: function 'or2.0' is not in use\ntest.hal:1: delf failed\n");
+  s.clear();
+  EXPECT_FALSE(s.run("addf or2.0\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: addf requires at least 2 arguments, 1 given\n");
 }
 
 TEST(Halcmd, ThreadPeriodRules) {
@@ -139,13 +163,16 @@ TEST(Halcmd, ThreadPeriodRules) {
   Session s(hal);
   EXPECT_FALSE(s.run("loadrt threads name1=a period1=50000 name2=b period2=20000\n"));
   EXPECT_EQ(s.err(),
-            "test.hal:1: error: loadrt threads: thread 'b': period 20000 ns is shorter than the base period 50000 ns "
-            "(create threads fastest first)\n");
+            "threads: thread 'b': period 20000 ns is shorter than the base period 50000 ns "
+            "(create threads fastest first)\ntest.hal:1: insmod for threads failed, returned -1\n");
   EXPECT_TRUE(hal.threads().empty()) << "a failed loadrt leaves nothing behind";
   s.clear();
   EXPECT_TRUE(s.run("setexact_for_test_suite_only\nloadrt threads name1=t period1=1000\n")) << s.err();
+  EXPECT_EQ(s.err(), "test.hal:1: Warning: HAL_LIB: HAL will pretend that the exact base period requested is possible.\n"
+                     "This mode is not suitable for running real hardware.\n");
   s.clear();
   EXPECT_FALSE(s.run("setexact_for_test_suite_only\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: HAL_LIB: Cannot run 'setexact' after a thread has been created\n");
 }
 
 TEST(Halcmd, VirtualCyclesRunFunctionsAndRecordTimes) {
@@ -169,11 +196,16 @@ TEST(Halcmd, SourceReportsTheSourcedFilesLine) {
   const std::string path = ::testing::TempDir() + "/hal_source_test.hal";
   {
     std::ofstream f(path);
-    f << "loadrt not\n\nsetp not.0.in what\n";
+    f << "loadrt not\n\nsetp not.0.in what\nsetp not.0.in 1\n";
   }
-  EXPECT_FALSE(s.run("source " + path + "\n"));
-  EXPECT_EQ(s.err(), path + ":3: error: setp 'not.0.in': value 'what' invalid for bit\n"
-                     "test.hal:1: error: in file sourced from here\n");
+  // As halcmd's: the sourced file's name and line, no line for `source` itself, and the sourced file stops at
+  // its first error even with -k (the file that sourced it goes on).
+  s.cmd().set_keep_going(true);
+  EXPECT_FALSE(s.run("source " + path + "\ngetp not.0.in\nsource /nonexistent/x.hal\n"));
+  EXPECT_EQ(s.err(), path + ":3: value 'what' invalid for bit\n" + path + ":3: setp failed\n"
+                     "Could not open hal file '/nonexistent/x.hal': No such file or directory\n");
+  EXPECT_EQ(s.out(), "FALSE\n");
+  EXPECT_EQ(s.cmd().error_count(), 3) << "the sourced line, the source line, the missing file";
 }
 
 TEST(Halcmd, ScriptModeDropsTitlesAndPacksFields) {
@@ -211,13 +243,26 @@ TEST(Halcmd, EchoQuietAndVerbose) {
   Hal hal;
   Session s(hal);
   s.cmd().set_echo(true);
-  ASSERT_TRUE(s.run("loadrt not # one\nsetp not.0.in \\\n  1\nunecho\ngetp not.0.in\n")) << s.err();
-  EXPECT_EQ(s.out(), "loadrt not # one\nsetp not.0.in   1\nunecho\nTRUE\n") << "echo until unecho";
+  ASSERT_TRUE(s.run("loadrt not # one\nsetp not.0.in \\\n  1\nunecho\ngetp not.0.in\necho\n")) << s.err();
+  // As halcmd's: each line (its comment removed) on stderr with the line it ends on, until unecho; the
+  // echo commands say so on stdout.
+  EXPECT_EQ(s.err(), "(1)<echo>: loadrt not \n(3)<echo>: setp not.0.in   1\n(4)<echo>: unecho\n") << "echo until unecho";
+  EXPECT_EQ(s.out(), "Echo off\nTRUE\nEcho on\n");
+  s.cmd().set_echo(false);
   s.clear();
   s.cmd().set_quiet(true);
-  EXPECT_FALSE(s.run("setp not.0.in maybe\n"));
-  EXPECT_EQ(s.err(), "") << "-Q prints no error";
-  EXPECT_EQ(s.cmd().error_count(), 1) << "but the error counts";
+  EXPECT_FALSE(s.run("setp not.0.in maybe\naddf nofunc t\nshow pin\n"));
+  // -Q, as halcmd's: the HAL library's lines and show's output go; halcmd's own lines stay.
+  EXPECT_EQ(s.err(), "test.hal:1: value 'maybe' invalid for bit\ntest.hal:1: setp failed\n");
+  EXPECT_EQ(s.out(), "");
+  s.clear();
+  s.cmd().set_keep_going(true);
+  EXPECT_FALSE(s.run("addf nofunc t\nshow pin not.0.out\n"));
+  EXPECT_EQ(s.err(), "test.hal:1: addf failed\n");
+  EXPECT_EQ(s.out(), "");
+  EXPECT_EQ(s.cmd().error_count(), 2) << "the errors count (the first run stopped at its first)";
+  s.cmd().set_keep_going(false);
+  s.clear();
   s.cmd().set_quiet(false);
   s.cmd().set_verbose(true);
   ASSERT_TRUE(s.run("setp not.0.in 0\n\n# nothing\nnet n not.0.out\n")) << s.err();
@@ -234,7 +279,7 @@ TEST(Halcmd, NewthreadCreatesAThread) {
   EXPECT_NE(hal.find_component("__fast"), nullptr);
   EXPECT_TRUE(hal.get_pin_or_param("fast.threadbeat").ok());
   EXPECT_FALSE(s.run("newthread bad 12x\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: newthread: period '12x' is not a positive number of ns\n");
+  EXPECT_EQ(s.err(), "test.hal:1: newthread: period '12x' is not a positive number of ns\n");
 }
 
 }  // namespace

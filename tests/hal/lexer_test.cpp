@@ -35,13 +35,17 @@ TEST(Lexer, SplitsOnWhitespaceAndDropsComments) {
 
 TEST(Lexer, QuotesGroupTextAndHideComments) {
   EXPECT_EQ(tokens("loadrt x names=\"a b\" 'c # d'"), (V{"loadrt", "x", "names=a b", "c # d"}));
-  EXPECT_EQ(error_of("setp a \"open"), "unterminated double quote");
+  EXPECT_EQ(error_of("setp a \"open"), "unterminated quoted string");
+  EXPECT_EQ(error_of("setp a 'open # c"), "unterminated quoted string");
 }
 
 TEST(Lexer, SubstitutesEnvironmentVariables) {
   EXPECT_EQ(tokens("net $(AXIS)-pos stepgen.$AXIS"), (V{"net", "x-pos", "stepgen.x"}));
   EXPECT_EQ(tokens("loadrt threads period1=$RATE"), (V{"loadrt", "threads", "period1=25000"}));
-  EXPECT_EQ(error_of("setp a $NOPE"), "Environment variable 'NOPE' not set");
+  // halcmd's texts, periods included.
+  EXPECT_EQ(error_of("setp a $NOPE"), "Environment variable 'NOPE' not found.");
+  EXPECT_EQ(error_of("setp a $(NOPE"), "Missing close parenthesis.");
+  EXPECT_EQ(error_of("setp a $ 1"), "Empty variable name.");
 }
 
 TEST(Lexer, SubstitutesIniValues) {
@@ -50,20 +54,22 @@ TEST(Lexer, SubstitutesIniValues) {
   EXPECT_EQ(tokens("setp stepgen.0.position-scale [JOINT_0]SCALE", &*ini),
             (V{"setp", "stepgen.0.position-scale", "4000"}));
   EXPECT_EQ(tokens("x [EMCMOT](SERVO_PERIOD) []SCALE", &*ini), (V{"x", "1000000", "4000"}));
-  EXPECT_EQ(error_of("x [JOINT_1]SCALE", &*ini), "Ini variable '[JOINT_1]SCALE' not found in m.ini");
-  EXPECT_EQ(error_of("x [JOINT_0]SCALE"), "[JOINT_0]SCALE needs an INI file (-i FILE.ini)");
+  EXPECT_EQ(error_of("x [JOINT_1]SCALE", &*ini), "Ini variable '[JOINT_1]SCALE' not found.");
+  EXPECT_EQ(error_of("x [JOINT_0]SCALE"), "Ini variable '[JOINT_0]SCALE' not found.") << "no INI file: halcmd's text";
+  EXPECT_EQ(error_of("x [JOINT_0 SCALE", &*ini), "Missing close square bracket.");
 }
 
 TEST(Lexer, BackslashJoinsLinesWithoutASpace) {
   std::istringstream in("loadrt and2 names=a\\\n,b\nshow\r\n\\\nlast");
   const auto lines = read_logical_lines(in);
   ASSERT_EQ(lines.size(), 3U);
+  // Each logical line is numbered by the physical line it ends on, as halcmd's messages number it.
   EXPECT_EQ(lines[0].text, "loadrt and2 names=a,b");
-  EXPECT_EQ(lines[0].line, 1);
+  EXPECT_EQ(lines[0].line, 2);
   EXPECT_EQ(lines[1].text, "show");
   EXPECT_EQ(lines[1].line, 3);
   EXPECT_EQ(lines[2].text, "last");
-  EXPECT_EQ(lines[2].line, 4);
+  EXPECT_EQ(lines[2].line, 5);
 }
 
 TEST(Lexer, IniErrorsNameFileAndLine) {

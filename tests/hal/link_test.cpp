@@ -12,6 +12,22 @@ using testing::add_probe;
 
 std::string error_of(const Status& st) { return st.ok() ? "(ok)" : st.error().message; }
 
+// Links each pin to `signal`, creating it with the first pin's type when it does not exist (a library-level
+// `net` for the tests that check values, not messages).
+void link_all(Hal& hal, const std::string& signal, const std::vector<std::string>& pins) {
+  if (!hal.signals().contains(signal)) {
+    ASSERT_TRUE(hal.new_signal(signal, hal.find_pin(pins.front())->type).ok());
+  }
+  for (const std::string& p : pins) ASSERT_TRUE(hal.link(p, signal).ok()) << p;
+}
+
+// Runs `text` through halcmd; returns what it printed on the error stream ("" when it succeeded).
+std::string halcmd_errors(Hal& hal, const std::string& text) {
+  testing::Session s(hal);
+  s.run(text, "t.hal");
+  return s.err();
+}
+
 TEST(Link, UnlinkedPinsPointAtTheirOwnValue) {
   Hal hal;
   auto& p = add_probe(hal);
@@ -24,8 +40,7 @@ TEST(Link, UnlinkedPinsPointAtTheirOwnValue) {
 TEST(Link, SignalCarriesTheWritersValueToReaders) {
   Hal hal;
   auto& p = add_probe(hal);
-  const std::vector<std::string> pins{"probe.fout", "probe.fin", "probe.fin2"};
-  ASSERT_TRUE(hal.net("s", pins).ok());
+  link_all(hal, "s", {"probe.fout", "probe.fin", "probe.fin2"});
   EXPECT_EQ(p.fin.get(), 3.0);  // the writer seeded the signal
   EXPECT_EQ(p.fin2.get(), 3.0);
   p.fout.set(42.0);
@@ -50,8 +65,7 @@ TEST(Link, FirstPinSeedsAndLaterReadersTakeTheSignalValue) {
 TEST(Link, IoPinsShareASignalAndTheFirstSeeds) {
   Hal hal;
   auto& p = add_probe(hal);
-  const std::vector<std::string> pins{"probe.fio", "probe.fio2", "probe.fin"};
-  ASSERT_TRUE(hal.net("bus", pins).ok());
+  link_all(hal, "bus", {"probe.fio", "probe.fio2", "probe.fin"});
   EXPECT_EQ(p.fio2.get(), 5.0);
   EXPECT_EQ(p.fin.get(), 5.0);
   p.fio2.set(8.0);
@@ -61,8 +75,7 @@ TEST(Link, IoPinsShareASignalAndTheFirstSeeds) {
 TEST(Link, UnlinkLeavesThePinHoldingTheLastValue) {
   Hal hal;
   auto& p = add_probe(hal);
-  const std::vector<std::string> pins{"probe.fout", "probe.fin"};
-  ASSERT_TRUE(hal.net("s", pins).ok());
+  link_all(hal, "s", {"probe.fout", "probe.fin"});
   p.fout.set(12.5);
   ASSERT_TRUE(hal.unlink("probe.fin").ok());
   EXPECT_EQ(p.fin.get(), 12.5);
@@ -73,51 +86,61 @@ TEST(Link, UnlinkLeavesThePinHoldingTheLastValue) {
   EXPECT_TRUE(hal.signals().empty());
 }
 
-TEST(Link, RefusesASecondWriter) {
+// hal_link's rules and messages, in its order.
+TEST(Link, LinkRefusesWithTheLibrarysMessages) {
   Hal hal;
   add_probe(hal);
-  const std::vector<std::string> a{"probe.fout", "probe.fin"};
-  ASSERT_TRUE(hal.net("s", a).ok());
-  const std::vector<std::string> b{"probe.fout2"};
-  EXPECT_EQ(error_of(hal.net("s", b)), "Signal 's' can not add OUT pin 'probe.fout2', it already has OUT pin 'probe.fout'");
-  EXPECT_EQ(error_of(hal.link("probe.fio", "s")),
-            "Signal 's' can not add I/O pin 'probe.fio', it already has OUT pin 'probe.fout'");
+  link_all(hal, "s", {"probe.fout", "probe.fin"});
+  EXPECT_EQ(error_of(hal.link("probe.nope", "s")), "pin 'probe.nope' not found");
+  EXPECT_EQ(error_of(hal.link("probe.fin2", "nosig")), "signal 'nosig' not found");
+  EXPECT_EQ(error_of(hal.link("probe.fout2", "s")), "signal 's' already has output or I/O pin(s)");
+  EXPECT_EQ(error_of(hal.link("probe.fio", "s")), "signal 's' already has output pin");
+  EXPECT_EQ(error_of(hal.link("probe.bin", "s")), "type mismatch 'probe.bin' <- 's'");
+  EXPECT_TRUE(hal.link("probe.fin", "s").ok()) << "already on this signal: fine";
+  ASSERT_TRUE(hal.new_signal("t", Type::kFloat).ok());
+  EXPECT_EQ(error_of(hal.link("probe.fin", "t")), "pin 'probe.fin' is linked to 's', cannot link to 't'");
+  link_all(hal, "bus", {"probe.fio"});
+  EXPECT_EQ(error_of(hal.link("probe.fout2", "bus")), "signal 'bus' already has output or I/O pin(s)");
+  EXPECT_EQ(error_of(hal.unlink("probe.nope")), "pin 'probe.nope' not found");
 }
 
-TEST(Link, RefusesAnOutPinOnASignalWithIoPins) {
+// net on a signal that exists: halcmd's preflight refuses with its own texts and changes nothing.
+TEST(Link, NetOnAnExistingSignalPreflights) {
   Hal hal;
   add_probe(hal);
-  const std::vector<std::string> a{"probe.fio"};
-  ASSERT_TRUE(hal.net("s", a).ok());
-  EXPECT_EQ(error_of(hal.link("probe.fout", "s")),
-            "Signal 's' can not add OUT pin 'probe.fout', it already has I/O pin 'probe.fio'");
+  link_all(hal, "s", {"probe.fout", "probe.fin"});
+  EXPECT_EQ(halcmd_errors(hal, "net s probe.fin2 probe.fout2\n"),
+            "t.hal:1: Signal 's' can not add OUT pin 'probe.fout2', it already has OUT pin 'probe.fout'\n");
+  EXPECT_EQ(hal.find_pin("probe.fin2")->signal, nullptr) << "the preflight changes nothing";
+  EXPECT_EQ(halcmd_errors(hal, "net s probe.fio\n"),
+            "t.hal:1: Signal 's' can not add I/O pin 'probe.fio', it already has OUT pin 'probe.fout'\n");
+  EXPECT_EQ(halcmd_errors(hal, "net s probe.bin\n"),
+            "t.hal:1: Signal 's' of type 'float' cannot add pin 'probe.bin' of type 'bit'\n");
+  link_all(hal, "bus", {"probe.fio2", "probe.fio"});
+  EXPECT_EQ(halcmd_errors(hal, "net bus probe.fout2\n"),
+            "t.hal:1: Signal 'bus' can not add OUT pin 'probe.fout2', it already has I/O pin 'probe.fio2'\n");
+  EXPECT_EQ(halcmd_errors(hal, "net s2 probe.fin\n"), "t.hal:1: Pin 'probe.fin' was already linked to signal 's'\n");
+  EXPECT_EQ(halcmd_errors(hal, "net s probe.fin => probe.fin2\n"), "") << "already on this signal: fine";
+  EXPECT_EQ(hal.find_pin("probe.fin2")->signal, hal.signals().at("s").get());
 }
 
-TEST(Link, RefusesTypeMismatchAndPinsOnAnotherSignal) {
-  Hal hal;
-  add_probe(hal);
-  const std::vector<std::string> a{"probe.fout", "probe.bin"};
-  EXPECT_EQ(error_of(hal.net("s", a)), "Signal 's' of type 'float' cannot add pin 'probe.bin' of type 'bit'");
-  EXPECT_TRUE(hal.signals().empty()) << "net changes nothing when a pin is refused";
-  const std::vector<std::string> b{"probe.fin"};
-  ASSERT_TRUE(hal.net("s1", b).ok());
-  EXPECT_EQ(error_of(hal.net("s2", b)), "Pin 'probe.fin' was already linked to signal 's1'");
-  EXPECT_TRUE(hal.net("s1", b).ok()) << "already on this signal: fine";
-}
-
-TEST(Link, NetPreflightsTheWholeLine) {
+// net on a new signal, as LinuxCNC 2.9: only existence and other signals are preflighted; the pins are then
+// linked in turn and the first refused link stops it, the pins before it staying linked.
+TEST(Link, NetOnANewSignalLinksPinByPin) {
   Hal hal;
   auto& p = add_probe(hal);
-  const std::vector<std::string> pins{"probe.fin", "probe.fout", "probe.fout2"};
-  EXPECT_EQ(error_of(hal.net("s", pins)),
-            "Signal 's' can not add OUT pin 'probe.fout2', it already has OUT pin 'probe.fout'");
-  EXPECT_TRUE(hal.signals().empty());
-  EXPECT_EQ(p.fin.get(), 1.0);
-  EXPECT_EQ(error_of(hal.net("probe.fin", pins)),
-            "Signal name 'probe.fin' must not be the same as a pin.  Did you omit the signal name?");
-  EXPECT_EQ(error_of(hal.net("s", {})), "'net' requires at least one pin, none given");
-  const std::vector<std::string> missing{"probe.nope"};
-  EXPECT_EQ(error_of(hal.net("s", missing)), "Pin 'probe.nope' does not exist");
+  EXPECT_EQ(halcmd_errors(hal, "net s probe.fin probe.fout probe.fout2\n"),
+            "HAL: ERROR: signal 's' already has output or I/O pin(s)\nt.hal:1: link failed\n");
+  EXPECT_EQ(p.fin.get(), 3.0) << "probe.fin and probe.fout were linked before the refusal";
+  EXPECT_EQ(hal.find_pin("probe.fout2")->signal, nullptr);
+  EXPECT_EQ(halcmd_errors(hal, "net t probe.fin2 probe.bin\n"),
+            "HAL: ERROR: type mismatch 'probe.bin' <- 't'\nt.hal:1: link failed\n");
+  EXPECT_EQ(halcmd_errors(hal, "net probe.bout probe.bin\n"),
+            "t.hal:1: Signal name 'probe.bout' must not be the same as a pin.  Did you omit the signal name?\n");
+  EXPECT_EQ(halcmd_errors(hal, "net u\n"), "t.hal:1: 'net' requires at least one pin, none given\n");
+  EXPECT_EQ(halcmd_errors(hal, "net\n"), "t.hal:1: net requires at least 1 arguments, 0 given\n");
+  EXPECT_EQ(halcmd_errors(hal, "net u probe.nope\n"), "t.hal:1: Pin 'probe.nope' does not exist\n");
+  EXPECT_FALSE(hal.signals().contains("u"));
 }
 
 TEST(Link, SetpAndSetsFollowTheWriteRules) {
@@ -129,13 +152,14 @@ TEST(Link, SetpAndSetsFollowTheWriteRules) {
   EXPECT_TRUE(hal.set_pin_or_param("probe.rw", "0.5").ok());
   EXPECT_EQ(p.rw.get(), 0.5);
   EXPECT_EQ(error_of(hal.set_pin_or_param("probe.ro", "1")), "param 'probe.ro' is not writable");
-  EXPECT_EQ(error_of(hal.set_pin_or_param("probe.fin", "x")), "setp 'probe.fin': value 'x' invalid for float");
-  const std::vector<std::string> in{"probe.fin"};
-  ASSERT_TRUE(hal.net("s", in).ok());
+  EXPECT_EQ(error_of(hal.set_pin_or_param("probe.fin", "x")), "value 'x' invalid for float\nsetp failed");
+  EXPECT_EQ(error_of(hal.set_pin_or_param("probe.rw", "1.0mm")), "value '1.0mm' invalid for float\nsetp failed");
+  link_all(hal, "s", {"probe.fin"});
   EXPECT_EQ(error_of(hal.set_pin_or_param("probe.fin", "1")),
             "pin 'probe.fin' is connected to a signal");
   EXPECT_TRUE(hal.set_signal("s", "7").ok());
   EXPECT_EQ(p.fin.get(), 7.0);
+  EXPECT_EQ(error_of(hal.set_signal("s", "maybe")), "value 'maybe' invalid for float\nsets failed");
   ASSERT_TRUE(hal.link("probe.fout", "s").ok());
   EXPECT_EQ(error_of(hal.set_signal("s", "1")), "signal 's' already has writer(s)");
 }
@@ -146,7 +170,8 @@ TEST(Link, NamesAreUnique) {
   EXPECT_FALSE(hal.add_component("probe").ok());
   EXPECT_TRUE(hal.new_signal("x", Type::kBit).ok());
   EXPECT_EQ(error_of(hal.new_signal("x", Type::kBit)), "duplicate signal 'x'");
-  EXPECT_EQ(error_of(hal.delete_signal("y")), "Signal 'y' not found");
+  EXPECT_EQ(error_of(hal.delete_signal("y")), "signal 'y' not found");
+  EXPECT_TRUE(hal.new_signal("probe.fin", Type::kBit).ok()) << "a signal may share a pin's name, as in LinuxCNC";
 }
 
 }  // namespace

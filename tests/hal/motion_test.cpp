@@ -239,7 +239,7 @@ TEST(Motmod, RejectsAJointCountThatDoesNotMatchTheMachine) {
   hal.set_motion_job(job.get());
   Session s(hal);
   EXPECT_FALSE(s.run("loadrt motmod num_joints=3\n"));
-  EXPECT_NE(s.err().find("test.hal:1: error: loadrt motmod: num_joints=3, but the machine config has 4 steppers "
+  EXPECT_NE(s.err().find("motmod: num_joints=3, but the machine config has 4 steppers "
                          "(stepper_x, stepper_y, stepper_z, extruder): one joint per stepper"),
             std::string::npos)
       << s.err();

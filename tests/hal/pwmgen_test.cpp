@@ -122,7 +122,7 @@ TEST(PwmgenLoad, RejectsUnknownOutputTypes) {
   Hal hal;
   Session s(hal);
   EXPECT_FALSE(s.run("loadrt pwmgen output_type=0,3\n"));
-  EXPECT_NE(s.err().find("loadrt pwmgen: output_type=3 (channel 1): expected 0 (pwm), 1 (pwm + dir) or 2 (up/down)"),
+  EXPECT_NE(s.err().find("pwmgen: output_type=3 (channel 1): expected 0 (pwm), 1 (pwm + dir) or 2 (up/down)"),
             std::string::npos)
       << s.err();
   EXPECT_FALSE(s.run("loadrt pwmgen\n"));

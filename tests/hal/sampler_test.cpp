@@ -46,10 +46,10 @@ TEST(Sampler, OverrunsAndErrors) {
   EXPECT_EQ(*hal.get_pin_or_param("sampler.0.full"), "TRUE");
   s.clear();
   EXPECT_FALSE(s.run("loadrt streamer cfg=bx\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: loadrt streamer: cfg=bx: unknown pin type 'x' (b, f, s, u, l, k)\n");
+  EXPECT_EQ(s.err(), "streamer: cfg=bx: unknown pin type 'x' (b, f, s, u, l, k)\ntest.hal:1: insmod for streamer failed, returned -1\n");
   s.clear();
   EXPECT_FALSE(s.run("loadusr halstreamer\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: halstreamer: no streamer loaded (loadrt streamer cfg=...)\n");
+  EXPECT_EQ(s.err(), "test.hal:1: halstreamer: no streamer loaded (loadrt streamer cfg=...)\n");
   auto extra = parse_sample_row({Type::kBit, Type::kFloat}, "1 2   # words after the values are a comment");
   ASSERT_TRUE(extra.ok());
   EXPECT_EQ(extra->size(), 2U);

@@ -185,7 +185,7 @@ TEST(Stepgen, RejectsBadStepTypesAndUserPatterns) {
     Hal hal;
     Session s(hal);
     EXPECT_FALSE(s.run("loadrt stepgen " + args + "\n"));
-    EXPECT_EQ(s.err(), "test.hal:1: error: loadrt stepgen: " + message + "\n") << args;
+    EXPECT_EQ(s.err(), "stepgen: " + message + "\ntest.hal:1: insmod for stepgen failed, returned -1\n") << args;
     EXPECT_EQ(hal.find_component("stepgen"), nullptr) << args;
   }
 }

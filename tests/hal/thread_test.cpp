@@ -71,7 +71,7 @@ TEST(HalThreads, FunctionsCanBeAddedAndRemovedWhileRunning) {
   EXPECT_EQ(hal.find_thread("t")->functions().size(), 1U);
   s.clear();
   EXPECT_FALSE(s.run("loadrt threads name1=late period1=100000\n"));
-  EXPECT_EQ(s.err(), "test.hal:1: error: loadrt threads: component 'threads' is already loaded\n");
+  EXPECT_EQ(s.err(), "threads: already exists\ntest.hal:1: insmod for threads failed, returned -1\n");
   const int id = *hal.add_component("more");
   const Status st = hal.create_thread("late", 100000, id);
   ASSERT_FALSE(st.ok());

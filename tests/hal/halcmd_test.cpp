@@ -269,6 +269,20 @@ TEST(Halcmd, EchoQuietAndVerbose) {
   EXPECT_EQ(s.err(), "test.hal:1: ok: setp not.0.in 0\ntest.hal:4: ok: net n not.0.out\n");
 }
 
+// A command given on the command line (rtstep hal COMMAND ARGS...) is reported where halcmd reports it.
+TEST(Halcmd, OneShotCommandsReportAtCommandlineZero) {
+  Hal hal;
+  Session s(hal);
+  const std::vector<std::string> addf{"addf", "nofunc", "t"};
+  EXPECT_FALSE(s.cmd().run_command(addf));
+  EXPECT_EQ(s.err(), "HAL: ERROR: function 'nofunc' not found\n<commandline>:0: addf failed\n");
+  s.clear();
+  const std::vector<std::string> show{"show", "comp"};
+  EXPECT_TRUE(s.cmd().run_command(show));
+  EXPECT_EQ(s.err(), "");
+  EXPECT_EQ(s.cmd().error_count(), 1);
+}
+
 // halcmd 2.9's newthread: a thread without the threads component, with its pseudo-component's pins.
 TEST(Halcmd, NewthreadCreatesAThread) {
   Hal hal;

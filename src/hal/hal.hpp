@@ -178,7 +178,8 @@ class Hal {
   Status unload_component(const std::string& name);
   // start: creates and starts the periodic threads at the first call, then sets the run flag; stop
   // clears it (the threads keep ticking without running functions, as LinuxCNC's). Live addf/delf is
-  // allowed either way.
+  // allowed either way. Without threads it only sets the flag (threads created later start at the next
+  // start).
   Status start();
   void stop() noexcept;
   bool running() const noexcept;

@@ -294,7 +294,10 @@ bool Hal::running() const noexcept { return running_->load(std::memory_order_rel
 void Hal::stop() noexcept { running_->store(false, std::memory_order_relaxed); }
 
 Status Hal::start() {
-  if (threads_.empty()) return Error{"start: no threads (loadrt threads ...)"};
+  if (threads_.empty()) {  // as LinuxCNC's: nothing to run yet, but the HAL counts as started
+    running_->store(true, std::memory_order_relaxed);
+    return Ok{};
+  }
   if (!threads_started()) {
     std::vector<rt::PeriodicThread*> raw;
     for (std::size_t i = 0; i < threads_.size(); ++i) {

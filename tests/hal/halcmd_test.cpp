@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "hal/thread.hpp"
 #include "hal_test_util.hpp"
@@ -281,6 +283,17 @@ TEST(Halcmd, OneShotCommandsReportAtCommandlineZero) {
   EXPECT_TRUE(s.cmd().run_command(show));
   EXPECT_EQ(s.err(), "");
   EXPECT_EQ(s.cmd().error_count(), 1);
+}
+
+// As LinuxCNC's: start without threads is no error (nothing runs yet); threads created later start at the next.
+TEST(Halcmd, StartWithoutThreadsIsNoError) {
+  Hal hal;
+  Session s(hal);
+  ASSERT_TRUE(s.run("start\n")) << s.err();
+  EXPECT_TRUE(hal.running());
+  EXPECT_FALSE(hal.threads_started());
+  ASSERT_TRUE(s.run("newthread t 1000000\nstop\n")) << s.err();
+  EXPECT_EQ(hal.threads().size(), 1U);
 }
 
 // halcmd 2.9's newthread: a thread without the threads component, with its pseudo-component's pins.

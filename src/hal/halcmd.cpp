@@ -245,7 +245,10 @@ Status Halcmd::dispatch(const std::string& cmd, std::span<const std::string> arg
   if (cmd == "ptype" || cmd == "stype") return cmd_type(args, cmd == "stype");
   if (cmd == "alias" || cmd == "unalias") return cmd_alias(args, cmd == "alias");
   if (cmd == "loadusr") return cmd_loadusr(args);
-  if (cmd == "waitusr") return programs_.wait_for(args[0]);
+  if (cmd == "waitusr") {  // every component rtstep's HAL holds is a real-time one
+    if (hal_.find_component(args[0]) != nullptr) return Error{"'" + args[0] + "' is not a userspace component"};
+    return programs_.wait_for(args[0]);
+  }
   if (cmd == "unloadusr") return programs_.stop(args[0]);
   if (cmd == "addf") return add_function("addf", args, false);
   // delf FUNCT THREAD; rtstep also takes delf FUNCT (whichever thread has it).

@@ -104,6 +104,9 @@ TEST(UserPrograms, ChildProcessStatusCounts) {
   EXPECT_FALSE(s.run("loadusr -w sh -c \"exit 3\"\n"));
   EXPECT_EQ(s.err(), "test.hal:1: program 'sh' failed, returned 3\n");
   s.clear();
+  EXPECT_FALSE(s.run("loadrt and2\nwaitusr and2\n"));
+  EXPECT_EQ(s.err(), "test.hal:2: 'and2' is not a userspace component\n");
+  s.clear();
   EXPECT_TRUE(s.run("loadusr -w -i sh -c \"exit 3\"\n")) << "-i ignores the status";
   EXPECT_FALSE(s.run("loadusr -w rtstep-no-such-program\n"));
   EXPECT_EQ(s.err(), "test.hal:1: execv(rtstep-no-such-program): No such file or directory\n"

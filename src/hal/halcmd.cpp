@@ -279,10 +279,12 @@ Status Halcmd::dispatch(const std::string& cmd, std::span<const std::string> arg
   if (cmd == "source") return cmd_source(args);
   if (cmd == "setexact_for_test_suite_only") return cmd_setexact();
   if (cmd == "newthread") return cmd_newthread(args);
-  // echo / unecho: halcmd says so on stdout; the lines after `echo` are echoed on stderr (run_lines).
-  echo_ = cmd == "echo";
-  out_ << (echo_ ? "Echo on\n" : "Echo off\n");
-  return Ok{};
+  if (cmd == "echo" || cmd == "unecho") {  // halcmd says so on stdout; run_lines echoes the lines after echo
+    echo_ = cmd == "echo";
+    out_ << (echo_ ? "Echo on\n" : "Echo off\n");
+    return Ok{};
+  }
+  return Error{"Unknown command '" + cmd + "'"};  // in the table but not here: a bug, reported as halcmd would
 }
 
 // A component that does not load is reported as LinuxCNC's loader does: the loader's own line (here the

@@ -270,7 +270,9 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // connected `rtstep rt` drives real pins: then G28 always moves to the switch. So it does when an extra
   // stepper rests apart from its axis ([sim] start_position_z1): its own switch is elsewhere.
   homing.trust_start_position =
-      !hardware && options.connect_name.empty() && machine->motion.sim_stepper_start.empty();
+      !hardware && options.connect_name.empty() && machine->motion.sim_stepper_start.empty() && !boards;
+  // A board's steppers home on the board's switch, which reports there (mcu_boards.hpp).
+  if (boards) homing.board_report = [&boards] { return boards->take_homing_report(); };
   homing.buffer_time_ns = machine->rt.buffer_time_ns;
   homing.homing_move = [&sink](bool sending) { sink.suspend_lead(sending); };
   homing.executor_alive = [&] {
@@ -307,16 +309,15 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // The boards' account: where their steppers are, once their last step has run. A board that stopped
   // (shutdown, restart) stops the executor too, and its message leads.
   std::vector<std::optional<machine::McuStepperCount>> board_counts;
+  std::string board_fault;
   if (boards) {
     if (fed.emergency_stop || !sink.stop_reason().empty()) boards->emergency_stop();
     auto finished = boards->finish();
     if (finished) {
       board_counts = std::move(*finished);
     } else {
-      sink.emergency_stop(finished.error().message);
-      summary.error = finished.error().message + (summary.error.empty() ? "" : "; host: " + summary.error);
-      summary.stop_reason = finished.error().message;
-      summary.exit_code = ExitCode::kStopped;
+      board_fault = finished.error().message;
+      sink.emergency_stop(board_fault);
     }
   }
 
@@ -345,6 +346,10 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     return fail(ExitCode::kStopped, result.error().message);
   }
   take_result(*result, *machine, summary);
+  if (!board_fault.empty()) {  // the root cause: what the host and the executor saw followed from it
+    summary.error = summary.stop_reason = board_fault;
+    summary.exit_code = ExitCode::kStopped;
+  }
   if (!log_warning.empty()) summary.warnings.push_back("progress thread: " + log_warning);
   // The executor's row of the thread table: its step-edge lateness (split mode: from the result block).
   if (embedded) {

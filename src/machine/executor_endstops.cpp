@@ -215,6 +215,11 @@ Result<ipc::HomingReport> ExecutorEndstops::wait_report(const motion::Move& move
   const int64_t give_up = link_.virtual_clock ? monotonic_ns() + 60'000'000'000
                                               : generator_.to_ns(move.end_time()) + 5'000'000'000;
   for (;;) {
+    if (link_.board_report) {
+      auto on_board = link_.board_report();
+      if (!on_board) return on_board.error();
+      if (*on_board) return **on_board;
+    }
     if (link_.ring->homing_sequence() > reports_seen_) {
       reports_seen_ = link_.ring->homing_sequence();
       return link_.ring->homing_report();

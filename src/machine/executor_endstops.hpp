@@ -54,6 +54,9 @@ struct HomingLink {
   // (HostLink::set_lead) is lifted meanwhile, so the whole search move is sent at once and the host does not
   // feed, at the pace of the clock, the part that the executor drops at the switch. Optional.
   std::function<void(bool sending)> homing_move;
+  // The report of a homing move whose steppers run on a board (machine/mcu_boards.hpp: their arm and disarm
+  // records went there), looked at before the ring's: nullopt while there is none. Optional.
+  std::function<Result<std::optional<ipc::HomingReport>>()> board_report;
 };
 
 class ExecutorEndstops final : public motion::EndstopTripSource {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "machine/executor_endstops.hpp"
 #include "mcu/link.hpp"
 #include "util/clock.hpp"
 
@@ -35,13 +36,18 @@ struct McuBoards::Board {
   mcu::McuObjects objects;
   std::unique_ptr<mcu::Link> link;
   std::vector<int64_t> start_positions;  // per board stepper, as start() found them
+  std::vector<int> enable_of;            // per board stepper: its enable output, -1: none on this board
 
   // "MCU 'mcu' (printer.cfg:86, serial /dev/ttyACM0)": names the board in messages.
   std::string who() const { return fmt::format("MCU '{}' ({}, serial {})", config.name, config.where, config.serial); }
 };
 
 McuBoards::McuBoards(const config::MachineConfig& machine, McuBoardOptions options)
-    : options_(options), stepper_count_(machine.steppers.size()), routes_(machine.steppers.size()) {}
+    : options_(options),
+      stepper_count_(machine.steppers.size()),
+      routes_(machine.steppers.size()),
+      net_(machine.steppers.size(), 0),
+      steps_(machine.steppers.size(), 0) {}
 
 McuBoards::~McuBoards() {
   for (auto& b : boards_) {
@@ -82,14 +88,26 @@ Result<std::unique_ptr<McuBoards>> McuBoards::plan(const config::MachineConfig& 
     board.objects.steppers.push_back({s.name, step->pin, dir->pin, s.step_pin.inverted, s.dir_pin.inverted,
                                       std::llround(s.step_pulse_duration * 1e9)});
     // Its enable pin, when it is on this board; steppers sharing one share the output.
+    board.enable_of.push_back(-1);
     const auto enable = config::board_pin(machine.mcus, s.enable_pin);
     if (!enable || enable->mcu != step->mcu) continue;
-    const auto& outs = board.objects.digital_outs;
-    if (std::none_of(outs.begin(), outs.end(), [&](const mcu::DigitalOutSpec& o) { return o.pin == enable->pin; })) {
-      board.objects.digital_outs.push_back({s.name + ".enable", enable->pin, s.enable_pin.inverted, 0, 0, 0, 0});
-    }
+    auto& outs = board.objects.digital_outs;
+    const auto same = std::find_if(outs.begin(), outs.end(), [&](const mcu::DigitalOutSpec& o) { return o.pin == enable->pin; });
+    board.enable_of.back() = static_cast<int>(same - outs.begin());
+    if (same == outs.end()) outs.push_back({s.name + ".enable", enable->pin, s.enable_pin.inverted, 0, 0, 0, 0});
   }
   if (boards->boards_.empty()) return std::unique_ptr<McuBoards>();
+  // The endstop inputs on a board with steppers: homing moves of its steppers arm them there.
+  const EndstopPlan endstops = plan_endstops(machine);
+  boards->inputs_.resize(endstops.inputs.size());
+  for (std::size_t k = 0; k < endstops.inputs.size(); ++k) {
+    const gpio::InputSpec& input = endstops.inputs[k];
+    const auto pin = config::board_pin(machine.mcus, config::PinConfig{input.name, false, false, false});
+    if (!pin || board_of_mcu[pin->mcu] < 0) continue;
+    Board& board = *boards->boards_[static_cast<std::size_t>(board_of_mcu[pin->mcu])];
+    boards->inputs_[k] = {board_of_mcu[pin->mcu], static_cast<uint8_t>(board.objects.endstops.size())};
+    board.objects.endstops.push_back({input.name, pin->pin, input.pull == gpio::Pull::kUp, input.inverted});
+  }
   return boards;
 }
 
@@ -121,10 +139,6 @@ Status McuBoards::start() {
     }
     if (auto found = wait_positions(*b, b->start_positions); !found) return found;
   }
-  const int64_t now = monotonic_ns();
-  for (auto& b : boards_) {
-    for (std::size_t k = 0; k < b->objects.digital_outs.size(); ++k) b->link->set_output(k, now, 1.0);
-  }
   return Ok{};
 }
 
@@ -155,16 +169,89 @@ std::vector<std::string> McuBoards::board_names() const {
 }
 
 Result<bool> McuBoards::divert(const ipc::Record& record) {
+  if (record.kind == ipc::RecordKind::kPin) return divert_pin(record.pin);
   if (record.kind != ipc::RecordKind::kSegment || record.segment.stepper >= routes_.size()) return false;
   const Route& route = routes_[record.segment.stepper];
   if (route.board < 0) return false;
   Board& board = *boards_[static_cast<std::size_t>(route.board)];
   if (const mcu::LinkStatus s = board.link->status(); !moving_phase(s.phase)) return Error{s.message};
   ipc::StepSegment segment = record.segment;
-  segment.stepper = route.board_stepper;
+  segment.stepper = route.index;
   board.link->push_segments({&segment, 1});
   last_step_ns_ = std::max(last_step_ns_, segment.last_time());
+  // A homing move's steps count once the board says where it stopped (take_homing_report).
+  if (!homing_) {
+    net_[record.segment.stepper] += segment.dir == 1 ? int64_t{segment.count} : -int64_t{segment.count};
+    steps_[record.segment.stepper] += segment.count;
+  }
   return true;
+}
+
+// Enable records switch the stepper's enable output; endstop records frame a homing move.
+Result<bool> McuBoards::divert_pin(const ipc::PinCommand& pin) {
+  if (pin.stepper >= routes_.size() || routes_[pin.stepper].board < 0) return false;
+  const Route& route = routes_[pin.stepper];
+  Board& board = *boards_[static_cast<std::size_t>(route.board)];
+  if (pin.role == ipc::PinRole::kEnable) {
+    if (const int out = board.enable_of[route.index]; out >= 0) {
+      board.link->set_output(static_cast<std::size_t>(out), pin.time_ns, pin.level != 0 ? 1.0 : 0.0);
+    }
+    return true;
+  }
+  if (pin.role != ipc::PinRole::kEndstop) return false;
+  if (pin.level > 0) {
+    const int input = pin.level - 1;
+    const bool here = input < static_cast<int>(inputs_.size()) && inputs_[static_cast<std::size_t>(input)].board == route.board;
+    if (!here) {
+      return Error{fmt::format("{}: a stepper on this board homes on an endstop that is not on it: rtstep homes a "
+                               "board's steppers on that board's endstop_pin only", board.who())};
+    }
+    if (homing_ && homing_->armed) return Error{board.who() + ": a homing move began before the last one ended"};
+    if (!homing_) homing_ = Homing{route.board, {}, pin.time_ns, last_step_ns_, input, false};
+    if (homing_->board != route.board || homing_->input != input) {
+      return Error{"a homing move's steppers are on different boards or endstops: rtstep homes them on one board"};
+    }
+    homing_->steppers.push_back(pin.stepper);
+    return true;
+  }
+  // The disarm: the move is all sent and ends here; the board watches its switch until then.
+  if (!homing_ || homing_->armed) return true;
+  mcu::HomingRequest request;
+  request.endstop = inputs_[static_cast<std::size_t>(homing_->input)].index;
+  for (const std::size_t i : homing_->steppers) request.steppers.push_back(routes_[i].index);
+  request.start_ns = homing_->start_ns;
+  request.timeout_ns = pin.time_ns;
+  board.link->home(std::move(request));
+  homing_->armed = true;
+  return true;
+}
+
+Result<std::optional<ipc::HomingReport>> McuBoards::take_homing_report() {
+  if (!homing_ || !homing_->armed) return std::optional<ipc::HomingReport>();
+  Board& board = *boards_[static_cast<std::size_t>(homing_->board)];
+  auto result = board.link->take_homing_result();
+  if (!result) {
+    if (const mcu::LinkStatus s = board.link->status(); !moving_phase(s.phase)) return Error{s.message};
+    return std::optional<ipc::HomingReport>();
+  }
+  const Homing homing = *std::exchange(homing_, std::nullopt);
+  if (result->positions.size() != homing.steppers.size()) return Error{result->message};
+  ipc::HomingReport report;
+  report.tripped = result->triggered ? 1 : 0;
+  report.count = static_cast<uint8_t>(homing.steppers.size());
+  report.input = static_cast<uint8_t>(homing.input);
+  report.trip_time_ns = result->trigger_ns;
+  for (std::size_t k = 0; k < homing.steppers.size(); ++k) {
+    const std::size_t i = homing.steppers[k];
+    const int64_t moved = result->positions[k] - board.start_positions[routes_[i].index];
+    steps_[i] += static_cast<uint64_t>(std::llabs(moved - net_[i]));
+    net_[i] = moved;
+    report.stepper[k] = static_cast<uint8_t>(i);
+    report.position[k] = moved;
+  }
+  // The move's steps past the trip never run: the job's last step is the one before it, or the trip.
+  last_step_ns_ = std::max(homing.last_step_before_ns, result->trigger_ns);
+  return std::optional<ipc::HomingReport>(report);
 }
 
 std::string McuBoards::fault() const {
@@ -202,11 +289,10 @@ Result<std::vector<std::optional<McuStepperCount>>> McuBoards::finish() {
     Board& board = *boards_[b];
     std::vector<int64_t> positions;
     if (auto found = wait_positions(board, positions); !found) return found.error();
-    const mcu::LinkStatus s = board.link->status();
     for (std::size_t i = 0; i < routes_.size(); ++i) {
       if (routes_[i].board != static_cast<int>(b)) continue;
-      const std::size_t k = routes_[i].board_stepper;
-      counts[i] = McuStepperCount{board.config.name, s.stepper_steps_sent[k], positions[k] - board.start_positions[k]};
+      const std::size_t k = routes_[i].index;
+      counts[i] = McuStepperCount{board.config.name, steps_[i], positions[k] - board.start_positions[k]};
     }
     const int64_t now = monotonic_ns();
     for (std::size_t k = 0; k < board.objects.digital_outs.size(); ++k) board.link->set_output(k, now, 0.0);

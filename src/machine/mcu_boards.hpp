@@ -4,7 +4,13 @@
 //
 // A stepper whose step_pin is on a board (config::board_pin: "PA2", "mcu:PA2", "toolboard:PB5") runs there:
 // its dir_pin must be on the same board, and its enable_pin, when it has one there, becomes a digital output
-// switched on when the boards are ready and off at finish(). Every other pin stays with the executor.
+// that follows the toolhead's enable records and goes off at finish(). An endstop_pin on the same board homes
+// those steppers there (below). Every other pin stays with the executor.
+//
+// Homing: ExecutorEndstops sends a homing move between arm and disarm records (executor_endstops.hpp). For a
+// board's steppers they come here: the disarm, which carries the move's end, arms the board's endstop and
+// trsync (mcu::Link::home) before the move's first step leaves, and take_homing_report() gives
+// ExecutorEndstops the board's answer in the executor's form (where each stepper stopped, and when).
 // The host pipeline's segments of those steppers never enter the ring: HostLink hands them here
 // (RecordDiverter), under the same bounded lead, and each board's mcu::Link turns them into queue_step
 // commands. Print time is CLOCK_MONOTONIC ns on both sides (a segment's first_time_ns); each Link maps it to
@@ -34,7 +40,7 @@ struct McuBoardOptions {
 // One stepper's account from its board, for the run summary.
 struct McuStepperCount {
   std::string mcu;     // the board's name ("mcu", "toolboard")
-  uint64_t steps = 0;  // steps the board was sent in queue_step commands
+  uint64_t steps = 0;  // steps sent to the board, less those a homing trip stopped (as the board reported)
   int64_t moved = 0;   // the board's own position count now, less the one it reported at start()
 };
 
@@ -57,6 +63,9 @@ class McuBoards final : public RecordDiverter {
 
   // Takes the segments of the boards' steppers (pushing thread). An error once a board is shut down or lost.
   Result<bool> divert(const ipc::Record& record) override;
+  // The board's account of the homing move armed last, once it is complete; nullopt before (HomingLink's
+  // board_report). Errors: the board cannot home (shut down, lost), or answered without positions.
+  Result<std::optional<ipc::HomingReport>> take_homing_report();
   // The first board that can no longer move, with its message ("MCU 'mcu' shutdown: Timer too close"), or "".
   std::string fault() const;
   // Every board's emergency_stop (it shuts down at once). Any thread.
@@ -78,10 +87,25 @@ class McuBoards final : public RecordDiverter {
   std::vector<std::unique_ptr<Board>> boards_;
   struct Route {
     int board = -1;             // index in boards_, -1: the executor's
-    uint8_t board_stepper = 0;  // index in the board's McuObjects::steppers
+    uint8_t index = 0;  // in the board's McuObjects: its steppers (routes_) or its endstops (inputs_)
   };
   std::vector<Route> routes_;   // per machine stepper
+  std::vector<Route> inputs_;   // per endstop input (plan_endstops): the board and its endstop index there
   int64_t last_step_ns_ = 0;    // the latest step diverted (pushing thread)
+  // Per machine stepper: its expected count on the board since start() and the steps that make it up.
+  std::vector<int64_t> net_;
+  std::vector<uint64_t> steps_;
+  // The homing move being sent (between its arm and disarm records) or run: its board and request, the
+  // machine steppers it drives, and last_step_ns_ before it (its steps past the trip never run).
+  struct Homing {
+    int board = -1;
+    std::vector<std::size_t> steppers;
+    int64_t start_ns = 0, last_step_before_ns = 0;
+    int input = -1;
+    bool armed = false;  // Link::home() was called
+  };
+  std::optional<Homing> homing_;
+  Result<bool> divert_pin(const ipc::PinCommand& pin);
 };
 
 }  // namespace rtstep::machine

@@ -29,7 +29,8 @@ void Link::Session::start_homing(const HomingRequest& r, int64_t now) {
   for (const std::size_t s : r.steppers) {
     send_text("stepper_stop_on_trigger oid=" + std::to_string(objects.stepper_oid(s)) + " trsync_oid=" + trsync);
   }
-  send_text("trsync_set_timeout oid=" + trsync + " clock=" + std::to_string(clock.clock_at(r.timeout_ns) & 0xFFFFFFFF));
+  homing_timeout_clock_ = 0;
+  set_homing_timeout(r, now);
   send_text("endstop_home oid=" + std::to_string(objects.endstop_oid(r.endstop)) +
             " clock=" + std::to_string(clock.clock_at(std::max(r.start_ns, now)) & 0xFFFFFFFF) +
             " sample_ticks=" + std::to_string(ticks_of(r.sample_ns, hz)) + " sample_count=" + std::to_string(r.sample_count) +
@@ -38,6 +39,21 @@ void Link::Session::start_homing(const HomingRequest& r, int64_t now) {
   homing_ = r;
   homing_result_ = {};
   homing_positions_.assign(r.steppers.size(), std::nullopt);
+}
+
+// The trsync's timeout is a 32-bit clock: a long search move (a minute of a 72 MHz clock is more than 2^32
+// ticks) cannot name its end at once. It is set at most kTimeoutReachTicks ahead and moved on while the
+// homing runs, until it is the request's own.
+void Link::Session::set_homing_timeout(const HomingRequest& r, int64_t now) {
+  constexpr uint64_t kTimeoutReachTicks = uint64_t{1} << 30;
+  constexpr int64_t kRenewBeforeNs = 1'000'000'000;
+  const ClockSync& clock = *conn_.clock();
+  const uint64_t wanted = clock.clock_at(r.timeout_ns);
+  if (homing_timeout_clock_ == wanted) return;
+  if (homing_timeout_clock_ != 0 && clock.host_ns_at(homing_timeout_clock_) - now > kRenewBeforeNs) return;
+  homing_timeout_clock_ = std::min(wanted, clock.clock_at(now) + kTimeoutReachTicks);
+  send_text("trsync_set_timeout oid=" + std::to_string(link_.objects_.trsync_oid(r.endstop)) +
+            " clock=" + std::to_string(homing_timeout_clock_ & 0xFFFFFFFF));
 }
 
 // The trsync fired (switch or timeout): the board has stopped the steppers and discards their queues until a

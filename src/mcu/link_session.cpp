@@ -60,6 +60,7 @@ Link::Session::End Link::Session::run() {
     apply(posted, now);
     if (reset_sent_ns_ != 0 && now - reset_sent_ns_ > kLinkResetSettleNs) end_ = End::kReconnect;
     if (step_ == Step::kReady && !shut_down_) {
+      if (homing_ && homing_result_.trigger_ns == 0) set_homing_timeout(*homing_, now);
       flush_due(now, false);
       release(now);
     }

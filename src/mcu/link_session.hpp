@@ -36,6 +36,7 @@ class Link::Session {
   void on_adc(const Message& m);
   void on_shutdown(const Message& m);
   void start_homing(const HomingRequest& request, int64_t now);
+  void set_homing_timeout(const HomingRequest& request, int64_t now);
   void on_trsync(const Message& m);
   void on_position(const Message& m);
   void on_queried_position(const Message& m);
@@ -68,6 +69,7 @@ class Link::Session {
   std::optional<HomingRequest> homing_;
   HomingResult homing_result_;
   std::vector<std::optional<int64_t>> homing_positions_;
+  uint64_t homing_timeout_clock_ = 0;  // the trsync's timeout as last sent (64-bit clock)
   // A query_positions() in progress: the answers so far (empty: none asked).
   std::vector<std::optional<int64_t>> queried_positions_;
 };

@@ -1,7 +1,8 @@
 // `rtstep run --mcu` against rtstep-mcu-sim: the rtstep binary and two simulated boards, each a real process
 // on a real pseudo-terminal. X and the extruder run on [mcu], Y on [mcu toolboard], Z on the executor's
-// (sim) GPIO: the steps each board took must be the plan's, in count, direction and time, and the run's
-// summary must give each board's account. A board that shuts down must stop the run with its message.
+// (sim) GPIO: G28 homes X and Y on their boards' switches, the steps each board took after it must be the
+// plan's, in count, direction and time, and the run's summary must give each board's account. A board that
+// shuts down must stop the run with its message.
 // Time bounds are loose (a loaded 2-core machine): they catch wrong behaviour, not slow machines.
 
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -43,7 +45,7 @@ max_z_accel: 100
 
 [stepper_x]
 step_pin: PA0
-dir_pin: !PA1
+dir_pin: PA1
 enable_pin: !PA2
 microsteps: 16
 rotation_distance: 40
@@ -72,7 +74,7 @@ position_max: 100
 
 [extruder]
 step_pin: PA4
-dir_pin: PA5
+dir_pin: !PA5
 enable_pin: !PA2
 microsteps: 16
 rotation_distance: 33.5
@@ -133,26 +135,52 @@ class RunOnBoard : public cli::ScratchDirTest {
  protected:
   RunOnBoard() : ScratchDirTest("rtstep-mcu-run") {}
 
-  // Every step a board took against the plan: the same count and directions, each within kToleranceNs of
-  // its planned time after the run's print-time origin is taken out.
-  static void expect_plan(const SimRecord& record, int oid, bool invert_dir, const std::vector<PlannedStep>& plan,
-                          const std::string& name) {
-    const std::vector<SimRecord::Step> taken = record.steps_of(oid, 0);
-    ASSERT_EQ(taken.size(), plan.size()) << name;
-    ASSERT_FALSE(plan.empty()) << name;
+  // Every step a board took after homing against the plan (whose G28 does not move: its carriages start on
+  // their switches): the same count and directions, each within kToleranceNs of its planned time after the
+  // run's print-time origin is taken out. Returns the board's position count before those steps.
+  static int64_t expect_plan(const SimRecord& record, int oid, bool invert_dir, const std::vector<PlannedStep>& plan,
+                             const std::string& name) {
+    const std::vector<SimRecord::Step> all = record.steps_of(oid, 0);
+    EXPECT_GE(all.size(), plan.size()) << name;
+    EXPECT_FALSE(plan.empty()) << name;
+    if (all.size() < plan.size() || plan.empty()) return 0;
+    int64_t before = 0;
+    for (std::size_t k = 0; k + plan.size() < all.size(); ++k) before += all[k].dir == 1 ? 1 : -1;
+    const std::vector<SimRecord::Step> taken(all.end() - static_cast<std::ptrdiff_t>(plan.size()), all.end());
     const int64_t origin = taken.front().host_ns - plan.front().time_ns;
     int64_t worst = 0;
     for (std::size_t k = 0; k < plan.size(); ++k) {
-      ASSERT_EQ(taken[k].dir, invert_dir ? 1 - plan[k].dir : plan[k].dir) << name << " step " << k;
+      EXPECT_EQ(taken[k].dir, invert_dir ? 1 - plan[k].dir : plan[k].dir) << name << " step " << k;
       worst = std::max(worst, std::abs(taken[k].host_ns - origin - plan[k].time_ns));
     }
     EXPECT_LT(worst, kToleranceNs) << name;
+    return before;
+  }
+
+  // The lowest position count a board's stepper reached before its last `tail` steps.
+  static int64_t lowest_before(const SimRecord& record, int oid, std::size_t tail) {
+    const std::vector<SimRecord::Step> all = record.steps_of(oid, 0);
+    int64_t position = 0, lowest = 0;
+    for (std::size_t k = 0; k + tail < all.size(); ++k) {
+      position += all[k].dir == 1 ? 1 : -1;
+      lowest = std::min(lowest, position);
+    }
+    return lowest;
   }
 };
 
-TEST_F(RunOnBoard, StepsOnTwoBoardsAndTheExecutorFollowThePlan) {
-  SimProcess mcu({"--clock-freq", "16000000"});
-  SimProcess toolboard({"--clock-freq", "72000000", "--drift-ppm", "40", "--id-seed", "7"});
+// The boards' switches: X's 5 mm (400 steps) below where its carriage starts, Y's likewise.
+const std::vector<std::string> kMcuSwitch = {"--endstop", "PC0=PA0:-400"};
+const std::vector<std::string> kToolboardSwitch = {"--endstop", "PC1=PB3:-400"};
+
+std::vector<std::string> args(std::vector<std::string> a, const std::vector<std::string>& more) {
+  a.insert(a.end(), more.begin(), more.end());
+  return a;
+}
+
+TEST_F(RunOnBoard, HomesOnTheBoardsAndTheirStepsFollowThePlan) {
+  SimProcess mcu(args({"--clock-freq", "16000000"}, kMcuSwitch));
+  SimProcess toolboard(args({"--clock-freq", "72000000", "--drift-ppm", "40", "--id-seed", "7"}, kToolboardSwitch));
   ASSERT_TRUE(mcu.running() && toolboard.running());
   const std::string cfg = write("printer.cfg", config_text(mcu.pty(), toolboard.pty()));
   const std::string gcode = write("part.gcode", kGcode);
@@ -182,36 +210,54 @@ TEST_F(RunOnBoard, StepsOnTwoBoardsAndTheExecutorFollowThePlan) {
   const SimRecord on_mcu = mcu.record(), on_toolboard = toolboard.record();
   EXPECT_TRUE(on_mcu.shutdowns.empty() && on_toolboard.shutdowns.empty());
   // Board oids: its steppers in machine order (x then the extruder on [mcu]).
-  expect_plan(on_mcu, 0, true, read_csv(dir_ / "csv" / "stepper_x.csv"), "stepper_x");
-  expect_plan(on_mcu, 1, false, read_csv(dir_ / "csv" / "extruder.csv"), "extruder");
-  expect_plan(on_toolboard, 0, false, read_csv(dir_ / "csv" / "stepper_y.csv"), "stepper_y");
-  // The shared enable pin went on for the job and off at its end (PA2 is inverted: on is 0).
+  const auto x_plan = read_csv(dir_ / "csv" / "stepper_x.csv"), y_plan = read_csv(dir_ / "csv" / "stepper_y.csv");
+  const int64_t x_homed = expect_plan(on_mcu, 0, false, x_plan, "stepper_x");
+  EXPECT_EQ(expect_plan(on_mcu, 1, true, read_csv(dir_ / "csv" / "extruder.csv"), "extruder"), 0) << "the extruder never homes";
+  const int64_t y_homed = expect_plan(on_toolboard, 0, false, y_plan, "stepper_y");
+  // G28 moved X and Y to their switches on the boards (twice: search, retract, slower search), which
+  // stopped them there; the plan's moves start from the switch.
+  for (const auto& [name, lowest, homed] : {std::tuple{"stepper_x", lowest_before(on_mcu, 0, x_plan.size()), x_homed},
+                                             std::tuple{"stepper_y", lowest_before(on_toolboard, 0, y_plan.size()), y_homed}}) {
+    EXPECT_GE(lowest, -403) << name;
+    EXPECT_LE(lowest, -400) << name;
+    EXPECT_GE(homed, -403) << name;
+    EXPECT_LE(homed, -400) << name;
+  }
+  // The shared enable pin: on (inverted: 0) with the first move, off (1) at the job's end.
   std::vector<uint32_t> enable;
   for (const auto& o : on_mcu.outputs) {
     if (o.oid == 2) enable.push_back(o.on_ticks);
   }
-  EXPECT_EQ(enable, (std::vector<uint32_t>{0, 1})) << "the enable pin's updates";
+  ASSERT_GE(enable.size(), 2u);
+  EXPECT_EQ(enable.front(), 0u);
+  EXPECT_EQ(enable.back(), 1u);
 }
 
 TEST_F(RunOnBoard, ABoardThatShutsDownStopsTheRunWithItsMessage) {
-  SimProcess mcu({"--clock-freq", "16000000"});
-  SimProcess toolboard({"--clock-freq", "16000000"});
+  SimProcess mcu(args({"--clock-freq", "16000000"}, kMcuSwitch));
+  SimProcess toolboard(args({"--clock-freq", "16000000"}, kToolboardSwitch));
   ASSERT_TRUE(mcu.running() && toolboard.running());
   const std::string cfg = write("printer.cfg", config_text(mcu.pty(), toolboard.pty()));
+  // Homing, then short moves: commands are due on the board all the time.
   std::string gcode_text = "G28\nG90\n";
-  for (int i = 0; i < 20; ++i) gcode_text += i % 2 == 0 ? "G1 X100 Y50 F3000\n" : "G1 X10 Y10 F3000\n";
-  const std::string gcode = write("long.gcode", gcode_text);
+  for (int i = 0; i < 300; ++i) gcode_text += "G1 X20 Y10 F6000\nG1 X20.5 Y10.5\n";
+  const std::string gcode = write("zigzag.gcode", gcode_text);
   const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   const std::string out = (dir_ / "out").string(), err = (dir_ / "err").string();
   const pid_t pid = cli::start_rtstep({"run", "--mcu", "-q", "--config", cfg, gcode}, in, out, err);
-  // Once the board steps, stop it for longer than the host's lead: the commands it finds on waking are late
-  // (Klipper's firmware shuts down then, and so does the simulator).
-  bool stepping = false;
-  for (int i = 0; i < 600 && !stepping; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    stepping = !mcu.record().steps_of(0, 0).empty();
+  // Once X has homed and moved on (past X 12.5: 1000 steps), stop the board for longer than the host's lead:
+  // the commands it finds on waking are late (Klipper's firmware shuts down then, and so does the simulator).
+  const auto x_position = [&] {
+    int64_t position = 0;
+    for (const auto& step : mcu.record().steps_of(0, 0)) position += step.dir == 1 ? 1 : -1;
+    return position;
+  };
+  bool zigzagging = false;
+  for (int i = 0; i < 600 && !zigzagging; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    zigzagging = x_position() > 1000;
   }
-  ASSERT_TRUE(stepping) << cli::read_all(err);
+  ASSERT_TRUE(zigzagging) << cli::read_all(err);
   mcu.signal(SIGSTOP);
   std::this_thread::sleep_for(std::chrono::seconds(3));
   mcu.signal(SIGCONT);

@@ -145,7 +145,7 @@ constexpr SectionSpec kSpecs[] = {
      "a macro variable is written variable_NAME"},
     {"delayed_gcode", kNamed, {"gcode initial_duration"}, kUsed},
     {"save_variables", kPlain, {"filename"}, kIgnored},
-    {"idle_timeout", kPlain, {"gcode timeout"}, kUsed, "gcode"},  // rtstep serve: on timeout it runs Klipper's default gcode
+    {"idle_timeout", kPlain, {"gcode timeout"}, kUsed},  // rtstep serve
     {"virtual_sdcard", kPlain, {"path on_error_gcode"}, kUsed, "on_error_gcode"},  // rtstep serve
     {"sdcard_loop", kPlain, {}, kIgnored},
     {"force_move", kPlain, {"enable_force_move"}, kIgnored},

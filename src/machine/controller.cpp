@@ -15,7 +15,6 @@
 #include "machine/backend_choice.hpp"
 #include "machine/controller_impl.hpp"
 #include "machine/executor_side.hpp"
-#include "machine/run_threads.hpp"
 #include "rt/hierarchy_config.hpp"
 #include "util/clock.hpp"
 
@@ -226,6 +225,7 @@ void Controller::Impl::start_machine() {
   auto read = read_settings(raw);
   if (!read) return fail(read.error().message);
   settings = *read;
+  if (auto loaded_macros = load_macros(); !loaded_macros) return fail(loaded_macros.error().message);
   if (!options.sdcard_path.empty()) settings.sdcard_path = options.sdcard_path;
   if (auto hierarchy = rt::hierarchy_from(machine->rt); !hierarchy) {
     return fail(options.config_path + ": " + hierarchy.error().message);
@@ -323,9 +323,10 @@ void Controller::Impl::serve_background() {
   if (state == "ready" && !busy && !idle_timed_out &&
       now - last_busy_ns > static_cast<int64_t>(settings.idle_timeout_s * 1e9)) {
     idle_timed_out = true;
-    (void)run_script("TURN_OFF_HEATERS\nM84");
-    note("rtstep serve: idle timeout: heaters off, motors released");
+    note("rtstep serve: idle timeout: running its gcode");
+    run_idle_gcode();
   }
+  if (state == "ready") post_due_delayed_gcode(now);
 }
 
 bool Controller::Impl::wait_until(const std::function<bool()>& done, const std::string& what, Status& error) {
@@ -382,15 +383,7 @@ void Controller::Impl::run_job_line() {
 
 void Controller::Impl::loop() {
   pthread_setname_np(pthread_self(), "rtstep-ctl");
-  std::optional<RunThreads> placed;
-  start_machine();
-  if (machine) {
-    // This thread plans and feeds the ring: rtstep-host in the [rt] hierarchy. Placed after the executor
-    // has started its thread, which must not inherit the host's policy.
-    auto threads = RunThreads::place_host(machine->rt);
-    if (threads) placed.emplace(std::move(*threads));
-    else note("rtstep serve: " + threads.error().message);
-  }
+  start_machine();  // the motion session places this thread as rtstep-host (motion_session.cpp)
   for (;;) {
     serve_background();
     std::function<void()> command;

@@ -1,5 +1,7 @@
 // The G-code the controller runs itself (temperatures, print jobs, pause/resume, state), and the dispatch of
 // every other line to the toolhead (see controller.hpp).
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 
@@ -85,6 +87,10 @@ const std::map<std::string, std::string>& own_help() {
       {"SET_VELOCITY_LIMIT", "Set printer velocity limits"},
       {"GET_POSITION", "Return information on the current location of the toolhead"},
       {"RESPOND", "Echo the message prepended with a prefix"},
+      {"SET_GCODE_VARIABLE", "Set the value of a G-Code macro variable"},
+      {"UPDATE_DELAYED_GCODE", "Schedule a [delayed_gcode] to run DURATION seconds from now (0 cancels it)"},
+      {"SAVE_GCODE_STATE", "Save G-Code coordinate state"},
+      {"RESTORE_GCODE_STATE", "Restore a previously saved G-Code state"},
   };
   return help;
 }
@@ -93,7 +99,40 @@ const std::map<std::string, std::string>& own_help() {
 
 std::map<std::string, std::string> own_command_help() { return own_help(); }
 
-LineOutcome Controller::Impl::run_line(std::string_view text, uint32_t number, const std::string& source) {
+// A command rtstep runs itself: a macro may take its name only with rename_existing, as in Klipper.
+bool is_builtin_command(const std::string& name) {
+  static const std::array<std::string_view, 10> kOwnTraditional = {"M20", "M23", "M24", "M25", "M27",
+                                                                    "M73", "M105", "M115", "M117", "M118"};
+  if (own_help().count(name) || std::find(kOwnTraditional.begin(), kOwnTraditional.end(), name) != kOwnTraditional.end()) {
+    return true;
+  }
+  gcode::LineScratch scratch;
+  gcode::Command cmd;
+  gcode::ParseError error;
+  // A name the parser knows is a command even when it wants parameters (its parse of the bare name fails);
+  // G-code numbers with a fraction (G28.1) are none of rtstep's.
+  if (!gcode::parse_line(name, 1, "", scratch, cmd, error)) return name.find('.') == std::string::npos;
+  return cmd.kind != gcode::CommandKind::kIgnored && cmd.kind != gcode::CommandKind::kEmpty;
+}
+
+// Klipper's RESTORE_GCODE_STATE: the saved modes, speed and extruder position; with a move speed (MOVE=1),
+// first back to the saved position at that speed.
+std::string restore_script(const SavedState& saved, std::optional<double> move_speed) {
+  std::string script = "G90\n";
+  if (move_speed) {
+    script += fmt::format("G1 X{:.6f} Y{:.6f} Z{:.6f} F{:.3f}\n", saved.gcode_position[0], saved.gcode_position[1],
+                          saved.gcode_position[2], *move_speed * 60);
+  }
+  script += fmt::format("G92 E{:.6f}\n{}\n{}\nG1 F{:.3f}", saved.gcode_position[3], saved.relative ? "G91" : "G90",
+                        saved.relative_e ? "M83" : "M82", saved.feed_rate * 60);
+  return script;
+}
+
+LineOutcome Controller::Impl::run_line(std::string_view text, uint32_t number, const std::string& source,
+                                       bool builtin_only) {
+  if (!builtin_only) {
+    if (auto ran = run_macro_line(text, number, source)) return *ran;
+  }
   gcode::LineScratch scratch;
   gcode::Command cmd;
   gcode::ParseError parse_error;
@@ -155,6 +194,7 @@ std::optional<LineOutcome> Controller::Impl::run_own_command(std::string_view na
   if (name == "HELP") {
     respond("// Available extended commands:");
     for (const auto& [command, help] : own_help()) respond("// " + command + ": " + help);
+    for (const auto& [command, help] : macro_help()) respond("// " + command + ": " + help);
     return ok();
   }
   if (name == "RESTART" || name == "FIRMWARE_RESTART") {
@@ -165,6 +205,7 @@ std::optional<LineOutcome> Controller::Impl::run_own_command(std::string_view na
     start_machine();
     return ok();
   }
+  if (auto ran = run_macro_command(name, text)) return *ran;
   if (name == "M115") return ok("FIRMWARE_NAME:rtstep FIRMWARE_VERSION:" RTSTEP_VERSION " MACHINE_TYPE:rtstep");
   if (name == "M105") return ok(thermal ? thermal->m105(now) : "T:0");
   if (name == "M400") {
@@ -325,13 +366,9 @@ Status Controller::Impl::pause_print() {
 Status Controller::Impl::resume_print() {
   if (!pause_state) return Error{"Print is not paused, resume aborted"};
   // Klipper's RESTORE_GCODE_STATE MOVE=1: back to where the print paused, then its modes.
-  const SavedState saved = *pause_state;
-  const std::string back = fmt::format("G90\nG1 X{:.6f} Y{:.6f} Z{:.6f} F{:.3f}\nG92 E{:.6f}\n{}\n{}\nG1 F{:.3f}",
-                                       saved.gcode_position[0], saved.gcode_position[1], saved.gcode_position[2],
-                                       settings.recover_velocity * 60, saved.gcode_position[3],
-                                       saved.relative ? "G91" : "G90", saved.relative_e ? "M83" : "M82",
-                                       saved.feed_rate * 60);
-  if (ScriptOutcome moved = run_script(back); !moved.ok) return Error{moved.error};
+  if (ScriptOutcome moved = run_script(restore_script(*pause_state, settings.recover_velocity)); !moved.ok) {
+    return Error{moved.error};
+  }
   pause_state.reset();
   if (job->paused()) return job->start(now_s(), motion->toolhead().position()[3]);
   return Ok{};

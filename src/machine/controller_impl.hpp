@@ -17,6 +17,8 @@
 #include "config/config.hpp"
 #include "gcode/gcode.hpp"
 #include "gpio/gpio.hpp"
+#include "macro/definitions.hpp"
+#include "macro/runner.hpp"
 #include "machine/controller.hpp"
 #include "machine/motion_session.hpp"
 #include "machine/print_job.hpp"
@@ -37,6 +39,23 @@ struct SavedState {
   motion::Coord gcode_position{};
   bool relative = false, relative_e = false;
   double feed_rate = 0;
+};
+
+// [gcode_macro], [delayed_gcode] and [idle_timeout] gcode, as loaded from printer.cfg (controller_macros.cpp).
+struct MacroState {
+  macro::MacroDefinition definition;
+  macro::Value variables;  // SET_GCODE_VARIABLE changes them; printer["gcode_macro NAME"] shows them
+};
+struct DelayedGcode {
+  macro::DelayedGcodeDefinition definition;
+  int64_t due_ns = 0;  // monotonic time it runs at; 0 = not scheduled
+};
+struct Macros {
+  std::map<std::string, MacroState> by_name;   // upper-cased command -> macro
+  std::map<std::string, std::string> renamed;  // rename_existing: "BASE_G28" -> "G28", the built-in it keeps callable
+  std::vector<std::string> running;            // the macros being rendered or run now (recursion check)
+  std::vector<DelayedGcode> delayed;
+  std::optional<macro::Template> idle_gcode;   // [idle_timeout] gcode; Klipper's default when absent
 };
 
 // A line's result inside a script.
@@ -74,6 +93,8 @@ struct Controller::Impl {
   std::string state = "startup";
   std::string state_message = "rtstep is starting";
   std::optional<SavedState> pause_state;
+  std::map<std::string, SavedState> saved_states;  // SAVE_GCODE_STATE NAME=...
+  Macros macros;
   std::string display_message;
   std::map<uint64_t, std::function<void(const std::string&)>> listeners;
   std::map<std::string, std::pair<uint64_t, std::function<void(nlohmann::json)>>> remote_methods;
@@ -99,7 +120,9 @@ struct Controller::Impl {
   double now_s() const;
 
   // controller_commands.cpp
-  LineOutcome run_line(std::string_view text, uint32_t number, const std::string& source);
+  // `builtin_only`: the line is a renamed built-in's call (rename_existing), so a macro of the same name
+  // does not take it.
+  LineOutcome run_line(std::string_view text, uint32_t number, const std::string& source, bool builtin_only = false);
   // The controller's own command `name`, if it is one (nullopt: give the line to the toolhead).
   std::optional<LineOutcome> run_own_command(std::string_view name, std::string_view text, const gcode::Command& cmd);
   Status pause_print();
@@ -107,6 +130,22 @@ struct Controller::Impl {
   Status cancel_print();
   Status start_print(const std::string& filename);
   void finish_job(const std::string& state, const std::string& message);
+
+  // controller_macros.cpp
+  Status load_macros();
+  // The macro (or renamed built-in) `text` calls, run; nullopt when the line calls neither.
+  std::optional<LineOutcome> run_macro_line(std::string_view text, uint32_t number, const std::string& source);
+  // SET_GCODE_VARIABLE, UPDATE_DELAYED_GCODE, SAVE_GCODE_STATE, RESTORE_GCODE_STATE.
+  std::optional<LineOutcome> run_macro_command(std::string_view name, std::string_view text);
+  // Posts every [delayed_gcode] that is due as a console command.
+  void post_due_delayed_gcode(int64_t now);
+  // Runs [idle_timeout] gcode (or Klipper's default: heaters off, motors released).
+  void run_idle_gcode();
+  macro::Value printer_value();
+  macro::Actions macro_actions();
+  Status run_rendered(const std::string& what, const std::vector<std::string>& lines, const std::string& source);
+  std::optional<nlohmann::json> macro_status(const std::string& object_name) const;
+  std::vector<std::pair<std::string, std::string>> macro_help() const;  // HELP and gcode/help: name, description
 
   // controller_status.cpp
   nlohmann::json status(const StatusRequest& request);

@@ -79,6 +79,7 @@ std::vector<std::string> Controller::Impl::names_of_objects() const {
     const Json objects = thermal->system().status_json(monotonic_ns());
     for (auto it = objects.begin(); it != objects.end(); ++it) names.push_back(it.key());
   }
+  for (const auto& [name, macro_state] : macros.by_name) names.push_back("gcode_macro " + name);
   return names;
 }
 
@@ -163,10 +164,11 @@ Json Controller::Impl::status(const StatusRequest& request) {
     if (name == "gcode") {
       Json known = Json::object();
       for (const auto& [command, help] : own_command_help()) known[command] = {{"help", help}};
+      for (const auto& [command, help] : macro_help()) known[command] = {{"help", help}};
       return Json{{"commands", known}};
     }
     if (thermal_objects.contains(name)) return thermal_objects[name];
-    return std::nullopt;
+    return macro_status(name);
   };
   Json out = Json::object();
   for (const auto& [name, fields] : request) {

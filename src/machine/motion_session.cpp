@@ -8,6 +8,7 @@
 #include "machine/executor_side.hpp"
 #include "machine/host_link.hpp"
 #include "machine/host_pipeline.hpp"
+#include "machine/run_threads.hpp"
 #include "util/clock.hpp"
 
 namespace rtstep::machine {
@@ -19,6 +20,7 @@ struct MotionSession::Parts {
   bool simulated = true;
   EmbeddedRings rings;
   std::unique_ptr<ExecutorSide> side;
+  std::optional<RunThreads> host_thread;  // the creating thread as rtstep-host, put back when the session ends
   std::unique_ptr<HostLink> link;
   HomingLink homing;
   int64_t origin_ns = 0;
@@ -55,6 +57,11 @@ Result<std::unique_ptr<MotionSession>> MotionSession::start(const config::Machin
   auto side = ExecutorSide::start(machine, parts->rings.consumer, side_options);
   if (!side) return side.error();
   parts->side = std::move(*side);
+  // The creating thread plans and feeds the ring: rtstep-host in the [rt] hierarchy. Placed after the
+  // executor side has started its threads (they must not inherit the host's policy and CPUs) and before the
+  // link starts its heartbeat thread, which must (one step above the host: a busy machine cannot starve it).
+  if (auto placed = RunThreads::place_host(machine.rt)) parts->host_thread.emplace(std::move(*placed));
+  else log << "rtstep serve: " << placed.error().message << "\n";
   parts->link = std::make_unique<HostLink>(parts->rings.producer, heartbeat_timeout_ns(machine.rt, options.virtual_clock));
   parts->link->set_lead(options.virtual_clock ? 0 : machine.rt.buffer_time_ns);
   parts->link->start();

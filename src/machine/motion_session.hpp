@@ -6,7 +6,9 @@
 // fault leaves it stopped for good (fault() says why).
 //
 // Thread: one owner thread (the controller's) calls everything, except emergency_stop(), which any thread
-// may call. Non-real-time; the executor thread it starts is the real-time part.
+// may call, and must create and destroy it: start() places that thread as rtstep-host in the [rt] hierarchy
+// (after the executor's threads start, before the heartbeat thread does) and the end of the session puts
+// its scheduling back. Non-real-time; the executor thread it starts is the real-time part.
 
 #include <cstdint>
 #include <functional>

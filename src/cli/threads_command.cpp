@@ -1,9 +1,6 @@
 // `rtstep threads [PID | --name NAME]`: every thread of a process with its scheduling (rt/proc_threads.hpp).
 #include <unistd.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 
@@ -35,30 +32,6 @@ nlohmann::json threads_json(const std::vector<rt::ProcessThreads>& processes) {
   return out;
 }
 
-std::vector<pid_t> find_rtstep_processes(const std::string& proc, pid_t exclude) {
-  namespace fs = std::filesystem;
-  const auto rtstep_name = [](const std::string& comm) { return comm == "rtstep" || comm.rfind("rtstep-", 0) == 0; };
-  std::vector<pid_t> found;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(proc, ec)) {
-    const std::string base = entry.path().filename().string();
-    if (base.empty() || !std::all_of(base.begin(), base.end(), ::isdigit)) continue;
-    const auto pid = static_cast<pid_t>(std::atol(base.c_str()));
-    if (pid == exclude) continue;
-    std::error_code task_ec;
-    for (const auto& task : fs::directory_iterator(entry.path() / "task", task_ec)) {
-      std::string comm;
-      std::getline(std::ifstream(task.path() / "comm") >> std::ws, comm);
-      if (rtstep_name(comm)) {
-        found.push_back(pid);
-        break;
-      }
-    }
-  }
-  std::sort(found.begin(), found.end());
-  return found;
-}
-
 void add_threads_command(CLI::App& app, Commands& commands) {
   struct Options {
     pid_t pid = 0;
@@ -83,7 +56,7 @@ void add_threads_command(CLI::App& app, Commands& commands) {
                         } else if (!o->name.empty()) {
                           pids = rt::find_processes(o->proc, o->name, getpid());
                         } else {
-                          pids = find_rtstep_processes(o->proc, getpid());
+                          pids = rt::find_rtstep_processes(o->proc, getpid());
                         }
                         if (pids.empty()) {
                           std::cerr << "rtstep threads: "

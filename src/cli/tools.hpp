@@ -41,10 +41,6 @@ std::string latency_text(const rt::LatencyReport& report);
 
 // ---- rtstep threads (threads_command.cpp)
 nlohmann::json threads_json(const std::vector<rt::ProcessThreads>& processes);
-// rtstep's processes under `proc` (a /proc tree): those with a thread named "rtstep" or "rtstep-..." (the
-// names rtstep gives its threads; `run` renames its main thread rtstep-host, and with it the process's
-// name), but not `exclude` (the caller). Sorted by pid.
-std::vector<pid_t> find_rtstep_processes(const std::string& proc, pid_t exclude);
 
 // ---- rtstep doctor (doctor_command.cpp)
 // cpus_override: a CPU list that replaces [rt] cpus (and needs no config).

@@ -132,23 +132,52 @@ Result<ProcessThreads> sample_process_threads(const std::string& proc, pid_t pid
   return after;
 }
 
-std::vector<pid_t> find_processes(const std::string& proc, const std::string& name, pid_t exclude, bool comm_only) {
+namespace {
+
+// The pids under `proc` (its numeric entries) for which `matches(process_dir)` holds, but not `exclude`.
+// Sorted by pid.
+template <typename Matches>
+std::vector<pid_t> processes_where(const std::string& proc, pid_t exclude, Matches matches) {
   std::vector<pid_t> found;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(proc, ec)) {
     const std::string base = entry.path().filename().string();
     if (base.empty() || !std::all_of(base.begin(), base.end(), ::isdigit)) continue;
     const auto pid = static_cast<pid_t>(std::atol(base.c_str()));
-    if (pid == exclude) continue;
-    std::string comm;
-    std::string cmdline;
-    read_file(entry.path() / "comm", comm);
-    read_file(entry.path() / "cmdline", cmdline);
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (first_line(comm) == name || (!comm_only && !name.empty() && cmdline.find(name) != std::string::npos)) found.push_back(pid);
+    if (pid != exclude && matches(entry.path())) found.push_back(pid);
   }
   std::sort(found.begin(), found.end());
   return found;
+}
+
+std::string comm_of(const fs::path& dir) {
+  std::string comm;
+  read_file(dir / "comm", comm);
+  return first_line(comm);
+}
+
+}  // namespace
+
+std::vector<pid_t> find_processes(const std::string& proc, const std::string& name, pid_t exclude, bool comm_only) {
+  return processes_where(proc, exclude, [&](const fs::path& dir) {
+    if (comm_of(dir) == name) return true;
+    if (comm_only || name.empty()) return false;
+    std::string cmdline;
+    read_file(dir / "cmdline", cmdline);
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    return cmdline.find(name) != std::string::npos;
+  });
+}
+
+std::vector<pid_t> find_rtstep_processes(const std::string& proc, pid_t exclude) {
+  const auto rtstep_name = [](const std::string& comm) { return comm == "rtstep" || comm.rfind("rtstep-", 0) == 0; };
+  return processes_where(proc, exclude, [&](const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator(dir / "task", ec)) {
+      if (rtstep_name(comm_of(task.path()))) return true;
+    }
+    return false;
+  });
 }
 
 std::string format_process_threads(const ProcessThreads& p) {

@@ -45,6 +45,10 @@ Result<ThreadInfo> parse_task_stat(const std::string& line);
 // "moonraker", "ustreamer"), excluding `exclude` (the caller itself). Sorted by pid.
 std::vector<pid_t> find_processes(const std::string& proc, const std::string& name, pid_t exclude,
                                   bool comm_only = false);
+// rtstep's processes: those with a thread named "rtstep" or "rtstep-..." (the names rtstep gives its
+// threads; `run` renames its main thread rtstep-host, and with it the process's name), excluding `exclude`
+// (the caller). Sorted by pid.
+std::vector<pid_t> find_rtstep_processes(const std::string& proc, pid_t exclude);
 
 // The table: TID, NAME, POLICY, PRIO, NICE, AFFINITY, CPU, %CPU.
 std::string format_process_threads(const ProcessThreads& p);

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.hpp"
-#include "cli/tools.hpp"
+#include "rt/proc_threads.hpp"
 #include "rtstep_process.hpp"
 #include "scratch_dir.hpp"
 
@@ -38,7 +38,7 @@ TEST_F(ThreadsFinder, FindsEveryProcessWithAThreadNamedRtstep) {
   task(500, 500, "rtstepper");    // not ours: the name only starts alike
   task(600, 600, "rtstep");       // the caller itself
   std::filesystem::create_directories(dir_ / "self");
-  EXPECT_EQ(find_rtstep_processes(dir_.string(), 600), (std::vector<pid_t>{100, 300, 400}));
+  EXPECT_EQ(rt::find_rtstep_processes(dir_.string(), 600), (std::vector<pid_t>{100, 300, 400}));
 }
 
 TEST_F(ThreadsFinder, FindsARunningRtstepRun) {

@@ -237,7 +237,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // the moment the executor runs), so the host is that far ahead of the executor from the first step on.
   const int64_t origin_ns = monotonic_ns() + machine->rt.buffer_time_ns;
   // Split mode: the pipeline's records pass through a step count for the progress line.
-  SplitSteps split_steps(sink);
+  SplitSteps split_steps(sink, *producer);
   stepgen::RecordSink& pipeline_sink = embedded ? static_cast<stepgen::RecordSink&>(sink) : split_steps;
   const std::thread::id host_thread = std::this_thread::get_id();
   bool log_placed = false;
@@ -274,7 +274,10 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // A board's steppers home on the board's switch, which reports there (mcu_boards.hpp).
   if (boards) homing.board_report = [&boards] { return boards->take_homing_report(); };
   homing.buffer_time_ns = machine->rt.buffer_time_ns;
-  homing.homing_move = [&sink](bool sending) { sink.suspend_lead(sending); };
+  homing.homing_move = [&sink, &split_steps](bool sending) {
+    sink.suspend_lead(sending);
+    split_steps.homing_move(sending);
+  };
   homing.executor_alive = [&] {
     if (embedded) return embedded->side->executor().running();
     ipc::ExecutorResult ended;

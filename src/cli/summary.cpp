@@ -86,8 +86,9 @@ std::string RunSummary::to_text() const {
   // The error itself goes to stderr (run_command.cpp); the summary is what ran.
   std::string text;
   for (const auto& w : warnings) text += fmt::format("warning: {}\n", w);
-  text += fmt::format("{} moves, {:.3f} s of motion, {} clock, {} executor {}{}\n", moves, print_time_s,
-                      clock_name(), mode, executor_status,
+  const std::string clock = mode == "split" ? "the clock of rtstep rt" : std::string(clock_name()) + " clock";
+  text += fmt::format("{} moves, {:.3f} s of motion, {}, {} executor {}{}\n", moves, print_time_s, clock, mode,
+                      executor_status,
                       virtual_clock ? "" : (realtime ? ", real-time (SCHED_FIFO)" : ", NOT real-time: SCHED_FIFO was refused (see the warnings)"));
   if (backend != "sim") text += fmt::format("GPIO backend: {}\n", backend);
   text += fmt::format("{:<12} {:>10} {:>10} {:>10} {:>14} {:>14} {:>19}  {}\n", "stepper", "steps", "planned",

@@ -165,7 +165,7 @@ TEST(SplitMode, WithoutAnRtProcessTheHostGivesUpAfterItsWait) {
   EXPECT_EQ(s.exit_code, ExitCode::kExecutorFault);
   EXPECT_NE(s.error.find("shared memory " + name + ": shm_open failed: No such file or directory"), std::string::npos)
       << s.error;
-  EXPECT_NE(s.error.find("is `rtstep rt --shm " + name + "` running?"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("is `rtstep rt --ring " + name + "` running?"), std::string::npos) << s.error;
 }
 
 // SIGTERM while `rtstep rt` is still starting the executor: the host ends the stream it never began, so the

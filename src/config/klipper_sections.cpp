@@ -133,10 +133,9 @@ constexpr SectionSpec kSpecs[] = {
      "thermal Z compensation"},
 
     // Homing.
-    {"safe_z_home", kPlain, {"home_xy_position speed z_hop z_hop_speed move_to_previous"}, kWarned, {}, {},
-     "safe Z homing (G28 homes Z wherever the toolhead is)"},
-    {"homing_override", kPlain, {"gcode axes set_position_x set_position_y set_position_z"}, kWarned, {}, {},
-     "homing override (G28 homes each axis on its endstop)"},
+    {"safe_z_home", kPlain, {"home_xy_position speed z_hop z_hop_speed move_to_previous"}, kUsed},  // rtstep serve
+    {"homing_override", kPlain, {"gcode axes set_position_x set_position_y set_position_z"}, kUsed, {},  // rtstep serve
+     "set_position_x set_position_y set_position_z", "setting a position before the override's gcode"},
     {"endstop_phase", kPlainOrNamed, {"endstop_accuracy trigger_phase endstop_align_zero"}, kWarned, {}, {},
      "endstop phase adjustment"},
 
@@ -144,17 +143,16 @@ constexpr SectionSpec kSpecs[] = {
     {"gcode_macro", kNamed, {"gcode description rename_existing variable_*"}, kUsed, {}, {}, {},
      "a macro variable is written variable_NAME"},
     {"delayed_gcode", kNamed, {"gcode initial_duration"}, kUsed},
-    {"save_variables", kPlain, {"filename"}, kIgnored},
+    {"save_variables", kPlain, {"filename"}, kUsed},  // rtstep serve
     {"idle_timeout", kPlain, {"gcode timeout"}, kUsed},  // rtstep serve
     {"virtual_sdcard", kPlain, {"path on_error_gcode"}, kUsed, "on_error_gcode"},  // rtstep serve
     {"sdcard_loop", kPlain, {}, kIgnored},
     {"force_move", kPlain, {"enable_force_move"}, kIgnored},
     {"pause_resume", kPlain, {"recover_velocity"}, kUsed},  // rtstep serve
-    {"firmware_retraction", kPlain, {"retract_length retract_speed unretract_extra_length unretract_speed"}, kWarned,
-     {}, {}, "firmware retraction (G10/G11)"},
+    {"firmware_retraction", kPlain, {"retract_length retract_speed unretract_extra_length unretract_speed"}, kUsed},  // rtstep serve
     {"gcode_arcs", kPlain, {"resolution"}, kUsed},
     {"respond", kPlain, {"default_type default_prefix"}, kIgnored},
-    {"exclude_object", kPlain, {}, kWarned, {}, {}, "object exclusion (objects excluded from a front end are printed)"},
+    {"exclude_object", kPlain, {}, kUsed},  // rtstep serve
 
     // Resonance compensation.
     {"input_shaper", kPlain, {"shaper_freq_x shaper_freq_y shaper_freq_z shaper_type shaper_type_x shaper_type_y "

@@ -226,6 +226,7 @@ void Controller::Impl::start_machine() {
   if (!read) return fail(read.error().message);
   settings = *read;
   if (auto loaded_macros = load_macros(); !loaded_macros) return fail(loaded_macros.error().message);
+  if (auto loaded_extras = load_extras(); !loaded_extras) return fail(loaded_extras.error().message);
   if (!options.sdcard_path.empty()) settings.sdcard_path = options.sdcard_path;
   if (auto hierarchy = rt::hierarchy_from(machine->rt); !hierarchy) {
     return fail(options.config_path + ": " + hierarchy.error().message);

@@ -88,9 +88,16 @@ const std::map<std::string, std::string>& own_help() {
       {"GET_POSITION", "Return information on the current location of the toolhead"},
       {"RESPOND", "Echo the message prepended with a prefix"},
       {"SET_GCODE_VARIABLE", "Set the value of a G-Code macro variable"},
-      {"UPDATE_DELAYED_GCODE", "Schedule a [delayed_gcode] to run DURATION seconds from now (0 cancels it)"},
+      {"UPDATE_DELAYED_GCODE", "Run [delayed_gcode ID] DURATION seconds from now (0 cancels it)"},
       {"SAVE_GCODE_STATE", "Save G-Code coordinate state"},
       {"RESTORE_GCODE_STATE", "Restore a previously saved G-Code state"},
+      {"SAVE_VARIABLE", "Store VARIABLE=VALUE in the [save_variables] file"},
+      {"SET_RETRACTION", "Change the G10/G11 retraction lengths and speeds"},
+      {"GET_RETRACTION", "Show the G10/G11 retraction lengths and speeds"},
+      {"EXCLUDE_OBJECT", "Stop printing an object (NAME=, CURRENT=1), or RESET=1, LIST=1"},
+      {"EXCLUDE_OBJECT_DEFINE", "Declare an object of the print (NAME=, CENTER=, POLYGON=)"},
+      {"EXCLUDE_OBJECT_START", "The moves that follow belong to object NAME"},
+      {"EXCLUDE_OBJECT_END", "The moves of the current object end here"},
   };
   return help;
 }
@@ -148,6 +155,7 @@ LineOutcome Controller::Impl::run_line(std::string_view text, uint32_t number, c
     return {};
   }
   if (!motion) return {Error{state_message}, ""};
+  if (Status skipped = Ok{}; skips_excluded_move(cmd, skipped)) return {skipped, ""};
   // A move that changes E needs a hot extruder (Klipper: min_extrude_temp).
   if (thermal && cmd.kind == gcode::CommandKind::kG && cmd.number <= 3 && cmd.has('E') &&
       thermal->system().heater_index("extruder")) {
@@ -206,6 +214,7 @@ std::optional<LineOutcome> Controller::Impl::run_own_command(std::string_view na
     return ok();
   }
   if (auto ran = run_macro_command(name, text)) return *ran;
+  if (auto ran = run_extra_command(name, text, cmd)) return *ran;
   if (name == "M115") return ok("FIRMWARE_NAME:rtstep FIRMWARE_VERSION:" RTSTEP_VERSION " MACHINE_TYPE:rtstep");
   if (name == "M105") return ok(thermal ? thermal->m105(now) : "T:0");
   if (name == "M400") {

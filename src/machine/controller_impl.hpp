@@ -58,6 +58,36 @@ struct Macros {
   std::optional<macro::Template> idle_gcode;   // [idle_timeout] gcode; Klipper's default when absent
 };
 
+// [safe_z_home], [homing_override], [firmware_retraction], [save_variables], [exclude_object]
+// (controller_extras.cpp).
+struct Extras {
+  struct SafeZHome {
+    double x = 0, y = 0, speed = 50, z_hop = 0, z_hop_speed = 15;
+    bool move_to_previous = false;
+  };
+  struct HomingOverride {
+    macro::Template gcode;
+    std::string axes = "xyz";
+  };
+  struct Retraction {
+    double retract_length = 0, retract_speed = 20, unretract_extra_length = 0, unretract_speed = 10;
+    bool retracted = false;
+  };
+  std::optional<SafeZHome> safe_z_home;
+  std::optional<HomingOverride> homing_override;
+  int homing_depth = 0;  // > 0 while one of them runs: its own G28 is the plain one
+  std::optional<Retraction> retraction;
+  std::string variables_file;  // [save_variables] filename; "" = none
+  macro::Value saved_variables = macro::Value::dict();
+  bool exclude_object = false;
+  std::vector<nlohmann::json> objects;  // EXCLUDE_OBJECT_DEFINE: name, center, polygon
+  std::vector<std::string> excluded;
+  std::string current_object;
+};
+
+// A macro value as JSON (status objects, remote method arguments).
+nlohmann::json macro_json(const macro::Value& value);
+
 // A line's result inside a script.
 struct LineOutcome {
   Status status = Ok{};
@@ -95,6 +125,7 @@ struct Controller::Impl {
   std::optional<SavedState> pause_state;
   std::map<std::string, SavedState> saved_states;  // SAVE_GCODE_STATE NAME=...
   Macros macros;
+  Extras extras;
   std::string display_message;
   std::map<uint64_t, std::function<void(const std::string&)>> listeners;
   std::map<std::string, std::pair<uint64_t, std::function<void(nlohmann::json)>>> remote_methods;
@@ -146,6 +177,18 @@ struct Controller::Impl {
   Status run_rendered(const std::string& what, const std::vector<std::string>& lines, const std::string& source);
   std::optional<nlohmann::json> macro_status(const std::string& object_name) const;
   std::vector<std::pair<std::string, std::string>> macro_help() const;  // HELP and gcode/help: name, description
+
+  // controller_extras.cpp
+  Status load_extras();
+  std::optional<LineOutcome> run_extra_command(std::string_view name, std::string_view text, const gcode::Command& cmd);
+  Status run_safe_z_home(const gcode::Command& cmd);
+  Status run_homing_override(std::string_view text, const gcode::Command& cmd);
+  Status run_retraction(std::string_view name, std::string_view text);
+  Status run_exclude_object(std::string_view name, std::string_view text);
+  // A move inside an excluded object: true when it was taken care of (skipped), with `outcome` set.
+  bool skips_excluded_move(const gcode::Command& cmd, Status& outcome);
+  Status run_script_lines(const std::string& script, const std::string& source);
+  std::optional<nlohmann::json> extras_status(const std::string& name) const;
 
   // controller_status.cpp
   nlohmann::json status(const StatusRequest& request);

@@ -81,9 +81,11 @@ macro::Value to_value(const Json& json) {
   }
 }
 
+}  // namespace
+
 // A macro variable for the front ends (gcode_macro objects, action_call_remote_method arguments). Values
 // JSON cannot hold (a float NaN, a callable) become their Python text, as Klipper's JSON encoder would fail.
-Json to_json(const macro::Value& value) {
+Json macro_json(const macro::Value& value) {
   using Kind = macro::Value::Kind;
   switch (value.kind()) {
     case Kind::kNone: case Kind::kUndefined: return nullptr;
@@ -93,19 +95,17 @@ Json to_json(const macro::Value& value) {
     case Kind::kString: return value.text();
     case Kind::kList: {
       Json out = Json::array();
-      for (const macro::Value& item : value.list_data().items) out.push_back(to_json(item));
+      for (const macro::Value& item : value.list_data().items) out.push_back(macro_json(item));
       return out;
     }
     case Kind::kDict: {
       Json out = Json::object();
-      for (const auto& [key, item] : value.dict_data().entries) out[key.is_string() ? key.text() : key.str()] = to_json(item);
+      for (const auto& [key, item] : value.dict_data().entries) out[key.is_string() ? key.text() : key.str()] = macro_json(item);
       return out;
     }
     default: return value.str();
   }
 }
-
-}  // namespace
 
 Status Controller::Impl::load_macros() {
   macros = Macros{};
@@ -323,7 +323,7 @@ macro::Actions Controller::Impl::macro_actions() {
       respond(fmt::format("!! Remote method '{}' not registered", method));
       return;
     }
-    found->second.second(to_json(arguments));
+    found->second.second(macro_json(arguments));
   };
   return actions;
 }
@@ -332,7 +332,7 @@ std::optional<Json> Controller::Impl::macro_status(const std::string& object_nam
   if (object_name.rfind("gcode_macro ", 0) != 0) return std::nullopt;
   const auto found = macros.by_name.find(upper(object_name.substr(12)));
   if (found == macros.by_name.end()) return std::nullopt;
-  return to_json(found->second.variables);
+  return macro_json(found->second.variables);
 }
 
 std::vector<std::pair<std::string, std::string>> Controller::Impl::macro_help() const {

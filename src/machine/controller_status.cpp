@@ -80,6 +80,9 @@ std::vector<std::string> Controller::Impl::names_of_objects() const {
     for (auto it = objects.begin(); it != objects.end(); ++it) names.push_back(it.key());
   }
   for (const auto& [name, macro_state] : macros.by_name) names.push_back("gcode_macro " + name);
+  for (const char* extra : {"save_variables", "firmware_retraction", "exclude_object"}) {
+    if (extras_status(extra)) names.push_back(extra);
+  }
   return names;
 }
 
@@ -168,6 +171,7 @@ Json Controller::Impl::status(const StatusRequest& request) {
       return Json{{"commands", known}};
     }
     if (thermal_objects.contains(name)) return thermal_objects[name];
+    if (auto extra = extras_status(name)) return extra;
     return macro_status(name);
   };
   Json out = Json::object();

@@ -313,8 +313,9 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // (shutdown, restart) stops the executor too, and its message leads.
   std::vector<std::optional<machine::McuStepperCount>> board_counts;
   std::string board_fault;
-  if (boards) {
-    if (fed.emergency_stop || !sink.stop_reason().empty()) boards->emergency_stop();
+  if (boards && (fed.emergency_stop || sink.stop_reason().rfind("emergency stop", 0) == 0)) {
+    boards->emergency_stop();  // M112, SIGINT: the boards drop what they hold, as the executor does
+  } else if (boards) {
     auto finished = boards->finish();
     if (finished) {
       board_counts = std::move(*finished);

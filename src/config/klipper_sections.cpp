@@ -151,7 +151,7 @@ constexpr SectionSpec kSpecs[] = {
     {"pause_resume", kPlain, {"recover_velocity"}, kUsed},  // rtstep serve
     {"firmware_retraction", kPlain, {"retract_length retract_speed unretract_extra_length unretract_speed"}, kUsed},  // rtstep serve
     {"gcode_arcs", kPlain, {"resolution"}, kUsed},
-    {"respond", kPlain, {"default_type default_prefix"}, kIgnored},
+    {"respond", kPlain, {"default_type default_prefix"}, kUsed},  // rtstep serve
     {"exclude_object", kPlain, {}, kUsed},  // rtstep serve
 
     // Resonance compensation.

@@ -41,6 +41,16 @@ Result<ServeSettings> read_settings(const config::RawConfig& raw) {
     config::SectionReader r(*section, errors);
     s.recover_velocity = r.number("recover_velocity", config::Range::positive(), 50.0);
   }
+  if (const config::Section* section = raw.find("respond")) {
+    config::SectionReader r(*section, errors);
+    if (const config::Value* type = r.find_one_line("default_type")) {
+      s.respond_type = type->text;
+      if (s.respond_type != "echo" && s.respond_type != "command" && s.respond_type != "error") {
+        r.fail_expected("default_type", "echo, command or error");
+      }
+    }
+    if (const config::Value* prefix = r.find_one_line("default_prefix")) s.respond_prefix = prefix->text;
+  }
   if (errors.failed()) return errors.first();
   if (!s.sdcard_path.empty() && s.sdcard_path[0] == '~') {
     const char* home = std::getenv("HOME");

@@ -236,8 +236,12 @@ std::optional<LineOutcome> Controller::Impl::run_own_command(std::string_view na
   if (name == "RESPOND") {
     auto params = params_of(text);
     if (!params) return fail(params.error().message);
-    const std::string type = text_param(*params, "TYPE");
+    const std::string type = params->count("TYPE") ? text_param(*params, "TYPE") : settings.respond_type;
+    if (type != "echo" && type != "command" && type != "error") {
+      return fail(fmt::format("RESPOND TYPE '{}' is invalid. Must be one of 'echo', 'command', or 'error'", type));
+    }
     std::string prefix = text_param(*params, "PREFIX");
+    if (prefix.empty() && !params->count("TYPE")) prefix = settings.respond_prefix;
     if (prefix.empty()) prefix = type == "error" ? "!!" : type == "command" ? "//" : "echo:";
     respond(prefix + " " + text_param(*params, "MSG"));
     return ok();

@@ -32,6 +32,8 @@ struct ServeSettings {
   std::string sdcard_path;         // [virtual_sdcard] path
   double idle_timeout_s = 600;     // [idle_timeout] timeout
   double recover_velocity = 50;    // [pause_resume] recover_velocity, mm/s
+  std::string respond_type = "echo";  // [respond] default_type: echo, command or error
+  std::string respond_prefix;          // [respond] default_prefix; "" = the type's ("echo:", "//", "!!")
 };
 
 // Where PAUSE left the G-code state, for RESUME (Klipper's SAVE_GCODE_STATE / RESTORE_GCODE_STATE MOVE=1).

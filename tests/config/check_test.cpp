@@ -183,13 +183,13 @@ TEST(CheckLists, AFullVoronConfigLoadsWithItsLists) {
             (std::vector<std::string>{"[mcu]", "[tmc2209 stepper_x]", "[tmc2209 stepper_y]", "[tmc2209 stepper_z]",
                                       "[tmc2209 stepper_z1]", "[tmc2209 stepper_z2]", "[tmc2209 stepper_z3]",
                                       "[tmc2209 extruder]", "[controller_fan controller_fan] tachometer_pin",
-                                      "[virtual_sdcard] on_error_gcode", "[display_status]",
-                                      "[respond]", "[save_variables]", "[neopixel sb_leds]", "[board_pins octopus]"}));
+                                      "[virtual_sdcard] on_error_gcode", "[display_status]", "[neopixel sb_leds]",
+                                      "[board_pins octopus]"}));
   // Everything that changes how this machine moves or homes, including what SAVE_CONFIG saved.
   EXPECT_EQ(names(m->report.warnings),
             (std::vector<std::string>{"[extruder] pressure_advance", "[extruder] pressure_advance_smooth_time",
-                                      "[probe]", "[quad_gantry_level]", "[bed_mesh]", "[input_shaper]", "[safe_z_home]",
-                                      "[exclude_object]", "[bed_mesh default]"}));
+                                      "[probe]", "[quad_gantry_level]", "[bed_mesh]", "[input_shaper]",
+                                      "[bed_mesh default]"}));
 }
 
 TEST(CheckTable, KeysRtstepReadsAreReadAndWarnedKeysAreNot) {

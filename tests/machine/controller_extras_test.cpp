@@ -1,5 +1,5 @@
 // Klipper's optional G-code sections in machine::Controller: [safe_z_home], [homing_override],
-// [firmware_retraction], [save_variables] and [exclude_object] on a sliced file with several objects.
+// [firmware_retraction], [save_variables], [respond] and [exclude_object] on a sliced file with several objects.
 // Real clock, real executor thread, sim backend (controller_fixture.hpp); every print that ends "complete"
 // had each stepper's steps checked against the plan by the controller.
 
@@ -91,6 +91,15 @@ gcode:
   ASSERT_TRUE(reaches("webhooks", "state", "ready"));
   EXPECT_EQ(status("save_variables")["variables"], Json::parse(R"({"count": 3, "tool": "T1"})"));
   EXPECT_EQ(run("SHOW").output, std::vector<std::string>{"echo: 3 T1"});
+}
+
+TEST_F(ControllerExtrasTest, RespondTakesItsDefaultsFromTheRespondSection) {
+  ready_with("[respond]\ndefault_type: command\n");
+  EXPECT_EQ(run("RESPOND MSG=hello").output, std::vector<std::string>{"// hello"});
+  EXPECT_EQ(run("RESPOND TYPE=error MSG=\"bad news\"").output, std::vector<std::string>{"!! bad news"});
+  EXPECT_EQ(run("RESPOND PREFIX=tip: MSG=hi").output, std::vector<std::string>{"tip: hi"});
+  EXPECT_EQ(run("RESPOND TYPE=loud MSG=x").error,
+            "RESPOND TYPE 'loud' is invalid. Must be one of 'echo', 'command', or 'error'");
 }
 
 // Two objects, three layers each, absolute extrusion as slicers write it; object B is excluded from inside

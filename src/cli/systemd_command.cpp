@@ -1,5 +1,8 @@
-// `rtstep systemd-unit --config FILE`: unit files for the split deployment (rt/systemd_unit.hpp).
+// `rtstep systemd-unit --config FILE`: unit files for the split deployment and for `rtstep serve`
+// (rt/systemd_unit.hpp).
 #include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -43,6 +46,11 @@ Result<std::vector<rt::UnitFile>> units_for(const UnitOptions& o) {
   p.executor_priority = hierarchy->executor_priority;
   p.host_priority = hierarchy->host_priority;
   p.max_priority = hierarchy->executor_priority;  // the executor is the top of the hierarchy
+  p.api_path = o.api_path;
+  p.pty_path = o.pty_path;
+  // serve's exits that a restart must not undo: an emergency stop (SIGINT, once or twice) and a config or
+  // socket it could not use (it would fail again).
+  p.no_restart_exit_codes = {exit_code::kUsage, exit_code::kStopped, exit_code::kSignalBase + SIGINT};
   return rt::make_units(p);
 }
 
@@ -52,16 +60,19 @@ void add_systemd_command(CLI::App& app, Commands& commands) {
     std::string output_dir;
   };
   auto o = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("systemd-unit", "Print systemd units for the executor (rtstep rt) and the host, "
-                                                     "placed and prioritised from [rt]");
+  CLI::App* cmd = app.add_subcommand("systemd-unit", "Print systemd units for rtstep serve, and for the executor "
+                                                     "(rtstep rt) and the host, placed and prioritised from [rt]");
   cmd->add_option("--config,-c", o->unit.config_path, "printer.cfg")->required()->check(CLI::ExistingFile);
   cmd->add_option("--binary", o->unit.binary, "Absolute path of rtstep in the units (default: this binary)");
   cmd->add_option("--ring,--shm", o->unit.shm_name, "Name of the ring between the two units (default rtstep)");
   cmd->add_option("--backend", o->unit.backend, "GPIO backend of the executor unit: sim, gpiod, rpi4, rpi5 or auto")
       ->capture_default_str();
   cmd->add_option("--gcode", o->unit.gcode, "G-code file the host unit runs");
-  cmd->add_option("--user", o->unit.user, "User= of both units (default root)");
-  cmd->add_option("--output-dir,-o", o->output_dir, "Write rtstep-rt.service and rtstep-host.service here")
+  cmd->add_option("--user", o->unit.user, "User= of the units (default root)");
+  cmd->add_option("--api", o->unit.api_path, "Klipper API socket of the serve unit ('' for none)")->capture_default_str();
+  cmd->add_option("--pty", o->unit.pty_path, "Printer terminal of the serve unit ('' for none)")->capture_default_str();
+  cmd->add_option("--output-dir,-o", o->output_dir,
+                  "Write rtstep-rt.service, rtstep-host.service and rtstep-serve.service here")
       ->check(CLI::ExistingDirectory);
   commands.push_back({cmd, [o] {
                         auto units = units_for(o->unit);

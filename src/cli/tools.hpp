@@ -56,6 +56,8 @@ struct UnitOptions {
   std::string backend = "auto";  // the executor unit's --backend: a deployed machine drives its board's pins
   std::string gcode = "/var/lib/rtstep/print.gcode";
   std::string user;
+  std::string api_path = rt::UnitParams{}.api_path;  // the serve unit's --api
+  std::string pty_path = rt::UnitParams{}.pty_path;  // the serve unit's --pty
 };
 Result<std::vector<rt::UnitFile>> units_for(const UnitOptions& options);
 

@@ -1,8 +1,12 @@
 #pragma once
-// systemd unit files for the split deployment (DESIGN.md §2): the executor process (`rtstep rt`, pinned to
-// the isolated CPUs at SCHED_FIFO) and the host (`rtstep run --connect`, on the host CPUs), with the
-// limits the runtime needs (LimitRTPRIO=, LimitMEMLOCK=infinity, LimitRTTIME=infinity). Takes plain values;
-// the cli turns [rt] into them. Non-real-time.
+// systemd unit files for rtstep's two deployments (DESIGN.md §2), with the limits the runtime needs
+// (LimitRTPRIO=, LimitMEMLOCK=infinity, LimitRTTIME=infinity):
+// - split: the executor process (`rtstep rt`, pinned to the isolated CPUs at SCHED_FIFO) and the host
+//   (`rtstep run --connect`, on the host CPUs), which runs one G-code file;
+// - the machine's controller (`rtstep serve`, Type=notify with a watchdog; its executor is one of its
+//   threads, which places itself), the unit to start at boot for a printer. It conflicts with the other two:
+//   one process at a time drives the pins.
+// Takes plain values; the cli turns [rt] and its exit codes into them. Non-real-time.
 
 #include <string>
 #include <vector>
@@ -24,6 +28,11 @@ struct UnitParams {
   int host_priority = 60;                        // 0 = SCHED_OTHER
   int host_nice = 0;                             // nice of the host process when host_priority is 0
   int max_priority = 80;                         // the highest priority any rtstep thread uses (LimitRTPRIO=)
+  std::string api_path = "/tmp/klippy_uds";      // `rtstep serve --api` (absolute; empty: none)
+  std::string pty_path = "/tmp/printer";         // `rtstep serve --pty` (absolute; empty: none)
+  int watchdog_s = 10;                           // WatchdogSec= of the serve unit (serve pings at half of it)
+  std::vector<int> no_restart_exit_codes;        // serve's exits after which a restart would be wrong
+                                                 // (an emergency stop, a bad config): RestartPreventExitStatus=
 };
 
 struct UnitFile {
@@ -31,7 +40,8 @@ struct UnitFile {
   std::string text;
 };
 
-// The executor unit and the host unit. Errors: relative paths, priorities outside 0..99.
+// The executor unit, the host unit and the serve unit, in that order. Errors: relative paths, priorities
+// outside 0..99, a bad ring name, serve with neither socket nor terminal, a watchdog under 1 s.
 Result<std::vector<UnitFile>> make_units(const UnitParams& params);
 
 }  // namespace rtstep::rt

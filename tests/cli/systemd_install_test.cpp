@@ -54,6 +54,9 @@ TEST_F(Units, PathsWithSpacesPercentAndDollarAreQuotedAsSystemdReadsThem) {
   EXPECT_EQ(line_of((*units)[1].text, "ExecStart="),
             "ExecStart=\"" + d + "/rt step\" run --connect rtstep --config \"" + d +
                 "/printer 100%%.cfg\" /var/lib/rtstep/$$job.gcode");
+  EXPECT_EQ(line_of((*units)[2].text, "ExecStart="),
+            "ExecStart=\"" + d + "/rt step\" serve --config \"" + d +
+                "/printer 100%%.cfg\" --api /tmp/klippy_uds --pty /tmp/printer --backend auto");
   if (access("/usr/bin/systemd-analyze", X_OK) != 0) GTEST_SKIP() << "systemd-analyze is not installed";
   std::string files;
   for (const auto& u : *units) files += " '" + write(u.name, u.text) + "'";

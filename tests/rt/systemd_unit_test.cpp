@@ -22,6 +22,7 @@ UnitParams params() {
   p.executor_priority = 85;
   p.host_priority = 60;
   p.max_priority = 85;
+  p.no_restart_exit_codes = {1, 5, 130};
   return p;
 }
 
@@ -30,7 +31,7 @@ bool has_line(const std::string& text, const std::string& line) { return text.fi
 TEST(SystemdUnit, ExecutorAndHostUnitsCarryTheHierarchy) {
   const auto units = make_units(params());
   ASSERT_TRUE(units.ok()) << units.error().message;
-  ASSERT_EQ(units->size(), 2U);
+  ASSERT_EQ(units->size(), 3U);
   const std::string& rt = (*units)[0].text;
   EXPECT_EQ((*units)[0].name, "rtstep-rt.service");
   EXPECT_TRUE(has_line(rt, "ExecStart=/bin/true rt --shm rtstep-test --config /etc/rtstep/printer.cfg")) << rt;
@@ -49,6 +50,53 @@ TEST(SystemdUnit, ExecutorAndHostUnitsCarryTheHierarchy) {
   EXPECT_TRUE(has_line(host, "CPUSchedulingPriority=60"));
   EXPECT_TRUE(has_line(host, "Nice=0"));
   EXPECT_TRUE(has_line(host, "After=rtstep-rt.service"));
+}
+
+TEST(SystemdUnit, ServeIsNotifiedWatchedAndNotRestartedAfterAnEmergencyStop) {
+  const auto units = make_units(params());
+  ASSERT_TRUE(units.ok()) << units.error().message;
+  ASSERT_EQ(units->size(), 3U);
+  EXPECT_EQ((*units)[2].name, "rtstep-serve.service");
+  const std::string& serve = (*units)[2].text;
+  EXPECT_TRUE(has_line(serve, "Type=notify")) << serve;
+  EXPECT_TRUE(has_line(serve, "ExecStart=/bin/true serve --config /etc/rtstep/printer.cfg --api /tmp/klippy_uds "
+                              "--pty /tmp/printer"))
+      << serve;
+  EXPECT_TRUE(has_line(serve, "WatchdogSec=10"));
+  EXPECT_TRUE(has_line(serve, "KillSignal=SIGTERM"));
+  EXPECT_TRUE(has_line(serve, "Restart=on-failure"));
+  EXPECT_TRUE(has_line(serve, "RestartPreventExitStatus=1 5 130"));
+  EXPECT_TRUE(has_line(serve, "Conflicts=rtstep-rt.service rtstep-host.service")) << "one process drives the pins";
+  // Its threads place themselves ([rt]); the process starts on the host CPUs with the limits they need.
+  EXPECT_TRUE(has_line(serve, "CPUAffinity=0-2"));
+  EXPECT_EQ(serve.find("CPUSchedulingPolicy="), std::string::npos) << "a policy here would hold every thread";
+  EXPECT_TRUE(has_line(serve, "LimitRTPRIO=85"));
+  EXPECT_TRUE(has_line(serve, "LimitMEMLOCK=infinity"));
+  EXPECT_TRUE(has_line(serve, "RestrictRealtime=no"));
+  EXPECT_TRUE(has_line(serve, "WantedBy=multi-user.target"));
+
+  UnitParams p = params();
+  p.api_path.clear();
+  p.backend = "gpiod";
+  p.watchdog_s = 3;
+  const std::string pty_only = make_units(p).value()[2].text;
+  EXPECT_TRUE(has_line(pty_only, "ExecStart=/bin/true serve --config /etc/rtstep/printer.cfg --pty /tmp/printer "
+                                 "--backend gpiod"))
+      << pty_only;
+  EXPECT_TRUE(has_line(pty_only, "WatchdogSec=3"));
+}
+
+TEST(SystemdUnit, AServeUnitThatCouldNotRunIsAnError) {
+  UnitParams p = params();
+  p.api_path = "klippy.sock";
+  EXPECT_EQ(make_units(p).error().message, "systemd unit: \"klippy.sock\" must be an absolute path");
+  p = params();
+  p.api_path.clear();
+  p.pty_path.clear();
+  EXPECT_EQ(make_units(p).error().message, "systemd unit: rtstep serve needs an API socket, a printer terminal or both");
+  p = params();
+  p.watchdog_s = 0;
+  EXPECT_EQ(make_units(p).error().message, "systemd unit: the watchdog must be at least 1 s");
 }
 
 TEST(SystemdUnit, AnOtherPolicyHostGetsItsNice) {
@@ -107,6 +155,12 @@ TEST(SystemdUnit, SystemdAnalyzeVerifiesThem) {
   auto broken = units;
   broken[0].text += "[Service]\nCPUSchedulingPolicy=fastest\n";
   EXPECT_NE(verify(broken)->find("CPU scheduling policy"), std::string::npos);
+  // The serve unit's keys are checked too.
+  broken = units;
+  broken[2].text += "[Service]\nType=notfy\nRestartPreventExitStatus=x5\n";
+  const std::string serve_out = *verify(broken);
+  EXPECT_NE(serve_out.find("service type"), std::string::npos) << serve_out;
+  EXPECT_NE(serve_out.find("x5"), std::string::npos) << serve_out;
 }
 
 }  // namespace

@@ -260,6 +260,9 @@ void Controller::Impl::start_machine() {
   MotionOptions motion_options;
   motion_options.virtual_clock = options.virtual_clock;
   motion_options.hardware = hardware_pins.get();
+  // The executor drives the soft-PWM heaters and fans (max_duration). Not on the virtual clock, whose time
+  // is not the heaters' (the sim plants take the commands alone there).
+  if (!options.virtual_clock) motion_options.pwm_outputs = thermal->soft_pwm_outputs();
   std::ostringstream motion_log;
   auto session = MotionSession::start(*machine, *kinematics, motion_options, motion_log);
   if (!motion_log.str().empty()) note(motion_log.str());
@@ -324,6 +327,7 @@ void Controller::Impl::serve_background() {
   if (thermal) {
     thermal->tick(now);
     if (std::string fault = thermal->fault(); !fault.empty() && state == "ready") enter_shutdown(fault);
+    push_soft_pwm();
   }
   if (motion && state == "ready") {
     if (std::string fault = motion->fault(); !fault.empty()) enter_shutdown(fault);
@@ -350,6 +354,21 @@ bool Controller::Impl::wait_until(const std::function<bool()>& done, const std::
     if (done()) return true;
     std::unique_lock lock(mu);
     wake.wait_for(lock, std::chrono::nanoseconds(kWaitPollNs), [this] { return !queries.empty(); });
+  }
+}
+
+// The heaters' and fans' soft-PWM commands into the ring. Safe from the wait hook too: push_now never
+// waits, and its records keep the ring's time order (host_link.hpp).
+void Controller::Impl::push_soft_pwm() {
+  if (!motion || options.virtual_clock) return;
+  std::vector<ipc::Record> records = thermal->take_soft_pwm(motion->last_record_ns());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    auto pushed = motion->push_output(records[i]);
+    if (!pushed) return;  // the session has stopped: every output is off, fault() tells the controller why
+    if (!*pushed) {
+      thermal->keep_soft_pwm({records.begin() + static_cast<std::ptrdiff_t>(i), records.end()});
+      return;
+    }
   }
 }
 

@@ -142,6 +142,7 @@ struct Controller::Impl {
   void start_machine();
   void end_machine();
   void serve_background();  // queries, heaters, idle timeout, faults: also while a command waits
+  void push_soft_pwm();
   bool wait_until(const std::function<bool()>& done, const std::string& what, Status& error);
   void enter_shutdown(const std::string& reason);
   void set_state(const std::string& state, const std::string& message);

@@ -158,6 +158,14 @@ Result<std::unique_ptr<ExecutorSide>> ExecutorSide::start(const config::MachineC
   return side;
 }
 
+std::optional<uint64_t> ExecutorSide::rising_edges(const std::string& signal) const {
+  if (hardware_ != nullptr) return std::nullopt;
+  const auto& names = pins_.signal_names;
+  const auto found = std::find(names.begin(), names.end(), signal);
+  if (found == names.end()) return std::nullopt;
+  return backend_.rising_edges(static_cast<std::size_t>(found - names.begin()));
+}
+
 ExecutorSide::~ExecutorSide() {
   if (executor_ && !finished_) {
     executor_->request_stop();

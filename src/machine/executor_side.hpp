@@ -117,6 +117,9 @@ class ExecutorSide {
     int64_t position = 0;
   };
   std::optional<LiveCount> live_count(std::size_t i) const;
+  // On the sim backend, the rising edges so far of the pin named `signal` ("extruder.pwm", any thread);
+  // nullopt on hardware pins or for an unknown name.
+  std::optional<uint64_t> rising_edges(const std::string& signal) const;
 
  private:
   explicit ExecutorSide(ipc::SegmentRing& consumer) : ring_(consumer) {}

@@ -134,6 +134,17 @@ Status HostLink::push(const ipc::Record& record) {
   return Ok{};
 }
 
+Result<bool> HostLink::push_now(const ipc::Record& record) {
+  if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM: no more records are sent"};
+  if (auto st = blocked_reason(); !st) return st.error();
+  if (!ring_.try_push(record)) return false;
+  if (record.time_ns() > last_record_ns_.load(std::memory_order_relaxed)) {
+    last_record_ns_.store(record.time_ns(), std::memory_order_relaxed);
+  }
+  records_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 Status HostLink::end_stream() {
   terminating_.store(false, std::memory_order_release);  // the end of stream itself must go through
   return push(ipc::Record::end_of_stream());

@@ -57,6 +57,11 @@ class HostLink final : public stepgen::RecordSink {
   // Pushes one record, waiting while the ring is full or the record is beyond the lead. Errors: the executor is lost or has ended, an
   // emergency stop, or SIGTERM (the host then sends no more motion; end_stream() still works).
   Status push(const ipc::Record& record) override;
+  // Pushes a soft-PWM command now if the ring has room, without waiting for the lead: its time is now (or the
+  // last record's), so the ring's time order holds even while push() holds a later record back, and the
+  // executor applies a late duty when it reads it. Called on the pushing thread, also from the wait hook.
+  // False: the ring is full (try again later). Errors as push().
+  Result<bool> push_now(const ipc::Record& record);
   // Publishes the host's horizon in the ring (SegmentRing::set_horizon).
   void set_horizon(int64_t t_ns) override { ring_.set_horizon(t_ns); }
   // Ends the stream so the executor finishes what is queued (also after SIGTERM). Errors as push().

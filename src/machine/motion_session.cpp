@@ -54,6 +54,7 @@ Result<std::unique_ptr<MotionSession>> MotionSession::start(const config::Machin
   ExecutorSideOptions side_options;
   side_options.virtual_clock = options.virtual_clock;
   side_options.hardware = options.hardware;
+  side_options.pwm_outputs = options.pwm_outputs;
   auto side = ExecutorSide::start(machine, parts->rings.consumer, side_options);
   if (!side) return side.error();
   parts->side = std::move(*side);
@@ -132,6 +133,14 @@ bool MotionSession::motion_done() {
 double MotionSession::clock_print_time() const {
   if (parts_->virtual_clock) return parts_->pipeline->toolhead().print_time();
   return static_cast<double>(monotonic_ns() - parts_->origin_ns) / 1e9;
+}
+
+Result<bool> MotionSession::push_output(const ipc::Record& record) { return parts_->link->push_now(record); }
+
+int64_t MotionSession::last_record_ns() const { return parts_->link->last_record_ns(); }
+
+std::optional<uint64_t> MotionSession::rising_edges(const std::string& signal) const {
+  return parts_->side->rising_edges(signal);
 }
 
 void MotionSession::set_wait_hook(std::function<void()> hook) { parts_->link->set_wait_hook(std::move(hook)); }

@@ -21,6 +21,8 @@
 #include "config/config.hpp"
 #include "gcode/gcode.hpp"
 #include "gpio/gpio.hpp"
+#include "ipc/ipc.hpp"
+#include "machine/executor_side.hpp"
 #include "motion/motion.hpp"
 #include "util/result.hpp"
 
@@ -31,6 +33,9 @@ struct MotionOptions {
   // Drive these pins (opened and configured by the caller, who keeps them across sessions); null: the sim
   // backend, whose carriage positions and step counts are known.
   gpio::Backend* hardware = nullptr;
+  // Heater and fan outputs the executor drives by soft PWM (ThermalLink::soft_pwm_outputs); their commands
+  // come through push_output().
+  std::vector<SoftPwmOutput> pwm_outputs;
   std::string gcode_name = "console";  // names the source in motion errors ("console:3: move out of range")
 };
 
@@ -64,6 +69,13 @@ class MotionSession {
   // The executor's clock in print time (s): where the machine is in the motion's timeline now (Klipper's
   // estimated_print_time). On the virtual clock, the print time of the last motion sent.
   double clock_print_time() const;
+  // A soft-PWM command (ThermalLink::take_soft_pwm) into the ring now, not behind the lead (HostLink::push_now);
+  // also from the wait hook. False: the ring is full. Errors: the session cannot move any more (fault()).
+  Result<bool> push_output(const ipc::Record& record);
+  // The time the last record pushed takes effect (soft-PWM commands take effect no earlier).
+  int64_t last_record_ns() const;
+  // On the sim backend, the rising edges so far of an executor pin by signal name (ExecutorSide::rising_edges).
+  std::optional<uint64_t> rising_edges(const std::string& signal) const;
   // Called while a push waits for the lead or for room (HostLink::set_wait_hook).
   void set_wait_hook(std::function<void()> hook);
 

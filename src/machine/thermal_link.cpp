@@ -1,6 +1,8 @@
 // ThermalLink (see thermal_link.hpp).
 #include "machine/thermal_link.hpp"
 
+#include <map>
+
 #include <fmt/format.h>
 
 namespace rtstep::machine {
@@ -11,6 +13,9 @@ struct ThermalLink::Parts {
   thermal::SensorPoller poller;
   std::vector<std::optional<thermal::SysfsPwm>> hardware;  // per output: its sysfs PWM channel, if any
   std::vector<thermal::Reading> readings;
+  SoftPwmPlan soft_pwm;
+  std::map<std::size_t, thermal::OutputCommand> pending;    // by thermal output: the latest command not yet pushed
+  std::map<std::size_t, thermal::OutputCommand> in_flight;  // the last take_soft_pwm(), for keep_soft_pwm()
   int64_t last_ns = 0;
 };
 
@@ -32,13 +37,10 @@ Result<std::unique_ptr<ThermalLink>> ThermalLink::create(const config::RawConfig
   auto poller = thermal::make_poller(parts->config, sources);
   if (!poller) return poller.error();
   parts->poller = std::move(*poller);
+  parts->soft_pwm = soft_pwm_plan(system->outputs());
   for (const thermal::OutputSpec& out : system->outputs()) {
     parts->hardware.emplace_back();
-    if (simulated) continue;
-    if (!out.hardware_pwm) {
-      return Error{fmt::format("[{}] pin {}: software PWM through the executor is not available to rtstep serve "
-                               "yet; use a hardware PWM channel (pwmchipN/pwmM)", out.name, out.pin.name)};
-    }
+    if (simulated || !out.hardware_pwm) continue;  // soft PWM: the executor drives it
     auto pwm = thermal::SysfsPwm::open("", out.pin.name, static_cast<int64_t>(out.cycle_time * 1e9));
     if (!pwm) return Error{fmt::format("[{}] {}", out.name, pwm.error().message)};
     parts->hardware.back().emplace(std::move(*pwm));
@@ -68,9 +70,34 @@ void ThermalLink::tick(int64_t now_ns) {
   for (const thermal::OutputCommand& c : commands) {
     if (c.output < p.hardware.size() && p.hardware[c.output]) {
       if (auto set = p.hardware[c.output]->set(c.value); !set) system_.shutdown(set.error().message, now_ns);
+    } else if (c.output < p.soft_pwm.executor_output.size() && p.soft_pwm.executor_output[c.output] >= 0) {
+      p.pending[c.output] = c;
     }
   }
   p.last_ns = now_ns;
+}
+
+const std::vector<SoftPwmOutput>& ThermalLink::soft_pwm_outputs() const noexcept { return parts_->soft_pwm.outputs; }
+
+std::vector<ipc::Record> ThermalLink::take_soft_pwm(int64_t not_before_ns) {
+  Parts& p = *parts_;
+  std::vector<ipc::Record> records;
+  for (const auto& [output, command] : p.pending) {
+    if (auto record = soft_pwm_record(p.soft_pwm, command, not_before_ns)) records.push_back(*record);
+  }
+  p.in_flight = std::move(p.pending);
+  p.pending.clear();
+  return records;
+}
+
+void ThermalLink::keep_soft_pwm(const std::vector<ipc::Record>& records) {
+  Parts& p = *parts_;
+  for (const ipc::Record& record : records) {
+    for (const auto& [output, command] : p.in_flight) {
+      // Back in line with its own time (pushed later, it takes effect then), unless a newer one came meanwhile.
+      if (p.soft_pwm.executor_output[output] == record.pwm.output) p.pending.try_emplace(output, command);
+    }
+  }
 }
 
 void ThermalLink::shutdown(const std::string& reason, int64_t now_ns) {

@@ -3,7 +3,9 @@
 // polls the sensors on Klipper's cadence, runs control and safety, and drives the outputs. On the sim
 // backend the outputs heat the sim plants (thermal::SimWorld) that the sensors read; on a machine the
 // sensors are Linux IIO channels and host temperatures, and heater and fan outputs on hardware PWM
-// (/sys/class/pwm) are driven here.
+// (/sys/class/pwm) are driven here. Every other output is soft PWM in the executor (max_duration): its
+// commands wait in take_soft_pwm() for the controller to push them through the motion session's ring (on the
+// sim backend too, where the sim plants also take them).
 //
 // Thread: the controller's owner thread only. Non-real-time.
 
@@ -13,6 +15,8 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "ipc/ipc.hpp"
+#include "machine/executor_side.hpp"
 #include "thermal/thermal.hpp"
 #include "util/result.hpp"
 
@@ -29,6 +33,14 @@ class ThermalLink {
   void tick(int64_t now_ns);
   // Every heater off, fans at their shutdown speed, further targets refused (M112, executor fault, ...).
   void shutdown(const std::string& reason, int64_t now_ns);
+
+  // The outputs the executor drives (ExecutorSideOptions::pwm_outputs / MotionOptions::pwm_outputs).
+  const std::vector<SoftPwmOutput>& soft_pwm_outputs() const noexcept;
+  // The soft-PWM commands since the last call, latest per output, as ring records (soft_pwm_record) that take
+  // effect no earlier than `not_before_ns`. Records the caller could not push (the ring was full) go back with
+  // keep_soft_pwm(), to be taken again with a later not_before_ns, unless a newer command replaced them.
+  std::vector<ipc::Record> take_soft_pwm(int64_t not_before_ns);
+  void keep_soft_pwm(const std::vector<ipc::Record>& records);
 
   thermal::ThermalSystem& system() noexcept { return system_; }
   const thermal::ThermalSystem& system() const noexcept { return system_; }

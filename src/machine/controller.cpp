@@ -248,14 +248,16 @@ void Controller::Impl::start_machine() {
   if (!chosen) return fail(chosen.error().message);
   if (!chosen->note.empty()) note("rtstep serve: " + chosen->note);
   const bool simulated = chosen->kind == gpio::BackendKind::kSim;
-  if (!simulated && !hardware_pins) {
-    auto opened = open_machine_pins(*machine, chosen->kind);
-    if (!opened) return fail(opened.error().message);
-    hardware_pins = std::move(*opened);
-  }
   auto heaters = ThermalLink::create(raw, simulated, monotonic_ns());
   if (!heaters) return fail(options.config_path + ": " + heaters.error().message);
   thermal = std::move(*heaters);
+  // The machine's pins, the soft-PWM heater and fan pins among them, stay open (and driven at their safe
+  // level) across motion sessions; RESTART keeps the ones it opened first.
+  if (!simulated && !hardware_pins) {
+    auto opened = open_machine_pins(*machine, chosen->kind, thermal->soft_pwm_outputs());
+    if (!opened) return fail(opened.error().message);
+    hardware_pins = std::move(*opened);
+  }
   job = std::make_unique<PrintJob>(settings.sdcard_path);
   MotionOptions motion_options;
   motion_options.virtual_clock = options.virtual_clock;

@@ -303,4 +303,20 @@ Result<std::vector<std::optional<McuStepperCount>>> McuBoards::finish() {
   return counts;
 }
 
+void McuBoards::end() {
+  if (fault().empty()) {
+    (void)finish();
+    return;
+  }
+  for (auto& b : boards_) {
+    const mcu::LinkStatus before = b->link->status();
+    if (before.phase != mcu::LinkPhase::kShutdown) continue;
+    b->link->firmware_restart();
+    // The reset must leave before the link stops.
+    const int64_t give_up = monotonic_ns() + kPositionTimeoutNs;
+    while (b->link->status().restarts == before.restarts && monotonic_ns() < give_up) std::this_thread::sleep_for(kPoll);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 }  // namespace rtstep::machine

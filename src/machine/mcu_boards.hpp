@@ -76,6 +76,10 @@ class McuBoards final : public RecordDiverter {
   // stepper, nullopt for the executor's. Errors: a board shut down or lost, or no answer in time.
   Result<std::vector<std::optional<McuStepperCount>>> finish();
 
+  // The end of a session (rtstep serve's MotionSession): finish() when every board is well; otherwise each
+  // board that shut down is sent its `reset` (FIRMWARE_RESTART), so that the next session can configure it.
+  void end();
+
   struct Board;  // mcu_boards.cpp
 
  private:

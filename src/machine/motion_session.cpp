@@ -8,6 +8,7 @@
 #include "machine/executor_side.hpp"
 #include "machine/host_link.hpp"
 #include "machine/host_pipeline.hpp"
+#include "machine/mcu_boards.hpp"
 #include "machine/run_threads.hpp"
 #include "util/clock.hpp"
 
@@ -19,6 +20,7 @@ struct MotionSession::Parts {
   bool virtual_clock = false;
   bool simulated = true;
   EmbeddedRings rings;
+  std::unique_ptr<McuBoards> boards;  // MotionOptions::mcu
   std::unique_ptr<ExecutorSide> side;
   std::optional<RunThreads> host_thread;  // the creating thread as rtstep-host, put back when the session ends
   std::unique_ptr<HostLink> link;
@@ -36,6 +38,7 @@ struct MotionSession::Parts {
       (void)side->finish();
       link->detach();
     }
+    if (boards) boards->end();
   }
   // The executor's clock at the end of the motion sent so far.
   int64_t motion_end_ns() const {
@@ -51,6 +54,14 @@ Result<std::unique_ptr<MotionSession>> MotionSession::start(const config::Machin
   auto parts = std::make_unique<Parts>(machine, std::move(*rings));
   parts->virtual_clock = options.virtual_clock;
   parts->simulated = options.hardware == nullptr;
+  if (options.mcu) {
+    if (options.virtual_clock) return Error{"the [mcu] boards keep real time: they cannot run on the virtual clock"};
+    auto boards = McuBoards::plan(machine, {machine.rt.buffer_time_ns / 2});
+    if (!boards) return boards.error();
+    if (!*boards) return Error{machine.path + ": no stepper has its pins on an [mcu] board"};
+    if (auto started = (*boards)->start(); !started) return started.error();
+    parts->boards = std::move(*boards);
+  }
   ExecutorSideOptions side_options;
   side_options.virtual_clock = options.virtual_clock;
   side_options.hardware = options.hardware;
@@ -65,6 +76,7 @@ Result<std::unique_ptr<MotionSession>> MotionSession::start(const config::Machin
   else log << "rtstep serve: " << placed.error().message << "\n";
   parts->link = std::make_unique<HostLink>(parts->rings.producer, heartbeat_timeout_ns(machine.rt, options.virtual_clock));
   parts->link->set_lead(options.virtual_clock ? 0 : machine.rt.buffer_time_ns);
+  parts->link->set_diverter(parts->boards.get());
   parts->link->start();
   if (auto started = parts->link->wait_for_executor(); !started) return started.error();
 
@@ -73,7 +85,8 @@ Result<std::unique_ptr<MotionSession>> MotionSession::start(const config::Machin
   homing.sink = parts->link.get();
   homing.virtual_clock = options.virtual_clock;
   // The sim's carriage starts where the config says; a real one is not known: G28 always moves to the switch.
-  homing.trust_start_position = parts->simulated && machine.motion.sim_stepper_start.empty();
+  homing.trust_start_position = parts->simulated && machine.motion.sim_stepper_start.empty() && !parts->boards;
+  if (McuBoards* boards = parts->boards.get()) homing.board_report = [boards] { return boards->take_homing_report(); };
   homing.buffer_time_ns = machine.rt.buffer_time_ns;
   const ExecutorSide* executor_side = parts->side.get();
   homing.executor_alive = [executor_side] { return executor_side->executor().running(); };
@@ -84,7 +97,11 @@ Result<std::unique_ptr<MotionSession>> MotionSession::start(const config::Machin
   parts->pipeline = std::make_unique<HostPipeline>(machine, kinematics, options.gcode_name, parts->origin_ns,
                                                    *parts->link, nullptr, &parts->homing);
   HostLink* link = parts->link.get();
-  parts->pipeline->on_emergency_stop([link](const std::string& why) { link->emergency_stop(why); });
+  McuBoards* boards = parts->boards.get();
+  parts->pipeline->on_emergency_stop([link, boards](const std::string& why) {
+    link->emergency_stop(why);
+    if (boards) boards->emergency_stop();
+  });
   const int64_t origin_ns = parts->origin_ns;
   const int64_t lead_ns = machine.rt.buffer_time_ns;
   if (!options.virtual_clock) {
@@ -145,12 +162,18 @@ std::optional<uint64_t> MotionSession::rising_edges(const std::string& signal) c
 
 void MotionSession::set_wait_hook(std::function<void()> hook) { parts_->link->set_wait_hook(std::move(hook)); }
 
-void MotionSession::emergency_stop(const std::string& why) { parts_->link->emergency_stop(why); }
+void MotionSession::emergency_stop(const std::string& why) {
+  parts_->link->emergency_stop(why);
+  if (parts_->boards) parts_->boards->emergency_stop();
+}
 
 std::string MotionSession::fault() {
   Parts& p = *parts_;
   if (!p.fault.empty()) return p.fault;
-  if (!p.link->stop_reason().empty()) {
+  if (std::string board = p.boards ? p.boards->fault() : ""; !board.empty()) {
+    p.fault = board;  // the root cause of what the host and the executor see after it
+    p.link->emergency_stop(board);
+  } else if (!p.link->stop_reason().empty()) {
     p.fault = p.link->stop_reason();
   } else if (!p.side->executor().running()) {
     // The executor's own account first: its beat stops when it ends, so "lost" would hide the cause.
@@ -168,7 +191,7 @@ motion::Toolhead& MotionSession::toolhead() { return parts_->pipeline->toolhead(
 std::vector<StepperCount> MotionSession::counts() const {
   const Parts& p = *parts_;
   std::vector<StepperCount> out;
-  if (!p.simulated) return out;
+  if (!p.simulated || p.boards) return out;
   const stepgen::StepGenerator& generator = p.pipeline->generator();
   const ExecutorEndstops* endstops = p.pipeline->endstops();
   const motion::Coord& position = p.pipeline->toolhead().position();

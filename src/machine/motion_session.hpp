@@ -37,6 +37,8 @@ struct MotionOptions {
   // come through push_output().
   std::vector<SoftPwmOutput> pwm_outputs;
   std::string gcode_name = "console";  // names the source in motion errors ("console:3: move out of range")
+  // Drive the [mcu] boards the steppers' pins name (mcu_boards.hpp): start() connects them first. Real clock.
+  bool mcu = false;
 };
 
 // One stepper's steps as the executor wrote them against the plan (sim backend).
@@ -87,8 +89,8 @@ class MotionSession {
 
   const motion::Toolhead& toolhead() const;
   motion::Toolhead& toolhead();
-  // Every stepper's steps so far against the plan (sim backend; empty on hardware pins). Meaningful once
-  // motion_done().
+  // Every stepper's steps so far against the plan (sim backend; empty on hardware pins and with boards).
+  // Meaningful once motion_done().
   std::vector<StepperCount> counts() const;
 
   struct Parts;  // motion_session.cpp

@@ -20,6 +20,7 @@
 
 #include "../cli/rtstep_process.hpp"
 #include "../cli/scratch_dir.hpp"
+#include "board_config.hpp"
 #include "sim_process.hpp"
 
 namespace rtstep::mcu {
@@ -27,6 +28,10 @@ namespace {
 
 using cli::contains;
 using cli::run_rtstep;
+using test::args;
+using test::config_text;
+using test::kMcuSwitch;
+using test::kToolboardSwitch;
 using test::SimProcess;
 using test::SimRecord;
 
@@ -34,66 +39,6 @@ using test::SimRecord;
 // and the plan's is taken out: it covers the clock estimate on a loaded machine and is far below what a
 // wrong mapping, a lost or an extra step gives. The exact bound is checked in-process (zigzag_test.cpp).
 constexpr int64_t kToleranceNs = 10'000'000;
-
-std::string config_text(const std::string& mcu, const std::string& toolboard) {
-  return R"([printer]
-kinematics: cartesian
-max_velocity: 200
-max_accel: 3000
-max_z_velocity: 5
-max_z_accel: 100
-
-[stepper_x]
-step_pin: PA0
-dir_pin: PA1
-enable_pin: !PA2
-microsteps: 16
-rotation_distance: 40
-endstop_pin: ^PC0
-position_endstop: 0
-position_max: 200
-
-[stepper_y]
-step_pin: toolboard:PB3
-dir_pin: toolboard:PB4
-enable_pin: !toolboard:PB5
-microsteps: 16
-rotation_distance: 40
-endstop_pin: ^toolboard:PC1
-position_endstop: 0
-position_max: 200
-
-[stepper_z]
-step_pin: gpio20
-dir_pin: gpio21
-microsteps: 16
-rotation_distance: 8
-endstop_pin: gpio22
-position_endstop: 0
-position_max: 100
-
-[extruder]
-step_pin: PA4
-dir_pin: !PA5
-enable_pin: !PA2
-microsteps: 16
-rotation_distance: 33.5
-nozzle_diameter: 0.4
-filament_diameter: 1.75
-
-[mcu]
-serial: )" + mcu + R"(
-
-[mcu toolboard]
-serial: )" + toolboard + R"(
-baud: 115200
-
-[rt]
-buffer_time: 1.5
-max_lateness: 0
-max_bunch: 0
-)";
-}
 
 // About 4 s of motion on every stepper, both directions.
 constexpr const char* kGcode = R"(G28
@@ -168,15 +113,6 @@ class RunOnBoard : public cli::ScratchDirTest {
     return lowest;
   }
 };
-
-// The boards' switches: X's 5 mm (400 steps) below where its carriage starts, Y's likewise.
-const std::vector<std::string> kMcuSwitch = {"--endstop", "PC0=PA0:-400"};
-const std::vector<std::string> kToolboardSwitch = {"--endstop", "PC1=PB3:-400"};
-
-std::vector<std::string> args(std::vector<std::string> a, const std::vector<std::string>& more) {
-  a.insert(a.end(), more.begin(), more.end());
-  return a;
-}
 
 TEST_F(RunOnBoard, HomesOnTheBoardsAndTheirStepsFollowThePlan) {
   SimProcess mcu(args({"--clock-freq", "16000000"}, kMcuSwitch));

@@ -339,10 +339,12 @@ void Link::Session::queue_output(const Posted::Output& o, int64_t now) {
   const uint64_t clock = print_clock_->clock_at(std::max(o.print_ns, now + link_.options_.min_output_lead_ns));
   MoveCommand c;
   c.messages.emplace_back();
+  // A hardware PWM output takes its duty in PWM_MAX units; a software one, on-ticks of its cycle.
+  const bool pwm_out = plan_->pwm_out[o.output];
   const Arg args[] = {{"oid", int64_t{link_.objects_.digital_out_oid(o.output)}},
                       {"clock", static_cast<int64_t>(clock & 0xFFFFFFFF)},
-                      {"on_ticks", int64_t{on_ticks}}};
-  if (Status s = conn_.dictionary().encode("queue_digital_out", args, c.messages.back()); !s) {
+                      pwm_out ? Arg{"value", std::lround(value * plan_->pwm_max)} : Arg{"on_ticks", int64_t{on_ticks}}};
+  if (Status s = conn_.dictionary().encode(pwm_out ? "queue_pwm_out" : "queue_digital_out", args, c.messages.back()); !s) {
     return fail(LinkPhase::kFailed, who() + ": " + s.error().message);
   }
   c.req_clock = c.end_clock = clock;

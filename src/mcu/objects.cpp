@@ -47,6 +47,18 @@ Result<ConfigPlan> build_config(const Dictionary& d, const McuObjects& objects) 
     const DigitalOutSpec& o = objects.digital_outs[i];
     if (Status st = check_pin(d, o.name, o.pin); !st) return st.error();
     const std::string oid = std::to_string(objects.digital_out_oid(i));
+    plan.pwm_out.push_back(o.hardware_pwm && d.find("config_pwm_out") != nullptr && d.find("queue_pwm_out") != nullptr);
+    if (plan.pwm_out.back()) {
+      auto pwm_max = d.constant_number("PWM_MAX");
+      if (!pwm_max) return pwm_max.error();
+      plan.pwm_max = *pwm_max;
+      const auto duty = [&](double v) { return std::to_string(std::lround((o.invert ? 1 - v : v) * *pwm_max)); };
+      plan.commands.push_back("config_pwm_out oid=" + oid + " pin=" + o.pin + " cycle_ticks=" +
+                              std::to_string(ticks_of(o.cycle_ns, *hz)) + " value=" + duty(o.start_value) +
+                              " default_value=" + duty(o.shutdown_value) +
+                              " max_duration=" + std::to_string(ticks_of(o.max_duration_ns, *hz)));
+      continue;
+    }
     const auto level = [&](double v) { return std::string((v >= 0.5) != o.invert ? "1" : "0"); };
     plan.commands.push_back("config_digital_out oid=" + oid + " pin=" + o.pin + " value=" + level(o.start_value) +
                             " default_value=" + level(o.shutdown_value) +

@@ -30,7 +30,8 @@ struct StepperSpec {
   int64_t step_pulse_ns = 2'000;
 };
 
-// A digital output: on/off (cycle_ns 0: enable pins) or software PWM with a cycle (heaters, fans).
+// A digital output: on/off (cycle_ns 0: enable pins) or PWM with a cycle (heaters, fans), in software or,
+// for a hardware_pwm pin, by the MCU's PWM unit.
 // `max_duration_ns`: the MCU shuts down when an output left on (or pulsing) is not renewed within it
 // (0: no limit). Values are 0..1 of the cycle; `invert` flips the pin.
 struct DigitalOutSpec {
@@ -40,6 +41,9 @@ struct DigitalOutSpec {
   double start_value = 0, shutdown_value = 0;  // 0 or 1
   int64_t max_duration_ns = 0;
   int64_t cycle_ns = 0;
+  // A pin with a hardware PWM channel: config_pwm_out / queue_pwm_out (values of PWM_MAX) when the firmware
+  // has them, else the software PWM above.
+  bool hardware_pwm = false;
 };
 
 // An analog input sampled by the MCU: `sample_count` samples `sample_ns` apart, one sum every `report_ns`,
@@ -85,6 +89,8 @@ struct ConfigPlan {
   std::vector<std::string> commands;  // allocate_oids and the config_* commands, as text
   uint32_t crc = 0;                   // sent with finalize_config
   bool batched_adc = false;           // the firmware's query_analog_in takes bytes_per_report
+  std::vector<bool> pwm_out;          // per digital output: configured with config_pwm_out
+  double pwm_max = 0;                 // the firmware's PWM_MAX (with any pwm_out)
 };
 
 // Ticks of `ns` at `hz`, rounded to nearest.

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -345,6 +346,37 @@ TEST(Link, AnOutputNotRenewedWithinMaxDurationShutsTheBoardDown) {
   // After the shutdown the board answers commands with is_shutdown; FIRMWARE_RESTART brings it back.
   link.firmware_restart();
   ASSERT_TRUE(wait_until([&] { return link.status().phase == LinkPhase::kReady; }, 20 * kSecond)) << link.status().message;
+}
+
+// A pin with a hardware PWM unit (DigitalOutSpec::hardware_pwm): config_pwm_out and queue_pwm_out with the
+// duty in PWM_MAX units (255 on the simulator) when the firmware has them; software PWM when it does not.
+TEST(Link, AHardwarePwmPinUsesThePwmUnitWhenTheFirmwareHasOne) {
+  for (const bool has_pwm_unit : {true, false}) {
+    SCOPED_TRACE(has_pwm_unit ? "with config_pwm_out" : "without");
+    test::SimProcess sim(has_pwm_unit ? std::vector<std::string>{} : std::vector<std::string>{"--omit", "config_pwm_out"});
+    ASSERT_TRUE(sim.running());
+    McuObjects objects;
+    objects.digital_outs.push_back({"fan", "PC6", false, 0, 0, 0, 10 * kMs, true});
+    objects.digital_outs.push_back({"heater", "PC7", true, 0, 0, 0, 10 * kMs, true});  // inverted
+    Link link(options_for(sim), objects);
+    link.start();
+    ASSERT_TRUE(link.wait_ready(20 * kSecond)) << link.status().message;
+    const int64_t start = monotonic_ns() + 500 * kMs;
+    link.set_output(0, start, 0.5);
+    link.set_output(1, start, 0.25);
+    ASSERT_TRUE(wait_until([&] { return sim.record().outputs.size() >= 2; }, 10 * kSecond));
+    const test::SimRecord r = sim.record();
+    std::map<int, uint32_t> on;
+    for (const auto& o : r.outputs) on[o.oid] = o.on_ticks;
+    if (has_pwm_unit) {
+      EXPECT_EQ(on[0], 128u);  // 0.5 of 255, rounded
+      EXPECT_EQ(on[1], 191u);  // inverted: 0.75 of 255
+    } else {
+      EXPECT_EQ(on[0], 360'000u);  // 0.5 of a 10 ms cycle at 72 MHz
+      EXPECT_EQ(on[1], 540'000u);
+    }
+    EXPECT_TRUE(r.shutdowns.empty());
+  }
 }
 
 TEST(Link, EmergencyStopIsReportedWithTheBoardsText) {

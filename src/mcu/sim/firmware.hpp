@@ -13,7 +13,8 @@
 //                 is ignored until the next reset_step_clock, as the firmware does); move slots
 //                 are counted ("Move queue overflow") and a step scheduled in the past shuts down
 //   digital out   queue_digital_out with set_digital_out_pwm_cycle and max_duration, as the firmware
-//                 enforces it ("Missed scheduling of next digital out event")
+//                 enforces it ("Missed scheduling of next digital out event"); config_pwm_out /
+//                 queue_pwm_out (hardware PWM, duty of PWM_MAX recorded as the output's on_ticks)
 //   analog in     query_analog_in with the batched report (values=%*s, little-endian u16 sums), or the
 //                 single-value report of older firmware (legacy_adc)
 //   endstops      endstop_home sampling a pin that a stepper's position drives, trsync objects

@@ -9,7 +9,7 @@ bool SimFirmware::dispatch_config(const Message& m, std::vector<uint8_t>& out) {
   static const std::pair<const char*, Object::Kind> kConfigs[] = {
       {"config_stepper", Object::Kind::kStepper},   {"config_digital_out", Object::Kind::kDigitalOut},
       {"config_analog_in", Object::Kind::kAnalogIn}, {"config_endstop", Object::Kind::kEndstop},
-      {"config_trsync", Object::Kind::kTrsync}};
+      {"config_trsync", Object::Kind::kTrsync},     {"config_pwm_out", Object::Kind::kDigitalOut}};
   if (m.name == "allocate_oids") {
     if (oids_allocated_) {
       shutdown("oids already allocated", out);
@@ -43,9 +43,11 @@ bool SimFirmware::dispatch_config(const Message& m, std::vector<uint8_t>& out) {
       o->pin = *m.text("pin");
     }
     if (kind == Object::Kind::kDigitalOut) {
-      o->value = static_cast<uint8_t>(*m.integer("value"));
-      o->default_value = static_cast<uint8_t>(*m.integer("default_value"));
+      // On or off; a hardware PWM output's duty (of PWM_MAX) counts as its on-ticks of a PWM_MAX cycle.
+      o->value = static_cast<uint8_t>(*m.integer("value") != 0);
+      o->default_value = static_cast<uint8_t>(*m.integer("default_value") != 0);
       o->max_duration = static_cast<uint32_t>(*m.integer("max_duration"));
+      if (m.name == "config_pwm_out") o->cycle_ticks = static_cast<uint32_t>(dictionary_.constant_number("PWM_MAX").value());
     }
     return true;
   }

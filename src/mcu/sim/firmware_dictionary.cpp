@@ -33,6 +33,8 @@ const char* const kCommands[] = {
     "config_digital_out oid=%c pin=%u value=%c default_value=%c max_duration=%u",
     "set_digital_out_pwm_cycle oid=%c cycle_ticks=%u",
     "queue_digital_out oid=%c clock=%u on_ticks=%u",
+    "config_pwm_out oid=%c pin=%u cycle_ticks=%u value=%hu default_value=%hu max_duration=%u",
+    "queue_pwm_out oid=%c clock=%u value=%hu",
     "update_digital_out oid=%c value=%c",
     "config_analog_in oid=%c pin=%u",
     "query_analog_in oid=%c clock=%u sample_ticks=%u sample_count=%c rest_ticks=%u bytes_per_report=%c "

@@ -16,7 +16,7 @@ constexpr uint16_t kAdcDefault = 2048;
 bool SimFirmware::dispatch_output(const Message& m, std::vector<uint8_t>& out) {
   if (m.name == "set_digital_out_pwm_cycle") {
     if (Object* d = object(m, Object::Kind::kDigitalOut, out)) d->cycle_ticks = static_cast<uint32_t>(*m.integer("cycle_ticks"));
-  } else if (m.name == "queue_digital_out") {
+  } else if (m.name == "queue_digital_out" || m.name == "queue_pwm_out") {
     Object* d = object(m, Object::Kind::kDigitalOut, out);
     const uint64_t clock = extend(static_cast<uint64_t>(*m.integer("clock")));
     if (d == nullptr || !take_move_slot(*d, clock, out)) return true;
@@ -24,7 +24,8 @@ bool SimFirmware::dispatch_output(const Message& m, std::vector<uint8_t>& out) {
       shutdown("Timer too close", out);
       return true;
     }
-    d->events.push_back({clock, static_cast<uint8_t>(d - objects_.data()), static_cast<uint32_t>(*m.integer("on_ticks"))});
+    const auto on = m.integer(m.name == "queue_pwm_out" ? "value" : "on_ticks");
+    d->events.push_back({clock, static_cast<uint8_t>(d - objects_.data()), static_cast<uint32_t>(*on)});
   } else if (m.name == "update_digital_out") {
     if (Object* d = object(m, Object::Kind::kDigitalOut, out)) {
       d->value = static_cast<uint8_t>(*m.integer("value") != 0);

@@ -1,14 +1,22 @@
 // Fuzz target: a .hal file through hal::Halcmd on a hal::Hal (src/hal), without real-time threads.
 //
-// The first byte chooses -k (keep going) and how many base periods to run afterwards; the rest is the
-// file. Commands that would start threads or leave the process's control are not run: an input with
-// `start` (creates SCHED_FIFO threads), `source` (reads any path), `loadusr` (sleeps, or waits 5 s for a
-// FIFO) or `save TYPE FILE` (writes a file where the fuzzer runs) is skipped whole; `save TYPE` still runs. Everything else, including every built-in component, runs for real; the
-// threads a file creates are then run synchronously with Hal::run_virtual, so the components' functions
-// meet the fuzzed parameters too.
+// The first byte chooses -k (keep going, bit 0), -Q (quiet, bit 7) and how many base periods to run
+// afterwards (bits 1-6); the rest is the file. Commands that would start threads or leave the process's
+// control are not run: an input with `start` (creates SCHED_FIFO threads), `source` (reads any path),
+// `loadusr` (sleeps, or waits 5 s for a FIFO) or `save TYPE FILE` (writes a file where the fuzzer runs) is
+// skipped whole; `save TYPE` still runs. So is a `loadrt` of a component named like the start of halcmd's
+// own lines (`fuzz.hal...`, `HAL...`, `(...`): its loader line "COMP: message" would read as one of them.
+// Everything else, including every built-in component, runs for real; the threads a file creates are then
+// run synchronously with Hal::run_virtual, so the components' functions meet the fuzzed parameters too.
 // Invariants:
-// - run_stream's result says whether there was an error, and every error is reported once as
-//   "fuzz.hal:LINE: error: MESSAGE" with LINE a line of the file (without -k: at most one);
+// - run_stream's result says whether there was an error (without -k: at most one);
+// - the error stream is halcmd's (halcmd.hpp): an error prints zero, one or two lines of its own, so lines
+//   are checked, not counted per error. Every "fuzz.hal:N: MESSAGE" line names a line N of the file with
+//   a message, and the N of located and echo lines never decrease (the file runs in order); the lines
+//   that report errors ("HAL: ERROR: ..." and located lines other than setexact's warning) name no more
+//   lines than there were errors. Without -Q, some error line is printed iff there was an error; with -Q,
+//   no library or loader line is printed and no error line without an error. Without -k, nothing but
+//   error lines of the same line follows the first error line;
 // - the graph is consistent: a linked pin's signal lists it and has its type; a signal's reader, writer and
 //   bidirectional counts match its pins; at most one writer, never a writer together with I/O pins;
 // - values re-serialise: for every writable parameter and every signal without a writer, writing back
@@ -40,6 +48,11 @@ std::optional<std::string> fake_env(const std::string& name) {
   return std::nullopt;
 }
 
+// A component name that makes the loader's line "COMP: message" start as halcmd's own lines do.
+bool reads_as_halcmds_line(std::string_view comp) {
+  return comp.starts_with(kSource) || comp.starts_with("HAL") || comp.starts_with("(");
+}
+
 bool runs_outside_the_harness(std::string_view text) {
   std::istringstream in{std::string(text)};
   for (const hal::SourceLine& line : hal::read_logical_lines(in)) {
@@ -48,6 +61,7 @@ bool runs_outside_the_harness(std::string_view text) {
     const std::string& cmd = tokens->front();
     if (cmd == "start" || cmd == "source" || cmd == "loadusr") return true;
     if (cmd == "save" && tokens->size() > 2) return true;  // `save TYPE FILE` writes into the working directory
+    if (cmd == "loadrt" && tokens->size() > 1 && reads_as_halcmds_line((*tokens)[1])) return true;
   }
   return false;
 }
@@ -58,24 +72,66 @@ std::size_t count_lines(std::string_view text) {
   return n + (!text.empty() && text.back() != '\n' ? 1 : 0);
 }
 
-// Counts "fuzz.hal:N: error: M" lines, checking N and M.
-int count_reported_errors(const std::string& err, std::size_t lines) {
-  const std::string prefix = std::string(kSource) + ":";
-  int errors = 0;
+// The line number in "PREFIX" N "SEPARATOR..." (fuzz.hal:N: and (N)<echo>: ), checked against the file's
+// length; `rest` is what follows the separator.
+std::size_t line_number(const std::string& line, std::string_view prefix, std::string_view separator,
+                        std::size_t lines, std::string& rest) {
+  const std::size_t end = line.find(separator, prefix.size());
+  FUZZ_CHECK(end != std::string::npos, "no '" + std::string(separator) + "' after the line number: " + line);
+  const std::string number = line.substr(prefix.size(), end - prefix.size());
+  FUZZ_CHECK(!number.empty() && number.size() < 9 && number.find_first_not_of("0123456789") == std::string::npos,
+             line);
+  const std::size_t n = std::stoul(number);
+  FUZZ_CHECK(n >= 1 && n <= lines, "line " + number + " of a " + std::to_string(lines) + "-line file: " + line);
+  rest = line.substr(end + separator.size());
+  return n;
+}
+
+struct RunFlags {
+  bool keep_going = false;
+  bool quiet = false;
+};
+
+// Checks the error stream against halcmd's format and the run's error count (the invariants above).
+void check_error_stream(const std::string& err, std::size_t lines, int errors, RunFlags flags) {
+  const std::string located_prefix = std::string(kSource) + ":";
+  std::size_t last_line = 0;         // of the last located or echo line
+  std::vector<std::size_t> failed;   // the lines that located error lines name, in order, once each
+  bool error_printed = false;        // a located error line or a library line so far
   std::istringstream in(err);
   for (std::string line; std::getline(in, line);) {
-    if (!line.starts_with(prefix)) continue;
-    const std::size_t colon = line.find(':', prefix.size());
-    if (colon == std::string::npos || line.compare(colon, 9, ": error: ") != 0) continue;
-    const std::string number = line.substr(prefix.size(), colon - prefix.size());
-    FUZZ_CHECK(!number.empty() && number.size() < 9 && number.find_first_not_of("0123456789") == std::string::npos,
-               line);
-    const unsigned long n = std::stoul(number);
-    FUZZ_CHECK(n >= 1 && n <= lines, "error names line " + number + " of a " + std::to_string(lines) + "-line file");
-    FUZZ_CHECK(line.size() > colon + 9, "error without a message: " + line);
-    ++errors;
+    const auto context = [&] { return "\n" + line + "\nin:\n" + err; };  // built only when a check fails
+    std::string rest;
+    bool error_line = false;
+    if (line.starts_with(located_prefix)) {
+      const std::size_t n = line_number(line, located_prefix, ": ", lines, rest);
+      FUZZ_CHECK(!rest.empty(), "located line without a message" + context());
+      FUZZ_CHECK(n >= last_line, "line " + std::to_string(n) + " reported after line " + std::to_string(last_line) + context());
+      last_line = n;
+      error_line = !rest.starts_with("Warning: ");  // setexact's warning is the one located line of a success
+      if (error_line && (failed.empty() || failed.back() != n)) failed.push_back(n);
+    } else if (line.starts_with("HAL: ERROR: ")) {
+      FUZZ_CHECK(!flags.quiet, "a library line under -Q" + context());
+      FUZZ_CHECK(line.size() > 12, "library line without a message" + context());
+      error_line = true;
+    } else if (line.starts_with("(")) {
+      const std::size_t n = line_number(line, "(", ")<echo>: ", lines, rest);
+      FUZZ_CHECK(n >= last_line, "echo of line " + std::to_string(n) + " after line " + std::to_string(last_line) + context());
+      last_line = n;
+    } else {  // the loader's "COMP: message", and rtstep's notes
+      FUZZ_CHECK(!flags.quiet || line.starts_with("loadrt ") || line == "This mode is not suitable for running real hardware.",
+                 "a loader line under -Q" + context());
+    }
+    FUZZ_CHECK(flags.keep_going || !error_printed || (error_line && failed.size() <= 1),
+               "without -k, a line after the first error" + context());
+    error_printed = error_printed || error_line;
   }
-  return errors;
+  FUZZ_CHECK(static_cast<int>(failed.size()) <= errors,
+             std::to_string(failed.size()) + " lines reported failing, " + std::to_string(errors) + " errors" + "\n" + err);
+  // -Q hides the library's lines, the only ones some errors print (delsig of a missing signal).
+  const bool consistent = flags.quiet ? !error_printed || errors > 0 : error_printed == (errors > 0);
+  FUZZ_CHECK(consistent, std::to_string(errors) + " errors, " + (error_printed ? "" : "no ") + "error line printed" +
+                             (flags.quiet ? " under -Q" : "") + ":\n" + err);
 }
 
 void check_graph(const hal::Hal& h) {
@@ -127,7 +183,7 @@ void check_values_round_trip(hal::Hal& h) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  const bool keep_going = (data[0] & 1U) != 0;
+  const RunFlags flags{.keep_going = (data[0] & 1U) != 0, .quiet = (data[0] & 0x80U) != 0};
   const int64_t virtual_cycles = (data[0] >> 1) & 0x3F;
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   if (runs_outside_the_harness(text)) return 0;
@@ -136,7 +192,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   h.set_thread_options({.realtime = false, .lock_memory = false, .allow_non_realtime = true});
   std::ostringstream out, err;
   hal::Halcmd cmd(h, out, err);
-  cmd.set_keep_going(keep_going);
+  cmd.set_keep_going(flags.keep_going);
+  cmd.set_quiet(flags.quiet);
   cmd.set_env_lookup(fake_env);
   std::istringstream empty_input;
   cmd.set_input(empty_input);
@@ -145,10 +202,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const bool ok = cmd.run_stream(in, kSource);
   FUZZ_CHECK(ok == (cmd.error_count() == 0), "run_stream returned " + std::to_string(ok) + " with " +
                                                  std::to_string(cmd.error_count()) + " errors");
-  FUZZ_CHECK(keep_going || cmd.error_count() <= 1, "without -k the first error must stop the file");
-  const int reported = count_reported_errors(err.str(), count_lines(text));
-  FUZZ_CHECK(reported == cmd.error_count(), std::to_string(reported) + " errors printed, " +
-                                                std::to_string(cmd.error_count()) + " counted:\n" + err.str());
+  FUZZ_CHECK(flags.keep_going || cmd.error_count() <= 1, "without -k the first error must stop the file");
+  check_error_stream(err.str(), count_lines(text), cmd.error_count(), flags);
   FUZZ_CHECK(!h.threads_started(), "a HAL file started threads in the harness");
 
   check_graph(h);

@@ -272,7 +272,10 @@ bool thread_options(const HalOptions& o, hal::Hal::ThreadOptions& threads) {
   return true;
 }
 
-// The file (or stdin), then -I's prompt and the one-shot command. Returns false when an error stopped it.
+// The file (or stdin), then the one-shot command and -I's prompt. Returns false when an error stopped it.
+// As halrun: the command runs after a file that passed (or with -k) and reports its error at
+// "<commandline>:0"; -I's prompt comes after the file whatever its result, and runs as `halcmd -kf`
+// (every line, whatever failed before it, also when stdin is a pipe).
 bool run_commands(hal::Halcmd& cmd, const HalOptions& o) {
   bool ok = true;
   if (o.file == "-") {
@@ -282,16 +285,12 @@ bool run_commands(hal::Halcmd& cmd, const HalOptions& o) {
   } else if (!o.file.empty()) {
     ok = cmd.run_file(o.file);
   }
-  if (!ok && !o.keep_going) return false;
-  if (!o.command.empty() && !cmd.quit_requested()) {
-    if (auto st = cmd.execute(o.command); !st) {
-      std::cerr << st.error().message << "\n";
-      return false;
-    }
-  }
+  if ((ok || o.keep_going) && !o.command.empty() && !cmd.quit_requested()) ok = cmd.run_command(o.command) && ok;
   if (o.interactive && !cmd.quit_requested()) {
-    cmd.run_stream(std::cin, "<stdin>", isatty(STDIN_FILENO) != 0 ? "halcmd: " : "");
-    if (isatty(STDIN_FILENO) != 0) std::cout << "\n";
+    const bool tty = isatty(STDIN_FILENO) != 0;
+    cmd.set_keep_going(true);
+    cmd.run_stream(std::cin, "<stdin>", tty ? "halcmd: " : "");
+    if (tty) std::cout << "\n";
   }
   return ok;
 }
@@ -375,7 +374,9 @@ void add_hal_command(CLI::App& app, Commands& commands) {
   sub->add_flag("-s,--script", o->script, "Script mode: show without titles, one line per signal and thread");
   sub->add_flag("-e,--echo", o->echo, "Print each command before it runs");
   sub->add_flag("-q,--quiet", o->errors_only, "Print errors only (the default; as `rtstep run -q`)");
-  sub->add_flag("-Q,--silent", o->quiet, "Print no error messages (the exit status still says)");
+  sub->add_flag("-Q,--silent", o->quiet,
+                "Quiet, as halcmd's -Q: hide the HAL library's and the loader's lines and the output of show, "
+                "list and status (errors at FILE:LINE and the exit status remain)");
   sub->add_flag("-v,--verbose", o->verbose, "Report each command that succeeded, and the thread table, on stderr");
   sub->add_flag("-V", o->debug, "As -v");
   CLI::Option* duration =

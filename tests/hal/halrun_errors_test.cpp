@@ -32,12 +32,14 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// Runs `rtstep hal ARGS` in a fresh directory holding `file` as mistakes.hal (so messages name it so).
-HalRun rtstep_hal(const std::string& args, const std::string& file) {
+// Runs `rtstep hal ARGS` in a fresh directory holding `file` as mistakes.hal (so messages name it so), with
+// `input` on its standard input (a file, not a terminal: as a pipe from a script).
+HalRun rtstep_hal(const std::string& args, const std::string& file, const std::string& input = "") {
   std::string dir = ::testing::TempDir() + "halrun.XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr) return {};
   std::ofstream(dir + "/mistakes.hal") << file;
-  const std::string cmd = "cd '" + dir + "' && " + kRtstep + " hal " + args + " > out 2> err < /dev/null";
+  std::ofstream(dir + "/input") << input;
+  const std::string cmd = "cd '" + dir + "' && " + kRtstep + " hal " + args + " > out 2> err < input";
   const int raw = std::system(cmd.c_str());
   HalRun r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_file(dir + "/out"), read_file(dir + "/err")};
   (void)std::system(("rm -rf '" + dir + "'").c_str());
@@ -262,6 +264,64 @@ TEST(HalrunErrors, MissingFileIsHalcmdsMessage) {
   const HalRun r = rtstep_hal("-f nosuch.hal --no-rt", "");
   EXPECT_NE(r.status, 0);
   EXPECT_EQ(r.err, "Could not open command file 'nosuch.hal'\n");
+}
+
+// A command on the command line (halcmd's one-shot form) reports its errors where halcmd does.
+TEST(HalrunErrors, OneShotCommandReportsAtCommandlineZero) {
+  ASSERT_EQ(::access(kRtstep.c_str(), X_OK), 0) << "build the rtstep target first: " << kRtstep;
+  HalRun r = rtstep_hal("--no-rt -- waitusr", "");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "<commandline>:0: waitusr requires 1 arguments, 0 given\n");
+  r = rtstep_hal("--no-rt -f mistakes.hal -- addf nofunc t1", "loadrt threads name1=t1 period1=1000000\n");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "HAL: ERROR: function 'nofunc' not found\n<commandline>:0: addf failed\n");
+  r = rtstep_hal("--no-rt -f mistakes.hal -- getp t1.tmax", "loadrt threads name1=t1 period1=1000000\n");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n");
+  r = rtstep_hal("--no-rt -f mistakes.hal -- getp nopin", "bogus\n");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "mistakes.hal:1: Unknown command 'bogus'\n") << "without -k the command does not run after an error";
+}
+
+// halrun -I runs `halcmd -kf`: lines piped to the prompt all run, whatever failed before them, and the
+// prompt comes after the file even when the file failed.
+TEST(HalrunErrors, InteractiveFromAPipeKeepsGoing) {
+  ASSERT_EQ(::access(kRtstep.c_str(), X_OK), 0) << "build the rtstep target first: " << kRtstep;
+  const std::string input = "loadrt and2\nsetp nopin 1\ngetp and2.0.out\nbogus\nsets\ngetp and2.0.in0\n";
+  HalRun r = rtstep_hal("--no-rt -I", "", input);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err,
+            "<stdin>:2: parameter or pin 'nopin' not found\n"
+            "<stdin>:4: Unknown command 'bogus'\n"
+            "<stdin>:5: sets requires 2 arguments, 0 given\n");
+  EXPECT_EQ(r.out, "FALSE\nFALSE\n") << "no prompt on a pipe; both getp ran";
+  r = rtstep_hal("--no-rt -I -f mistakes.hal", "loadrt and2\nbogus\nloadrt or2\n", "getp and2.0.out\ngetp or2.0.out\n");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "mistakes.hal:2: Unknown command 'bogus'\n<stdin>:2: pin or parameter 'or2.0.out' not found\n")
+      << "the file stopped at its error, the prompt's lines all ran";
+  EXPECT_EQ(r.out, "FALSE\n");
+}
+
+// -Q as halcmd's: the library's and the loader's lines and show's output go; halcmd's own lines and the
+// exit status stay; --help says so.
+TEST(HalrunErrors, QuietHidesLibraryLoaderAndShow) {
+  ASSERT_EQ(::access(kRtstep.c_str(), X_OK), 0) << "build the rtstep target first: " << kRtstep;
+  const HalRun r = rtstep_hal("--no-rt -Q -k -f mistakes.hal",
+                              "loadrt and2\nloadrt and2\naddf nofunc t1\nsetp nopin 1\nshow comp\nlist pin\n"
+                              "status\ngetp and2.0.out\n");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err,
+            "mistakes.hal:2: insmod for and2 failed, returned -1\n"
+            "mistakes.hal:3: addf failed\n"
+            "mistakes.hal:4: parameter or pin 'nopin' not found\n");
+  EXPECT_EQ(r.out, "FALSE\n") << "getp still prints";
+  const HalRun help = rtstep_hal("--help", "");
+  const std::size_t q = help.out.find("-Q,--silent");
+  ASSERT_NE(q, std::string::npos) << help.out;
+  const std::string line = help.out.substr(q, help.out.find("\n  -", q) - q);
+  for (const char* word : {"library", "loader", "show", "list", "status"}) {
+    EXPECT_NE(line.find(word), std::string::npos) << word << " not in: " << line;
+  }
 }
 
 }  // namespace

@@ -317,6 +317,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
     boards->emergency_stop();  // M112, SIGINT: the boards drop what they hold, as the executor does
   } else if (boards) {
     auto finished = boards->finish();
+    summary.boards = boards->summaries();
     if (finished) {
       board_counts = std::move(*finished);
     } else {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "machine/mcu_boards.hpp"
 #include "rt/thread_table.hpp"
 
 namespace rtstep::cli {
@@ -89,6 +90,7 @@ struct RunSummary {
   int64_t slack_ns = 0;            // the executor's (learned) slack at the end
   std::string trace_path;
   uint64_t trace_lost = 0;         // writes the trace drain could not keep
+  std::vector<machine::McuBoardSummary> boards;  // --mcu: each board's traffic
   std::vector<std::string> warnings;
   std::vector<std::string> ignored_commands;
   std::vector<std::string> ignored_sections;

@@ -76,6 +76,11 @@ nlohmann::json RunSummary::to_json() const {
                     {"max_time_ns", r.max_time_ns}, {"overruns", r.overruns}, {"note", r.note}});
   }
   out["threads"] = {{"host", host_thread}, {"table", rows}};
+  for (const auto& b : boards) {
+    out["mcu"].push_back({{"name", b.mcu}, {"steps", b.steps}, {"queue_step_commands", b.queue_step_commands},
+                          {"queue_step_bytes", b.queue_step_bytes}, {"bytes_sent", b.bytes_sent},
+                          {"retransmits", b.retransmits}, {"clock_hz", b.nominal_hz}, {"fitted_hz", b.fitted_hz}});
+  }
   if (!stop_reason.empty()) out["stop_reason"] = stop_reason;
   if (!trace_path.empty()) out["trace"] = {{"path", trace_path}, {"lost", trace_lost}};
   if (!error.empty()) out["error"] = error;
@@ -115,6 +120,14 @@ std::string RunSummary::to_text() const {
   }
   text += fmt::format("underruns: {}; ring: {} of {} records at most; cpu: host {:.3f} s, executor {:.3f} s\n",
                       underruns, ring_high_water, ring_capacity, host_cpu_s, executor_cpu_s);
+  for (const auto& b : boards) {
+    const double per_command = b.queue_step_commands > 0 ? static_cast<double>(b.steps) / b.queue_step_commands : 0;
+    const double bytes_per_step = b.steps > 0 ? static_cast<double>(b.queue_step_bytes) / b.steps : 0;
+    text += fmt::format("MCU '{}': {} steps in {} queue_step ({:.1f} steps each, {:.3f} bytes per step); {} bytes sent, "
+                        "{} retransmitted; clock {:.0f} Hz, measured {:+.1f} ppm\n",
+                        b.mcu, b.steps, b.queue_step_commands, per_command, bytes_per_step, b.bytes_sent, b.retransmits,
+                        b.nominal_hz, b.nominal_hz > 0 ? (b.fitted_hz / b.nominal_hz - 1) * 1e6 : 0.0);
+  }
   if (!stop_reason.empty()) text += fmt::format("stopped: {}\n", stop_reason);
   if (!host_thread.empty()) text += fmt::format("host thread: {}\n", host_thread);
   if (!threads.empty()) text += rt::format_thread_table(threads);

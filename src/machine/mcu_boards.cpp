@@ -303,6 +303,16 @@ Result<std::vector<std::optional<McuStepperCount>>> McuBoards::finish() {
   return counts;
 }
 
+std::vector<McuBoardSummary> McuBoards::summaries() const {
+  std::vector<McuBoardSummary> out;
+  for (const auto& b : boards_) {
+    const mcu::LinkStatus s = b->link->status();
+    out.push_back({b->config.name, s.steps_sent, s.queue_step_commands, s.queue_step_bytes, s.transmit.bytes_sent,
+                   s.transmit.retransmits, s.nominal_hz, s.fitted_hz});
+  }
+  return out;
+}
+
 void McuBoards::end() {
   if (fault().empty()) {
     (void)finish();

@@ -44,6 +44,16 @@ struct McuStepperCount {
   int64_t moved = 0;   // the board's own position count now, less the one it reported at start()
 };
 
+// One board's traffic so far, for the run summary (and docs/PERFORMANCE.md's figures).
+struct McuBoardSummary {
+  std::string mcu;
+  uint64_t steps = 0;                // steps sent in queue_step commands
+  uint64_t queue_step_commands = 0, queue_step_bytes = 0;
+  uint64_t bytes_sent = 0;           // every block, framing included
+  uint64_t retransmits = 0;
+  double nominal_hz = 0, fitted_hz = 0;  // CLOCK_FREQ, and the clock as rtstep measured it
+};
+
 class McuBoards final : public RecordDiverter {
  public:
   // Which steppers run on which board. Errors name file, section and key: a dir_pin on another board than
@@ -76,6 +86,8 @@ class McuBoards final : public RecordDiverter {
   // stepper, nullopt for the executor's. Errors: a board shut down or lost, or no answer in time.
   Result<std::vector<std::optional<McuStepperCount>>> finish();
 
+  // Each board's traffic so far. Any thread.
+  std::vector<McuBoardSummary> summaries() const;
   // The end of a session (rtstep serve's MotionSession): finish() when every board is well; otherwise each
   // board that shut down is sent its `reset` (FIRMWARE_RESTART), so that the next session can configure it.
   void end();

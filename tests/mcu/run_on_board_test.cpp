@@ -139,6 +139,15 @@ TEST_F(RunOnBoard, HomesOnTheBoardsAndTheirStepsFollowThePlan) {
     EXPECT_EQ(s["position_steps"], s["planned_position_steps"]) << name;
   }
 
+  // Each board's traffic: its steps went out in queue_step commands of many steps each.
+  ASSERT_EQ(summary["mcu"].size(), 2u);
+  EXPECT_EQ(summary["mcu"][0]["name"], "mcu");
+  EXPECT_EQ(summary["mcu"][1]["name"], "toolboard");
+  for (const auto& b : summary["mcu"]) {
+    EXPECT_GE(b["steps"].get<uint64_t>(), 10 * b["queue_step_commands"].get<uint64_t>()) << b;
+    EXPECT_GT(b["bytes_sent"].get<uint64_t>(), b["queue_step_bytes"].get<uint64_t>()) << b;
+  }
+
   const cli::Outcome plan = run_rtstep({"plan", "-q", "--config", cfg, "--steps-csv", (dir_ / "csv").string(), gcode});
   ASSERT_EQ(plan.code, 0) << plan.err;
   ASSERT_EQ(mcu.stop(), 0);

@@ -16,9 +16,10 @@
 // commands. Print time is CLOCK_MONOTONIC ns on both sides (a segment's first_time_ns); each Link maps it to
 // its board's clock, so the executor and the boards share one timeline.
 //
-// Thread safety: start() and finish() on the owner thread; divert() on the pushing thread (the owner's, in
-// `rtstep run`); fault() and emergency_stop() from any thread. Non-real-time: the links run threads of
-// their own that allocate, lock and make system calls.
+// Thread safety: plan(), start(), divert(), take_homing_report(), finish() and end() on the thread that owns
+// the boards and pushes the motion (the host thread of `rtstep run`, the controller's in `rtstep serve`);
+// fault(), emergency_stop() and summaries() from any thread. Non-real-time: the links run threads of their
+// own that allocate, lock and make system calls.
 
 #include <cstdint>
 #include <memory>

@@ -271,7 +271,12 @@ TEST_F(RunTest, ConnectToAMissingExecutorIsAClearError) {
   options.connect_name = "/rtstep-test-nobody-" + std::to_string(::getpid());
   const RunSummary s = run_job(options, log_);
   EXPECT_EQ(s.exit_code, ExitCode::kExecutorFault);
-  EXPECT_NE(s.error.find("is `rtstep rt --shm"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("is `rtstep rt --ring"), std::string::npos) << s.error;
+  EXPECT_EQ(log_.str().rfind("rtstep run: waiting up to 10 s for ring " + options.connect_name + ": start `rtstep rt --ring " +
+                                 options.connect_name + " --config FILE`\n",
+                             0),
+            0U)
+      << "said first, before the wait: " << log_.str();
 }
 
 }  // namespace

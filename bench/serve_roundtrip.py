@@ -4,7 +4,9 @@
 - gcode/script round trip of M105 and of a short G1 (each sent alone, answered once run): p50, p99, max;
   idle, then while a print runs;
 - the cadence of objects/subscribe updates while the toolhead moves;
-- the CPU the serve process uses while idle (from /proc/PID/stat over a window).
+- the CPU the serve process uses while idle (from /proc/PID/stat over a window);
+- how long the toolhead keeps moving after PAUSE and after CANCEL_PRINT sent while a print runs (until
+  idle_timeout leaves "Printing": every step sent has run), against [rt] buffer_time.
 
     serve_roundtrip.py SOCKET SDCARD_DIR SERVE_PID [--samples N]
 
@@ -85,7 +87,7 @@ def main():
     report("G1 (0.1 mm) round trip, idle", round_trips(klippy, "G91\nG1 X0.1 F600\nG1 X-0.1\nG90", samples // 4))
 
     with open(os.path.join(sdcard, "bench.gcode"), "w") as f:
-        f.write("G90\nM83\n" + "G1 X60 Y50 E0.2 F6000\nG1 X60 Y60 E0.2\nG1 X50 Y60 E0.2\nG1 X50 Y50 E0.2\n" * 400)
+        f.write("G90\nM83\nG1 X50 Y50 F6000\n" + "G1 X60 Y50 E0.2 F6000\nG1 X60 Y60 E0.2\nG1 X50 Y60 E0.2\nG1 X50 Y50 E0.2\n" * 400)
     klippy.call("gcode/script", {"script": "SDCARD_PRINT_FILE FILENAME=bench.gcode"})
     time.sleep(1)
     t0, c0 = time.monotonic(), cpu_seconds(pid)
@@ -105,6 +107,25 @@ def main():
         print("status updates while moving      %d in 5 s, gap p50 %.1f ms, max %.1f ms" %
               (len(stamps), percentile(gaps, 50), max(gaps)))
     klippy.call("gcode/script", {"script": "CANCEL_PRINT"})
+
+    for stop in ("PAUSE", "CANCEL_PRINT"):
+        stops = []
+        for _ in range(5):
+            klippy.call("gcode/script", {"script": "SDCARD_PRINT_FILE FILENAME=bench.gcode"})
+            time.sleep(2)
+            stops.append(stopping_time(klippy, stop))
+            klippy.call("gcode/script", {"script": "CANCEL_PRINT"})
+        print("%-12s -> toolhead at rest   p50 %.3f s  max %.3f s  (5 prints)" % (stop, percentile(stops, 50), max(stops)))
+
+
+def stopping_time(klippy, script):
+    t = time.monotonic()
+    klippy.call("gcode/script", {"script": script})
+    while True:
+        reply = klippy.call("objects/query", {"objects": {"idle_timeout": ["state"]}})
+        if reply["result"]["status"]["idle_timeout"]["state"] != "Printing":
+            return time.monotonic() - t
+        time.sleep(0.005)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,22 @@ Result<ServeSettings> read_settings(const config::RawConfig& raw) {
   return s;
 }
 
+// The first command of a script, upper-cased: "pause" -> "PAUSE".
+std::string first_word(const std::string& script) {
+  const auto first = script.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  const auto end = script.find_first_of(" \t\r\n;", first);
+  std::string word = script.substr(first, end == std::string::npos ? std::string::npos : end - first);
+  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return word;
+}
+
+// A script that stops a running print: its motion is interrupted as soon as it is posted.
+bool stops_a_print(const std::string& script) {
+  const std::string word = first_word(script);
+  return word == "PAUSE" || word == "CANCEL_PRINT" || word == "M25";
+}
+
 // A script of one command that only reports (M105 and the like) is answered as a query: at once, also while
 // a print's current line waits for the lead, instead of after it (Printrun and OctoPrint poll M105 every
 // few seconds while printing).
@@ -66,11 +82,7 @@ bool only_reports(const std::string& script) {
   static const std::array<std::string_view, 5> kReports = {"M105", "M115", "M27", "STATUS", "HELP"};
   const auto first = script.find_first_not_of(" \t");
   if (first == std::string::npos || script.find('\n', first) < script.find_last_not_of(" \t\r\n")) return false;
-  const std::string_view text(script);
-  const auto end = text.find_first_of(" \t\r\n;", first);
-  std::string word(text.substr(first, end == std::string_view::npos ? std::string_view::npos : end - first));
-  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return std::find(kReports.begin(), kReports.end(), word) != kReports.end();
+  return std::find(kReports.begin(), kReports.end(), first_word(script)) != kReports.end();
 }
 
 }  // namespace
@@ -108,6 +120,7 @@ void post_to(Controller::Impl& impl, std::deque<std::function<void()>> Controlle
 
 void Controller::run_script(std::string script, std::function<void(ScriptOutcome)> done) {
   Impl* self = impl_.get();
+  if (stops_a_print(script)) impl_->interrupt_print();
   auto queue = only_reports(script) ? &Impl::queries : &Impl::commands;
   post_to(*impl_, queue, [self, script = std::move(script), done = std::move(done)] {
     ScriptOutcome outcome = self->run_script(script);
@@ -182,6 +195,7 @@ void Controller::register_remote_method(uint64_t id, std::string method, std::fu
 }
 
 void Controller::stop() {
+  impl_->interrupt_print();
   {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;
@@ -201,6 +215,12 @@ std::vector<std::string> Controller::endpoints() {
 std::vector<std::string> Controller::object_names() const {
   std::lock_guard lock(impl_->mu);
   return impl_->object_names;
+}
+
+void Controller::Impl::interrupt_print() {
+  if (!print_running.load(std::memory_order_relaxed)) return;
+  std::lock_guard lock(motion_mu);
+  if (motion) motion->interrupt();
 }
 
 // --- Owner thread ----------------------------------------------------------------------------------------
@@ -418,6 +438,15 @@ void Controller::Impl::loop() {
   start_machine();  // the motion session places this thread as rtstep-host (motion_session.cpp)
   for (;;) {
     serve_background();
+    print_running.store(job_runnable(), std::memory_order_relaxed);
+    // A pause or cancel on its way: what the print had left stops short now, before any other command.
+    if (motion && motion->interrupted()) {
+      if (job_runnable()) {
+        motion->stop_short();
+      } else if (auto sent = motion->resume_sending(); !sent) {
+        respond("!! " + sent.error().message);
+      }
+    }
     std::function<void()> command;
     {
       std::unique_lock lock(mu);

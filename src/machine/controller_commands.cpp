@@ -350,6 +350,7 @@ std::optional<LineOutcome> Controller::Impl::run_own_command(std::string_view na
   if (name == "RESUME") return from(resume_print());
   if (name == "CLEAR_PAUSE") {
     pause_state.reset();
+    if (motion) motion->discard_deferred();
     return ok();
   }
   if (name == "CANCEL_PRINT") return from(cancel_print());
@@ -361,6 +362,7 @@ Status Controller::Impl::start_print(const std::string& filename) {
   if (!motion) return Error{state_message};
   if (auto selected = job->select(filename); !selected) return selected;
   pause_state.reset();
+  motion->discard_deferred();
   if (auto started = job->start(now_s(), motion->toolhead().position()[3]); !started) return started;
   respond(fmt::format("// Printing {}", job->filename()));
   return Ok{};
@@ -368,11 +370,21 @@ Status Controller::Impl::start_print(const std::string& filename) {
 
 Status Controller::Impl::pause_print() {
   if (pause_state) return Error{"Print already paused"};
-  // Klipper's SAVE_GCODE_STATE: where the G-code stands after the lines already read.
-  const motion::ToolheadState now = motion->toolhead().state();
-  pause_state = SavedState{now.gcode_position, now.relative, now.relative_e, now.feed_rate};
+  const bool printing = job->printing();
   job->pause(now_s());
-  motion->idle();  // what was read runs to a stop within the lead; nothing more is read
+  print_running.store(false, std::memory_order_relaxed);  // from now on, a CANCEL_PRINT leaves console moves alone
+  // Klipper's SAVE_GCODE_STATE: where the toolhead stops, and the G-code's modes. Paused at once for the
+  // front ends (stop_short answers their queries while it sends), then the position where it stops.
+  const auto save = [this] {
+    const motion::ToolheadState now = motion->toolhead().state();
+    pause_state = SavedState{now.gcode_position, now.relative, now.relative_e, now.feed_rate};
+  };
+  save();
+  // Nothing more is read; a print's moves stop short within the lead (the ones read but not made wait for
+  // RESUME); console moves run to their end.
+  if (printing) motion->stop_short();
+  else motion->idle();
+  save();
   return Ok{};
 }
 
@@ -382,6 +394,7 @@ Status Controller::Impl::resume_print() {
   if (ScriptOutcome moved = run_script(restore_script(*pause_state, settings.recover_velocity)); !moved.ok) {
     return Error{moved.error};
   }
+  if (auto replayed = motion->replay_deferred(); !replayed) return replayed;  // what PAUSE cut short
   pause_state.reset();
   if (job->paused()) return job->start(now_s(), motion->toolhead().position()[3]);
   return Ok{};
@@ -395,7 +408,12 @@ Status Controller::Impl::cancel_print() {
 }
 
 void Controller::Impl::finish_job(const std::string& how, const std::string& message) {
-  if (motion) motion->idle();
+  if (motion && how != "complete" && job->printing()) {
+    motion->stop_short();  // cancelled or failed mid-print: the toolhead stops within the lead, the rest is dropped
+  } else if (motion) {
+    motion->idle();  // the end of the file, or console moves made while paused: they run to their end
+  }
+  if (motion) motion->discard_deferred();
   std::string outcome = message;
   // Every print counts its steps on the sim backend against the plan, as `rtstep run` does.
   if (how == "complete" && motion && state == "ready") {

@@ -3,6 +3,7 @@
 // controller_commands.cpp (the G-code the controller handles itself) and controller_status.cpp (status
 // objects). Not a public header.
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -111,6 +112,9 @@ struct Controller::Impl {
   std::vector<std::string> object_names;
   // Any thread may stop the motion at once (emergency_stop): the session pointer is guarded by motion_mu.
   std::mutex motion_mu;
+  // A print job is running (set by the owner thread): PAUSE, CANCEL_PRINT and SIGTERM posted meanwhile
+  // interrupt its motion at once (MotionSession::interrupt), so that it stops within the lead.
+  std::atomic<bool> print_running{false};
 
   // --- Owner thread only ----------------------------------------------------------------------------------
   std::thread thread;
@@ -138,6 +142,7 @@ struct Controller::Impl {
   int64_t started_ns = 0;
 
   // controller.cpp
+  void interrupt_print();  // any thread
   void loop();
   void start_machine();
   void end_machine();

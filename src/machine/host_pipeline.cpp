@@ -42,6 +42,25 @@ void HostPipeline::idle() {
   idled_ = true;
 }
 
+void HostPipeline::stop_short() {
+  if (idled_ || !idle_error_.empty()) return;
+  if (auto stopped = toolhead_.stop_short(); !stopped) {
+    idle_error_ = stopped.error().message;
+    return;
+  }
+  idle();
+}
+
+Status HostPipeline::replay_deferred() {
+  if (!idle_error_.empty()) return Error{idle_error_};
+  if (!toolhead_.has_deferred()) return Ok{};
+  if (idled_) {
+    if (auto resumed = resume_after_idle(0); !resumed) return resumed;
+  }
+  if (auto replayed = toolhead_.replay_deferred(); !replayed) return Error{replayed.error().message};
+  return Ok{};
+}
+
 Status HostPipeline::resume_after_idle(uint32_t line) {
   idled_ = false;
   if (!earliest_) return Ok{};

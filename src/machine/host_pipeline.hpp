@@ -46,6 +46,11 @@ class HostPipeline {
   // starts before their end (as M400 does), so it idles instead of underrunning. Called by the G-code
   // reader between two commands (GcodeInput's InputWait); an error ends the feed at the next command.
   void idle();
+  // Pause, cancel, SIGTERM: idle() after sending only what it takes to stop (motion::Toolhead::stop_short);
+  // the moves not made wait for replay_deferred() (RESUME) or discard_deferred().
+  void stop_short();
+  Status replay_deferred();
+  void discard_deferred() { toolhead_.discard_deferred(); }
 
   // Reads G-code until the end of the stream or the first error, then plans and delivers everything queued
   // (also after an error: what was accepted before it still runs; not after M112, which drops it).

@@ -124,6 +124,29 @@ Status MotionSession::execute(const gcode::Command& cmd, std::string& reply) {
   return done;
 }
 
+void MotionSession::stop_short() {
+  if (parts_->idled) return;
+  parts_->idled = true;
+  parts_->pipeline->stop_short();
+}
+
+Status MotionSession::replay_deferred() {
+  if (!parts_->pipeline->toolhead().has_deferred()) return Ok{};
+  parts_->idled = false;
+  return parts_->pipeline->replay_deferred();
+}
+
+void MotionSession::discard_deferred() { parts_->pipeline->discard_deferred(); }
+
+void MotionSession::interrupt() { parts_->pipeline->toolhead().interrupt(); }
+
+bool MotionSession::interrupted() const { return parts_->pipeline->toolhead().interrupted(); }
+
+Status MotionSession::resume_sending() {
+  if (auto sent = parts_->pipeline->toolhead().resume_sending(); !sent) return Error{sent.error().message};
+  return Ok{};
+}
+
 void MotionSession::idle() {
   if (parts_->idled) return;
   parts_->idled = true;

@@ -63,6 +63,18 @@ class MotionSession {
   Status execute(const gcode::Command& cmd, std::string& reply);
   // The input paused: everything queued is planned to a stop and sent; the executor idles after it.
   void idle();
+  // Pause, cancel, SIGTERM: as idle(), but sends only the motion it takes to stop (the toolhead slows down
+  // within what it had left to do); the toolhead's position is where it stops. The moves not made are kept:
+  // replay_deferred() makes them (RESUME, once back at that point), discard_deferred() drops them.
+  void stop_short();
+  Status replay_deferred();
+  void discard_deferred();
+  // Any thread: a pause, cancel or SIGTERM is on its way (motion::Toolhead::interrupt): the owner calls
+  // stop_short() at its next chance, which ends it.
+  void interrupt();
+  bool interrupted() const;
+  // The interrupt came too late for the print (it had paused already): moves go out again (console moves).
+  Status resume_sending();
   // How long from now the owner may wait for more commands before idle() is due (<= 0: due now). On the
   // virtual clock, which waits for records, always 0.
   int64_t patience_ns() const;

@@ -58,9 +58,66 @@ void LookAhead::add(const PlanMove& move) {
 bool LookAhead::pop(Move& out) {
   if (ready_ == 0) return false;
   out = queue_.front().move;
+  popped_end_v2_ = out.end_v * out.end_v;
   queue_.pop_front();
   --ready_;
   return true;
+}
+
+namespace {
+
+// The first `length` mm of `m` (0 < length < m.move.distance), or what is left after them: the limits that
+// scale with the distance scale with it; the junction limit stays with the head.
+PlanMove cut(const PlanMove& m, double length, bool head) {
+  PlanMove part = m;
+  const double share = (head ? length : m.move.distance - length) / m.move.distance;
+  Coord split{};
+  for (std::size_t a = 0; a < 4; ++a) split[a] = m.move.start[a] + m.move.axis_ratio[a] * length;
+  (head ? part.move.end : part.move.start) = split;
+  part.move.distance = m.move.distance * share;
+  part.delta_v2 = m.delta_v2 * share;
+  part.smooth_delta_v2 = m.smooth_delta_v2 * share;
+  part.min_move_t = m.min_move_t * share;
+  return part;
+}
+
+}  // namespace
+
+std::vector<PlanMove> LookAhead::stop_short() {
+  // Finished moves not popped yet are not sent either: they may be planned again.
+  ready_ = 0;
+  const std::size_t first = 0;
+  // The squared speed at which the moves [first, k] can start when move k, cut to `length`, ends at rest.
+  const auto reachable = [&](std::size_t k, double length) {
+    const PlanMove& last = queue_[k];
+    double v2 = std::min(last.max_start_v2, 2.0 * length * last.accel);
+    for (std::size_t j = k; j-- > first;) v2 = std::min(queue_[j].max_start_v2, v2 + queue_[j].delta_v2);
+    return v2;
+  };
+  const double needed_v2 = popped_end_v2_ * (1 - 1e-12);
+  std::size_t k = first;
+  while (k < queue_.size() && reachable(k, queue_[k].move.distance) < needed_v2) ++k;
+  std::vector<PlanMove> rest;
+  if (k == queue_.size()) return rest;  // the whole queue is needed to stop (the plan already ends at rest)
+  // The shortest part of move k that still stops in time.
+  double lo = 0, hi = queue_[k].move.distance;
+  if (needed_v2 <= 0) hi = 0;
+  for (int i = 0; i < 60 && hi - lo > 1e-9; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (reachable(k, mid) >= needed_v2 ? hi : lo) = mid;
+  }
+  std::size_t keep_end = k;  // moves [first, keep_end) stay
+  if (hi >= queue_[k].move.distance - 1e-9) {
+    keep_end = k + 1;  // the whole move is needed
+  } else if (hi > 1e-9) {
+    const PlanMove whole = queue_[k];
+    rest.push_back(cut(whole, hi, false));
+    queue_[k] = cut(whole, hi, true);
+    keep_end = k + 1;
+  }
+  for (std::size_t j = keep_end; j < queue_.size(); ++j) rest.push_back(queue_[j]);
+  queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(keep_end), queue_.end());
+  return rest;
 }
 
 // Backward pass over the moves not yet final, assuming the last one ends at rest. For each move: the

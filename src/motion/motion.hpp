@@ -13,6 +13,7 @@
 // All functions are non-real-time (host side).
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -184,6 +185,22 @@ class Toolhead {
   // Names the source in later error messages ("part.gcode:88: ..."): the controller switches between its
   // console and a print job's file.
   void set_source_name(std::string name) { source_name_ = std::move(name); }
+  // Pause, cancel, SIGTERM: stops as soon as the motion already sent allows (LookAhead::stop_short), sends
+  // the moves that takes, ending at rest, and makes the toolhead's position (and the G-code's) the point
+  // where it stops. The moves it did not make are kept for replay_deferred() until discard_deferred().
+  Result<Ok> stop_short();
+  // Any thread: a pause, cancel or SIGTERM is on its way. Moves the planner finished stop going out after
+  // the one being sent (a flush, M400 or G28, still sends everything), so that stop_short() can still slow
+  // the toolhead within them. stop_short() ends it.
+  void interrupt() noexcept { interrupted_.store(true, std::memory_order_relaxed); }
+  bool interrupted() const noexcept { return interrupted_.load(std::memory_order_relaxed); }
+  // The interrupt was for nothing (the print had paused already): moves go out again, from the next one.
+  Result<Ok> resume_sending();
+  bool has_deferred() const noexcept { return !deferred_.empty(); }
+  // Makes the kept moves, by the same displacements, from wherever the toolhead is now (RESUME has brought
+  // it back to where it stopped), at their own speeds; the G-code's position moves with them.
+  Result<Ok> replay_deferred();
+  void discard_deferred() noexcept { deferred_.clear(); }
   // The print time at which the last emitted move or dwell ends.
   double print_time() const noexcept { return print_time_; }
   // Toolhead position in mm after the last accepted command (machine coordinates, G92 offsets not removed).
@@ -211,7 +228,8 @@ class Toolhead {
   static bool under_extruder_limits(const Coord& from, const Coord& target) noexcept;
   // Queues a checked straight move from position_ to `target` at `speed` mm/s into the look-ahead.
   Result<Ok> queue_move(const Coord& target, double speed, uint32_t line);
-  Result<Ok> emit_ready();           // sends the moves the planner has finished
+  // Sends the moves the planner has finished; `interruptible`: not after interrupt().
+  Result<Ok> emit_ready(bool interruptible);
   Result<Ok> flush_planner();        // plans everything queued (ending at rest) and sends it
   Result<Ok> emit(Move& move);       // stamps the start time, sends the move and advances time
   Result<Ok> enable_moving_steppers(const Move& move);
@@ -228,6 +246,13 @@ class Toolhead {
   std::unique_ptr<EndstopTripSource> own_endstops_;
   EndstopTripSource* endstops_;
   std::unique_ptr<LookAhead> planner_;
+  struct DeferredMove {
+    Coord delta{};     // machine mm
+    double speed = 0;  // mm/s, as planned
+    uint32_t line = 0;
+  };
+  std::vector<DeferredMove> deferred_;  // stop_short(): the moves not made, in order
+  std::atomic<bool> interrupted_{false};
   Coord position_{};           // machine mm, after the last queued move
   Coord gcode_position_{};     // logical mm as G-code sees it (G92 moves it without moving the machine)
   std::array<bool, 3> homed_{};

@@ -51,6 +51,11 @@ class LookAhead {
   void flush() { plan(false); }
   // Takes the next finished move (profile set, start time not yet); false when none.
   bool pop(Move& out);
+  // Stop as soon as possible (pause, cancel, SIGTERM): keeps only as much of the moves not yet popped as
+  // the toolhead needs to slow from the speed the last popped move ends at to rest, cutting the last move
+  // kept where that stop completes, and returns the rest (the cut move's remainder first), in order, for
+  // the caller to replay later or drop. Call flush() next: the moves kept then end at rest.
+  std::vector<PlanMove> stop_short();
   bool empty() const noexcept { return queue_.empty(); }
 
  private:
@@ -61,6 +66,7 @@ class LookAhead {
   double instant_corner_v_;
   std::deque<PlanMove> queue_;
   std::size_t ready_ = 0;  // moves at the front of queue_ whose profile is final
+  double popped_end_v2_ = 0;  // squared end speed of the last move popped: where queue_[ready_] starts
   double flush_budget_ = kFlushTime;
   std::vector<Delayed> delayed_;  // scratch of plan()
 };

@@ -244,12 +244,52 @@ Result<Ok> Toolhead::queue_move(const Coord& target, double speed, uint32_t line
   plan.init(max_v, accel, std::min(max_accel_ * (1.0 - minimum_cruise_ratio_), accel), junction_deviation_);
   planner_->add(plan);
   position_ = target;
-  return emit_ready();
+  return emit_ready(true);
 }
 
-Result<Ok> Toolhead::emit_ready() {
+Result<Ok> Toolhead::stop_short() {
+  interrupted_.store(false, std::memory_order_relaxed);
+  const std::vector<PlanMove> rest = planner_->stop_short();
+  if (!rest.empty()) {
+    const Coord stop = rest.front().move.start;
+    for (std::size_t a = 0; a < 4; ++a) {
+      const double back = position_[a] - stop[a];
+      gcode_position_[a] -= a == kE ? back / extrude_factor_ : back;
+    }
+    position_ = stop;
+    for (const PlanMove& m : rest) {
+      DeferredMove kept;
+      for (std::size_t a = 0; a < 4; ++a) kept.delta[a] = m.move.end[a] - m.move.start[a];
+      kept.speed = std::sqrt(m.max_cruise_v2);
+      kept.line = m.move.line;
+      deferred_.push_back(kept);
+    }
+  }
+  return flush_planner();
+}
+
+Result<Ok> Toolhead::resume_sending() {
+  interrupted_.store(false, std::memory_order_relaxed);
+  return emit_ready(true);
+}
+
+Result<Ok> Toolhead::replay_deferred() {
+  std::vector<DeferredMove> moves;
+  moves.swap(deferred_);
+  for (const DeferredMove& m : moves) {
+    Coord target = position_;
+    for (std::size_t a = 0; a < 4; ++a) {
+      target[a] += m.delta[a];
+      gcode_position_[a] += a == kE ? m.delta[a] / extrude_factor_ : m.delta[a];
+    }
+    if (auto queued = queue_move(target, m.speed, m.line); !queued) return queued;
+  }
+  return Ok{};
+}
+
+Result<Ok> Toolhead::emit_ready(bool interruptible) {
   Move move;
-  while (planner_->pop(move)) {
+  while (!(interruptible && interrupted()) && planner_->pop(move)) {
     if (auto sent = emit(move); !sent) return sent;
   }
   return Ok{};
@@ -257,7 +297,7 @@ Result<Ok> Toolhead::emit_ready() {
 
 Result<Ok> Toolhead::flush_planner() {
   planner_->flush();
-  return emit_ready();
+  return emit_ready(false);
 }
 
 Result<Ok> Toolhead::emit(Move& move) {

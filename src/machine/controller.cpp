@@ -282,6 +282,7 @@ void Controller::Impl::start_machine() {
   MotionOptions motion_options;
   motion_options.virtual_clock = options.virtual_clock;
   motion_options.hardware = hardware_pins.get();
+  motion_options.mcu = options.mcu;
   // The executor drives the soft-PWM heaters and fans (max_duration). Not on the virtual clock, whose time
   // is not the heaters' (the sim plants take the commands alone there).
   if (!options.virtual_clock) motion_options.pwm_outputs = thermal->soft_pwm_outputs();

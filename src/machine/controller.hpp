@@ -44,6 +44,7 @@ struct ControllerOptions {
   std::string backend = "sim";   // sim, gpiod, rpi4, rpi5 or auto
   std::string sdcard_path;       // the print-job folder; "" = [virtual_sdcard] path, else none
   std::string log_path;          // shown in `info` (the log itself is the caller's)
+  bool mcu = false;              // drive the [mcu] boards the steppers' pins name (MotionOptions::mcu)
 };
 
 // What one script did.

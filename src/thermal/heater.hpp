@@ -2,9 +2,10 @@
 // One heater, as Klipper's Heater: each sensor report (temperature_update) runs the control law, smooths
 // the temperature over smooth_time for status, can_extrude and M109, and decides whether the PWM value must
 // be sent. A value is sent when it moves by at least 5 % of max_power, or, for a heater that is on, again
-// before the previous command's max_duration runs out (every ~2.1 s), so the executor never turns a
-// working heater off by itself. The command's time is the reading time + the report period (Klipper's
-// pwm_delay), leaving the executor its lead. With no target, or once faulted, the output is 0.
+// before the previous command's max_duration runs out (2.4 s after it with Klipper's 0.3 s report period),
+// so the executor never turns a working heater off by itself. The command's time is the reading time + the
+// report period (Klipper's pwm_delay), leaving the executor its lead. With no target, or once faulted, the
+// output is 0.
 // The out-of-range check is Klipper's MCU check: kRangeCheckCount consecutive ADC reports outside the
 // readings of [min_temp, max_temp] are a fault "ADC out of range".
 // Owned by ThermalSystem; owner thread; non-real-time.

@@ -12,12 +12,6 @@ namespace {
 
 class ControllerExtrasTest : public ControllerTest {
  protected:
-  void ready_with(const std::string& sections) {
-    const std::string path = (sdcard_ / "extras.cfg").string();
-    std::ofstream(path) << "[include " << kConfig << "]\n" << sections;
-    start(path);
-    ASSERT_TRUE(reaches("webhooks", "state", "ready")) << status("webhooks").dump() << log_;
-  }
   double position(std::size_t axis) { return status("toolhead")["position"][axis].get<double>(); }
 };
 

@@ -97,6 +97,17 @@ class ControllerTest : public ::testing::Test {
     return false;
   }
 
+  // Starts the controller on serve-test.cfg plus `sections` (a config of the test's own, in its folder).
+  void start_with(const std::string& sections) {
+    const std::string path = (sdcard_ / "printer.cfg").string();
+    std::ofstream(path) << "[include " << kConfig << "]\n" << sections;
+    start(path);
+  }
+  void ready_with(const std::string& sections) {
+    start_with(sections);
+    ASSERT_TRUE(reaches("webhooks", "state", "ready")) << status("webhooks").dump() << log_;
+  }
+
   void ready() {
     start();
     ASSERT_TRUE(reaches("webhooks", "state", "ready")) << status("webhooks").dump() << log_;

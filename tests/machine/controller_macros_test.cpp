@@ -9,19 +9,7 @@
 namespace rtstep::machine {
 namespace {
 
-class ControllerMacroTest : public ControllerTest {
- protected:
-  // Starts the controller on serve-test.cfg plus `sections`.
-  void start_with(const std::string& sections) {
-    const std::string path = (sdcard_ / "macros.cfg").string();
-    std::ofstream(path) << "[include " << kConfig << "]\n" << sections;
-    start(path);
-  }
-  void ready_with(const std::string& sections) {
-    start_with(sections);
-    ASSERT_TRUE(reaches("webhooks", "state", "ready")) << status("webhooks").dump() << log_;
-  }
-};
+using ControllerMacroTest = ControllerTest;
 
 // Plants that heat in seconds, without sensor noise, and a derivative gain to suit them, so that the waits of
 // a PRINT_START (Klipper's settle rule: within 1 C and nearly flat) take seconds too.
@@ -246,7 +234,7 @@ TEST_F(ControllerMacroTest, AMacroThatTakesABuiltInNameWithoutRenameIsAConfigErr
   const std::string message = status("webhooks")["state_message"];
   EXPECT_NE(message.find("[gcode_macro m104]: M104 is a built-in command: add rename_existing"), std::string::npos)
       << message;
-  EXPECT_NE(message.find("macros.cfg:"), std::string::npos) << message;
+  EXPECT_NE(message.find((sdcard_ / "printer.cfg").string() + ":"), std::string::npos) << message;
 }
 
 TEST_F(ControllerMacroTest, DelayedGcodeRunsWhenDueAndIdleTimeoutRunsItsGcode) {

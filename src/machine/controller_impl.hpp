@@ -59,6 +59,8 @@ struct Macros {
   std::vector<std::string> running;            // the macros being rendered or run now (recursion check)
   std::vector<DelayedGcode> delayed;
   std::optional<macro::Template> idle_gcode;   // [idle_timeout] gcode; Klipper's default when absent
+  // printer.configfile for templates: built once per configuration (it is most of a printer snapshot's cost).
+  std::optional<macro::Value> configfile;
 };
 
 // [safe_z_home], [homing_override], [firmware_retraction], [save_variables], [exclude_object]

@@ -292,9 +292,11 @@ void Controller::Impl::run_idle_gcode() {
 macro::Value Controller::Impl::printer_value() {
   StatusRequest everything;
   for (const std::string& object : names_of_objects()) {
-    if (object.rfind("gcode_macro ", 0) != 0) everything[object] = std::nullopt;
+    if (object.rfind("gcode_macro ", 0) != 0 && object != "configfile") everything[object] = std::nullopt;
   }
   macro::Value printer = to_value(status(everything));
+  if (!macros.configfile) macros.configfile = to_value(status({{"configfile", std::nullopt}})["configfile"]);
+  printer.dict_data().set("configfile", *macros.configfile);
   // The macros' own variables, shared as in Klipper (a template sees the values, not a copy of text).
   for (const auto& [name, macro_state] : macros.by_name) {
     printer.dict_data().set("gcode_macro " + name, macro_state.variables);

@@ -39,6 +39,9 @@ Status check_pwm_outputs(const ExecutorConfig& c) {
       return Error{which + "cycle " + std::to_string(o.cycle_ns) + " ns must be in [" +
                    std::to_string(ipc::kMinPwmCycleNs) + ", " + std::to_string(ipc::kMaxPwmCycleNs) + "] ns"};
     }
+    if (o.on_at_stop && o.max_duration_ns != 0) {
+      return Error{which + "an output with a max_duration (a heater) must go off at every stop"};
+    }
     if (o.max_duration_ns != 0 && o.max_duration_ns < o.cycle_ns) {
       return Error{which + "max_duration " + std::to_string(o.max_duration_ns) +
                    " ns must be 0 (none) or at least one cycle (" + std::to_string(o.cycle_ns) + " ns)"};

@@ -50,7 +50,7 @@
 // cycle at the record's time otherwise. With max_duration_ns > 0 an output that is not off goes low by itself
 // max_duration_ns after the time of its last command unless another command came (ExecutorReport::
 // pwm_expired counts these); every stop (end of stream, fault, host lost, stop request) drives every PWM output
-// low with the step pins. PWM edges rank below step edges: one due with step edges is written in their write
+// low with the step pins, except those marked on_at_stop (a heater_fan), driven high. PWM edges rank below step edges: one due with step edges is written in their write
 // when it is due by then, otherwise in a write of its own at its time, never earlier; no PWM edge holds a step
 // edge back. An edge the host has not covered with its horizon is still written at its time on the real clock
 // (a heater keeps its duty while the host is idle, as long as it beats and renews); on the virtual clock it
@@ -106,6 +106,7 @@ struct PwmOutput {
   std::size_t pin = 0;           // backend pin index, not a stepper's
   int64_t cycle_ns = 100'000'000;  // PWM period, in [ipc::kMinPwmCycleNs, ipc::kMaxPwmCycleNs]
   int64_t max_duration_ns = 0;   // the host must renew within this; 0 = never expires (fans); else >= cycle_ns
+  bool on_at_stop = false;       // every stop drives it high instead of low (a heater_fan: shutdown_speed 1)
 };
 
 struct ExecutorConfig {

@@ -59,6 +59,7 @@ StepLoop::StepLoop(const ExecutorConfig& config, ipc::SegmentRing& ring, gpio::B
     pwm_[i].cycle_ns = out.cycle_ns;
     pwm_[i].max_duration_ns = out.max_duration_ns;
     all_pwm_bits_ |= pwm_[i].bit;
+    if (out.on_at_stop) pwm_on_at_stop_bits_ |= pwm_[i].bit;
   }
   read_margin_ns_ = config.dir_setup_ns + config.coalesce_ns;
   virtual_now_ = kLongAgo;
@@ -473,10 +474,10 @@ bool StepLoop::fault(FaultReason reason, int stepper, int64_t time_ns) noexcept 
 
 LoopOutcome StepLoop::finish(ExecutorStatus status) noexcept {
   // Safe state on every exit: step pins low (each pulse at full width), enable pins released, heaters and
-  // fans off, in one write.
+  // fans off except the fans that must run on (a heater_fan cooling a hot end), in one write.
   release_pulses();
   const int64_t t = now();
-  backend_.write(0, all_step_bits_ | all_enable_bits_ | all_pwm_bits_, t, t);
+  backend_.write(pwm_on_at_stop_bits_, all_step_bits_ | all_enable_bits_ | (all_pwm_bits_ & ~pwm_on_at_stop_bits_), t, t);
   ++outcome_.writes;
   store(counters_.steps, steps_local_);
   store(counters_.edges, edges_local_);

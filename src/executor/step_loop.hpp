@@ -236,6 +236,7 @@ class StepLoop {
   std::array<ipc::PinCommand, kPinQueue> pins_{};
   uint32_t pin_head_ = 0, pin_size_ = 0;
   gpio::PinMask all_step_bits_ = 0, all_enable_bits_ = 0, all_pwm_bits_ = 0;
+  gpio::PinMask pwm_on_at_stop_bits_ = 0;  // outputs a stop drives high (PwmOutput::on_at_stop)
   std::array<Pwm, ipc::kMaxPwmOutputs> pwm_{};
   uint32_t pwm_count_ = 0;
   int64_t pwm_next_ = INT64_MAX;  // earliest event over the PWM outputs

@@ -26,7 +26,11 @@ SoftPwmPlan soft_pwm_plan(std::span<const thermal::OutputSpec> thermal_outputs) 
       continue;
     }
     plan.executor_output.push_back(static_cast<int>(plan.outputs.size()));
-    plan.outputs.push_back({spec.name, spec.pin, seconds_to_ns(spec.cycle_time), seconds_to_ns(spec.max_duration)});
+    // A soft-PWM pin holds one level once the executor stops: on for a fan that must run at shutdown (a
+    // heater_fan cooling the hot end), off for everything else, heaters always.
+    const bool on_at_stop = !spec.heater && spec.shutdown_value >= 0.5;
+    plan.outputs.push_back(
+        {spec.name, spec.pin, seconds_to_ns(spec.cycle_time), seconds_to_ns(spec.max_duration), on_at_stop});
   }
   return plan;
 }
@@ -63,7 +67,7 @@ PinPlan plan_pins(const config::MachineConfig& machine, std::span<const SoftPwmO
     plan.outputs[i].enable_pin = it->second;
   }
   for (const SoftPwmOutput& out : pwm_outputs) {
-    plan.pwm.push_back({out.name, add(out.pin, out.name + ".pwm"), out.cycle_ns, out.max_duration_ns});
+    plan.pwm.push_back({out.name, add(out.pin, out.name + ".pwm"), out.cycle_ns, out.max_duration_ns, out.on_at_stop});
   }
   return plan;
 }

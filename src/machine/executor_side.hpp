@@ -31,6 +31,7 @@ struct SoftPwmOutput {
   config::PinConfig pin;
   int64_t cycle_ns = 0;         // pwm_cycle_time / cycle_time
   int64_t max_duration_ns = 0;  // heaters: max_duration (Klipper: 3 s); fans: 0 (none)
+  bool on_at_stop = false;      // a fan whose shutdown speed is full (heater_fan): on at every executor stop
 };
 
 // The soft-PWM outputs of a thermal system: its outputs (thermal::ThermalSystem::outputs(), heaters in

@@ -277,8 +277,39 @@ TEST(SoftPwm, StartRejectsBadOutputs) {
   c.pwm_outputs[0].max_duration_ns = kHeaterCycle - 1;
   expect_error(c, "max_duration 99999999 ns must be 0 (none) or at least one cycle");
   c = rig.config;
+  c.pwm_outputs[0].on_at_stop = true;
+  expect_error(c, "PWM output extruder: an output with a max_duration (a heater) must go off at every stop");
+  c = rig.config;
   c.pwm_outputs.resize(ipc::kMaxPwmOutputs + 1, c.pwm_outputs[1]);
   expect_error(c, "17 PWM outputs configured, at most 16");
+}
+
+// A fan that must keep running at shutdown (a heater_fan cooling the hot end) is left high by every stop,
+// whatever its duty was; the heater beside it goes low.
+TEST(SoftPwm, AnOnAtStopFanIsLeftRunningByEveryStop) {
+  for (const bool emergency : {false, true}) {
+    SCOPED_TRACE(emergency);
+    PwmRig rig;
+    rig.config.pwm_outputs[1].on_at_stop = true;
+    rig.duty(0, 1.0, kT0);
+    rig.duty(1, 0.0, kT0);  // the fan was off when the job ended
+    if (emergency) {
+      rig.producer->set_horizon(kT0 + 10 * kMsNs);
+      rig.producer->beat_host();
+      StepExecutor exec(rig.config, *rig.consumer, rig.sim);
+      ASSERT_TRUE(exec.start().ok());
+      for (int i = 0; i < 10'000 && !rig.sim.level(kHeaterPin); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ASSERT_TRUE(rig.sim.level(kHeaterPin));
+      rig.producer->request_stop(ipc::StopCause::kEmergency);
+      EXPECT_EQ(exec.join().status, ExecutorStatus::kStopped);
+    } else {
+      rig.push(seg(0, kT0 + 40 * kMsNs, kMsNs, 3, 1));
+      rig.push(Record::end_of_stream());
+      ASSERT_EQ(rig.run().status, ExecutorStatus::kFinished);
+    }
+    EXPECT_FALSE(rig.sim.level(kHeaterPin));
+    EXPECT_TRUE(rig.sim.level(kFanPin));
+  }
 }
 
 // PWM edges rank below step edges: one due just after a step is not pulled into the step's write (which

@@ -42,6 +42,21 @@ TEST(SoftPwmPlan, HeatersThenFansWithTheirCyclesAndMaxDuration) {
   EXPECT_EQ(plan.executor_output, (std::vector<int>{0, 1, 2}));
 }
 
+TEST(SoftPwmPlan, OnlyAFanThatRunsAtShutdownIsOnAtStop) {
+  const thermal::ThermalSystem thermal = thermal_of("[heater_fan hotend_fan]\npin: PA5\nheater: extruder\n");
+  const SoftPwmPlan plan = soft_pwm_plan(thermal.outputs());
+  ASSERT_EQ(plan.outputs.size(), 4U);
+  for (const SoftPwmOutput& out : plan.outputs) {
+    EXPECT_EQ(out.on_at_stop, out.name == "heater_fan hotend_fan") << out.name;  // shutdown_speed 1 by default
+  }
+  auto machine = config::load(kPrinterCfg);
+  ASSERT_TRUE(machine.ok()) << machine.error().message;
+  const PinPlan pins = plan_pins(*machine, plan.outputs);
+  ASSERT_EQ(pins.pwm.size(), 4U);
+  EXPECT_TRUE(pins.pwm[3].on_at_stop);
+  EXPECT_FALSE(pins.pwm[0].on_at_stop);
+}
+
 TEST(SoftPwmPlan, HardwarePwmFansAreLeftToSysfs) {
   const thermal::ThermalSystem thermal =
       thermal_of("[fan_generic exhaust]\npin: pwmchip0/pwm1\nhardware_pwm: true\n[fan_generic chamber]\npin: PB0\n");

@@ -384,7 +384,8 @@ bool Controller::Impl::wait_until(const std::function<bool()>& done, const std::
 // waits, and its records keep the ring's time order (host_link.hpp).
 void Controller::Impl::push_soft_pwm() {
   if (!motion || options.virtual_clock) return;
-  std::vector<ipc::Record> records = thermal->take_soft_pwm(motion->last_record_ns());
+  const MotionSession::OutputWindow window = motion->output_window();
+  std::vector<ipc::Record> records = thermal->take_soft_pwm(window.not_before_ns, window.not_after_ns);
   for (std::size_t i = 0; i < records.size(); ++i) {
     auto pushed = motion->push_output(records[i]);
     if (!pushed) return;  // the session has stopped: every output is off, fault() tells the controller why

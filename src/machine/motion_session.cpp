@@ -2,6 +2,7 @@
 #include "machine/motion_session.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "executor/executor.hpp"
 #include "machine/embedded_rings.hpp"
@@ -177,7 +178,10 @@ double MotionSession::clock_print_time() const {
 
 Result<bool> MotionSession::push_output(const ipc::Record& record) { return parts_->link->push_now(record); }
 
-int64_t MotionSession::last_record_ns() const { return parts_->link->last_record_ns(); }
+MotionSession::OutputWindow MotionSession::output_window() const {
+  const int64_t last = parts_->link->last_record_ns();
+  return {last, parts_->idled ? std::numeric_limits<int64_t>::max() : last};
+}
 
 std::optional<uint64_t> MotionSession::rising_edges(const std::string& signal) const {
   return parts_->side->rising_edges(signal);

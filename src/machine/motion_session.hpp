@@ -86,8 +86,13 @@ class MotionSession {
   // A soft-PWM command (ThermalLink::take_soft_pwm) into the ring now, not behind the lead (HostLink::push_now);
   // also from the wait hook. False: the ring is full. Errors: the session cannot move any more (fault()).
   Result<bool> push_output(const ipc::Record& record);
-  // The time the last record pushed takes effect (soft-PWM commands take effect no earlier).
-  int64_t last_record_ns() const;
+  // The times a record pushed now may carry (push_output) and keep the ring in time order: no earlier than the
+  // last record pushed; while motion is being sent, no later either (the step generator may still release
+  // steps from that time on); once idle, any later time.
+  struct OutputWindow {
+    int64_t not_before_ns = 0, not_after_ns = 0;
+  };
+  OutputWindow output_window() const;
   // On the sim backend, the rising edges so far of an executor pin by signal name (ExecutorSide::rising_edges).
   std::optional<uint64_t> rising_edges(const std::string& signal) const;
   // Called while a push waits for the lead or for room (HostLink::set_wait_hook).

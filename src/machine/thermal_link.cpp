@@ -1,6 +1,7 @@
 // ThermalLink (see thermal_link.hpp).
 #include "machine/thermal_link.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include <fmt/format.h>
@@ -79,10 +80,11 @@ void ThermalLink::tick(int64_t now_ns) {
 
 const std::vector<SoftPwmOutput>& ThermalLink::soft_pwm_outputs() const noexcept { return parts_->soft_pwm.outputs; }
 
-std::vector<ipc::Record> ThermalLink::take_soft_pwm(int64_t not_before_ns) {
+std::vector<ipc::Record> ThermalLink::take_soft_pwm(int64_t not_before_ns, int64_t not_after_ns) {
   Parts& p = *parts_;
   std::vector<ipc::Record> records;
-  for (const auto& [output, command] : p.pending) {
+  for (auto [output, command] : p.pending) {
+    command.time_ns = std::min(command.time_ns, not_after_ns);
     if (auto record = soft_pwm_record(p.soft_pwm, command, not_before_ns)) records.push_back(*record);
   }
   p.in_flight = std::move(p.pending);

@@ -36,10 +36,11 @@ class ThermalLink {
 
   // The outputs the executor drives (ExecutorSideOptions::pwm_outputs / MotionOptions::pwm_outputs).
   const std::vector<SoftPwmOutput>& soft_pwm_outputs() const noexcept;
-  // The soft-PWM commands since the last call, latest per output, as ring records (soft_pwm_record) that take
-  // effect no earlier than `not_before_ns`. Records the caller could not push (the ring was full) go back with
-  // keep_soft_pwm(), to be taken again with a later not_before_ns, unless a newer command replaced them.
-  std::vector<ipc::Record> take_soft_pwm(int64_t not_before_ns);
+  // The soft-PWM commands since the last call, latest per output, as ring records (soft_pwm_record) timed
+  // within [not_before_ns, not_after_ns] (MotionSession::output_window: the ring's time order). Records the
+  // caller could not push (the ring was full) go back with keep_soft_pwm(), to be taken again later, unless a
+  // newer command replaced them.
+  std::vector<ipc::Record> take_soft_pwm(int64_t not_before_ns, int64_t not_after_ns);
   void keep_soft_pwm(const std::vector<ipc::Record>& records);
 
   thermal::ThermalSystem& system() noexcept { return system_; }

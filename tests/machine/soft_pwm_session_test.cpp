@@ -51,7 +51,8 @@ struct Rig {
   void heat_for(std::chrono::milliseconds duration) {
     for (auto end = std::chrono::steady_clock::now() + duration; std::chrono::steady_clock::now() < end;) {
       thermal->tick(monotonic_ns());
-      std::vector<ipc::Record> records = thermal->take_soft_pwm(motion->last_record_ns());
+      const MotionSession::OutputWindow window = motion->output_window();
+      std::vector<ipc::Record> records = thermal->take_soft_pwm(window.not_before_ns, window.not_after_ns);
       for (const ipc::Record& r : records) {
         auto pushed = motion->push_output(r);
         ASSERT_TRUE(pushed) << pushed.error().message;
@@ -92,7 +93,8 @@ TEST(SoftPwmSession, HeaterCommandsGoInBetweenQueuedMotionWithoutLosingAStep) {
   // While a push waits for the lead, the controller's wait hook pushes the heaters' commands.
   rig.motion->set_wait_hook([&rig] {
     rig.thermal->tick(monotonic_ns());
-    for (const ipc::Record& r : rig.thermal->take_soft_pwm(rig.motion->last_record_ns())) {
+    const MotionSession::OutputWindow window = rig.motion->output_window();
+    for (const ipc::Record& r : rig.thermal->take_soft_pwm(window.not_before_ns, window.not_after_ns)) {
       auto pushed = rig.motion->push_output(r);
       if (!pushed || !*pushed) ADD_FAILURE() << "a soft-PWM command was not taken";
     }

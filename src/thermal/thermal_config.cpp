@@ -245,7 +245,8 @@ void Loader::read_heater(const Section& s, bool is_extruder, bool strict) {
   h.min_extrude_temp = r.number("min_extrude_temp", Range::closed(h.min_temp, h.max_temp), 170.0);
   h.max_power = r.number("max_power", Range::open_closed(0, 1), 1.0);
   h.smooth_time = r.number("smooth_time", Range::positive(), 1.0);
-  h.pwm_cycle_time = r.number("pwm_cycle_time", Range::open_closed(0, h.sensor.report_time), 0.100);
+  // A heater is soft PWM in the executor, whose cycles start at 0.0001 s (ipc::kMinPwmCycleNs).
+  h.pwm_cycle_time = r.number("pwm_cycle_time", Range::closed(0.0001, h.sensor.report_time), 0.100);
   const std::string control = r.word("control");
   if (control == "pid") {
     h.control = ControlKind::pid;
@@ -321,8 +322,10 @@ void Loader::read_fan(const Section& s, FanKind kind) {
   f.max_power = r.number("max_power", Range::open_closed(0, 1), 1.0);
   f.kick_start_time = r.number("kick_start_time", Range::at_least(0), 0.1);
   f.off_below = r.number("off_below", Range::closed(0, 1), 0.0);
-  f.cycle_time = r.number("cycle_time", Range::positive(), 0.010);
   f.hardware_pwm = r.boolean("hardware_pwm", false);
+  // Soft PWM in the executor takes cycles of 0.0001 to 10 s (ipc::kMinPwmCycleNs..kMaxPwmCycleNs); a Linux
+  // hardware PWM channel any period (a 25 kHz fan: 0.00004 s).
+  f.cycle_time = r.number("cycle_time", f.hardware_pwm ? Range::positive() : Range::closed(0.0001, 10), 0.010);
   f.shutdown_speed = r.number("shutdown_speed", Range::closed(0, 1), kind == FanKind::heater_fan ? 1.0 : 0.0);
   if (kind == FanKind::heater_fan || kind == FanKind::controller_fan) {
     f.heaters = list(r, "heater", {"extruder"});

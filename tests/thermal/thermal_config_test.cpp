@@ -169,7 +169,9 @@ TEST(ThermalConfigErrors, NameFileLineSectionAndKey) {
   EXPECT_EQ(error_of(replace_once(kBaseConfig, "max_temp: 250\n", "max_temp: 250\nmax_power: 1.5\n")),
             "printer.cfg:11: [extruder] max_power: expected a number in (0, 1], got \"1.5\"");
   EXPECT_EQ(error_of(replace_once(kBaseConfig, "max_temp: 250\n", "max_temp: 250\npwm_cycle_time: 0.5\n")),
-            "printer.cfg:11: [extruder] pwm_cycle_time: expected a number in (0, 0.3], got \"0.5\"");
+            "printer.cfg:11: [extruder] pwm_cycle_time: expected a number in [1e-04, 0.3], got \"0.5\"");
+  EXPECT_EQ(error_of(replace_once(kBaseConfig, "max_temp: 250\n", "max_temp: 250\npwm_cycle_time: 0.00005\n")),
+            "printer.cfg:11: [extruder] pwm_cycle_time: expected a number in [1e-04, 0.3], got \"0.00005\"");
   EXPECT_EQ(error_of(replace_once(kBaseConfig, "max_temp: 250\n", "max_temp: 250\nmin_extrude_temp: 300\n")),
             "printer.cfg:11: [extruder] min_extrude_temp: expected a number in [0, 250], got \"300\"");
 }

@@ -29,6 +29,7 @@
 #include "machine/mcu_boards.hpp"
 #include "cli/progress.hpp"
 #include "cli/split_host.hpp"
+#include "machine/split_steps.hpp"
 #include "machine/run_threads.hpp"
 #include "cli/tools.hpp"
 #include "config/config.hpp"
@@ -237,7 +238,7 @@ RunSummary run_job(const RunOptions& options, std::ostream& log) {
   // the moment the executor runs), so the host is that far ahead of the executor from the first step on.
   const int64_t origin_ns = monotonic_ns() + machine->rt.buffer_time_ns;
   // Split mode: the pipeline's records pass through a step count for the progress line.
-  SplitSteps split_steps(sink, *producer);
+  machine::SplitSteps split_steps(sink, *producer);
   stepgen::RecordSink& pipeline_sink = embedded ? static_cast<stepgen::RecordSink&>(sink) : split_steps;
   const std::thread::id host_thread = std::this_thread::get_id();
   bool log_placed = false;

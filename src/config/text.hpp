@@ -13,6 +13,7 @@ namespace rtstep::config::text {
 
 std::string_view trim(std::string_view s) noexcept;
 std::string to_lower(std::string_view s);
+std::string to_upper(std::string_view s);
 // `"s"`, for quoting user text in messages.
 std::string quote(std::string_view s);
 // Shortest text that reads back as the same double: 0.00005 -> "5e-05", 235 -> "235".

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "config/section_reader.hpp"
+#include "config/text.hpp"
 #include "machine/backend_choice.hpp"
 #include "machine/controller_impl.hpp"
 #include "machine/executor_side.hpp"
@@ -64,9 +65,7 @@ std::string first_word(const std::string& script) {
   const auto first = script.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return {};
   const auto end = script.find_first_of(" \t\r\n;", first);
-  std::string word = script.substr(first, end == std::string::npos ? std::string::npos : end - first);
-  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return word;
+  return config::text::to_upper(script.substr(first, end == std::string::npos ? std::string::npos : end - first));
 }
 
 // A script that stops a running print: its motion is interrupted as soon as it is posted.

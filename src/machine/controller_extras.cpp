@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "config/section_reader.hpp"
+#include "config/text.hpp"
 #include "machine/controller_impl.hpp"
 #include "macro/literal.hpp"
 
@@ -18,11 +19,6 @@ namespace rtstep::machine {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string upper(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
 
 // Reads Klipper's save_variables file: "[Variables]" then "name = python literal" lines.
 Result<macro::Value> read_variables(const std::string& path) {
@@ -263,7 +259,7 @@ Status Controller::Impl::run_exclude_object(std::string_view name, std::string_v
     const macro::Value* value = call->params.dict_data().find(std::string_view(key));
     return value ? value->text() : std::string();
   };
-  const std::string object = upper(param("NAME"));
+  const std::string object = config::text::to_upper(param("NAME"));
   const auto known = [&](const std::string& n) {
     return std::any_of(extras.objects.begin(), extras.objects.end(), [&](const Json& o) { return o["name"] == n; });
   };

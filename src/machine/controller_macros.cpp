@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "config/section_reader.hpp"
+#include "config/text.hpp"
 #include "machine/controller_impl.hpp"
 #include "util/clock.hpp"
 
@@ -24,17 +25,8 @@ using Json = nlohmann::json;
 // Klipper's default [idle_timeout] gcode: heaters off (when there are any), motors released.
 constexpr const char* kDefaultIdleGcode = "TURN_OFF_HEATERS\nM84";
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using config::text::to_lower;
+using config::text::to_upper;
 
 // The command a line calls, upper-cased, as Klipper reads it: "print_start BED=60" -> "PRINT_START",
 // "G28X" -> "G28", "N12 M600" -> "M600". Empty for a blank or comment line.
@@ -55,7 +47,7 @@ std::pair<std::string, std::size_t> command_word(std::string_view text) {
   } else {
     while (end < text.size() && text[end] != ' ' && text[end] != '\t' && text[end] != ';' && text[end] != '\r') ++end;
   }
-  return {upper(text.substr(pos, end - pos)), end};
+  return {to_upper(text.substr(pos, end - pos)), end};
 }
 
 macro::Value to_value(const Json& json) {
@@ -221,9 +213,9 @@ std::optional<LineOutcome> Controller::Impl::run_macro_command(std::string_view 
     if (!macro_name) return missing("MACRO");
     if (!variable) return missing("VARIABLE");
     if (!value) return missing("VALUE");
-    const auto found = macros.by_name.find(upper(*macro_name));
+    const auto found = macros.by_name.find(to_upper(*macro_name));
     if (found == macros.by_name.end()) return fail(fmt::format("The value '{}' is not valid for MACRO", *macro_name));
-    if (auto set = macro::set_gcode_variable(found->second.variables, lower(*variable), *value); !set) {
+    if (auto set = macro::set_gcode_variable(found->second.variables, to_lower(*variable), *value); !set) {
       return fail(set.error().message);
     }
     return LineOutcome{};
@@ -235,7 +227,7 @@ std::optional<LineOutcome> Controller::Impl::run_macro_command(std::string_view 
     if (!duration) return fail(duration.error().message);
     if (*duration < 0) return missing("DURATION");
     for (DelayedGcode& delayed : macros.delayed) {
-      if (delayed.definition.name != lower(*id)) continue;
+      if (delayed.definition.name != to_lower(*id)) continue;
       delayed.due_ns = *duration > 0 ? monotonic_ns() + static_cast<int64_t>(*duration * 1e9) : 0;
       return LineOutcome{};
     }
@@ -332,7 +324,7 @@ macro::Actions Controller::Impl::macro_actions() {
 
 std::optional<Json> Controller::Impl::macro_status(const std::string& object_name) const {
   if (object_name.rfind("gcode_macro ", 0) != 0) return std::nullopt;
-  const auto found = macros.by_name.find(upper(object_name.substr(12)));
+  const auto found = macros.by_name.find(to_upper(object_name.substr(12)));
   if (found == macros.by_name.end()) return std::nullopt;
   return macro_json(found->second.variables);
 }

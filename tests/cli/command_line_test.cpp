@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include <regex>
@@ -263,7 +264,10 @@ TEST_F(CommandLine, AfterSigintTheSummarySaysWhereTheMachineStoppedInMm) {
                                                     "stepper_x (-?[0-9.]+) mm \\(100\\.000\\) stepper_y (-?[0-9.]+) mm "
                                                     "\\(50\\.000\\)")))
       << out;
-  EXPECT_NEAR(std::stod(mm[1]), std::stod(row[1]) / 80.0, 0.0005) << out;
+  // Printed to the micrometre: exactly the counted steps / 80 rounded as printf rounds (9 steps -> "0.113").
+  char expected[32];
+  std::snprintf(expected, sizeof expected, "%.3f", std::stod(row[1]) / 80.0);
+  EXPECT_EQ(mm[1].str(), expected) << out;
 }
 
 // ---- 9. licence, 10. docs

@@ -267,7 +267,7 @@ void Controller::Impl::start_machine() {
   if (!chosen) return fail(chosen.error().message);
   if (!chosen->note.empty()) note("rtstep serve: " + chosen->note);
   const bool simulated = chosen->kind == gpio::BackendKind::kSim;
-  auto heaters = ThermalLink::create(raw, simulated, monotonic_ns());
+  auto heaters = ThermalLink::create(raw, simulated, monotonic_ns(), options.mcu ? machine->mcus : std::vector<config::McuConfig>{});
   if (!heaters) return fail(options.config_path + ": " + heaters.error().message);
   thermal = std::move(*heaters);
   // The machine's pins, the soft-PWM heater and fan pins among them, stay open (and driven at their safe
@@ -282,6 +282,7 @@ void Controller::Impl::start_machine() {
   motion_options.virtual_clock = options.virtual_clock;
   motion_options.hardware = hardware_pins.get();
   motion_options.mcu = options.mcu;
+  motion_options.board_thermal = thermal->board_pins();  // heaters, fans and sensors on the boards
   // The executor drives the soft-PWM heaters and fans (max_duration). Not on the virtual clock, whose time
   // is not the heaters' (the sim plants take the commands alone there).
   if (!options.virtual_clock) motion_options.pwm_outputs = thermal->soft_pwm_outputs();
@@ -290,6 +291,7 @@ void Controller::Impl::start_machine() {
   if (!motion_log.str().empty()) note(motion_log.str());
   if (!session) return fail(session.error().message);
   (*session)->set_wait_hook([this] { serve_background(); });
+  thermal->attach_boards((*session)->thermal_boards());
   {
     std::lock_guard lock(motion_mu);
     motion = std::move(*session);

@@ -18,10 +18,11 @@ constexpr std::size_t kTraceBufferWrites = std::size_t{1} << 20;  // ~1 s at 1 M
 int64_t seconds_to_ns(double s) { return std::llround(s * 1e9); }
 }  // namespace
 
-SoftPwmPlan soft_pwm_plan(std::span<const thermal::OutputSpec> thermal_outputs) {
+SoftPwmPlan soft_pwm_plan(std::span<const thermal::OutputSpec> thermal_outputs, const std::vector<bool>& elsewhere) {
   SoftPwmPlan plan;
-  for (const thermal::OutputSpec& spec : thermal_outputs) {
-    if (spec.hardware_pwm) {
+  for (std::size_t i = 0; i < thermal_outputs.size(); ++i) {
+    const thermal::OutputSpec& spec = thermal_outputs[i];
+    if (spec.hardware_pwm || (i < elsewhere.size() && elsewhere[i])) {
       plan.executor_output.push_back(-1);
       continue;
     }

@@ -35,14 +35,15 @@ struct SoftPwmOutput {
 };
 
 // The soft-PWM outputs of a thermal system: its outputs (thermal::ThermalSystem::outputs(), heaters in
-// config order, then fans) without the hardware-PWM fans, which SysfsPwm drives. ipc::PwmCommand::output is
-// an output's index in `outputs`; executor_output maps each thermal output to it (-1: hardware PWM).
+// config order, then fans) without the hardware-PWM fans, which SysfsPwm drives, and without those marked
+// `elsewhere` (on an MCU board: McuBoards drives them). ipc::PwmCommand::output is an output's index in
+// `outputs`; executor_output maps each thermal output to it (-1: not the executor's).
 struct SoftPwmPlan {
   std::vector<SoftPwmOutput> outputs;
   std::vector<int> executor_output;
 };
-// Init only (allocates).
-SoftPwmPlan soft_pwm_plan(std::span<const thermal::OutputSpec> thermal_outputs);
+// Init only (allocates). `elsewhere` may be shorter than the outputs (the rest are not elsewhere).
+SoftPwmPlan soft_pwm_plan(std::span<const thermal::OutputSpec> thermal_outputs, const std::vector<bool>& elsewhere = {});
 
 // The record that gives the executor a thermal output command (thermal::ThermalSystem::update), for the
 // host to push through its HostLink; nullopt for a hardware-PWM output or an index outside the plan. Records

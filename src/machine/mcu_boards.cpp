@@ -26,6 +26,11 @@ constexpr int64_t kSettleNs = 100'000'000;
 constexpr int64_t kDrainTimeoutNs = 10'000'000'000;
 // A serial device missing for this long is reported as missing (a USB board takes a moment to appear).
 constexpr int64_t kMissingPortNs = 3'000'000'000;
+// How long the end of a session waits for the outputs' last updates to leave (each output's updates leave one
+// at a time, once the one before has taken effect: a heater's next is at most ~0.4 s ahead).
+constexpr int64_t kOutputsOffTimeoutNs = 2'000'000'000;
+// After the last update left: its acknowledgement, before the link stops.
+constexpr auto kOutputsAckWait = std::chrono::milliseconds(100);
 
 bool moving_phase(mcu::LinkPhase phase) { return phase == mcu::LinkPhase::kReady; }
 
@@ -37,6 +42,7 @@ struct McuBoards::Board {
   std::unique_ptr<mcu::Link> link;
   std::vector<int64_t> start_positions;  // per board stepper, as start() found them
   std::vector<int> enable_of;            // per board stepper: its enable output, -1: none on this board
+  std::vector<std::size_t> adc_sensor;   // per board ADC: its thermal sensor index
 
   // "MCU 'mcu' (printer.cfg:86, serial /dev/ttyACM0)": names the board in messages.
   std::string who() const { return fmt::format("MCU '{}' ({}, serial {})", config.name, config.where, config.serial); }
@@ -55,9 +61,26 @@ McuBoards::~McuBoards() {
   }
 }
 
-Result<std::unique_ptr<McuBoards>> McuBoards::plan(const config::MachineConfig& machine, McuBoardOptions options) {
+Result<std::unique_ptr<McuBoards>> McuBoards::plan(const config::MachineConfig& machine, McuBoardOptions options,
+                                                   const BoardThermalPins& thermal) {
   std::unique_ptr<McuBoards> boards(new McuBoards(machine, options));
   std::vector<int> board_of_mcu(machine.mcus.size(), -1);
+  // The board of [mcu] section `mcu`, made on first use. Errors: the section has no serial port.
+  const auto board_for = [&](std::size_t mcu) -> Result<int> {
+    const config::McuConfig& config = machine.mcus[mcu];
+    if (config.serial.empty()) {
+      return Error{fmt::format("{}: [{}] has no serial: rtstep reaches a board through its serial port "
+                               "(CAN is not supported)", config.where, config.name == "mcu" ? "mcu" : "mcu " + config.name)};
+    }
+    int& index = board_of_mcu[mcu];
+    if (index < 0) {
+      index = static_cast<int>(boards->boards_.size());
+      auto board = std::make_unique<Board>();
+      board->config = config;
+      boards->boards_.push_back(std::move(board));
+    }
+    return index;
+  };
   for (std::size_t i = 0; i < machine.steppers.size(); ++i) {
     const config::StepperConfig& s = machine.steppers[i];
     const auto step = config::board_pin(machine.mcus, s.step_pin);
@@ -70,18 +93,9 @@ Result<std::unique_ptr<McuBoards>> McuBoards::plan(const config::MachineConfig& 
       return Error{fmt::format("{}: [{}] dir_pin: {} is on {}, its step_pin {} on {}: both must be on one board",
                                machine.path, s.name, s.dir_pin.name, name(dir), s.step_pin.name, name(step))};
     }
-    const config::McuConfig& mcu = machine.mcus[step->mcu];
-    if (mcu.serial.empty()) {
-      return Error{fmt::format("{}: [{}] has no serial: rtstep reaches a board through its serial port "
-                               "(CAN is not supported)", mcu.where, mcu.name == "mcu" ? "mcu" : "mcu " + mcu.name)};
-    }
-    int& index = board_of_mcu[step->mcu];
-    if (index < 0) {
-      index = static_cast<int>(boards->boards_.size());
-      auto board = std::make_unique<Board>();
-      board->config = mcu;
-      boards->boards_.push_back(std::move(board));
-    }
+    const auto made = board_for(step->mcu);
+    if (!made) return made.error();
+    const int index = *made;
     Board& board = *boards->boards_[static_cast<std::size_t>(index)];
     if (board.objects.steppers.size() >= 255) return Error{board.who() + ": too many steppers"};
     boards->routes_[i] = {index, static_cast<uint8_t>(board.objects.steppers.size())};
@@ -96,6 +110,36 @@ Result<std::unique_ptr<McuBoards>> McuBoards::plan(const config::MachineConfig& 
     board.enable_of.back() = static_cast<int>(same - outs.begin());
     if (same == outs.end()) outs.push_back({s.name + ".enable", enable->pin, s.enable_pin.inverted, 0, 0, 0, 0});
   }
+  // The heaters', fans' and sensors' pins on boards.
+  const auto where = [&](const std::string& object, const config::PinConfig& pin) -> Result<config::BoardPin> {
+    const auto on = config::board_pin(machine.mcus, pin);
+    if (!on) return Error{fmt::format("{}: [{}] pin {} is not on an [mcu] board", machine.path, object, pin.name)};
+    return *on;
+  };
+  for (const BoardThermalPins::Output& o : thermal.outputs) {
+    const auto pin = where(o.spec.name, o.pin);
+    if (!pin) return pin.error();
+    const auto index = board_for(pin->mcu);
+    if (!index) return index.error();
+    Board& board = *boards->boards_[static_cast<std::size_t>(*index)];
+    if (board.objects.digital_outs.size() >= 255) return Error{board.who() + ": too many outputs"};
+    boards->thermal_outputs_[o.output] = {*index, static_cast<uint8_t>(board.objects.digital_outs.size())};
+    mcu::DigitalOutSpec spec = o.spec;
+    spec.pin = pin->pin;
+    spec.invert = o.pin.inverted;
+    board.objects.digital_outs.push_back(std::move(spec));
+  }
+  for (const BoardThermalPins::Sensor& t : thermal.sensors) {
+    const auto pin = where(t.spec.name, t.pin);
+    if (!pin) return pin.error();
+    const auto index = board_for(pin->mcu);
+    if (!index) return index.error();
+    Board& board = *boards->boards_[static_cast<std::size_t>(*index)];
+    mcu::AdcSpec spec = t.spec;
+    spec.pin = pin->pin;
+    board.objects.adcs.push_back(std::move(spec));
+    board.adc_sensor.push_back(t.sensor);
+  }
   if (boards->boards_.empty()) return std::unique_ptr<McuBoards>();
   // The endstop inputs on a board with steppers: homing moves of its steppers arm them there.
   const EndstopPlan endstops = plan_endstops(machine);
@@ -105,6 +149,7 @@ Result<std::unique_ptr<McuBoards>> McuBoards::plan(const config::MachineConfig& 
     const auto pin = config::board_pin(machine.mcus, config::PinConfig{input.name, false, false, false});
     if (!pin || board_of_mcu[pin->mcu] < 0) continue;
     Board& board = *boards->boards_[static_cast<std::size_t>(board_of_mcu[pin->mcu])];
+    if (board.objects.steppers.empty()) continue;  // a board with only heaters: the endstop stays the executor's
     boards->inputs_[k] = {board_of_mcu[pin->mcu], static_cast<uint8_t>(board.objects.endstops.size())};
     board.objects.endstops.push_back({input.name, pin->pin, input.pull == gpio::Pull::kUp, input.inverted});
   }
@@ -294,13 +339,35 @@ Result<std::vector<std::optional<McuStepperCount>>> McuBoards::finish() {
       const std::size_t k = routes_[i].index;
       counts[i] = McuStepperCount{board.config.name, steps_[i], positions[k] - board.start_positions[k]};
     }
-    const int64_t now = monotonic_ns();
-    for (std::size_t k = 0; k < board.objects.digital_outs.size(); ++k) board.link->set_output(k, now, 0.0);
   }
-  // The enable pins' updates leave a little ahead of their time (LinkOptions::min_output_lead_ns): let them go
-  // before the links stop.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  outputs_to_shutdown_values();
   return counts;
+}
+
+void McuBoards::outputs_to_shutdown_values() {
+  const int64_t now = monotonic_ns();
+  std::vector<uint64_t> expected(boards_.size(), 0);
+  for (std::size_t b = 0; b < boards_.size(); ++b) {
+    Board& board = *boards_[b];
+    const mcu::LinkStatus s = board.link->status();
+    if (!moving_phase(s.phase)) continue;
+    expected[b] = s.output_commands + board.objects.digital_outs.size();
+    for (std::size_t k = 0; k < board.objects.digital_outs.size(); ++k) {
+      board.link->set_output(k, now, board.objects.digital_outs[k].shutdown_value);
+    }
+  }
+  // The updates leave a little ahead of their time (LinkOptions::min_output_lead_ns), each after its output's
+  // update before: let them go before the links stop.
+  for (const int64_t give_up = now + kOutputsOffTimeoutNs; monotonic_ns() < give_up;) {
+    bool sent = true;
+    for (std::size_t b = 0; b < boards_.size(); ++b) {
+      const mcu::LinkStatus s = boards_[b]->link->status();
+      sent = sent && (!moving_phase(s.phase) || (s.output_commands >= expected[b] && s.outputs_waiting == 0));
+    }
+    if (sent) break;
+    std::this_thread::sleep_for(kPoll);
+  }
+  std::this_thread::sleep_for(kOutputsAckWait);
 }
 
 std::vector<McuBoardSummary> McuBoards::summaries() const {
@@ -308,16 +375,14 @@ std::vector<McuBoardSummary> McuBoards::summaries() const {
   for (const auto& b : boards_) {
     const mcu::LinkStatus s = b->link->status();
     out.push_back({b->config.name, s.steps_sent, s.queue_step_commands, s.queue_step_bytes, s.transmit.bytes_sent,
-                   s.transmit.retransmits, s.nominal_hz, s.fitted_hz});
+                   s.output_commands, s.output_bytes, s.adc_reports, s.transmit.retransmits, s.nominal_hz, s.fitted_hz});
   }
   return out;
 }
 
 void McuBoards::end() {
-  if (fault().empty()) {
-    (void)finish();
-    return;
-  }
+  if (fault().empty() && finish()) return;
+  outputs_to_shutdown_values();
   for (auto& b : boards_) {
     const mcu::LinkStatus before = b->link->status();
     if (before.phase != mcu::LinkPhase::kShutdown) continue;
@@ -327,6 +392,32 @@ void McuBoards::end() {
     while (b->link->status().restarts == before.restarts && monotonic_ns() < give_up) std::this_thread::sleep_for(kPoll);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+void McuBoards::set_thermal_output(std::size_t output, int64_t time_ns, double value) {
+  const auto route = thermal_outputs_.find(output);
+  if (route == thermal_outputs_.end()) return;
+  Board& board = *boards_[static_cast<std::size_t>(route->second.board)];
+  if (board.link) board.link->set_output(route->second.index, time_ns, value);
+}
+
+void McuBoards::take_thermal_readings(std::vector<thermal::Reading>& out) {
+  for (auto& b : boards_) {
+    if (!b->link) continue;
+    for (const mcu::AdcReading& r : b->link->take_adc_readings()) {
+      if (r.adc < b->adc_sensor.size()) out.push_back({static_cast<uint32_t>(b->adc_sensor[r.adc]), r.time_ns, r.value});
+    }
+  }
+}
+
+std::optional<BoardSensorFault> McuBoards::sensor_fault() const {
+  for (const auto& b : boards_) {
+    if (!b->link) continue;
+    const mcu::LinkStatus s = b->link->status();
+    if (s.phase != mcu::LinkPhase::kShutdown || !s.adc_out_of_range || *s.adc_out_of_range >= b->adc_sensor.size()) continue;
+    return BoardSensorFault{b->adc_sensor[*s.adc_out_of_range], s.message};
+  }
+  return std::nullopt;
 }
 
 }  // namespace rtstep::machine

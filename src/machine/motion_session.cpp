@@ -21,7 +21,7 @@ struct MotionSession::Parts {
   bool virtual_clock = false;
   bool simulated = true;
   EmbeddedRings rings;
-  std::unique_ptr<McuBoards> boards;  // MotionOptions::mcu
+  std::shared_ptr<McuBoards> boards;  // MotionOptions::mcu (shared: ThermalLink holds it weakly)
   std::unique_ptr<ExecutorSide> side;
   std::optional<RunThreads> host_thread;  // the creating thread as rtstep-host, put back when the session ends
   std::unique_ptr<HostLink> link;
@@ -57,9 +57,9 @@ Result<std::unique_ptr<MotionSession>> MotionSession::start(const config::Machin
   parts->simulated = options.hardware == nullptr;
   if (options.mcu) {
     if (options.virtual_clock) return Error{"the [mcu] boards keep real time: they cannot run on the virtual clock"};
-    auto boards = McuBoards::plan(machine, {machine.rt.buffer_time_ns / 2});
+    auto boards = McuBoards::plan(machine, {machine.rt.buffer_time_ns / 2}, options.board_thermal);
     if (!boards) return boards.error();
-    if (!*boards) return Error{machine.path + ": no stepper has its pins on an [mcu] board"};
+    if (!*boards) return Error{machine.path + ": --mcu: no stepper, heater, fan or sensor has its pin on an [mcu] board"};
     if (auto started = (*boards)->start(); !started) return started.error();
     parts->boards = std::move(*boards);
   }
@@ -186,6 +186,8 @@ MotionSession::OutputWindow MotionSession::output_window() const {
 std::optional<uint64_t> MotionSession::rising_edges(const std::string& signal) const {
   return parts_->side->rising_edges(signal);
 }
+
+std::weak_ptr<BoardThermalIo> MotionSession::thermal_boards() const { return parts_->boards; }
 
 void MotionSession::set_wait_hook(std::function<void()> hook) { parts_->link->set_wait_hook(std::move(hook)); }
 

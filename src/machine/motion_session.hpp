@@ -23,6 +23,7 @@
 #include "gpio/gpio.hpp"
 #include "ipc/ipc.hpp"
 #include "machine/executor_side.hpp"
+#include "machine/mcu_boards.hpp"
 #include "motion/motion.hpp"
 #include "util/result.hpp"
 
@@ -39,6 +40,8 @@ struct MotionOptions {
   std::string gcode_name = "console";  // names the source in motion errors ("console:3: move out of range")
   // Drive the [mcu] boards the steppers' pins name (mcu_boards.hpp): start() connects them first. Real clock.
   bool mcu = false;
+  // With `mcu`: the heater, fan and sensor pins on the boards (ThermalLink::board_pins), configured there too.
+  BoardThermalPins board_thermal;
 };
 
 // One stepper's steps as the executor wrote them against the plan (sim backend).
@@ -95,6 +98,9 @@ class MotionSession {
   OutputWindow output_window() const;
   // On the sim backend, the rising edges so far of an executor pin by signal name (ExecutorSide::rising_edges).
   std::optional<uint64_t> rising_edges(const std::string& signal) const;
+  // The boards' heaters, fans and sensors (MotionOptions::board_thermal), for ThermalLink::attach_boards; empty
+  // without boards.
+  std::weak_ptr<BoardThermalIo> thermal_boards() const;
   // Called while a push waits for the lead or for room (HostLink::set_wait_hook).
   void set_wait_hook(std::function<void()> hook);
 

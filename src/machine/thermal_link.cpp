@@ -2,6 +2,7 @@
 #include "machine/thermal_link.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -18,17 +19,78 @@ struct ThermalLink::Parts {
   std::map<std::size_t, thermal::OutputCommand> pending;    // by thermal output: the latest command not yet pushed
   std::map<std::size_t, thermal::OutputCommand> in_flight;  // the last take_soft_pwm(), for keep_soft_pwm()
   int64_t last_ns = 0;
+  BoardThermalPins board_pins;
+  std::vector<bool> board_output;        // per thermal output: on a board
+  std::weak_ptr<BoardThermalIo> boards;  // attach_boards()
+  std::map<uint32_t, double> last_board_reading;  // by sensor: its last ADC fraction from a board
 };
 
-Result<std::unique_ptr<ThermalLink>> ThermalLink::create(const config::RawConfig& raw, bool simulated, int64_t now_ns) {
+namespace {
+
+// The pins of `config`'s outputs and ADC sensors that are on one of `boards`, with what the boards need.
+BoardThermalPins pins_on_boards(const thermal::ThermalConfig& config, const thermal::ThermalSystem& system,
+                                const std::vector<config::McuConfig>& boards) {
+  BoardThermalPins pins;
+  if (boards.empty()) return pins;
+  const std::vector<thermal::OutputSpec>& outputs = system.outputs();
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const thermal::OutputSpec& o = outputs[i];
+    if (!config::board_pin(boards, o.pin)) continue;
+    mcu::DigitalOutSpec spec;
+    spec.name = o.name;
+    spec.shutdown_value = o.shutdown_value;
+    spec.max_duration_ns = static_cast<int64_t>(o.max_duration * 1e9 + 0.5);
+    spec.cycle_ns = static_cast<int64_t>(o.cycle_time * 1e9 + 0.5);
+    spec.hardware_pwm = o.hardware_pwm;
+    pins.outputs.push_back({i, o.pin, spec});
+  }
+  // Sensors in ThermalSystem's order, each range-checked by its board as Klipper's MCU does: the ADC values of
+  // min_temp and max_temp, for kRangeCheckCount reports in a row.
+  const auto add = [&](const std::string& name, const thermal::SensorConfig& s, double min_temp, double max_temp) {
+    if (!s.is_adc() || !config::board_pin(boards, s.pin)) return false;
+    const thermal::AdcConverter converter = s.converter();
+    const auto clamp = [](double v, double fallback) { return std::isnan(v) ? fallback : std::clamp(v, 0.0, 1.0); };
+    const double a = clamp(converter.calc_adc(min_temp), 1.0), b = clamp(converter.calc_adc(max_temp), 0.0);
+    mcu::AdcSpec spec;
+    spec.name = name;
+    spec.sample_ns = static_cast<int64_t>(s.sample_time * 1e9 + 0.5);
+    spec.sample_count = static_cast<uint8_t>(s.sample_count);
+    spec.report_ns = static_cast<int64_t>(s.report_time * 1e9 + 0.5);
+    spec.min_value = std::min(a, b);
+    spec.max_value = std::max(a, b);
+    spec.range_check_count = thermal::kRangeCheckCount;
+    pins.sensors.push_back({0, s.pin, spec});
+    return true;
+  };
+  uint32_t sensor = 0;
+  for (const thermal::HeaterConfig& h : config.heaters) {
+    if (add(h.name, h.sensor, h.min_temp, h.max_temp)) pins.sensors.back().sensor = sensor;
+    ++sensor;
+  }
+  for (const thermal::TemperatureSensorConfig& t : config.sensors) {
+    if (add(t.name, t.sensor, t.min_temp, t.max_temp)) pins.sensors.back().sensor = sensor;
+    ++sensor;
+  }
+  return pins;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ThermalLink>> ThermalLink::create(const config::RawConfig& raw, bool simulated, int64_t now_ns,
+                                                         const std::vector<config::McuConfig>& boards) {
   auto parts = std::make_unique<Parts>();
   auto config = thermal::load_thermal(raw);
   if (!config) return config.error();
   parts->config = std::move(*config);
   auto system = thermal::ThermalSystem::create(parts->config);
   if (!system) return system.error();
+  parts->board_pins = pins_on_boards(parts->config, *system, boards);
+  parts->board_output.assign(system->outputs().size(), false);
+  for (const BoardThermalPins::Output& o : parts->board_pins.outputs) parts->board_output[o.output] = true;
   thermal::SourceOptions sources;
   sources.start_ns = now_ns;
+  sources.elsewhere.assign(system->sensor_count(), false);
+  for (const BoardThermalPins::Sensor& s : parts->board_pins.sensors) sources.elsewhere[s.sensor] = true;
   if (simulated) {
     parts->world = std::make_unique<thermal::SimWorld>(parts->config);
     sources.world = parts->world.get();
@@ -38,10 +100,11 @@ Result<std::unique_ptr<ThermalLink>> ThermalLink::create(const config::RawConfig
   auto poller = thermal::make_poller(parts->config, sources);
   if (!poller) return poller.error();
   parts->poller = std::move(*poller);
-  parts->soft_pwm = soft_pwm_plan(system->outputs());
-  for (const thermal::OutputSpec& out : system->outputs()) {
+  parts->soft_pwm = soft_pwm_plan(system->outputs(), parts->board_output);
+  for (std::size_t i = 0; i < system->outputs().size(); ++i) {
+    const thermal::OutputSpec& out = system->outputs()[i];
     parts->hardware.emplace_back();
-    if (simulated || !out.hardware_pwm) continue;  // soft PWM: the executor drives it
+    if (simulated || !out.hardware_pwm || parts->board_output[i]) continue;  // the executor's, or a board's
     auto pwm = thermal::SysfsPwm::open("", out.pin.name, static_cast<int64_t>(out.cycle_time * 1e9));
     if (!pwm) return Error{fmt::format("[{}] {}", out.name, pwm.error().message)};
     parts->hardware.back().emplace(std::move(*pwm));
@@ -63,6 +126,13 @@ void ThermalLink::tick(int64_t now_ns) {
   Parts& p = *parts_;
   p.readings.clear();
   if (auto polled = p.poller.poll(now_ns, p.readings); !polled) system_.shutdown(polled.error().message, now_ns);
+  const std::shared_ptr<BoardThermalIo> boards = p.boards.lock();
+  if (boards) {
+    const std::size_t local = p.readings.size();
+    boards->take_thermal_readings(p.readings);
+    for (std::size_t i = local; i < p.readings.size(); ++i) p.last_board_reading[p.readings[i].sensor] = p.readings[i].value;
+    if (const auto fault = boards->sensor_fault()) system_.shutdown(board_sensor_fault(*fault), now_ns);
+  }
   const auto commands = system_.update(now_ns, p.readings);
   if (p.world) {
     p.world->apply(commands);
@@ -71,6 +141,8 @@ void ThermalLink::tick(int64_t now_ns) {
   for (const thermal::OutputCommand& c : commands) {
     if (c.output < p.hardware.size() && p.hardware[c.output]) {
       if (auto set = p.hardware[c.output]->set(c.value); !set) system_.shutdown(set.error().message, now_ns);
+    } else if (c.output < p.board_output.size() && p.board_output[c.output]) {
+      if (boards) boards->set_thermal_output(c.output, c.time_ns, c.value);
     } else if (c.output < p.soft_pwm.executor_output.size() && p.soft_pwm.executor_output[c.output] >= 0) {
       p.pending[c.output] = c;
     }
@@ -79,6 +151,37 @@ void ThermalLink::tick(int64_t now_ns) {
 }
 
 const std::vector<SoftPwmOutput>& ThermalLink::soft_pwm_outputs() const noexcept { return parts_->soft_pwm.outputs; }
+
+const BoardThermalPins& ThermalLink::board_pins() const noexcept { return parts_->board_pins; }
+
+void ThermalLink::attach_boards(std::weak_ptr<BoardThermalIo> boards) { parts_->boards = std::move(boards); }
+
+// Klipper's words for a sensor out of range, from what the host last read of it, then the board's own.
+std::string ThermalLink::board_sensor_fault(const BoardSensorFault& fault) const {
+  const Parts& p = *parts_;
+  const std::size_t heaters = p.config.heaters.size();
+  std::string name;
+  double min_temp = 0, max_temp = 0;
+  std::optional<thermal::AdcConverter> converter;
+  if (fault.sensor < heaters) {
+    const thermal::HeaterConfig& h = p.config.heaters[fault.sensor];
+    name = h.name;
+    min_temp = h.min_temp;
+    max_temp = h.max_temp;
+    converter.emplace(h.sensor.converter());
+  } else if (fault.sensor - heaters < p.config.sensors.size()) {
+    const thermal::TemperatureSensorConfig& t = p.config.sensors[fault.sensor - heaters];
+    name = t.name;
+    min_temp = t.min_temp;
+    max_temp = t.max_temp;
+    converter.emplace(t.sensor.converter());
+  }
+  const auto last = p.last_board_reading.find(static_cast<uint32_t>(fault.sensor));
+  const std::string reading =
+      last != p.last_board_reading.end() && converter ? fmt::format(" temperature {:.3f}", converter->calc_temp(last->second)) : "";
+  return fmt::format("ADC out of range\nSensor '{}'{} not in range {:.3f}:{:.3f}\n{}", name, reading, min_temp, max_temp,
+                     fault.message);
+}
 
 std::vector<ipc::Record> ThermalLink::take_soft_pwm(int64_t not_before_ns, int64_t not_after_ns) {
   Parts& p = *parts_;

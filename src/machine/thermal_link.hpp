@@ -6,6 +6,11 @@
 // (/sys/class/pwm) are driven here. Every other output is soft PWM in the executor (max_duration): its
 // commands wait in take_soft_pwm() for the controller to push them through the motion session's ring (on the
 // sim backend too, where the sim plants also take them).
+// With boards flashed with Klipper's firmware (rtstep serve --mcu), a heater, fan or sensor whose pin is on a
+// board ("PA1", "toolboard:PB5") is the board's: board_pins() lists them for McuBoards to configure, and once
+// the boards run (attach_boards) the readings of their ADCs go into the same control loop as a local
+// sensor's and the outputs' values go to the boards. A board that shuts down on "ADC out of range" is a
+// thermal fault naming the sensor's heater.
 //
 // Thread: the controller's owner thread only. Non-real-time.
 
@@ -17,6 +22,7 @@
 #include "config/config.hpp"
 #include "ipc/ipc.hpp"
 #include "machine/executor_side.hpp"
+#include "machine/mcu_boards.hpp"
 #include "thermal/thermal.hpp"
 #include "util/result.hpp"
 
@@ -25,8 +31,10 @@ namespace rtstep::machine {
 class ThermalLink {
  public:
   // Errors: a section of the thermal config, a sensor the backend cannot read, an output it cannot drive
-  // (each naming the section). `now_ns`: CLOCK_MONOTONIC.
-  static Result<std::unique_ptr<ThermalLink>> create(const config::RawConfig& raw, bool simulated, int64_t now_ns);
+  // (each naming the section). `now_ns`: CLOCK_MONOTONIC. `boards`: the [mcu] boards driven (--mcu); pins
+  // on them are theirs (board_pins()), every other pin this computer's.
+  static Result<std::unique_ptr<ThermalLink>> create(const config::RawConfig& raw, bool simulated, int64_t now_ns,
+                                                     const std::vector<config::McuConfig>& boards = {});
   ~ThermalLink();  // every output off
 
   // Samples, controls and drives the outputs up to `now_ns`. A sensor read error shuts the heaters down.
@@ -36,6 +44,11 @@ class ThermalLink {
 
   // The outputs the executor drives (ExecutorSideOptions::pwm_outputs / MotionOptions::pwm_outputs).
   const std::vector<SoftPwmOutput>& soft_pwm_outputs() const noexcept;
+  // The heater, fan and sensor pins on boards (MotionOptions::board_thermal, for McuBoards::plan).
+  const BoardThermalPins& board_pins() const noexcept;
+  // The boards that carry board_pins(), once they run (MotionSession::thermal_boards()). Held weakly: once the
+  // boards are gone (the session ended), their outputs and readings are dropped.
+  void attach_boards(std::weak_ptr<BoardThermalIo> boards);
   // The soft-PWM commands since the last call, latest per output, as ring records (soft_pwm_record) timed
   // within [not_before_ns, not_after_ns] (MotionSession::output_window: the ring's time order). Records the
   // caller could not push (the ring was full) go back with keep_soft_pwm(), to be taken again later, unless a
@@ -55,6 +68,7 @@ class ThermalLink {
 
  private:
   ThermalLink(thermal::ThermalSystem system, std::unique_ptr<Parts> parts);
+  std::string board_sensor_fault(const BoardSensorFault& fault) const;
   thermal::ThermalSystem system_;
   std::unique_ptr<Parts> parts_;
 };

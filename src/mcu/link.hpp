@@ -13,6 +13,8 @@
 //                flush()), so consecutive segments share commands.
 //   outputs      set_output() schedules queue_digital_out (on/off, or software PWM on the configured cycle);
 //                the board turns an output that is not renewed within its max_duration off by shutting down.
+//                An output's updates take effect in the order given: one timed before the last one sent for
+//                that output takes effect with it (the board runs each output's queue in order).
 //   inputs       analog_in_state reports (batched or single) become AdcReadings, 0..1 of ADC_MAX, stamped
 //                with the host time of the end of their sampling.
 //   positions    query_positions() asks the board where each stepper is (stepper_get_position).
@@ -21,7 +23,9 @@
 //                usual. When the switch triggers, the board stops those steppers and discards their queue
 //                until a reset_step_clock; the link drops what it still holds for them, asks their
 //                positions (stepper_get_position) and reports a HomingResult.
-//   faults       a shutdown of the board is reported with its text ("MCU 'mcu' shutdown: Timer too close");
+//   faults       a shutdown of the board is reported with its text ("MCU 'mcu' shutdown: Timer too close"); an
+//                "ADC out of range" names the input the board read out of range (its last reading outside
+//                its limits, else the one nearest them: the board does not say) and sets adc_out_of_range;
 //                a restart of the board (its "starting" message, the port going away, lost communication)
 //                drops everything queued, reconnects and configures again; status().generation counts the
 //                configured connections, so a controller sees that the board lost its queue.
@@ -113,6 +117,11 @@ struct LinkStatus {
   std::vector<uint64_t> stepper_steps_sent;  // steps_sent per stepper (index in McuObjects::steppers)
   TransmitStats transmit;
   uint64_t invalid_bytes = 0;  // discarded by the block parser
+  uint64_t output_commands = 0, output_bytes = 0;  // queue_digital_out / queue_pwm_out queued, and their bytes
+  uint64_t outputs_waiting = 0;                    // output updates queued and not yet handed to the transport
+  uint64_t adc_reports = 0;                        // analog_in_state messages received
+  // The shutdown was "ADC out of range": the input (index in McuObjects::adcs) it names.
+  std::optional<std::size_t> adc_out_of_range;
 };
 
 class Link {

@@ -159,6 +159,8 @@ void Link::Session::on_synchronised() {
   }
   print_clock_.emplace(conn_.clock()->estimate());
   clock_samples_ = conn_.clock()->samples();
+  last_adc_.assign(link_.objects_.adcs.size(), std::nan(""));
+  output_clock_.assign(link_.objects_.digital_outs.size(), 0);
   step_ = Step::kQueryConfig;
   send_text("get_config");
   link_.publish([&](LinkStatus& s) {
@@ -257,8 +259,29 @@ void Link::Session::on_adc(const Message& m) {
     const uint64_t begin = next_clock - (sums.size() - i) * rest;
     readings.push_back({index, clock.host_ns_at(begin + sampling), sums[i] / full});
   }
+  if (!readings.empty()) last_adc_[index] = readings.back().value;
   std::lock_guard lock(link_.status_mutex_);
+  ++link_.status_.adc_reports;
   link_.readings_.insert(link_.readings_.end(), readings.begin(), readings.end());
+}
+
+// The input an "ADC out of range" shutdown is about. The board does not say: the one whose last reading lies
+// outside its limits (the board counts range_check_count of them before it shuts down), else the one whose
+// last reading is nearest a limit (a range_check_count of 1 sends no reading out of range first).
+std::optional<std::size_t> Link::Session::adc_out_of_range() const {
+  std::optional<std::size_t> best;
+  double best_margin = 0;
+  for (std::size_t i = 0; i < last_adc_.size(); ++i) {
+    if (std::isnan(last_adc_[i])) continue;
+    const AdcSpec& a = link_.objects_.adcs[i];
+    const double margin = std::min(last_adc_[i] - a.min_value, a.max_value - last_adc_[i]);
+    if (!best || margin < best_margin) {
+      best = i;
+      best_margin = margin;
+    }
+  }
+  if (!best && link_.objects_.adcs.size() == 1) best = 0;
+  return best;
 }
 
 void Link::Session::on_shutdown(const Message& m) {
@@ -269,9 +292,15 @@ void Link::Session::on_shutdown(const Message& m) {
   for (StepperChannel& s : steppers_) lost += s.queued();
   moves_.clear();
   for (StepperChannel& s : steppers_) s.reset();
-  link_.publish([&](LinkStatus& s) { s.steps_dropped += lost + steps_waiting_; });
+  std::string message = who() + " shutdown: " + reason;
+  std::optional<std::size_t> adc;
+  if (reason == "ADC out of range" && (adc = adc_out_of_range())) message += " (" + link_.objects_.adcs[*adc].name + ")";
+  link_.publish([&](LinkStatus& s) {
+    s.steps_dropped += lost + steps_waiting_;
+    s.adc_out_of_range = adc;
+  });
   steps_waiting_ = 0;
-  fail(LinkPhase::kShutdown, who() + " shutdown: " + reason);
+  fail(LinkPhase::kShutdown, message);
 }
 
 void Link::Session::apply(Posted& posted, int64_t now) {
@@ -336,7 +365,14 @@ void Link::Session::queue_output(const Posted::Output& o, int64_t now) {
   const double value = std::clamp(spec.invert ? 1 - o.value : o.value, 0.0, 1.0);
   const uint32_t cycle = ticks_of(spec.cycle_ns, conn_.clock()->nominal_hz());
   const uint32_t on_ticks = cycle > 0 ? static_cast<uint32_t>(std::lround(value * cycle)) : (value >= 0.5 ? 1u : 0u);
-  const uint64_t clock = print_clock_->clock_at(std::max(o.print_ns, now + link_.options_.min_output_lead_ns));
+  // Each output's updates run in order on the board, each sent once the one before has taken effect: an update
+  // is timed at least min_output_lead after the previous one, so it still has that lead when it leaves.
+  const int64_t lead = link_.options_.min_output_lead_ns;
+  const uint64_t lead_ticks = ticks_of(lead, conn_.clock()->nominal_hz());
+  const uint64_t previous = output_clock_[o.output];
+  uint64_t clock = print_clock_->clock_at(std::max(o.print_ns, now + lead));
+  if (previous != 0) clock = std::max(clock, previous + lead_ticks);
+  output_clock_[o.output] = clock;
   MoveCommand c;
   c.messages.emplace_back();
   // A hardware PWM output takes its duty in PWM_MAX units; a software one, on-ticks of its cycle.
@@ -348,7 +384,12 @@ void Link::Session::queue_output(const Posted::Output& o, int64_t now) {
     return fail(LinkPhase::kFailed, who() + ": " + s.error().message);
   }
   c.req_clock = c.end_clock = clock;
+  const std::size_t bytes = c.messages.back().size();
   moves_.add_output(o.output, std::move(c));
+  link_.publish([&](LinkStatus& s) {
+    ++s.output_commands;
+    s.output_bytes += bytes;
+  });
 }
 
 // Compresses the steppers whose oldest queued step is due within the flush lead (all of them with `all`).
@@ -401,6 +442,7 @@ void Link::Session::release(int64_t now) {
     s.queue_step_bytes += bytes;
     s.steps_waiting = waiting;
     for (const StepperChannel& ch : steppers_) s.steps_waiting += ch.queued();
+    s.outputs_waiting = moves_.outputs_waiting();
     s.transmit = conn_.window().stats();
     s.invalid_bytes = conn_.parser().invalid_bytes();
     s.fitted_hz = clock.frequency_hz();

@@ -35,6 +35,7 @@ class Link::Session {
   void go_ready(const Message& config, bool configured_here, int64_t now);
   void on_adc(const Message& m);
   void on_shutdown(const Message& m);
+  std::optional<std::size_t> adc_out_of_range() const;
   void start_homing(const HomingRequest& request, int64_t now);
   void set_homing_timeout(const HomingRequest& request, int64_t now);
   void on_trsync(const Message& m);
@@ -72,6 +73,8 @@ class Link::Session {
   uint64_t homing_timeout_clock_ = 0;  // the trsync's timeout as last sent (64-bit clock)
   // A query_positions() in progress: the answers so far (empty: none asked).
   std::vector<std::optional<int64_t>> queried_positions_;
+  std::vector<double> last_adc_;          // per ADC: its last reading (0..1), NaN before the first
+  std::vector<uint64_t> output_clock_;    // per digital output: the clock of its last update sent
 };
 
 }  // namespace rtstep::mcu

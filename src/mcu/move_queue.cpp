@@ -129,6 +129,12 @@ void MoveQueue::clear() {
   std::fill(output_end_.begin(), output_end_.end(), 0);
 }
 
+std::size_t MoveQueue::outputs_waiting() const noexcept {
+  std::size_t n = 0;
+  for (const auto& q : outputs_) n += q.size();
+  return n;
+}
+
 std::size_t MoveQueue::waiting() const noexcept {
   std::size_t n = steps_.size();
   for (const auto& q : outputs_) n += q.size();

@@ -90,6 +90,7 @@ class MoveQueue {
   void clear();
 
   std::size_t waiting() const noexcept;
+  std::size_t outputs_waiting() const noexcept;  // output updates not sent yet
   std::size_t step_slots() const noexcept { return step_slots_; }
 
  private:

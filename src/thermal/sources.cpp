@@ -43,6 +43,7 @@ Result<SensorPoller> make_poller(const ThermalConfig& config, const SourceOption
   SensorPoller poller;
   for (uint32_t i = 0; i < sensors.size(); ++i) {
     const auto& [section, s] = sensors[i];
+    if (i < o.elsewhere.size() && o.elsewhere[i]) continue;
     std::unique_ptr<SampleSource> source;
     if (o.backend == SensorBackend::sim && s.is_adc()) {
       source = std::move(sim[i]);

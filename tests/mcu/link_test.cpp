@@ -450,7 +450,9 @@ TEST(Link, AnAdcOutOfRangeShutsTheBoardDown) {
   link.start();
   ASSERT_TRUE(link.wait_ready(20 * kSecond)) << link.status().message;
   ASSERT_TRUE(wait_until([&] { return link.status().phase == LinkPhase::kShutdown; }, 10 * kSecond));
-  EXPECT_EQ(link.status().message, "MCU 'mcu' shutdown: ADC out of range");
+  // The board does not say which input: the link names the one whose readings were out of range.
+  EXPECT_EQ(link.status().message, "MCU 'mcu' shutdown: ADC out of range (thermistor)");
+  EXPECT_EQ(link.status().adc_out_of_range, std::optional<std::size_t>(0));
 }
 
 TEST(Link, HomingStopsTheStepperAtTheSwitch) {

@@ -40,6 +40,7 @@ struct SimRecord {
     int oid;
     uint64_t clock;
     uint32_t on_ticks;
+    std::string pin;  // "" once the firmware restarted (its objects are gone)
   };
   int restarts = 0;
   uint64_t naks = 0;
@@ -48,6 +49,15 @@ struct SimRecord {
   std::vector<std::string> shutdowns;
   std::vector<Output> outputs;
   std::vector<Step> steps;
+  std::map<std::string, double> heaters;  // per --heater ADC pin: its sensor temperature (C)
+
+  std::vector<Output> outputs_of(const std::string& pin) const {
+    std::vector<Output> out;
+    for (const Output& o : outputs) {
+      if (o.pin == pin) out.push_back(o);
+    }
+    return out;
+  }
 
   std::vector<Step> steps_of(int oid, uint32_t boot) const {
     std::vector<Step> out;
@@ -144,8 +154,13 @@ class SimProcess {
         r.shutdowns.push_back(text);
       } else if (kind == "out") {
         SimRecord::Output o{};
-        in >> o.oid >> o.clock >> o.on_ticks;
+        in >> o.oid >> o.clock >> o.on_ticks >> o.pin;
         r.outputs.push_back(o);
+      } else if (kind == "heater") {
+        std::string pin;
+        double temp = 0;
+        in >> pin >> temp;
+        r.heaters[pin] = temp;
       } else if (kind == "step") {
         SimRecord::Step s{};
         in >> s.boot >> s.oid >> s.clock >> s.dir >> s.host_ns;

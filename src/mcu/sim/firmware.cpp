@@ -20,6 +20,11 @@ const char* const kInShutdown[] = {"identify",       "get_uptime", "get_clock", 
 
 SimFirmware::SimFirmware(FirmwareOptions options) : options_(std::move(options)) {
   build_dictionary();
+  const thermal::ThermistorParams* epcos = thermal::builtin_thermistor("EPCOS 100K B57560G104F");
+  for (const FirmwareOptions::HeaterModel& h : options_.heaters) {
+    plants_.emplace_back(h.plant);
+    plant_sensors_.emplace_back(thermal::Thermistor(*epcos, 4700, 0));
+  }
   outputs_.reserve(1024);
 }
 
@@ -142,8 +147,9 @@ void SimFirmware::shutdown(const std::string& reason, std::vector<uint8_t>& out,
     o.events.clear();
     o.homing = false;
     o.end_time = 0;
-    if (o.kind == Object::Kind::kDigitalOut && o.value != o.default_value) {
+    if (o.kind == Object::Kind::kDigitalOut && (o.value != o.default_value || o.duty != o.default_value)) {
       o.value = o.default_value;
+      o.duty = o.default_value;
       outputs_.push_back({at, static_cast<uint8_t>(&o - objects_.data()), o.value});
     }
   }
@@ -156,6 +162,7 @@ std::vector<uint8_t> SimFirmware::advance(uint64_t now) {
   run_endstops_until(now_, out);
   run_steps_until(now_);
   run_outputs_until(now_, out);
+  run_heaters_until(now_);
   run_adcs_until(now_, out);
   return out;
 }
@@ -184,6 +191,7 @@ std::vector<uint8_t> SimFirmware::restart() {
   parser_errors_ = 0;
   expected_seq_ = 0;
   now_ = 0;
+  plant_clock_ = 0;
   ++restarts_;
   std::vector<uint8_t> out;
   respond(out, "starting", {});

@@ -16,7 +16,11 @@
 //                 enforces it ("Missed scheduling of next digital out event"); config_pwm_out /
 //                 queue_pwm_out (hardware PWM, duty of PWM_MAX recorded as the output's on_ticks)
 //   analog in     query_analog_in with the batched report (values=%*s, little-endian u16 sums), or the
-//                 single-value report of older firmware (legacy_adc)
+//                 single-value report of older firmware (legacy_adc), range checks ("ADC out of range" after
+//                 range_check_count sums in a row outside the limits; the ones before are reported)
+//   heaters       an analog pin may read the thermistor of a heater model (thermal::SimPlant, the sim
+//                 backend's two-node model) heated by one of the board's own output pins at its duty: a
+//                 closed loop through the board (FirmwareOptions::heaters)
 //   endstops      endstop_home sampling a pin that a stepper's position drives, trsync objects
 //
 // Time is the MCU clock, 64-bit ticks, given by the caller. Not thread-safe: one owner. Non-real-time.
@@ -33,6 +37,8 @@
 
 #include "mcu/dictionary.hpp"
 #include "mcu/framing.hpp"
+#include "thermal/sensors.hpp"
+#include "thermal/sim_plant.hpp"
 
 namespace rtstep::mcu::sim {
 
@@ -45,6 +51,13 @@ struct FirmwareOptions {
   std::map<std::string, uint16_t> adc_raw;  // pin -> raw ADC reading (0..ADC_MAX); others read 2048
   // pin -> (step pin of a stepper, position): the pin reads 1 while that stepper is at or below the position.
   std::map<std::string, std::pair<std::string, int64_t>> endstops;
+  // Heater models: `adc_pin` reads the thermistor (EPCOS 100K B57560G104F on a 4700 ohm pull-up, Klipper's
+  // defaults) of a plant whose heater power follows the duty of output pin `heater_pin` (its high time).
+  struct HeaterModel {
+    std::string adc_pin, heater_pin;
+    thermal::SimHeaterConfig plant;
+  };
+  std::vector<HeaterModel> heaters;
 };
 
 // What the firmware did, for the test that drives it (written to the record file by the simulator).
@@ -57,7 +70,7 @@ struct StepRecord {
 struct OutputRecord {
   uint64_t clock;
   uint8_t oid;
-  uint32_t on_ticks;
+  uint32_t on_ticks;  // 0 off, cycle_ticks (or more) fully on; an on/off output: 1 on
 };
 
 class SimFirmware {
@@ -94,6 +107,12 @@ class SimFirmware {
   std::vector<StepperSummary> steppers() const;
   // A pending restart requested by the host's `reset` command (the simulator restarts after replying).
   bool take_reset_request() noexcept { return std::exchange(reset_requested_, false); }
+  // The output pin of an object (oid), for the record ("" for another kind).
+  std::string output_pin(uint8_t oid) const;
+  // Every heater model's sensor reads shorted (ADC 0, far above any max_temp) from now on: an injected fault.
+  void short_heater_sensors() noexcept { sensors_shorted_ = true; }
+  // Per heater model: its sensor temperature now (C).
+  std::vector<double> heater_temperatures() const;
 
  private:
   // One configured object (oid). A plain tagged record: each kind uses its own fields.
@@ -112,6 +131,7 @@ class SimFirmware {
     // digital out
     uint8_t value = 0, default_value = 0;
     uint32_t max_duration = 0, cycle_ticks = 0;
+    double duty = 0;  // the pin's high time per cycle now (0..1)
     std::deque<OutputRecord> events;  // queued, not yet applied
     uint64_t end_time = 0;            // non-zero: the next event must come by then
     // analog in
@@ -145,6 +165,8 @@ class SimFirmware {
   void run_steps_until(uint64_t clock);
   void run_outputs_until(uint64_t clock, std::vector<uint8_t>& out);
   void run_adcs_until(uint64_t clock, std::vector<uint8_t>& out);
+  void run_heaters_until(uint64_t clock);
+  uint16_t adc_sample(const std::string& pin);  // one raw reading of an analog pin now
   void run_endstops_until(uint64_t clock, std::vector<uint8_t>& out);
   void trigger(std::size_t trsync_oid, uint8_t reason, uint64_t clock, std::vector<uint8_t>& out);
   uint8_t pin_value(const std::string& pin) const;
@@ -168,6 +190,13 @@ class SimFirmware {
   uint32_t config_crc_ = 0;
   std::optional<std::string> shutdown_reason_;
   bool reset_requested_ = false;
+
+  // The heater models (FirmwareOptions::heaters): they keep their heat across restarts of the firmware.
+  std::vector<thermal::SimPlant> plants_;
+  std::vector<thermal::AdcConverter> plant_sensors_;
+  uint64_t plant_clock_ = 0;  // the clock the plants have run to (this boot)
+  int64_t plant_ns_ = 0;      // time the plants have run (all boots)
+  bool sensors_shorted_ = false;
 
   std::vector<StepRecord> steps_;
   std::vector<OutputRecord> outputs_;

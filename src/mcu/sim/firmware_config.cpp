@@ -47,6 +47,9 @@ bool SimFirmware::dispatch_config(const Message& m, std::vector<uint8_t>& out) {
       o->value = static_cast<uint8_t>(*m.integer("value") != 0);
       o->default_value = static_cast<uint8_t>(*m.integer("default_value") != 0);
       o->max_duration = static_cast<uint32_t>(*m.integer("max_duration"));
+      o->duty = m.name == "config_pwm_out" ? static_cast<double>(*m.integer("value")) /
+                                                 dictionary_.constant_number("PWM_MAX").value()
+                                           : o->value;
       if (m.name == "config_pwm_out") o->cycle_ticks = static_cast<uint32_t>(dictionary_.constant_number("PWM_MAX").value());
     }
     return true;

@@ -4,14 +4,58 @@
 #include "mcu/sim/firmware.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace rtstep::mcu::sim {
 
 namespace {
 
 constexpr uint16_t kAdcDefault = 2048;
+constexpr double kAdcMax = 4095;  // the dictionary's ADC_MAX
+
+// The duty an output event gives its pin: on-ticks of the cycle (software or hardware PWM), or on/off.
+double duty_of(uint32_t on_ticks, uint32_t cycle_ticks) {
+  if (cycle_ticks == 0) return on_ticks != 0 ? 1.0 : 0.0;
+  return std::min(1.0, static_cast<double>(on_ticks) / cycle_ticks);
+}
 
 }  // namespace
+
+std::string SimFirmware::output_pin(uint8_t oid) const {
+  return oid < objects_.size() && objects_[oid].kind == Object::Kind::kDigitalOut ? objects_[oid].pin : std::string();
+}
+
+// Runs the heater models up to `clock`, each heated at its output pin's duty (0 while no output drives it).
+void SimFirmware::run_heaters_until(uint64_t clock) {
+  if (plants_.empty() || clock <= plant_clock_) return;
+  const auto dt_ns = static_cast<int64_t>(static_cast<double>(clock - plant_clock_) / options_.clock_hz * 1e9);
+  for (std::size_t i = 0; i < plants_.size(); ++i) {
+    double duty = 0;
+    for (const Object& o : objects_) {
+      if (o.kind == Object::Kind::kDigitalOut && o.pin == options_.heaters[i].heater_pin) duty = o.duty;
+    }
+    plants_[i].step(plant_ns_, dt_ns, duty);
+  }
+  plant_ns_ += dt_ns;
+  plant_clock_ = clock;
+}
+
+uint16_t SimFirmware::adc_sample(const std::string& pin) {
+  for (std::size_t i = 0; i < plants_.size(); ++i) {
+    if (options_.heaters[i].adc_pin != pin) continue;
+    if (sensors_shorted_) return 0;
+    const double adc = plants_[i].sample_adc(plant_sensors_[i], plant_ns_);
+    return static_cast<uint16_t>(std::lround(std::clamp(adc, 0.0, 1.0) * kAdcMax));
+  }
+  const auto raw = options_.adc_raw.find(pin);
+  return raw == options_.adc_raw.end() ? kAdcDefault : raw->second;
+}
+
+std::vector<double> SimFirmware::heater_temperatures() const {
+  std::vector<double> out;
+  for (const thermal::SimPlant& p : plants_) out.push_back(p.sensor_temp());
+  return out;
+}
 
 bool SimFirmware::dispatch_output(const Message& m, std::vector<uint8_t>& out) {
   if (m.name == "set_digital_out_pwm_cycle") {
@@ -29,6 +73,7 @@ bool SimFirmware::dispatch_output(const Message& m, std::vector<uint8_t>& out) {
   } else if (m.name == "update_digital_out") {
     if (Object* d = object(m, Object::Kind::kDigitalOut, out)) {
       d->value = static_cast<uint8_t>(*m.integer("value") != 0);
+      d->duty = d->value;
       outputs_.push_back({now_, static_cast<uint8_t>(d - objects_.data()), d->value});
     }
   } else if (m.name == "query_analog_in") {
@@ -61,6 +106,7 @@ void SimFirmware::run_outputs_until(uint64_t clock, std::vector<uint8_t>& out) {
         d.events.pop_front();
         outputs_.push_back(e);
         d.value = e.on_ticks != 0;
+        d.duty = duty_of(e.on_ticks, d.cycle_ticks);
         const bool steady = e.on_ticks == 0 || e.on_ticks >= d.cycle_ticks;
         const bool guarded = d.max_duration != 0 && (!steady || d.value != d.default_value);
         d.end_time = guarded ? e.clock + d.max_duration : 0;
@@ -80,8 +126,8 @@ void SimFirmware::run_adcs_until(uint64_t clock, std::vector<uint8_t>& out) {
   for (Object& a : objects_) {
     if (a.kind != Object::Kind::kAnalogIn || a.sample_count == 0) continue;
     while (a.next_begin + uint64_t{a.sample_ticks} * (a.sample_count - 1u) <= clock && !shutdown_reason_) {
-      const auto raw = options_.adc_raw.find(a.pin);
-      const uint32_t value = uint32_t{a.sample_count} * (raw == options_.adc_raw.end() ? kAdcDefault : raw->second);
+      uint32_t value = 0;
+      for (uint8_t k = 0; k < a.sample_count; ++k) value += adc_sample(a.pin);
       const auto sum = static_cast<uint16_t>(std::min<uint32_t>(value, 0xFFFF));
       if (sum >= a.min_value && sum <= a.max_value) {
         a.invalid_count = 0;

@@ -4,12 +4,17 @@
 //
 //   rtstep-mcu-sim --pty PATH [--clock-freq HZ] [--drift-ppm PPM] [--start-clock TICKS] [--move-count N]
 //                  [--id-seed N] [--omit COMMAND]... [--legacy-adc 1] [--adc PIN=RAW]...
-//                  [--endstop PIN=STEP_PIN:POSITION]...
+//                  [--endstop PIN=STEP_PIN:POSITION]... [--heater ADC_PIN=HEATER_PIN[,KEY=VALUE]...]...
 //                  [--corrupt-rx N] [--drop-rx N] [--corrupt-tx N] [--record FILE]
+//
+// --heater: ADC_PIN reads the thermistor of a heater model heated by the board's output HEATER_PIN (see
+// firmware.hpp); KEYs are [sim_heater]'s: heater_power, heat_capacity, ambient_loss, sensor_lag, noise,
+// ambient_temp, seed (a hot end's defaults otherwise).
 //
 // PATH becomes a symlink to the pseudo-terminal, as a /dev/serial/by-id/... name is to a tty. Signals:
 // SIGTERM/SIGINT write the record and exit; SIGUSR1 restarts the firmware (a spontaneous reset); SIGUSR2
-// writes the record now. Faults injected on the line: --corrupt-rx N flips one byte in every N bytes from
+// writes the record now; SIGHUP makes every --heater sensor read shorted from then on (ADC 0: "ADC out of
+// range" once the host's limits are in place). Faults injected on the line: --corrupt-rx N flips one byte in every N bytes from
 // the host, --drop-rx N loses 8 bytes in every N, --corrupt-tx N flips one byte in every N to the host.
 
 #include <fcntl.h>
@@ -36,7 +41,7 @@ namespace {
 using rtstep::mcu::sim::FirmwareOptions;
 using rtstep::mcu::sim::SimFirmware;
 
-volatile std::sig_atomic_t g_stop = 0, g_restart = 0, g_record = 0;
+volatile std::sig_atomic_t g_stop = 0, g_restart = 0, g_record = 0, g_short = 0;
 
 struct Options {
   std::string pty, record;
@@ -72,6 +77,40 @@ double parse_double(const std::string& option, const std::string& text) {
   return v;
 }
 
+// ADC_PIN=HEATER_PIN[,KEY=VALUE]...
+FirmwareOptions::HeaterModel parse_heater(const std::string& text) {
+  FirmwareOptions::HeaterModel h;
+  std::vector<std::string> fields;
+  for (std::size_t start = 0;;) {
+    const std::size_t comma = text.find(',', start);
+    fields.push_back(text.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  const auto eq = fields[0].find('=');
+  if (eq == std::string::npos) usage("--heater: expected ADC_PIN=HEATER_PIN, got \"" + fields[0] + "\"");
+  h.adc_pin = fields[0].substr(0, eq);
+  h.heater_pin = fields[0].substr(eq + 1);
+  h.plant = rtstep::thermal::SimHeaterConfig::defaults_for("extruder");
+  for (std::size_t i = 1; i < fields.size(); ++i) {
+    const auto at = fields[i].find('=');
+    const std::string key = fields[i].substr(0, at), value = at == std::string::npos ? "" : fields[i].substr(at + 1);
+    const double v = parse_double("--heater " + key, value);
+    if (key == "heater_power") h.plant.heater_power = v;
+    else if (key == "heat_capacity") h.plant.heat_capacity = v;
+    else if (key == "ambient_loss") h.plant.ambient_loss = v;
+    else if (key == "sensor_lag") h.plant.sensor_lag = v;
+    else if (key == "noise") h.plant.noise = v;
+    else if (key == "ambient_temp") h.plant.ambient_temp = v;
+    else if (key == "seed") h.plant.seed = static_cast<uint64_t>(v);
+    else usage("--heater: unknown key \"" + key + "\"");
+  }
+  if (!(h.plant.heater_power > 0 && h.plant.heat_capacity > 0 && h.plant.ambient_loss > 0 && h.plant.sensor_lag > 0)) {
+    usage("--heater: heater_power, heat_capacity, ambient_loss and sensor_lag must be positive");
+  }
+  return h;
+}
+
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -105,6 +144,8 @@ Options parse(int argc, char** argv) {
       if (eq == std::string::npos || colon == std::string::npos || colon < eq) usage("--endstop: expected PIN=STEP_PIN:POSITION");
       o.firmware.endstops[v.substr(0, eq)] = {v.substr(eq + 1, colon - eq - 1),
                                               static_cast<int64_t>(std::strtoll(v.c_str() + colon + 1, nullptr, 10))};
+    } else if (a == "--heater") {
+      o.firmware.heaters.push_back(parse_heater(v));
     } else if (a == "--corrupt-rx") {
       o.corrupt_rx = parse_u64(a, v);
     } else if (a == "--drop-rx") {
@@ -164,7 +205,11 @@ void write_record(const Options& o, const SimFirmware& fw, const std::vector<Cry
       f << "stepper " << int{s.oid} << " " << s.step_pin << " " << s.steps << " " << s.position << "\n";
     }
     for (const auto& s : fw.shutdowns()) f << "shutdown " << s << "\n";
-    for (const auto& out : fw.outputs()) f << "out " << int{out.oid} << " " << out.clock << " " << out.on_ticks << "\n";
+    for (const auto& out : fw.outputs()) {
+      f << "out " << int{out.oid} << " " << out.clock << " " << out.on_ticks << " " << fw.output_pin(out.oid) << "\n";
+    }
+    const std::vector<double> temps = fw.heater_temperatures();
+    for (std::size_t i = 0; i < temps.size(); ++i) f << "heater " << o.firmware.heaters[i].adc_pin << " " << temps[i] << "\n";
     for (const auto& s : fw.steps()) {
       f << "step " << s.boot << " " << int{s.oid} << " " << s.clock << " " << int{s.dir} << " "
         << boots[s.boot].host_ns(s.clock) << "\n";
@@ -204,9 +249,10 @@ int main(int argc, char** argv) {
   sa.sa_handler = [](int sig) {
     if (sig == SIGUSR1) g_restart = 1;
     else if (sig == SIGUSR2) g_record = 1;
+    else if (sig == SIGHUP) g_short = 1;
     else g_stop = 1;
   };
-  for (const int sig : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaction(sig, &sa, nullptr);
+  for (const int sig : {SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGHUP}) sigaction(sig, &sa, nullptr);
 
   SimFirmware fw(o.firmware);
   const double hz = o.firmware.clock_hz * (1 + o.drift_ppm * 1e-6);
@@ -241,6 +287,10 @@ int main(int argc, char** argv) {
       boots.push_back({hz, 0, monotonic_ns()});
       line.pending.clear();
       line.send(fw.restart());
+    }
+    if (g_short != 0) {
+      g_short = 0;
+      fw.short_heater_sensors();
     }
     if (g_record != 0) {
       g_record = 0;

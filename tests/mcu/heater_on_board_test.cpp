@@ -307,3 +307,51 @@ TEST_F(HeaterOnBoard, TheBoardTurnsAHeaterNotRenewedOffAfterMaxDuration) {
 
 }  // namespace
 }  // namespace rtstep::mcu
+
+namespace rtstep::mcu {
+namespace {
+
+// Not a test: the figures of docs/HARDWARE.md (the ADC report cadence and the link's traffic while a board
+// heater holds its target), measured through ThermalLink's loop as the controller runs it (a tick every
+// 50 ms). Run with --gtest_also_run_disabled_tests --gtest_filter='*HeaterTraffic*'.
+TEST_F(HeaterOnBoard, DISABLED_HeaterTraffic) {
+  SimProcess board(kBoardWithHotEnd);
+  ASSERT_TRUE(board.running());
+  const std::string path = write_config(board);
+  auto raw = config::read_raw(path);
+  ASSERT_TRUE(raw);
+  auto machine = config::interpret(*raw, path);
+  ASSERT_TRUE(machine);
+  auto thermal = machine::ThermalLink::create(*raw, true, monotonic_ns(), machine->mcus);
+  ASSERT_TRUE(thermal);
+  auto planned = machine::McuBoards::plan(*machine, {}, (*thermal)->board_pins());
+  ASSERT_TRUE(planned && *planned);
+  std::shared_ptr<machine::McuBoards> boards = std::move(*planned);
+  ASSERT_TRUE(boards->start());
+  (*thermal)->attach_boards(boards);
+  ASSERT_TRUE((*thermal)->system().set_target("extruder", 40));
+  const auto run_for = [&](int64_t ns) {
+    for (const int64_t end = monotonic_ns() + ns; monotonic_ns() < end;) {
+      (*thermal)->tick(monotonic_ns());
+      std::this_thread::sleep_for(50ms);
+    }
+  };
+  run_for(8'000'000'000);  // heat up and settle
+  const machine::McuBoardSummary before = boards->summaries().at(0);
+  const int64_t began = monotonic_ns();
+  run_for(20'000'000'000);
+  const double s = static_cast<double>(monotonic_ns() - began) * 1e-9;
+  const machine::McuBoardSummary after = boards->summaries().at(0);
+  std::printf("holding 40 C for %.1f s: extruder %.2f C\n", s,
+              (*thermal)->system().heater_status(0, monotonic_ns()).temperature);
+  std::printf("ADC reports: %.2f per s (%.3f s apart)\n", static_cast<double>(after.adc_reports - before.adc_reports) / s,
+              s / static_cast<double>(after.adc_reports - before.adc_reports));
+  std::printf("heater updates: %.2f per s, %.1f message bytes per s\n",
+              static_cast<double>(after.output_commands - before.output_commands) / s,
+              static_cast<double>(after.output_bytes - before.output_bytes) / s);
+  std::printf("host -> board, every block with its framing (heater updates, clock queries): %.1f bytes per s\n",
+              static_cast<double>(after.bytes_sent - before.bytes_sent) / s);
+}
+
+}  // namespace
+}  // namespace rtstep::mcu

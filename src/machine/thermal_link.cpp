@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "thermal/iio_adc.hpp"
+
 namespace rtstep::machine {
 
 struct ThermalLink::Parts {
@@ -47,7 +49,8 @@ BoardThermalPins pins_on_boards(const thermal::ThermalConfig& config, const ther
   // Sensors in ThermalSystem's order, each range-checked by its board as Klipper's MCU does: the ADC values of
   // min_temp and max_temp, for kRangeCheckCount reports in a row.
   const auto add = [&](const std::string& name, const thermal::SensorConfig& s, double min_temp, double max_temp) {
-    if (!s.is_adc() || !config::board_pin(boards, s.pin)) return false;
+    // A Linux IIO channel ("analog2") stays this computer's, as a GPIO line does.
+    if (!s.is_adc() || thermal::parse_iio_pin(s.pin.name) || !config::board_pin(boards, s.pin)) return false;
     const thermal::AdcConverter converter = s.converter();
     const auto clamp = [](double v, double fallback) { return std::isnan(v) ? fallback : std::clamp(v, 0.0, 1.0); };
     const double a = clamp(converter.calc_adc(min_temp), 1.0), b = clamp(converter.calc_adc(max_temp), 0.0);
@@ -131,7 +134,9 @@ void ThermalLink::tick(int64_t now_ns) {
     const std::size_t local = p.readings.size();
     boards->take_thermal_readings(p.readings);
     for (std::size_t i = local; i < p.readings.size(); ++i) p.last_board_reading[p.readings[i].sensor] = p.readings[i].value;
-    if (const auto fault = boards->sensor_fault()) system_.shutdown(board_sensor_fault(*fault), now_ns);
+    if (!system_.shutdown_info()) {
+      if (const auto fault = boards->sensor_fault()) system_.shutdown(board_sensor_fault(*fault), now_ns);
+    }
   }
   const auto commands = system_.update(now_ns, p.readings);
   if (p.world) {

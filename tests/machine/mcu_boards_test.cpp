@@ -1,10 +1,13 @@
 // Which pins name a board ([mcu], [mcu NAME]) and which steppers McuBoards sends there, from printer.cfg text;
-// the errors for a stepper split between boards and a board without a serial port. (Driving the boards is
-// tested against rtstep-mcu-sim in tests/mcu/run_on_board_test.cpp.)
+// the errors for a stepper split between boards and a board without a serial port; which heater, fan and sensor
+// pins ThermalLink hands to the boards. (Driving the boards is tested against rtstep-mcu-sim in
+// tests/mcu/run_on_board_test.cpp and tests/mcu/heater_on_board_test.cpp.)
 
 #include "machine/mcu_boards.hpp"
 
 #include <gtest/gtest.h>
+
+#include "machine/thermal_link.hpp"
 
 namespace rtstep::machine {
 namespace {
@@ -110,6 +113,96 @@ TEST(McuBoards, ABoardWithoutASerialPortIsRefused) {
   std::string text = printer("step_pin: PA0\ndir_pin: PA1\n");
   text.replace(text.find("serial: /dev/ttyUSB_Tool"), 24, "canbus_uuid: 11aa22bb33cc");
   auto boards = McuBoards::plan(load(text), {});
+  ASSERT_FALSE(boards.ok());
+  EXPECT_EQ(boards.error().message,
+            "printer.cfg:28: [mcu toolboard] has no serial: rtstep reaches a board through its serial port (CAN is "
+            "not supported)");
+}
+
+}  // namespace
+}  // namespace rtstep::machine
+
+namespace rtstep::machine {
+namespace {
+
+// The steppers on this computer; a bed and two fans on the boards, a thermistor through the Pi's IIO.
+const std::string kHeatersOnBoards =
+    "[heater_bed]\nheater_pin: PA3\nsensor_type: EPCOS 100K B57560G104F\nsensor_pin: PC5\ncontrol: watermark\n"
+    "min_temp: 0\nmax_temp: 130\n"
+    "[fan]\npin: toolboard:PB6\n"
+    "[heater_fan hotend_fan]\npin: PA8\nheater: heater_bed\n"
+    "[fan_generic local]\npin: gpio12\n"
+    "[temperature_sensor chamber]\nsensor_type: EPCOS 100K B57560G104F\nsensor_pin: analog2\n";
+
+struct Loaded {
+  config::RawConfig raw;
+  config::MachineConfig machine;
+};
+
+Loaded load_raw(const std::string& text) {
+  auto raw = config::parse_raw(text, "printer.cfg");
+  EXPECT_TRUE(raw.ok()) << raw.error().message;
+  auto machine = config::interpret(*raw, "printer.cfg");
+  EXPECT_TRUE(machine.ok()) << machine.error().message;
+  return {std::move(*raw), std::move(machine).value()};
+}
+
+TEST(McuBoards, HeaterFanAndSensorPinsOnABoardAreTheBoards) {
+  const Loaded l = load_raw(printer("step_pin: gpio5\ndir_pin: gpio6\n", "step_pin: gpio7\ndir_pin: gpio8\n", kHeatersOnBoards));
+  auto thermal = ThermalLink::create(l.raw, true, 0, l.machine.mcus);
+  ASSERT_TRUE(thermal.ok()) << thermal.error().message;
+  const BoardThermalPins& pins = (*thermal)->board_pins();
+  // Outputs: the bed (output 0), [fan] (1) and the heater_fan (2) on boards; fan_generic (3) on gpio12.
+  ASSERT_EQ(pins.outputs.size(), 3u);
+  EXPECT_EQ(pins.outputs[0].output, 0u);
+  EXPECT_EQ(pins.outputs[0].spec.name, "heater_bed");
+  EXPECT_EQ(pins.outputs[0].spec.max_duration_ns, 3'000'000'000);
+  EXPECT_EQ(pins.outputs[0].spec.cycle_ns, 100'000'000);
+  EXPECT_EQ(pins.outputs[0].spec.shutdown_value, 0.0);
+  EXPECT_EQ(pins.outputs[1].pin.name, "toolboard:PB6");
+  EXPECT_EQ(pins.outputs[1].spec.max_duration_ns, 0);
+  EXPECT_EQ(pins.outputs[1].spec.cycle_ns, 10'000'000);
+  EXPECT_EQ(pins.outputs[2].spec.name, "heater_fan hotend_fan");
+  EXPECT_EQ(pins.outputs[2].spec.shutdown_value, 1.0) << "a heater_fan runs when its board shuts down";
+  // Only the local fan is left for the executor.
+  ASSERT_EQ((*thermal)->soft_pwm_outputs().size(), 1u);
+  EXPECT_EQ((*thermal)->soft_pwm_outputs()[0].pin.name, "gpio12");
+  // Sensors: the bed's thermistor on the board, range-checked between the ADC values of 130 C and 0 C (an NTC:
+  // hotter reads lower); the chamber's IIO channel stays here.
+  ASSERT_EQ(pins.sensors.size(), 1u);
+  EXPECT_EQ(pins.sensors[0].sensor, 0u);
+  EXPECT_EQ(pins.sensors[0].spec.name, "heater_bed");
+  EXPECT_EQ(pins.sensors[0].spec.sample_count, 8);
+  EXPECT_EQ(pins.sensors[0].spec.sample_ns, 1'000'000);
+  EXPECT_EQ(pins.sensors[0].spec.report_ns, 300'000'000);
+  EXPECT_EQ(pins.sensors[0].spec.range_check_count, 4);
+  const thermal::Thermistor epcos(*thermal::builtin_thermistor("EPCOS 100K B57560G104F"), 4700, 0);
+  EXPECT_DOUBLE_EQ(pins.sensors[0].spec.min_value, epcos.calc_adc(130));  // about 0.37
+  EXPECT_DOUBLE_EQ(pins.sensors[0].spec.max_value, epcos.calc_adc(0));    // about 0.97
+
+  // Boards for those pins, though no stepper is on one.
+  auto boards = McuBoards::plan(l.machine, {}, pins);
+  ASSERT_TRUE(boards.ok()) << boards.error().message;
+  ASSERT_TRUE(*boards);
+  EXPECT_EQ((*boards)->board_names(), (std::vector<std::string>{"mcu", "toolboard"}));
+  EXPECT_EQ((*boards)->board_of(0), "");
+}
+
+TEST(McuBoards, WithoutTheBoardsEveryThermalPinStaysHere) {
+  const Loaded l = load_raw(printer("step_pin: gpio5\ndir_pin: gpio6\n", "step_pin: gpio7\ndir_pin: gpio8\n", kHeatersOnBoards));
+  auto thermal = ThermalLink::create(l.raw, true, 0);  // no --mcu: MCU pins are labels on the sim backend
+  ASSERT_TRUE(thermal.ok()) << thermal.error().message;
+  EXPECT_TRUE((*thermal)->board_pins().empty());
+  EXPECT_EQ((*thermal)->soft_pwm_outputs().size(), 4u);
+}
+
+TEST(McuBoards, AHeaterOnABoardWithoutASerialPortIsRefused) {
+  std::string text = printer("step_pin: gpio5\ndir_pin: gpio6\n", "step_pin: gpio7\ndir_pin: gpio8\n", kHeatersOnBoards);
+  text.replace(text.find("serial: /dev/ttyUSB_Tool"), 24, "canbus_uuid: 11aa22bb33cc");
+  const Loaded l = load_raw(text);
+  auto thermal = ThermalLink::create(l.raw, true, 0, l.machine.mcus);
+  ASSERT_TRUE(thermal.ok()) << thermal.error().message;
+  auto boards = McuBoards::plan(l.machine, {}, (*thermal)->board_pins());
   ASSERT_FALSE(boards.ok());
   EXPECT_EQ(boards.error().message,
             "printer.cfg:28: [mcu toolboard] has no serial: rtstep reaches a board through its serial port (CAN is "

@@ -1,6 +1,7 @@
 // sim/firmware.hpp in-process: the simulated firmware's transport, homing (endstop_home with trsync
-// stopping a stepper where its switch closes), move slots and shutdown rules, driven with messages
-// encoded from its own dictionary.
+// stopping a stepper where its switch closes), move slots and shutdown rules, its heater model (a thermistor
+// warmed by the board's own output pin) and the ADC range check, driven with messages encoded from its own
+// dictionary.
 
 #include "mcu/sim/firmware.hpp"
 
@@ -164,6 +165,85 @@ TEST(SimFirmware, IdsAreShuffledBySeedAndCommandsCanBeLeftOut) {
   EXPECT_EQ(fb.dictionary().find("queue_step"), nullptr);
   EXPECT_TRUE(require_rtstep_core(fa.dictionary()).ok());
   EXPECT_FALSE(require_rtstep_core(fb.dictionary()).ok());
+}
+
+}  // namespace
+}  // namespace rtstep::mcu::sim
+
+namespace rtstep::mcu::sim {
+namespace {
+
+// The sum of the last analog_in_state report for `oid` among `msgs` (batched form: one little-endian u16).
+std::optional<uint32_t> last_adc_sum(const std::vector<Message>& msgs) {
+  std::optional<uint32_t> sum;
+  for (const Message& m : msgs) {
+    if (m.name != "analog_in_state") continue;
+    const std::string values = *m.text("values");
+    sum = static_cast<uint8_t>(values[0]) | (uint32_t{static_cast<uint8_t>(values[1])} << 8);
+  }
+  return sum;
+}
+
+// A hot end on the board: PC5 reads the thermistor of a plant heated by PA1 (soft PWM, 1,000-tick cycle);
+// 8 samples every 100,000 ticks (the clock runs at 1 MHz here, so 0.1 s), limits [min, max] of the sum.
+struct HotEnd {
+  static FirmwareOptions options() {
+    FirmwareOptions o;
+    o.clock_hz = 1'000'000;
+    thermal::SimHeaterConfig plant = thermal::SimHeaterConfig::defaults_for("extruder");
+    plant.noise = 0;
+    plant.heat_capacity = 2;
+    plant.sensor_lag = 0.5;
+    o.heaters.push_back({"PC5", "PA1", plant});
+    return o;
+  }
+  SimFirmware fw{options()};
+  Host h{fw};
+  explicit HotEnd(uint16_t min_sum = 0, uint16_t max_sum = 65535) {
+    h.send("allocate_oids count=2");
+    h.send("config_digital_out oid=0 pin=PA1 value=0 default_value=0 max_duration=0");
+    h.send("set_digital_out_pwm_cycle oid=0 cycle_ticks=1000");
+    h.send("config_analog_in oid=1 pin=PC5");
+    h.send("finalize_config crc=1");
+    h.send("query_analog_in oid=1 clock=1100000 sample_ticks=100 sample_count=8 rest_ticks=100000 bytes_per_report=2 "
+           "min_value=" + std::to_string(min_sum) + " max_value=" + std::to_string(max_sum) + " range_check_count=4");
+  }
+};
+
+TEST(SimFirmware, AHeaterModelHeatedByTheBoardsOwnPinWarmsItsThermistor) {
+  HotEnd hot;
+  const auto cold = last_adc_sum(hot.h.advance(1'500'000));
+  ASSERT_TRUE(cold);
+  // Ambient 25 C on a 100k NTC with 4.7k pull-up: about 0.955 of ADC_MAX, times 8 samples.
+  EXPECT_NEAR(*cold, 8 * 4095 * 0.955, 8 * 4095 * 0.01);
+  // Full on for 2 s: the thermistor warms, an NTC reads lower.
+  hot.h.send("queue_digital_out oid=0 clock=1600000 on_ticks=1000");
+  const auto warm = last_adc_sum(hot.h.advance(3'600'000));
+  ASSERT_TRUE(warm);
+  EXPECT_LT(*warm, *cold - 8 * 4095 / 20);
+  ASSERT_EQ(hot.fw.heater_temperatures().size(), 1u);
+  EXPECT_GT(hot.fw.heater_temperatures()[0], 45.0);
+  // Off: once the thermistor has caught up with the block, it cools.
+  hot.h.send("queue_digital_out oid=0 clock=3700000 on_ticks=0");
+  (void)hot.h.advance(5'500'000);
+  const double after_off = hot.fw.heater_temperatures()[0];
+  (void)hot.h.advance(8'000'000);
+  EXPECT_LT(hot.fw.heater_temperatures()[0], after_off);
+  EXPECT_TRUE(hot.fw.shutdowns().empty());
+  ASSERT_EQ(hot.fw.outputs().size(), 2u);
+  EXPECT_EQ(hot.fw.output_pin(hot.fw.outputs()[0].oid), "PA1");
+}
+
+TEST(SimFirmware, AShortedThermistorIsOutOfRangeAfterRangeCheckCountReports) {
+  HotEnd hot(8 * 1000, 8 * 4000);  // the sums of readings 1000..4000
+  (void)hot.h.advance(1'500'000);
+  EXPECT_TRUE(hot.fw.shutdowns().empty());
+  hot.fw.short_heater_sensors();
+  // Three reports out of range are still sent; the fourth shuts the board down instead.
+  const auto msgs = hot.h.advance(1'550'000 + 4 * 100'000);
+  EXPECT_EQ(std::count_if(msgs.begin(), msgs.end(), [](const Message& m) { return m.name == "analog_in_state"; }), 3);
+  EXPECT_EQ(last_adc_sum(msgs), std::optional<uint32_t>(0));
+  EXPECT_EQ(hot.fw.shutdowns(), (std::vector<std::string>{"ADC out of range"}));
 }
 
 }  // namespace

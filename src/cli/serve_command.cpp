@@ -106,7 +106,8 @@ void add_serve_command(CLI::App& app, Commands& commands) {
                   "Folder of G-code files to print (default: [virtual_sdcard] path)");
   cmd->add_option("--backend", options->serve.controller.backend, "GPIO backend: sim (default), gpiod, rpi4, rpi5 or auto");
   cmd->add_flag("--mcu", options->serve.controller.mcu,
-                "Drive the boards flashed with Klipper's firmware ([mcu], [mcu NAME]) that the steppers' pins name");
+                "Drive the boards flashed with Klipper's firmware ([mcu], [mcu NAME]) that the pins of steppers, "
+                "heaters, fans and thermistors name");
   cmd->add_flag("--virtual-clock", options->serve.controller.virtual_clock,
                 "Run the motion without waiting for real time (simulation, tests)");
   commands.push_back({cmd, [options] {

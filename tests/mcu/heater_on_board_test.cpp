@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -42,7 +43,8 @@ const std::vector<std::string> kBoardWithHotEnd = {
     "--clock-freq", "16000000", "--heater",
     "PC5=PA1,heater_power=60,heat_capacity=2,ambient_loss=0.6,sensor_lag=0.5,noise=0,ambient_temp=30"};
 
-// The steppers on this computer's GPIO (the sim backend), the hot end's heater and thermistor on [mcu].
+// The steppers on this computer's GPIO (the sim backend), the hot end's heater and thermistor, the part fan
+// and the hot end's fan on [mcu].
 std::string config_text(const std::string& serial) {
   return R"([printer]
 kinematics: cartesian
@@ -95,6 +97,12 @@ pid_Kd: 20
 min_temp: 0
 max_temp: 120
 min_extrude_temp: 0
+
+[fan]
+pin: PA3
+
+[heater_fan hotend_fan]
+pin: PA4
 
 [mcu]
 serial: )" + serial + R"(
@@ -235,6 +243,10 @@ TEST_F(HeaterOnBoard, AnEmergencyStopTurnsTheBoardsHeaterOff) {
   ASSERT_GE(outs.size(), 2u);
   EXPECT_GT(outs.front().on_ticks, 0u);
   EXPECT_EQ(outs.back().on_ticks, 0u);
+  // The hot end's fan came on with the heater and keeps running through the shutdown (its shutdown value).
+  const auto fan = record.outputs_of("PA4");
+  ASSERT_FALSE(fan.empty());
+  EXPECT_GT(fan.back().on_ticks, 0u);
 }
 
 TEST_F(HeaterOnBoard, TheEndOfTheControllerTurnsTheBoardsHeaterOff) {
@@ -250,6 +262,27 @@ TEST_F(HeaterOnBoard, TheEndOfTheControllerTurnsTheBoardsHeaterOff) {
   const auto outs = record.outputs_of("PA1");
   ASSERT_FALSE(outs.empty());
   EXPECT_EQ(outs.back().on_ticks, 0u);
+}
+
+TEST_F(HeaterOnBoard, M106DrivesTheBoardsFanPin) {
+  SimProcess board(kBoardWithHotEnd);
+  ASSERT_TRUE(board.running());
+  serve(board);
+  const uint32_t cycle = static_cast<uint32_t>(0.01 * kClockHz);  // a fan's cycle_time
+  const auto last_fan = [&]() -> std::optional<uint32_t> {
+    const auto outs = board.record().outputs_of("PA3");
+    if (outs.empty()) return std::nullopt;
+    return outs.back().on_ticks;
+  };
+  ASSERT_TRUE(run("M106 S128").ok);
+  // Kicked to full for kick_start_time, then half (128 of 255) of the 10 ms cycle.
+  ASSERT_TRUE(reaches([&] { return last_fan() == static_cast<uint32_t>(std::lround(128.0 / 255 * cycle)); }))
+      << (last_fan() ? *last_fan() : 0);
+  const auto outs = board.record().outputs_of("PA3");
+  EXPECT_EQ(outs.front().on_ticks, cycle);
+  ASSERT_TRUE(run("M107").ok);
+  ASSERT_TRUE(reaches([&] { return last_fan() == 0u; }));
+  EXPECT_TRUE(board.record().shutdowns.empty());
 }
 
 TEST_F(HeaterOnBoard, AReadingOutOfRangeIsAThermalShutdownNamingTheHeater) {
@@ -285,7 +318,8 @@ TEST_F(HeaterOnBoard, TheBoardTurnsAHeaterNotRenewedOffAfterMaxDuration) {
   auto thermal = machine::ThermalLink::create(*raw, true, monotonic_ns(), machine->mcus);
   ASSERT_TRUE(thermal) << thermal.error().message;
   const machine::BoardThermalPins& pins = (*thermal)->board_pins();
-  ASSERT_EQ(pins.outputs.size(), 1u);  // the extruder's heater: output 0
+  ASSERT_EQ(pins.outputs.size(), 3u);  // the extruder's heater (output 0), the two fans
+  EXPECT_EQ(pins.outputs[0].spec.name, "extruder");
   ASSERT_EQ(pins.sensors.size(), 1u);
   EXPECT_EQ(pins.outputs[0].spec.max_duration_ns, 3'000'000'000);
   EXPECT_TRUE((*thermal)->soft_pwm_outputs().empty());  // nothing left for the executor

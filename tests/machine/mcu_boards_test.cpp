@@ -129,10 +129,11 @@ namespace {
 const std::string kHeatersOnBoards =
     "[heater_bed]\nheater_pin: PA3\nsensor_type: EPCOS 100K B57560G104F\nsensor_pin: PC5\ncontrol: watermark\n"
     "min_temp: 0\nmax_temp: 130\n"
-    "[fan]\npin: toolboard:PB6\n"
+    "[fan]\npin: toolboard:PB6\nhardware_pwm: True\n"
     "[heater_fan hotend_fan]\npin: PA8\nheater: heater_bed\n"
     "[fan_generic local]\npin: gpio12\n"
-    "[temperature_sensor chamber]\nsensor_type: EPCOS 100K B57560G104F\nsensor_pin: analog2\n";
+    "[temperature_sensor chamber]\nsensor_type: EPCOS 100K B57560G104F\nsensor_pin: analog2\n"
+    "[temperature_sensor board]\nsensor_type: EPCOS 100K B57560G104F\nsensor_pin: toolboard:PA7\n";
 
 struct Loaded {
   config::RawConfig raw;
@@ -162,14 +163,18 @@ TEST(McuBoards, HeaterFanAndSensorPinsOnABoardAreTheBoards) {
   EXPECT_EQ(pins.outputs[1].pin.name, "toolboard:PB6");
   EXPECT_EQ(pins.outputs[1].spec.max_duration_ns, 0);
   EXPECT_EQ(pins.outputs[1].spec.cycle_ns, 10'000'000);
+  EXPECT_TRUE(pins.outputs[1].spec.hardware_pwm) << "config_pwm_out where the firmware has it";
   EXPECT_EQ(pins.outputs[2].spec.name, "heater_fan hotend_fan");
   EXPECT_EQ(pins.outputs[2].spec.shutdown_value, 1.0) << "a heater_fan runs when its board shuts down";
   // Only the local fan is left for the executor.
   ASSERT_EQ((*thermal)->soft_pwm_outputs().size(), 1u);
   EXPECT_EQ((*thermal)->soft_pwm_outputs()[0].pin.name, "gpio12");
   // Sensors: the bed's thermistor on the board, range-checked between the ADC values of 130 C and 0 C (an NTC:
-  // hotter reads lower); the chamber's IIO channel stays here.
-  ASSERT_EQ(pins.sensors.size(), 1u);
+  // hotter reads lower); the chamber's IIO channel stays here; the board's own sensor is sensor 2.
+  ASSERT_EQ(pins.sensors.size(), 2u);
+  EXPECT_EQ(pins.sensors[1].sensor, 2u);
+  EXPECT_EQ(pins.sensors[1].spec.name, "temperature_sensor board");
+  EXPECT_EQ(pins.sensors[1].pin.name, "toolboard:PA7");
   EXPECT_EQ(pins.sensors[0].sensor, 0u);
   EXPECT_EQ(pins.sensors[0].spec.name, "heater_bed");
   EXPECT_EQ(pins.sensors[0].spec.sample_count, 8);
@@ -193,7 +198,7 @@ TEST(McuBoards, WithoutTheBoardsEveryThermalPinStaysHere) {
   auto thermal = ThermalLink::create(l.raw, true, 0);  // no --mcu: MCU pins are labels on the sim backend
   ASSERT_TRUE(thermal.ok()) << thermal.error().message;
   EXPECT_TRUE((*thermal)->board_pins().empty());
-  EXPECT_EQ((*thermal)->soft_pwm_outputs().size(), 4u);
+  EXPECT_EQ((*thermal)->soft_pwm_outputs().size(), 3u);  // the hardware_pwm fan is left to /sys/class/pwm
 }
 
 TEST(McuBoards, AHeaterOnABoardWithoutASerialPortIsRefused) {

@@ -78,6 +78,7 @@ Status check_config(const ExecutorConfig& c) {
       c.host_timeout_ns < 0) {
     return Error{"executor: max slack >= 2 us, max lateness, late threshold and host timeout >= 0, stall threshold > 0"};
   }
+  if (c.resting_poll_ns <= 0) return Error{"executor: resting poll must be > 0"};
   if (!c.virtual_clock && (c.priority < 1 || c.priority > 99)) {
     return Error{"executor: SCHED_FIFO priority " + std::to_string(c.priority) + " must be in 1..99"};
   }

@@ -36,7 +36,10 @@
 // triggered, so no axis drives on into its frame.
 // Heartbeats (DESIGN.md §3): the executor bumps its counter in the ring every ~1 ms; with
 // host_timeout_ns > 0 it stops (kHostLost) when the host's counter has not moved for that long. A stop
-// request in the ring (M112, SIGINT) stops it within about a millisecond. A record that breaks the contract
+// request in the ring (M112, SIGINT) stops it within about a millisecond. Resting (no step or pin command
+// queued, on the real clock), it sleeps longer between looks, growing from 1 ms after the last motion to
+// resting_poll_ns, also until a PWM edge; the heartbeat, the host's watch and the stop request follow the same
+// pace, and PWM edges and expiries are still written at their times. A record that breaks the contract
 // (bad kind, a segment that is not ipc::is_valid, time going backwards, unknown stepper, a segment starting
 // before the previous segment of its stepper ended, a pin time outside [0, 2^62), a bad PWM record) stops the
 // executor the same way with kBadRecord. Every stop leaves step pins low and enable pins inactive, after letting a
@@ -127,6 +130,10 @@ struct ExecutorConfig {
   int64_t late_threshold_ns = 10'000;    // edges later than this are counted as late
   int64_t stall_threshold_ns = 1'000'000;  // writes later than this are a stall
   int64_t host_timeout_ns = 0;           // host heartbeat timeout; 0 = the host is not watched
+  // Resting (real clock): while no step or pin command is queued, the loop looks at the ring, beats and checks
+  // the stop request at most this far apart (resting_poll_for). A record pushed meanwhile is read up to this
+  // late, so the host must push records at least this long (plus the slack) before their time.
+  int64_t resting_poll_ns = 1'000'000;
   bool virtual_clock = false;            // no waiting and no scheduling changes (realtime stays false)
   uint32_t inputs = 0;                   // endstop inputs configured on the backend (arm records name one)
 };
@@ -138,6 +145,18 @@ enum class ExecutorStatus : uint8_t {
 const char* status_name(ExecutorStatus status) noexcept;  // "finished", "underrun", ...
 
 inline constexpr int64_t kMinSlackNs = 2'000;
+
+// ExecutorConfig::resting_poll_ns for a host whose records come at least `min_lead_ns` before their time
+// (after an idle spell, [rt] buffer_time; while it streams, no less than half of it) and whose heartbeat
+// times out after `host_timeout_ns` (0: not watched): a quarter of the lead, so a record is read with room to
+// spare; a fifth of the timeout, so both heartbeats stay well inside it; at most 20 ms, so a stop request is
+// still served promptly while nothing moves; at least 1 ms.
+constexpr int64_t resting_poll_for(int64_t min_lead_ns, int64_t host_timeout_ns) noexcept {
+  constexpr int64_t kFloorNs = 1'000'000, kCeilingNs = 20'000'000;
+  int64_t poll = min_lead_ns / 4 < kCeilingNs ? min_lead_ns / 4 : kCeilingNs;
+  if (host_timeout_ns > 0 && host_timeout_ns / 5 < poll) poll = host_timeout_ns / 5;
+  return poll > kFloorNs ? poll : kFloorNs;
+}
 
 // Live statistics: the loop stores them (relaxed) after every write; any thread may read them.
 struct ExecutorCounters {

@@ -74,6 +74,7 @@ LoopOutcome StepLoop::run() noexcept {
   host_seen_ns_ = real_now();
   // Records already due when the loop starts were late before it could look: underruns too.
   if (!config_.virtual_clock) last_empty_ns_ = host_seen_ns_;
+  last_motion_ns_ = host_seen_ns_;
   for (;;) {
     if (stop_.load(std::memory_order_relaxed)) return finish(ExecutorStatus::kStopped);
     const bool check = !config_.virtual_clock || ++housekeeping_skip_ % kVirtualHousekeepingEvery == 0;
@@ -84,14 +85,17 @@ LoopOutcome StepLoop::run() noexcept {
     if (end_of_stream_ && tree_.min_key() == INT64_MAX && !pwm_pending()) return finish(ExecutorStatus::kFinished);
     const Earliest next = earliest();
     if (next.deadline == INT64_MAX) {
-      rest();
+      rest(INT64_MAX);
       continue;
     }
     if (next.pwm && !end_of_stream_ && !have_lookahead_ && !host_covers(next.deadline)) {
       // A PWM edge the host has not covered: the output keeps its duty while the host is idle (real clock).
-      // Until the edge is close, look at the ring again, as a record before it may still come.
-      if (config_.virtual_clock || real_now() < next.deadline - slack_ns_ - kIdlePollNs) {
-        wait_for_host(next.deadline);
+      // Until the edge is close, look at the ring again, as a record before it may still come: at the idle
+      // poll while steps are queued (the host is streaming), at the resting pace when none are.
+      const int64_t wake = next.deadline - slack_ns_ - kIdlePollNs;
+      if (config_.virtual_clock || real_now() < wake) {
+        if (tree_.min_key() == INT64_MAX) rest(wake);
+        else wait_for_host(next.deadline);
         continue;
       }
     } else if (!end_of_stream_ && !have_lookahead_ && !host_covers(next.deadline)) {
@@ -345,7 +349,11 @@ bool StepLoop::serve(int64_t deadline) noexcept {
   if (config_.virtual_clock) {
     issued = virtual_now_ = std::max(g.write_at, virtual_now_);
   } else {
-    issued = wait_until(g.write_at);
+    // A write of PWM edges alone with no motion queued waits at the resting pace: the record that could come
+    // before its time was read already (a record read lies beyond it, or the host covered it, or run() rested
+    // until it was close), so only the heartbeat and the stop request set the pace. Anything else: kMaxSleepNs.
+    const bool resting = !g.has_motion() && tree_.min_key() == INT64_MAX;
+    issued = wait_until(g.write_at, resting ? resting_poll(real_now()) : kMaxSleepNs);
     if (issued < g.write_at) return false;  // stopped or host lost while waiting: nothing written
     const int64_t late = issued - g.write_at;
     if (g.has_motion() && config_.max_lateness_ns > 0 && late > config_.max_lateness_ns) {
@@ -357,6 +365,7 @@ bool StepLoop::serve(int64_t deadline) noexcept {
   }
   if (!check_bunching(g, issued)) return false;
   if (homing_.active && homing_.tripped != homing_.armed && !sample_endstop(g)) return false;
+  if (g.has_motion()) last_motion_ns_ = issued;
   if ((g.high | g.low) != 0) {
     backend_.write(g.high, g.low, g.write_at, issued);
     ++outcome_.writes;

@@ -213,12 +213,16 @@ class StepLoop {
   void apply(const Group& g, int64_t issued) noexcept;
   void account(const Group& g, int64_t issued) noexcept;
   void advance(Stepper& s, uint32_t index, EventKind kind, int64_t issued) noexcept;
-  int64_t wait_until(int64_t t) noexcept;  // the clock at the end; < t: stop or fault while waiting
+  // The clock at the end; < t: stop or fault while waiting. Sleeps at most `slice_ns` at a time.
+  int64_t wait_until(int64_t t, int64_t slice_ns) noexcept;
   void learn_slack(int64_t woke_late_ns) noexcept;
   bool housekeeping(int64_t real_now) noexcept;  // heartbeats, stop request, host loss; false: stop
   void wait_for_host(int64_t deadline) noexcept;
   void idle() noexcept;
-  void rest() noexcept;  // nothing due at all: idle(), with a longer poll on the real clock
+  // No step or pin command queued: sleeps until `until` at most (a PWM edge's wake-up; INT64_MAX: nothing due),
+  // one resting poll at a time on the real clock; idle() on the virtual clock.
+  void rest(int64_t until) noexcept;
+  int64_t resting_poll(int64_t real_now) const noexcept;  // the longest sleep of rest() now
   int64_t now() const noexcept;
   LoopOutcome finish(ExecutorStatus status) noexcept;
   bool fault(FaultReason reason, int stepper, int64_t time_ns) noexcept;
@@ -250,6 +254,7 @@ class StepLoop {
   int64_t read_margin_ns_ = 0;  // records this far past the next deadline are read before serving it
   int64_t virtual_now_ = 0;
   int64_t last_empty_ns_ = INT64_MIN / 4;  // real clock: when a pop last found the ring empty
+  int64_t last_motion_ns_ = 0;             // real clock: the last write with a step or pin edge (or the start)
   // The host's horizon as read just before the last pop that found the ring empty: every record up to it
   // was pushed before that pop, so the pop would have seen it. Reading the horizon after the pop instead
   // would let a record pushed in between go unseen while its deadline is served.

@@ -10,7 +10,7 @@
 namespace rtstep::executor {
 
 inline constexpr int64_t kIdlePollNs = 50'000;         // how often an idle loop looks at the ring
-inline constexpr int64_t kRestingPollNs = 1'000'000;   // the same with nothing due at all (real clock)
+inline constexpr int64_t kRestingPollNs = 1'000'000;   // the shortest resting poll, just after motion (real clock)
 inline constexpr int64_t kMaxSleepNs = 1'000'000;      // longest single sleep: heartbeats and stops stay prompt
 inline constexpr int64_t kHousekeepingNs = 1'000'000;  // heartbeat period
 inline constexpr int64_t kSlackMarginNs = 3'000;       // learned slack = worst recent wake-up + this

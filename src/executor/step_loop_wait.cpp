@@ -9,9 +9,9 @@
 
 namespace rtstep::executor {
 
-// Absolute-time wait: sleep to t - slack (in slices, for heartbeats and stop requests), then spin on
-// the clock. Returns the clock read that ended the wait (>= t), or a time < t when told to stop.
-int64_t StepLoop::wait_until(int64_t t) noexcept {
+// Absolute-time wait: sleep to t - slack (in slices of at most `slice_ns`, for heartbeats and stop requests),
+// then spin on the clock. Returns the clock read that ended the wait (>= t), or a time < t when told to stop.
+int64_t StepLoop::wait_until(int64_t t, int64_t slice_ns) noexcept {
   for (;;) {
     const int64_t n = real_now();
     if (n >= t) return n;
@@ -21,7 +21,7 @@ int64_t StepLoop::wait_until(int64_t t) noexcept {
     }
     const int64_t wake = t - slack_ns_;
     if (wake <= n) continue;  // spin
-    const int64_t target = std::min(wake, n + kMaxSleepNs);
+    const int64_t target = std::min(wake, n + slice_ns);
     sleep_until(target);
     const int64_t woke = real_now();
     learn_slack(woke - target);
@@ -88,13 +88,22 @@ void StepLoop::wait_for_host(int64_t deadline) noexcept {
   if (deadline - slack_ns_ - n > kIdlePollNs) sleep_until(n + kIdlePollNs);
 }
 
-// Nothing due at all (a controller between commands): on the real clock the ring is looked at every
-// kRestingPollNs, not every kIdlePollNs, which spends a fifth of a core on wake-ups alone. A record
-// arrives a lead (buffer_time) ahead of its time, so a millisecond later is still early; the heartbeat
-// keeps its period.
-void StepLoop::rest() noexcept {
+// No step or pin command queued (a controller between commands, perhaps holding its heaters at temperature):
+// on the real clock the loop sleeps until `until` (a PWM edge's wake-up) or one resting poll, whichever comes
+// first; polling every kIdlePollNs instead spends a fifth of a core on wake-ups alone. The heartbeat, the
+// host's watch and the stop request are looked at on each wake-up (housekeeping in run()).
+void StepLoop::rest(int64_t until) noexcept {
   if (config_.virtual_clock) return idle();
-  sleep_until(real_now() + kRestingPollNs);
+  const int64_t n = real_now();
+  sleep_until(std::min(until, n + resting_poll(n)));
+}
+
+// A record pushed while the loop rests is read up to one resting poll late. A host restarting after an idle
+// spell pushes its first records a lead ahead (resting_poll_for), but one that fell a little behind at the end
+// of a move pushes the next with a short lead: so the poll grows with the rest, a quarter of the time since
+// the last motion, from kRestingPollNs up to the configured resting_poll_ns.
+int64_t StepLoop::resting_poll(int64_t real_now) const noexcept {
+  return std::min(config_.resting_poll_ns, std::max(kRestingPollNs, (real_now - last_motion_ns_) / 4));
 }
 
 void StepLoop::idle() noexcept {

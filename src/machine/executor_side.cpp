@@ -99,6 +99,7 @@ executor::ExecutorConfig executor_config(const config::MachineConfig& machine, c
   c.late_threshold_ns = rt.late_threshold_ns;
   c.stall_threshold_ns = rt.stall_threshold_ns;
   c.host_timeout_ns = heartbeat_timeout_ns(rt, virtual_clock);
+  c.resting_poll_ns = executor::resting_poll_for(rt.buffer_time_ns, c.host_timeout_ns);
   c.virtual_clock = virtual_clock;
   return c;
 }

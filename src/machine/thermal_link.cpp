@@ -29,6 +29,28 @@ struct ThermalLink::Parts {
 
 namespace {
 
+// Sensor `sensor` (ThermalSystem's index) when its pin is on one of `boards` (a Linux IIO channel, "analog2",
+// stays this computer's, as a GPIO line does): the board samples it on the sensor's cadence and range-checks
+// it as Klipper's MCU does, between the ADC values of min_temp and max_temp, kRangeCheckCount sums in a row.
+std::optional<BoardThermalPins::Sensor> board_sensor(uint32_t sensor, const std::string& name,
+                                                     const thermal::SensorConfig& s, double min_temp, double max_temp,
+                                                     const std::vector<config::McuConfig>& boards) {
+  if (!s.is_adc() || thermal::parse_iio_pin(s.pin.name) || !config::board_pin(boards, s.pin)) return std::nullopt;
+  const thermal::AdcConverter converter = s.converter();
+  const double a = converter.calc_adc(min_temp), b = converter.calc_adc(max_temp);
+  mcu::AdcSpec spec;
+  spec.name = name;
+  spec.sample_ns = static_cast<int64_t>(s.sample_time * 1e9 + 0.5);
+  spec.sample_count = static_cast<uint8_t>(s.sample_count);
+  spec.report_ns = static_cast<int64_t>(s.report_time * 1e9 + 0.5);
+  if (!std::isnan(a) && !std::isnan(b)) {  // an NTC reads lower when hotter, a PT1000 higher: order them
+    spec.min_value = std::clamp(std::min(a, b), 0.0, 1.0);
+    spec.max_value = std::clamp(std::max(a, b), 0.0, 1.0);
+  }
+  spec.range_check_count = thermal::kRangeCheckCount;
+  return BoardThermalPins::Sensor{sensor, s.pin, spec};
+}
+
 // The pins of `config`'s outputs and ADC sensors that are on one of `boards`, with what the boards need.
 BoardThermalPins pins_on_boards(const thermal::ThermalConfig& config, const thermal::ThermalSystem& system,
                                 const std::vector<config::McuConfig>& boards) {
@@ -46,33 +68,12 @@ BoardThermalPins pins_on_boards(const thermal::ThermalConfig& config, const ther
     spec.hardware_pwm = o.hardware_pwm;
     pins.outputs.push_back({i, o.pin, spec});
   }
-  // Sensors in ThermalSystem's order, each range-checked by its board as Klipper's MCU does: the ADC values of
-  // min_temp and max_temp, for kRangeCheckCount reports in a row.
-  const auto add = [&](const std::string& name, const thermal::SensorConfig& s, double min_temp, double max_temp) {
-    // A Linux IIO channel ("analog2") stays this computer's, as a GPIO line does.
-    if (!s.is_adc() || thermal::parse_iio_pin(s.pin.name) || !config::board_pin(boards, s.pin)) return false;
-    const thermal::AdcConverter converter = s.converter();
-    const auto clamp = [](double v, double fallback) { return std::isnan(v) ? fallback : std::clamp(v, 0.0, 1.0); };
-    const double a = clamp(converter.calc_adc(min_temp), 1.0), b = clamp(converter.calc_adc(max_temp), 0.0);
-    mcu::AdcSpec spec;
-    spec.name = name;
-    spec.sample_ns = static_cast<int64_t>(s.sample_time * 1e9 + 0.5);
-    spec.sample_count = static_cast<uint8_t>(s.sample_count);
-    spec.report_ns = static_cast<int64_t>(s.report_time * 1e9 + 0.5);
-    spec.min_value = std::min(a, b);
-    spec.max_value = std::max(a, b);
-    spec.range_check_count = thermal::kRangeCheckCount;
-    pins.sensors.push_back({0, s.pin, spec});
-    return true;
-  };
-  uint32_t sensor = 0;
+  uint32_t sensor = 0;  // ThermalSystem's order: heaters, then [temperature_sensor]s
   for (const thermal::HeaterConfig& h : config.heaters) {
-    if (add(h.name, h.sensor, h.min_temp, h.max_temp)) pins.sensors.back().sensor = sensor;
-    ++sensor;
+    if (auto b = board_sensor(sensor++, h.name, h.sensor, h.min_temp, h.max_temp, boards)) pins.sensors.push_back(*b);
   }
   for (const thermal::TemperatureSensorConfig& t : config.sensors) {
-    if (add(t.name, t.sensor, t.min_temp, t.max_temp)) pins.sensors.back().sensor = sensor;
-    ++sensor;
+    if (auto b = board_sensor(sensor++, t.name, t.sensor, t.min_temp, t.max_temp, boards)) pins.sensors.push_back(*b);
   }
   return pins;
 }

@@ -2,8 +2,8 @@
 // McuBoards: the boards flashed with Klipper's firmware that a machine's pins name ([mcu], [mcu NAME];
 // docs/HARDWARE.md §6), driven beside (or instead of) the executor when a run asks for them (--mcu).
 //
-// Heaters, fans and temperature sensors (rtstep serve's thermal system) whose pins are on a board run there too
-// (BoardThermalPins, from ThermalLink::board_pins): a heater or fan output is a digital output on the board
+// Heaters, fans and temperature sensors (the controller's thermal system) whose pins are on a board run there
+// too (BoardThermalPins, from ThermalLink::board_pins): a heater or fan output is a digital output on the board
 // (software PWM on its cycle, or config_pwm_out for a hardware_pwm fan) with the heater's max_duration, so
 // the board turns it off by shutting down when the host stops renewing it; a sensor_pin is an analog input
 // the board samples at Klipper's cadence and range-checks (it shuts down "ADC out of range"). McuBoards is
@@ -25,8 +25,8 @@
 //
 // Thread safety: plan(), start(), divert(), take_homing_report(), finish() and end() on the thread that owns
 // the boards and pushes the motion (the host thread of `rtstep run`, the controller's in `rtstep serve`);
-// fault(), emergency_stop(), summaries() and the BoardThermalIo functions from any thread. Non-real-time: the links run threads of their
-// own that allocate, lock and make system calls.
+// fault(), emergency_stop(), summaries() and the BoardThermalIo functions from any thread. Non-real-time: the
+// links run threads of their own that allocate, lock and make system calls.
 
 #include <cstdint>
 #include <map>

@@ -22,7 +22,8 @@ Result<std::unique_ptr<SampleSource>> hardware_source(const std::string& section
   }
   if (!parse_iio_pin(s.pin.name)) {
     return Error{"[" + section + "] sensor_pin " + s.pin.name +
-                 ": not a Linux IIO channel (analogN or iio:deviceN/in_voltageM); MCU pins need an [mcu] link"};
+                 ": not a Linux IIO channel (analogN or iio:deviceN/in_voltageM); a pin of a board flashed with "
+                 "Klipper's firmware is read there with [mcu] and --mcu"};
   }
   auto adc = IioAdcSource::open(o.root, s.pin.name, o.iio);
   if (!adc) return Error{"[" + section + "] " + adc.error().message};

@@ -37,7 +37,8 @@ class HostLink final : public stepgen::RecordSink {
   HostLink(const HostLink&) = delete;
   HostLink& operator=(const HostLink&) = delete;
 
-  // Starts the heartbeat thread (beats every few ms, watches the executor and the signals).
+  // Starts the heartbeat thread (watches the executor and the signals; beats every 5 ms while motion sent is
+  // still to run, every fifth of the timeout up to 20 ms while none is).
   void start();
   // Bounded lead (DESIGN.md §2): push() holds a record back until its time is at most `lead_ns` ahead of
   // CLOCK_MONOTONIC, so a pause, a cancel or SIGTERM stops motion within the lead. 0 (the default, and on
@@ -97,6 +98,7 @@ class HostLink final : public stepgen::RecordSink {
   std::atomic<bool> terminating_{false};
   std::atomic<int64_t> lost_after_ns_{0};
   std::atomic<int64_t> last_record_ns_{0};
+  std::atomic<int64_t> last_pushed_ns_{0};  // the last record through push() (motion), for the beat's pace
   std::atomic<uint64_t> records_{0};
   std::string emergency_why_;  // written before emergency_ is set (release)
 };

@@ -97,5 +97,27 @@ TEST_F(HostLinkTest, WaitEndsWhenRtStopsTheJobBeforeStarting) {
   link.detach();
 }
 
+// Nothing sent is still to run (a controller between commands): the host beats at its resting pace, a fifth of
+// the timeout, not every 5 ms, and still watches the executor. Counts only (fewer beats on a loaded machine,
+// never more), no timing figure.
+TEST_F(HostLinkTest, WithNoMotionQueuedTheHeartbeatRestsAndStillWatchesTheExecutor) {
+  ASSERT_NO_FATAL_FAILURE(open("resting"));
+  std::optional<StartingExecutor> executor(std::in_place, *consumer_);
+  HostLink link(*producer_, 100'000'000);
+  link.start();
+  const uint64_t beats_before = consumer_->host_beats();
+  const auto from = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(500ms);
+  const uint64_t beats = consumer_->host_beats() - beats_before;
+  const auto rested_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - from).count();
+  EXPECT_GT(beats, 0U);
+  EXPECT_LT(beats, static_cast<uint64_t>(rested_ms / 10)) << "resting, the host beats every 20 ms, not every 5";
+  EXPECT_FALSE(link.executor_lost());
+  executor.reset();  // the executor stops beating
+  for (int i = 0; i < 10'000 && !link.executor_lost(); ++i) std::this_thread::sleep_for(1ms);
+  EXPECT_TRUE(link.executor_lost()) << "a resting host still notices a lost executor";
+  link.detach();
+}
+
 }  // namespace
 }  // namespace rtstep::machine

@@ -4,16 +4,21 @@
 - gcode/script round trip of M105 and of a short G1 (each sent alone, answered once run): p50, p99, max;
   idle, then while a print runs;
 - the cadence of objects/subscribe updates while the toolhead moves;
-- the CPU the serve process uses while idle (from /proc/PID/stat over a window);
+- the CPU the serve process uses while idle (from /proc/PID/stat over a window), thread by thread, with the
+  heaters off and again holding a temperature (their soft PWM runs in the executor);
 - how long the toolhead keeps moving after PAUSE and after CANCEL_PRINT sent while a print runs (until
   idle_timeout leaves "Printing": every step sent has run), against [rt] buffer_time.
 
-    serve_roundtrip.py SOCKET SDCARD_DIR SERVE_PID [--samples N]
+    serve_roundtrip.py SOCKET SDCARD_DIR SERVE_PID [--samples N] [--idle-only] [--idle-seconds S]
+
+--idle-only measures the idle CPU and nothing else.
 
 Start serve first, e.g.
     rtstep serve --config tests/data/serve-test.cfg --api /tmp/k.sock --sdcard /tmp/sd &
 Prints one line per figure. Standard library only.
 """
+import argparse
+import glob
 import json
 import os
 import socket
@@ -72,16 +77,81 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def thread_cpu_seconds(task):
+    """A thread's CPU time: exact from schedstat (ns on the CPU) where the kernel has it, else from stat, whose
+    clock ticks sample a thread that wakes briefly and often only roughly."""
+    try:
+        with open(task + "/schedstat") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        with open(task + "/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def threads(pid):
+    """Per thread of `pid`: name -> (CPU seconds, context switches)."""
+    out = {}
+    for task in glob.glob("/proc/%d/task/*" % pid):
+        try:
+            with open(task + "/comm") as f:
+                name = "%s[%s]" % (f.read().strip(), os.path.basename(task))
+            with open(task + "/status") as f:
+                switches = sum(int(line.split()[1]) for line in f if "ctxt_switches:" in line)
+            out[name] = (thread_cpu_seconds(task), switches)
+        except OSError:
+            continue  # the thread ended meanwhile
+    return out
+
+
+def idle_cpu(pid, seconds, what):
+    """CPU of the process over `seconds`, thread by thread (% of one core, context switches per second), and
+    their sum; beside it the process's figure from /proc/PID/stat (clock ticks: rough at this level)."""
+    t0, c0, before = time.monotonic(), cpu_seconds(pid), threads(pid)
+    time.sleep(seconds)
+    elapsed = time.monotonic() - t0
+    ticks, after = (cpu_seconds(pid) - c0) / elapsed * 100, threads(pid)
+    rows = [(name, (after[name][0] - before[name][0]) / elapsed * 100, (after[name][1] - before[name][1]) / elapsed)
+            for name in sorted(after) if name in before]
+    print("serve CPU while idle, %-4s %.2f %% of one core over %d s (per thread, summed; /proc/PID/stat: %.2f %%)" %
+          (what, sum(cpu for _, cpu, _ in rows), seconds, ticks))
+    for name, cpu, switches in rows:
+        print("    %-22s %5.2f %%  %6.0f context switches/s" % (name, cpu, switches))
+
+
+def temperatures(klippy):
+    status = klippy.call("objects/query", {"objects": {"extruder": ["temperature"], "heater_bed": ["temperature"]}})
+    return [status["result"]["status"][h]["temperature"] for h in ("extruder", "heater_bed")]
+
+
+def idle_figures(klippy, pid, seconds):
+    idle_cpu(pid, seconds, "cold")
+    # Holding a temperature: the heaters' soft PWM toggles in the executor while the toolhead rests.
+    klippy.call("gcode/script", {"script": "M104 S200\nM140 S60"})
+    end = time.monotonic() + 300
+    while time.monotonic() < end and (abs(temperatures(klippy)[0] - 200) > 2 or abs(temperatures(klippy)[1] - 60) > 2):
+        time.sleep(1)
+    print("heaters at %.1f / %.1f C" % tuple(temperatures(klippy)))
+    idle_cpu(pid, seconds, "hot")
+    klippy.call("gcode/script", {"script": "M104 S0\nM140 S0"})
+
+
 def main():
-    path, sdcard, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    samples = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--samples" else 200
-    klippy = Klippy(path)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("socket")
+    parser.add_argument("sdcard")
+    parser.add_argument("pid", type=int)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--idle-only", action="store_true", help="measure the idle CPU only")
+    parser.add_argument("--idle-seconds", type=int, default=30, help="length of each idle CPU window")
+    args = parser.parse_args()
+    sdcard, pid, samples = args.sdcard, args.pid, args.samples
+    klippy = Klippy(args.socket)
     klippy.call("gcode/script", {"script": "G28\nG90\nG1 X50 Y50 F6000\nM400"})
 
-    t0, c0 = time.monotonic(), cpu_seconds(pid)
-    time.sleep(10)
-    idle = (cpu_seconds(pid) - c0) / (time.monotonic() - t0) * 100
-    print("serve CPU while idle             %.2f %% of one core (10 s)" % idle)
+    idle_figures(klippy, pid, args.idle_seconds)
+    if args.idle_only:
+        return
 
     report("M105 round trip, idle", round_trips(klippy, "M105", samples))
     report("G1 (0.1 mm) round trip, idle", round_trips(klippy, "G91\nG1 X0.1 F600\nG1 X-0.1\nG90", samples // 4))

@@ -133,6 +133,7 @@ Status HostLink::push(const ipc::Record& record) {
     if (!taken) return taken.error();
     if (*taken) {
       last_record_ns_.store(record.time_ns(), std::memory_order_relaxed);
+      last_pushed_ns_.store(record.time_ns(), std::memory_order_relaxed);
       return Ok{};
     }
   }

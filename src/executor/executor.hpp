@@ -57,8 +57,10 @@
 // when it is due by then, otherwise in a write of its own at its time, never earlier; no PWM edge holds a step
 // edge back. An edge the host has not covered with its horizon is still written at its time on the real clock
 // (a heater keeps its duty while the host is idle, as long as it beats and renews); on the virtual clock it
-// waits for the host, as every other edge. A PWM command read late takes effect when read (its edges count
-// as late) instead of being an underrun, and a PWM edge's lateness never trips max_lateness_ns: heaters and
+// waits for the host, as every other edge. A kPwm record keeps only its own output's time order, not the
+// ring's (a heater's command comes now while motion already sent reaches ahead), and says nothing of the
+// records still to come. A PWM command read late takes effect when read (its edges count as late) instead
+// of being an underrun, and a PWM edge's lateness never trips max_lateness_ns: heaters and
 // fans do not lose steps. PWM edges count in the edge and lateness statistics. At end of stream the loop
 // serves every PWM command already read before it stops. A PWM record for an output that is not configured,
 // with a cycle other than the output's, or with on_ns outside [0, cycle] is a bad record (kBadRecord).

@@ -202,6 +202,17 @@ bool StepLoop::validate(const ipc::Record& r) noexcept {
       outcome_.fault_value = static_cast<uint32_t>(r.kind);
       return fault(FaultReason::kUnknownKind, -1, 0);
   }
+  // A soft-PWM duty applies from its time, or when read if that is past: it need not follow the other records'
+  // time order (a heater's command comes now, while a homing move's records already reach seconds ahead), only
+  // its own output's, and it says nothing of what is still to come (previous_record_ns_ is not moved).
+  if (r.kind == ipc::RecordKind::kPwm) {
+    const Pwm& o = pwm_[r.pwm.output];
+    if (o.queue_size > 0 && r.pwm.time_ns < o.queue[(o.queue_head + o.queue_size - 1) % kPwmQueue].time_ns) {
+      outcome_.fault_other_ns = o.queue[(o.queue_head + o.queue_size - 1) % kPwmQueue].time_ns;
+      return fault(FaultReason::kTimeBackwards, -1, r.pwm.time_ns);
+    }
+    return true;
+  }
   const int64_t t = r.time_ns();
   const int stepper = r.kind == ipc::RecordKind::kSegment ? r.segment.stepper
                       : r.kind == ipc::RecordKind::kPin   ? r.pin.stepper

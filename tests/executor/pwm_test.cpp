@@ -256,6 +256,31 @@ TEST(SoftPwm, BadPwmRecordsAreRejectedWithTheirGcodeLine) {
   }
 }
 
+// A heater's command comes now, while the motion already sent (a homing move goes out whole) may reach
+// seconds ahead: a PWM record behind the other records' time is taken, at its own time. Only its own output's
+// commands must stay in order.
+TEST(SoftPwm, ACommandBehindTheMotionAlreadyReadIsTakenAtItsTime) {
+  PwmRig rig;
+  rig.duty(1, 1.0, kT0);
+  rig.push(enable(0, kT0 + 50 * kMsNs, 1));  // a record far ahead
+  rig.duty(1, 0.0, kT0 + 20 * kMsNs);       // behind it
+  rig.push(Record::end_of_stream());
+  const ExecutorReport r = rig.run();
+  ASSERT_EQ(r.status, ExecutorStatus::kFinished) << r.message();
+  EXPECT_EQ(rig.edges(kFanPin), (std::vector<Edge>{{kT0, 1}, {kT0 + 20 * kMsNs, 0}}));
+}
+
+TEST(SoftPwm, AnOutputsCommandsOutOfOrderAreABadRecord) {
+  PwmRig rig;
+  rig.duty(1, 1.0, kT0 + 50 * kMsNs);
+  rig.duty(1, 0.0, kT0 + 20 * kMsNs);
+  rig.push(Record::end_of_stream());
+  const ExecutorReport r = rig.run();
+  EXPECT_EQ(r.status, ExecutorStatus::kBadRecord) << r.message();
+  EXPECT_NE(r.message().find("time goes backwards"), std::string::npos) << r.message();
+  EXPECT_FALSE(rig.sim.level(kFanPin));
+}
+
 TEST(SoftPwm, StartRejectsBadOutputs) {
   PwmRig rig;
   const auto expect_error = [&](ExecutorConfig c, const char* text) {

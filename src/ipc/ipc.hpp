@@ -66,8 +66,8 @@ inline constexpr int64_t kMinPwmCycleNs = 100'000;
 inline constexpr int64_t kMaxPwmCycleNs = 10'000'000'000;  // 10 s
 
 // A PWM command for a duty fraction `value` (clamped to [0, 1]) of an output whose cycle is `cycle_ns`:
-// on_ns is value * cycle_ns rounded to the nearest ns. Records reach the executor in time order, so a caller
-// whose wanted time lies before the last record it pushed sends it at that record's time (`not_before_ns`).
+// on_ns is value * cycle_ns rounded to the nearest ns. An output's commands reach the executor in time order,
+// so a caller whose wanted time lies before the last command it pushed sends it at that time (`not_before_ns`).
 // Real-time safe.
 constexpr PwmCommand pwm_command(uint8_t output, double value, int64_t cycle_ns, int64_t time_ns,
                                  int64_t not_before_ns = 0) noexcept {
@@ -114,7 +114,7 @@ inline constexpr uint64_t kRingMagic = 0x31474e5250545352ULL;  // "RSTPRNG1" lit
 // 6: kPwm records (soft-PWM heater and fan outputs with max_duration) and the count of outputs the executor
 // turned off for want of renewal in the result (an executor of version 5 would stop on the first kPwm record
 // as an unknown kind).
-inline constexpr uint32_t kRingAbiVersion = 6;
+inline constexpr uint32_t kRingAbiVersion = 7;
 inline constexpr uint32_t kCacheLine = 64;
 
 // Why the host asks the executor to stop (SegmentRing::request_stop). Values are ABI.
@@ -232,7 +232,9 @@ class SegmentRing {
   void beat_executor() noexcept;
   // Consumer: the executor runs (placed, memory locked, pins open) and serves records from now on. A
   // host chooses its print-time origin only after this, so a slow start cannot make the first edge late.
-  void mark_executor_started() noexcept;
+  // `virtual_clock`: it keeps the virtual clock (edges at their times without waiting), which the host
+  // cannot otherwise see in split mode.
+  void mark_executor_started(bool virtual_clock = false) noexcept;
   // Consumer: publishes the final report (once, at the end of the job).
   void publish_result(const ExecutorResult& result) noexcept;
   // Consumer: publishes the report of a homing move and bumps homing_sequence(). The host sends the next
@@ -250,6 +252,7 @@ class SegmentRing {
   bool host_done() const noexcept;
   int32_t host_pid() const noexcept;  // 0 until a host claimed the ring
   bool executor_started() const noexcept;
+  bool executor_virtual_clock() const noexcept;  // once started: it keeps the virtual clock
   // True once the executor published its result; copies it (message NUL-terminated, counts clamped).
   [[nodiscard]] bool try_result(ExecutorResult& out) const noexcept;
 

@@ -72,7 +72,7 @@ struct alignas(kCacheLine) HostLine {
 struct alignas(kCacheLine) ExecutorLine {
   std::atomic<uint64_t> beats;         // heartbeat counter
   std::atomic<uint32_t> result_ready;  // 1: `result` is complete (release)
-  std::atomic<uint32_t> started;       // 1: the executor serves records (mark_executor_started)
+  std::atomic<uint32_t> started;       // 1: the executor serves records on the real clock, 2: on the virtual one
 };
 
 struct RingLayout {
@@ -475,8 +475,12 @@ void SegmentRing::beat_executor() noexcept {
   beats.store(beats.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }
 
-void SegmentRing::mark_executor_started() noexcept {
-  layout(base_).executor.started.store(1, std::memory_order_release);
+void SegmentRing::mark_executor_started(bool virtual_clock) noexcept {
+  layout(base_).executor.started.store(virtual_clock ? 2 : 1, std::memory_order_release);
+}
+
+bool SegmentRing::executor_virtual_clock() const noexcept {
+  return layout(base_).executor.started.load(std::memory_order_acquire) == 2;
 }
 
 bool SegmentRing::executor_started() const noexcept {

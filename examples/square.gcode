@@ -1,5 +1,9 @@
-; rtstep example: home, then two layers of a 40 mm square with a chamfered corner; about 7 s of motion.
+; rtstep example: heat, home, then two layers of a 40 mm square with a chamfered corner; about 7 s of motion.
+M140 S60             ; bed and hot end heat while the axes home
+M104 S200
 G28                  ; home all axes (sim: the carriages start on their endstops)
+M190 S60             ; wait for the bed, then the hot end (the sim's take about two minutes, as real ones)
+M109 S200
 G90                  ; absolute positioning
 M83                  ; relative extrusion
 G1 Z2 F600           ; lift
@@ -21,4 +25,6 @@ G1 Z3 F600
 G1 X20 Y20 F9000     ; park
 M114
 M400
+M104 S0              ; heaters off
+M140 S0
 M84                  ; motors off

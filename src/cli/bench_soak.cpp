@@ -68,6 +68,21 @@ uint64_t lost_steps(const RunSummary& run) {
   return lost;
 }
 
+// The soak measures the motion on the sim backend: its print extrudes without heating first (the sim's hot
+// end would take minutes), so when the extruder has a heater, cold extrusion is allowed for the soak: the
+// job runs `config_path` through an include with `min_extrude_temp: 0` added. Returns the config to run.
+Result<std::string> soak_config(const SoakOptions& o) {
+  auto raw = config::read_raw(o.config_path);
+  if (!raw) return raw.error();
+  const config::Section* extruder = raw->find("extruder");
+  if (extruder == nullptr || !extruder->values.count("heater_pin")) return o.config_path;
+  const std::string path = fmt::format("{}/rtstep-soak-{}.cfg", o.workdir, getpid());
+  std::ofstream out(path);
+  out << "[include " << std::filesystem::absolute(o.config_path).string() << "]\n\n[extruder]\nmin_extrude_temp: 0\n";
+  if (!out.flush()) return Error{fmt::format("{}: cannot write the soak's config", path)};
+  return path;
+}
+
 Result<SoakPhase> run_phase(const SoakOptions& o, const config::MachineConfig& machine, bool virtual_clock,
                             std::ostream& log) {
   SoakPhase phase;
@@ -82,8 +97,10 @@ Result<SoakPhase> run_phase(const SoakOptions& o, const config::MachineConfig& m
   }
   log << fmt::format("soak: {} print, {} layers, {} lines, estimated {:.0f} s of motion\n", phase.name,
                      phase.gcode.layers, phase.gcode.lines, phase.gcode.estimated_s);
+  auto config_path = soak_config(o);
+  if (!config_path) return config_path.error();
   RunOptions run;
-  run.config_path = o.config_path;
+  run.config_path = *config_path;
   run.gcode_path = path;
   run.virtual_clock = virtual_clock;
   run.progress = o.progress;
@@ -93,6 +110,7 @@ Result<SoakPhase> run_phase(const SoakOptions& o, const config::MachineConfig& m
   phase.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   phase.lost_steps = lost_steps(phase.run);
   std::filesystem::remove(path);
+  if (*config_path != o.config_path) std::filesystem::remove(*config_path);
   return phase;
 }
 

@@ -4,6 +4,7 @@
 // that checks every stepper's final position against the planned one.
 // Non-real-time orchestration; the executor thread it starts is the real-time part.
 
+#include <atomic>
 #include <cstdint>
 #include <iosfwd>
 #include <string>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "machine/mcu_boards.hpp"
+#include "machine/motion_session.hpp"
 #include "rt/thread_table.hpp"
 
 namespace rtstep::cli {
@@ -40,22 +42,8 @@ enum class ExitCode : int {
   kTraceIncomplete = 6,  // the motion ran as planned, but --trace could not be written (disk full, ...)
 };
 
-struct StepperSummary {
-  std::string name;
-  uint64_t steps = 0;          // rising edges the sim backend saw on the step pin
-  uint64_t planned_steps = 0;  // steps the step generator produced
-  uint64_t segments = 0;
-  int64_t position = 0;        // final position (steps) counted by the sim backend
-  int64_t planned_position = 0;  // floor(q + 0.5) of the final toolhead position
-  int64_t homing_offset = 0;     // count renamed by homing without motion (trip point -> position_endstop)
-  int64_t shortest_interval_ns = 0;  // shortest time between two rising edges as written (0: < 2 steps)
-  int64_t planned_interval_ns = 0;   // the planned time between those same two steps
-  uint32_t max_backlog = 0;          // most further steps already due when one was written late
-  uint32_t bunch_bound = 0;          // the most it may have (lateness guard)
-  std::string mcu;                   // the board that ran it (--mcu): steps sent to it, position it reported
-  bool count_ok() const noexcept { return position == planned_position && steps == planned_steps; }
-  bool timing_ok() const noexcept { return max_backlog <= bunch_bound; }
-};
+// One stepper's count against the plan (machine/motion_session.hpp).
+using StepperSummary = machine::StepperAccount;
 
 struct Lateness {
   uint64_t edges = 0;
@@ -102,7 +90,13 @@ struct RunSummary {
   const char* clock_name() const noexcept { return mode == "split" ? "rt" : virtual_clock ? "virtual" : "real"; }
 };
 
-// Runs a job. Progress notes, warnings and M114 replies go to `log` as they happen.
+// Runs a job on the machine controller: the G-code file is its print job (macros, heaters and the other
+// sections of printer.cfg the controller serves). Progress, notes, warnings and the job's output (M114's
+// answer, RESPOND) go to `log` as they happen.
 RunSummary run_job(const RunOptions& options, std::ostream& log);
+
+// Set by the signal handlers of `rtstep run` (0: none): SIGINT stops the machine at once (an emergency stop),
+// SIGTERM stops the job short and lets the motion sent run out. run_job acts on it. Async-signal safe to store.
+extern std::atomic<int> g_run_signal;
 
 }  // namespace rtstep::cli

@@ -15,18 +15,17 @@
 #include "cli/parse_errors.hpp"
 #include "cli/summary.hpp"
 #include "cli/ignored_config.hpp"
-#include "machine/host_link.hpp"
 #include "cli/run.hpp"
 
 namespace rtstep::cli {
 
 namespace {
 
-// SIGINT: emergency stop (queued motion dropped). SIGTERM: finish the queued motion, then exit.
-// The handler only stores the number; machine::HostLink's thread acts on it. A second SIGINT kills the process.
+// SIGINT: emergency stop (queued motion dropped). SIGTERM: the job stops short, the motion sent runs out.
+// The handler only stores the number; run_job acts on it. A second SIGINT kills the process.
 void on_signal(int sig) {
-  if (sig == SIGINT && machine::g_run_signal.load(std::memory_order_relaxed) == SIGINT) std::_Exit(130);
-  machine::g_run_signal.store(sig, std::memory_order_relaxed);
+  if (sig == SIGINT && g_run_signal.load(std::memory_order_relaxed) == SIGINT) std::_Exit(130);
+  g_run_signal.store(sig, std::memory_order_relaxed);
 }
 
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@
 #include "machine/controller_impl.hpp"
 #include "machine/executor_side.hpp"
 #include "rt/hierarchy_config.hpp"
+#include "rt/thread.hpp"
 #include "util/clock.hpp"
 
 namespace rtstep::machine {
@@ -193,7 +195,48 @@ void Controller::register_remote_method(uint64_t id, std::string method, std::fu
   });
 }
 
+void Controller::run_file(std::string path, std::function<void(JobEnd)> done) {
+  Impl* self = impl_.get();
+  post_to(*impl_, &Impl::commands, [self, path = std::move(path), done = std::move(done)]() mutable {
+    if (self->state != "ready") {
+      const JobEnd::Why why = self->state == "error" ? self->startup_failure : JobEnd::Why::kShutdown;
+      done(JobEnd{why, self->state == "error" ? self->state_message : self->motion_fault(), {}, self->backend_name()});
+      return;
+    }
+    self->job_done = std::move(done);
+    if (auto started = self->start_file_job(path); !started) {
+      self->end_job_for_caller(JobEnd::Why::kInput, started.error().message);
+    }
+  });
+}
+
+JobProgress Controller::job_progress() const {
+  JobProgress progress;
+  progress.file_bytes = impl_->job_position.load(std::memory_order_relaxed);
+  progress.file_size = impl_->job_size.load(std::memory_order_relaxed);
+  std::lock_guard lock(impl_->motion_mu);
+  if (impl_->motion) progress.motion = impl_->motion->progress();
+  return progress;
+}
+
+std::optional<MotionAccount> Controller::motion_account() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->stopped ? impl_->account : std::nullopt;
+}
+
+std::string Controller::place_as_log() const {
+  std::optional<rt::Hierarchy> hierarchy;
+  {
+    std::lock_guard lock(impl_->mu);
+    hierarchy = impl_->hierarchy;
+  }
+  if (!hierarchy) return {};
+  auto placed = rt::place_current_thread(rt::thread_spec(rt::Role::kLog, *hierarchy));
+  return placed ? placed->warning : placed.error().message;
+}
+
 void Controller::stop() {
+  impl_->stop_requested.store(true, std::memory_order_release);
   impl_->interrupt_print();
   {
     std::lock_guard lock(impl_->mu);
@@ -241,8 +284,9 @@ void Controller::Impl::set_state(const std::string& new_state, const std::string
 
 void Controller::Impl::start_machine() {
   started_ns = started_ns == 0 ? monotonic_ns() : started_ns;
+  startup_failure = JobEnd::Why::kConfig;  // until the configuration is loaded
   const auto fail = [&](const std::string& message) {
-    note("rtstep serve: " + message);
+    note(options.who + ": " + message);
     set_state("error", message);
   };
   auto raw_config = config::read_raw(options.config_path);
@@ -257,21 +301,30 @@ void Controller::Impl::start_machine() {
   if (auto loaded_macros = load_macros(); !loaded_macros) return fail(loaded_macros.error().message);
   if (auto loaded_extras = load_extras(); !loaded_extras) return fail(loaded_extras.error().message);
   if (!options.sdcard_path.empty()) settings.sdcard_path = options.sdcard_path;
-  if (auto hierarchy = rt::hierarchy_from(machine->rt); !hierarchy) {
-    return fail(options.config_path + ": " + hierarchy.error().message);
+  auto placement = rt::hierarchy_from(machine->rt);
+  if (!placement) return fail(options.config_path + ": " + placement.error().message);
+  {
+    std::lock_guard lock(mu);
+    hierarchy = *placement;
   }
   auto kin = motion::Kinematics::create(*machine);
   if (!kin) return fail(options.config_path + ": " + kin.error().message);
   kinematics.emplace(std::move(*kin));
-  auto chosen = choose_backend_for(*machine, options.backend, options.virtual_clock, false);
+  auto chosen = choose_backend_for(*machine, options.backend, options.virtual_clock, !options.trace_path.empty());
   if (!chosen) return fail(chosen.error().message);
-  if (!chosen->note.empty()) note("rtstep serve: " + chosen->note);
+  if (!chosen->note.empty()) note(options.who + ": " + chosen->note);
+  if (options.connect && chosen->kind != gpio::BackendKind::kSim) {
+    return fail("--backend chooses the pins of this process; with --connect, `rtstep rt` drives them");
+  }
+  backend_kind = chosen->kind;
+  backend_chosen = true;
   const bool simulated = chosen->kind == gpio::BackendKind::kSim;
   auto heaters = ThermalLink::create(raw, simulated, monotonic_ns(), options.mcu ? machine->mcus : std::vector<config::McuConfig>{});
   if (!heaters) return fail(options.config_path + ": " + heaters.error().message);
   thermal = std::move(*heaters);
   // The machine's pins, the soft-PWM heater and fan pins among them, stay open (and driven at their safe
   // level) across motion sessions; RESTART keeps the ones it opened first.
+  startup_failure = JobEnd::Why::kStartup;  // the configuration is good: what fails now is the machine
   if (!simulated && !hardware_pins) {
     auto opened = open_machine_pins(*machine, chosen->kind, thermal->soft_pwm_outputs());
     if (!opened) return fail(opened.error().message);
@@ -283,6 +336,10 @@ void Controller::Impl::start_machine() {
   motion_options.hardware = hardware_pins.get();
   motion_options.mcu = options.mcu;
   motion_options.board_thermal = thermal->board_pins();  // heaters, fans and sensors on the boards
+  motion_options.trace_path = options.trace_path;
+  motion_options.connect = options.connect;
+  motion_options.who = options.who;
+  motion_options.cancel = &stop_requested;
   // The executor drives the soft-PWM heaters and fans (max_duration). Not on the virtual clock, whose time
   // is not the heaters' (the sim plants take the commands alone there).
   if (!options.virtual_clock) motion_options.pwm_outputs = thermal->soft_pwm_outputs();
@@ -307,10 +364,13 @@ void Controller::Impl::start_machine() {
 }
 
 void Controller::Impl::end_machine() {
-  if (thermal) thermal->shutdown("rtstep serve stopped", monotonic_ns());
+  if (thermal) thermal->shutdown(options.who + " stopped", monotonic_ns());
+  // The executor finishes the motion sent (at most one lead), then stops. Not under motion_mu: an emergency
+  // stop meanwhile must still reach it.
+  if (motion) account = motion->finish();
   {
     std::lock_guard lock(motion_mu);
-    motion.reset();  // the executor finishes the motion sent (at most one lead), then stops
+    motion.reset();
   }
   thermal.reset();
   kinematics.reset();
@@ -328,9 +388,12 @@ void Controller::Impl::enter_shutdown(const std::string& reason) {
   const std::string message =
       reason + "\nOnce the underlying issue is corrected, use the \"FIRMWARE_RESTART\" command to reset the "
                "firmware, reload the config, and restart the host software.\nPrinter is shutdown";
-  note("rtstep serve: shutdown: " + reason);
-  respond("!! " + reason);
+  if (!job_done) {  // a run_file() caller reports it itself
+    note(options.who + ": shutdown: " + reason);
+    respond("!! " + reason);
+  }
   set_state("shutdown", message);
+  end_job_for_caller(JobEnd::Why::kShutdown, reason);
 }
 
 // What must go on whatever the owner is doing: answer queries, control the heaters, notice faults.
@@ -362,7 +425,7 @@ void Controller::Impl::serve_background() {
   if (state == "ready" && !busy && !idle_timed_out &&
       now - last_busy_ns > static_cast<int64_t>(settings.idle_timeout_s * 1e9)) {
     idle_timed_out = true;
-    note("rtstep serve: idle timeout: running its gcode");
+    note(options.who + ": idle timeout: running its gcode");
     run_idle_gcode();
   }
   if (state == "ready") post_due_delayed_gcode(now);
@@ -382,11 +445,11 @@ bool Controller::Impl::wait_until(const std::function<bool()>& done, const std::
 }
 
 // The heaters' and fans' soft-PWM commands into the ring. Safe from the wait hook too: push_now never
-// waits, and its records keep the ring's time order (host_link.hpp).
+// waits, and each output's records stay in order (MotionSession::output_not_before).
 void Controller::Impl::push_soft_pwm() {
-  if (!motion || options.virtual_clock) return;
-  const MotionSession::OutputWindow window = motion->output_window();
-  std::vector<ipc::Record> records = thermal->take_soft_pwm(window.not_before_ns, window.not_after_ns);
+  if (!motion || motion->virtual_clock()) return;
+  std::vector<ipc::Record> records =
+      thermal->take_soft_pwm(motion->output_not_before(), std::numeric_limits<int64_t>::max());
   for (std::size_t i = 0; i < records.size(); ++i) {
     auto pushed = motion->push_output(records[i]);
     if (!pushed) return;  // the session has stopped: every output is off, fault() tells the controller why
@@ -422,8 +485,10 @@ ScriptOutcome Controller::Impl::run_script(const std::string& script) {
 
 void Controller::Impl::run_job_line() {
   std::optional<std::string> text = job->next_line();
+  job_position.store(job->position(), std::memory_order_relaxed);
   if (!text) {
     if (!job->error().empty()) return finish_job("error", job->error());
+    if (job->gave_up()) return finish_job("cancelled", fmt::format("the rest of {} was not read", job->filename()));
     return finish_job("complete", "");
   }
   std::vector<std::string>* outer = capture;
@@ -431,9 +496,72 @@ void Controller::Impl::run_job_line() {
   LineOutcome line = run_line(*text, job->line_number(), job->filename());
   capture = outer;
   if (!line.status) {
-    respond("!! " + line.status.error().message);
-    finish_job("error", line.status.error().message);
+    // Named by file and line, as the motion's own errors are ("part.gcode:88: move out of range: ...").
+    std::string message = line.status.error().message;
+    if (message.rfind(job->filename() + ":", 0) != 0) {
+      message = fmt::format("{}:{}: {}", job->filename(), job->line_number(), message);
+    }
+    finish_job("error", message);  // says it with "!! " (unless a run_file() caller reports it)
   }
+}
+
+namespace {
+
+// The input of a run_file() job (gcode_input.hpp): while it pauses, the controller goes on serving (status,
+// heaters, faults), and once the motion sent would run low it runs to a stop. On the virtual clock, whose
+// executor waits for records, it never idles. It gives up when the controller stops or leaves "ready".
+class JobInputWait final : public InputWait {
+ public:
+  explicit JobInputWait(Controller::Impl& impl) : impl_(impl) {}
+  int64_t patience_ns() override {
+    if (!impl_.motion || impl_.motion->virtual_clock()) return INT64_MAX;
+    return impl_.motion->patience_ns();
+  }
+  void idle() override {
+    if (impl_.motion) impl_.motion->idle();
+  }
+  bool give_up() override {
+    impl_.serve_background();
+    std::lock_guard lock(impl_.mu);
+    return impl_.stopping || impl_.state != "ready";
+  }
+
+ private:
+  Controller::Impl& impl_;
+};
+
+}  // namespace
+
+Status Controller::Impl::start_file_job(const std::string& path) {
+  if (job->printing() || job->paused()) return Error{"SD busy"};
+  if (!input_wait) input_wait = std::make_unique<JobInputWait>(*this);
+  if (auto selected = job->select_path(path, input_wait.get()); !selected) return selected;
+  job_size.store(job->size(), std::memory_order_relaxed);
+  job_position.store(0, std::memory_order_relaxed);
+  job_unknown.clear();
+  pause_state.reset();
+  motion->discard_deferred();
+  if (auto started = job->start(now_s(), motion->toolhead().position()[3]); !started) return started;
+  respond(fmt::format("// Printing {}", job->filename()));
+  return Ok{};
+}
+
+void Controller::Impl::end_job_for_caller(JobEnd::Why why, const std::string& message) {
+  if (!job_done) return;
+  auto done = std::move(job_done);
+  job_done = nullptr;
+  done(JobEnd{why, message, job_unknown, backend_name()});
+}
+
+std::string Controller::Impl::backend_name() const {
+  return backend_chosen ? gpio::backend_name(backend_kind) : "";
+}
+
+std::string Controller::Impl::motion_fault() {
+  if (motion) {
+    if (std::string fault = motion->fault(); !fault.empty()) return fault;
+  }
+  return state_message;
 }
 
 void Controller::Impl::loop() {
@@ -478,7 +606,7 @@ void Controller::Impl::loop() {
     else run_job_line();
   }
   // SIGTERM: the job stops where it is; what was sent runs out, then everything is released.
-  if (job && (job->printing() || job->paused())) finish_job("cancelled", "rtstep serve stopped");
+  if (job && (job->printing() || job->paused())) finish_job("cancelled", options.who + " stopped");
   if (motion && state == "ready") motion->idle();
   serve_background();
   end_machine();

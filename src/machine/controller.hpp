@@ -34,6 +34,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ipc/ipc.hpp"
+#include "machine/motion_session.hpp"
 #include "util/result.hpp"
 
 namespace rtstep::machine {
@@ -45,6 +47,34 @@ struct ControllerOptions {
   std::string sdcard_path;       // the print-job folder; "" = [virtual_sdcard] path, else none
   std::string log_path;          // shown in `info` (the log itself is the caller's)
   bool mcu = false;              // drive the [mcu] boards the steppers' pins name (MotionOptions::mcu)
+  std::string who = "rtstep serve";  // names the command in notes ("rtstep run: ...")
+  std::string trace_path;        // MotionOptions::trace_path
+  // Split mode: the ring of a running `rtstep rt` (MotionOptions::connect). Null: embedded.
+  std::function<Result<ipc::SegmentRing>()> connect;
+};
+
+// How a job of run_file() ended.
+struct JobEnd {
+  enum class Why {
+    kComplete,   // the file ran to its end and its motion ran out
+    kConfig,     // printer.cfg could not be loaded (the controller is in state "error")
+    kStartup,    // the machine could not start: ring, pins, executor, boards, thread placement
+    kInput,      // the G-code file cannot be opened
+    kLine,       // a line failed (G-code, motion, macro error): message names file and line
+    kCount,      // every line ran, but a stepper's count differs from the plan (sim backend)
+    kShutdown,   // emergency stop, executor fault, thermal fault: the controller is in state "shutdown"
+    kCancelled,  // CANCEL_PRINT, SIGTERM (stop()): the rest of the file was not run
+  };
+  Why why = Why::kComplete;
+  std::string message;
+  std::vector<std::string> ignored_commands;  // commands the file used that rtstep does not know, once each
+  std::string backend;  // the GPIO backend chosen for the pins ("" when printer.cfg did not load)
+};
+
+// The running job as a progress line shows it. Any thread.
+struct JobProgress {
+  uint64_t file_bytes = 0, file_size = 0;
+  MotionProgress motion;
 };
 
 // What one script did.
@@ -82,6 +112,19 @@ class Controller {
   void query_status(StatusRequest request, std::function<void(nlohmann::json)> done);
   // Endpoints beside the G-code ones (endpoints()): pause_resume/pause|resume|cancel, gcode/help.
   void call_endpoint(std::string method, nlohmann::json params, std::function<void(Result<nlohmann::json>)> done);
+  // `rtstep run`: the G-code at `path` ("/dev/stdin" included: it is read as it arrives, and while it pauses
+  // the motion sent runs to a stop instead of running out) runs as the print job, as SDCARD_PRINT_FILE runs a
+  // file of the virtual SD card: macros, heaters, extras, PAUSE/RESUME, print_stats. Lines that rtstep does not
+  // know are reported once each ("file:line: note: ..."). done() on the owner thread once the job has ended
+  // and its motion has run out (or the controller never became ready).
+  void run_file(std::string path, std::function<void(JobEnd)> done);
+  JobProgress job_progress() const;
+  // Places the calling thread as rtstep-log in the machine's [rt] hierarchy (a progress display). Returns
+  // a warning when something was refused, else "".
+  std::string place_as_log() const;
+  // After wait_stopped(): what the last motion session did (nullopt: none started).
+  std::optional<MotionAccount> motion_account() const;
+
   // M112 / emergency_stop: stops the executor and turns the heaters off now, then reports on the owner thread.
   void emergency_stop(std::string reason);
 

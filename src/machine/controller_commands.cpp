@@ -151,13 +151,20 @@ LineOutcome Controller::Impl::run_line(std::string_view text, uint32_t number, c
   if (state != "ready" && !runs_when_not_ready(name)) return {Error{state_message}, ""};
   if (auto own = run_own_command(name, text, cmd)) return *own;
   if (cmd.kind == gcode::CommandKind::kIgnored || cmd.kind == gcode::CommandKind::kT) {
-    respond(fmt::format("// Unknown command:\"{}\"", name));
+    // At the console every time, as Klipper answers it; in a job once per command (a slicer's M486 on every
+    // layer would bury the rest of the output).
+    if (source == "console") {
+      respond(fmt::format("// Unknown command:\"{}\"", name));
+    } else if (std::find(job_unknown.begin(), job_unknown.end(), name) == job_unknown.end()) {
+      job_unknown.push_back(name);
+      respond(fmt::format("// {}:{}: note: ignoring unknown command {} (reported once)", source, number, name));
+    }
     return {};
   }
   if (!motion) return {Error{state_message}, ""};
   if (Status skipped = Ok{}; skips_excluded_move(cmd, skipped)) return {skipped, ""};
   // A move that changes E needs a hot extruder (Klipper: min_extrude_temp).
-  if (thermal && cmd.kind == gcode::CommandKind::kG && cmd.number <= 3 && cmd.has('E') &&
+  if (thermal && !motion->virtual_clock() && cmd.kind == gcode::CommandKind::kG && cmd.number <= 3 && cmd.has('E') &&
       thermal->system().heater_index("extruder")) {
     const motion::ToolheadState now = motion->toolhead().state();
     const double target = now.relative_e ? now.gcode_position[3] + cmd.get('E') : cmd.get('E');
@@ -262,7 +269,7 @@ std::optional<LineOutcome> Controller::Impl::run_own_command(std::string_view na
     thermal::ThermalSystem& heaters = thermal->system();
     const auto set_and_maybe_wait = [&](const std::string& heater, double target, bool wait_for_it) {
       if (auto set = heaters.set_target(heater, target); !set) return fail(set.error().message);
-      if (!wait_for_it) return ok();
+      if (!wait_for_it || skips_heat_wait(std::string(name))) return ok();
       return wait([&heaters, heater] { return !heaters.heater_busy(heater); }, "wait for " + heater);
     };
     if (is_word(cmd, CommandKind::kM, 104) || is_word(cmd, CommandKind::kM, 109)) {
@@ -302,6 +309,7 @@ std::optional<LineOutcome> Controller::Impl::run_own_command(std::string_view na
       if (!heaters.temperature_in_range(sensor, *minimum, *maximum, now)) {
         return fail(fmt::format("Unknown sensor '{}'", sensor));
       }
+      if (skips_heat_wait(std::string(name))) return ok();
       return wait([&heaters, sensor, lo = *minimum, hi = *maximum] {
         return heaters.temperature_in_range(sensor, lo, hi, monotonic_ns()).value_or(true);
       }, "TEMPERATURE_WAIT");
@@ -408,10 +416,12 @@ Status Controller::Impl::cancel_print() {
 }
 
 void Controller::Impl::finish_job(const std::string& how, const std::string& message) {
-  if (motion && how != "complete" && job->printing()) {
-    motion->stop_short();  // cancelled or failed mid-print: the toolhead stops within the lead, the rest is dropped
+  if (motion && how == "cancelled" && job->printing()) {
+    motion->stop_short();  // cancelled mid-print: the toolhead stops within the lead, the rest is dropped
   } else if (motion) {
-    motion->idle();  // the end of the file, or console moves made while paused: they run to their end
+    // The end of the file, a failed line (what was accepted before it still runs, as Klipper's queued
+    // moves do), or console moves made while paused: they run to their end.
+    motion->idle();
   }
   if (motion) motion->discard_deferred();
   std::string outcome = message;
@@ -432,8 +442,23 @@ void Controller::Impl::finish_job(const std::string& how, const std::string& mes
   const std::string state_name = how == "complete" && !outcome.empty() ? "error" : how;
   job->finish(state_name, now_s(), outcome);
   if (state_name == "complete") respond("// Done printing file");
-  else if (!outcome.empty()) respond("!! " + outcome);
+  // A run_file() caller reports the outcome itself; a shutdown has said why already.
+  else if (!outcome.empty() && !job_done && state == "ready") respond("!! " + outcome);
   pause_state.reset();
+  JobEnd::Why why = how == "cancelled" ? JobEnd::Why::kCancelled : how == "error" ? JobEnd::Why::kLine
+                                                                                   : JobEnd::Why::kComplete;
+  if (how == "complete" && !outcome.empty()) why = state == "ready" ? JobEnd::Why::kCount : JobEnd::Why::kShutdown;
+  end_job_for_caller(why, outcome);
+}
+
+bool Controller::Impl::skips_heat_wait(const std::string& what) {
+  if (!motion || !motion->virtual_clock()) return false;
+  if (!heat_waits_noted) {
+    heat_waits_noted = true;
+    respond(fmt::format("// {}: the virtual clock does not wait for heaters ({} and the like go on at once, and "
+                        "min_extrude_temp is not checked): their time is real, the motion's is not", options.who, what));
+  }
+  return true;
 }
 
 }  // namespace rtstep::machine

@@ -21,10 +21,12 @@
 #include "macro/definitions.hpp"
 #include "macro/runner.hpp"
 #include "machine/controller.hpp"
+#include "machine/gcode_input.hpp"
 #include "machine/motion_session.hpp"
 #include "machine/print_job.hpp"
 #include "machine/thermal_link.hpp"
 #include "motion/motion.hpp"
+#include "rt/hierarchy.hpp"
 
 namespace rtstep::machine {
 
@@ -117,6 +119,9 @@ struct Controller::Impl {
   // A print job is running (set by the owner thread): PAUSE, CANCEL_PRINT and SIGTERM posted meanwhile
   // interrupt its motion at once (MotionSession::interrupt), so that it stops within the lead.
   std::atomic<bool> print_running{false};
+  std::atomic<bool> stop_requested{false};  // stop() was called: a motion session still starting gives up
+  std::optional<MotionAccount> account;  // written by the owner thread before `stopped`, read after it
+  std::optional<rt::Hierarchy> hierarchy;  // the [rt] hierarchy of the machine loaded last (place_as_log)
 
   // --- Owner thread only ----------------------------------------------------------------------------------
   std::thread thread;
@@ -125,6 +130,8 @@ struct Controller::Impl {
   std::optional<motion::Kinematics> kinematics;
   ServeSettings settings;
   std::unique_ptr<gpio::Backend> hardware_pins;
+  gpio::BackendKind backend_kind = gpio::BackendKind::kSim;
+  bool backend_chosen = false;  // start_machine() got as far as choosing it
   std::unique_ptr<MotionSession> motion;
   std::unique_ptr<ThermalLink> thermal;
   std::unique_ptr<PrintJob> job;
@@ -142,6 +149,13 @@ struct Controller::Impl {
   bool idle_timed_out = false;
   int64_t next_tick_ns = 0;
   int64_t started_ns = 0;
+  // run_file(): the job's caller waits for this; unknown commands are reported once per job.
+  std::function<void(JobEnd)> job_done;
+  std::vector<std::string> job_unknown;
+  std::unique_ptr<InputWait> input_wait;  // of run_file() jobs
+  std::atomic<uint64_t> job_position{0}, job_size{0};  // for job_progress() on any thread
+  JobEnd::Why startup_failure = JobEnd::Why::kConfig;  // why start_machine() failed, when it did
+  bool heat_waits_noted = false;  // the virtual clock's note that heaters are not waited for
 
   // controller.cpp
   void interrupt_print();  // any thread
@@ -157,6 +171,12 @@ struct Controller::Impl {
   void note(const std::string& line);     // the log
   ScriptOutcome run_script(const std::string& script);
   void run_job_line();
+  void end_job_for_caller(JobEnd::Why why, const std::string& message);  // job_done, once
+  std::string motion_fault();
+  std::string backend_name() const;  // "" until chosen  // why the motion stopped ("" while it can move), else the state's message
+  Status start_file_job(const std::string& path);
+  // A heater wait on the virtual clock, whose time is not the heaters': not waited for (noted once).
+  bool skips_heat_wait(const std::string& what);
   bool job_runnable() const { return job && job->printing() && state == "ready"; }
   double now_s() const;
 

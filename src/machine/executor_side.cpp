@@ -160,7 +160,7 @@ Result<std::unique_ptr<ExecutorSide>> ExecutorSide::start(const config::MachineC
   config.inputs = static_cast<uint32_t>(endstops.inputs.size());
   side->executor_ = std::make_unique<executor::StepExecutor>(std::move(config), consumer, pins);
   if (auto started = side->executor_->start(); !started) return started.error();
-  consumer.mark_executor_started();
+  consumer.mark_executor_started(options.virtual_clock);
   return side;
 }
 

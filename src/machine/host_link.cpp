@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <sched.h>
 
-#include <csignal>
 #include <algorithm>
 #include <chrono>
 
@@ -13,8 +12,6 @@
 #include "util/clock.hpp"
 
 namespace rtstep::machine {
-
-std::atomic<int> g_run_signal{0};
 
 namespace {
 
@@ -55,9 +52,8 @@ void HostLink::start() {
   thread_ = std::thread([this] { heartbeat_loop(); });
 }
 
-// Beats, watches the executor's beat and the signals. Runs until detach(). Every kBeatPeriod while motion
-// sent is still to run (SIGINT stops it within that), at the resting period otherwise: also while only the
-// heaters' commands (push_now, timed a report_time ahead) are queued.
+// Beats and watches the executor's beat. Runs until detach(). Every kBeatPeriod while motion sent is still
+// to run, at the resting period otherwise: also while only the heaters' commands (push_now) are queued.
 void HostLink::heartbeat_loop() {
   place_above_creator();
   const std::chrono::nanoseconds resting = resting_beat_period(timeout_ns_);
@@ -74,9 +70,6 @@ void HostLink::heartbeat_loop() {
       lost_after_ns_.store(now - seen_at, std::memory_order_relaxed);
       executor_lost_.store(true, std::memory_order_release);
     }
-    const int sig = g_run_signal.load(std::memory_order_relaxed);
-    if (sig == SIGINT && !emergency_.load(std::memory_order_relaxed)) emergency_stop("SIGINT");
-    if (sig == SIGTERM) terminating_.store(true, std::memory_order_release);
     const bool moving = last_pushed_ns_.load(std::memory_order_relaxed) >= now;
     std::this_thread::sleep_for(moving ? std::chrono::nanoseconds(kBeatPeriod) : resting);
   }
@@ -93,9 +86,9 @@ Status HostLink::blocked_reason() const {
   return Ok{};
 }
 
-Status HostLink::wait_for_executor() const {
+Status HostLink::wait_for_executor(const std::atomic<bool>* cancel) const {
   while (!ring_.executor_started()) {
-    if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM before the executor started"};
+    if (cancel != nullptr && cancel->load(std::memory_order_acquire)) return Error{"stopped before the executor started"};
     if (auto st = blocked_reason(); !st) return st;
     // Before it starts, only `rtstep rt` stops a job: it could not set up the executor (its log says why).
     if (ring_.stop_requested() != ipc::StopCause::kNone) {
@@ -114,7 +107,6 @@ Status HostLink::wait_for_lead(int64_t record_ns) {
   // and underrun.
   ring_.set_horizon(record_ns - 1);
   for (int64_t ahead = record_ns - monotonic_ns(); ahead > lead_ns_; ahead = record_ns - monotonic_ns()) {
-    if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM: no more motion is sent; queued motion finishes"};
     if (auto st = blocked_reason(); !st) return st;
     if (wait_hook_) wait_hook_();
     std::this_thread::sleep_for(std::chrono::nanoseconds(std::min(ahead - lead_ns_, kLeadPoll)));
@@ -123,7 +115,6 @@ Status HostLink::wait_for_lead(int64_t record_ns) {
 }
 
 Status HostLink::push(const ipc::Record& record) {
-  if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM: no more motion is sent; queued motion finishes"};
   if (auto st = blocked_reason(); !st) return st;
   if (lead_ns_ > 0 && !lead_suspended_ && record.kind != ipc::RecordKind::kEndOfStream) {
     if (auto st = wait_for_lead(record.time_ns()); !st) return st;
@@ -152,7 +143,6 @@ Status HostLink::push(const ipc::Record& record) {
 }
 
 Result<bool> HostLink::push_now(const ipc::Record& record) {
-  if (terminating_.load(std::memory_order_acquire)) return Error{"SIGTERM: no more records are sent"};
   if (auto st = blocked_reason(); !st) return st.error();
   if (!ring_.try_push(record)) return false;
   if (record.time_ns() > last_record_ns_.load(std::memory_order_relaxed)) {
@@ -163,7 +153,6 @@ Result<bool> HostLink::push_now(const ipc::Record& record) {
 }
 
 Status HostLink::end_stream() {
-  terminating_.store(false, std::memory_order_release);  // the end of stream itself must go through
   return push(ipc::Record::end_of_stream());
 }
 
@@ -196,7 +185,6 @@ void HostLink::detach() {
 
 std::string HostLink::stop_reason() const {
   if (emergency_.load(std::memory_order_acquire)) return "emergency stop (" + emergency_why_ + ")";
-  if (g_run_signal.load(std::memory_order_relaxed) == SIGTERM) return "SIGTERM";
   return {};
 }
 

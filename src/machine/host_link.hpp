@@ -1,8 +1,8 @@
 #pragma once
 // HostLink: the host's end of the ring (DESIGN.md §3). It is the RecordSink the host pipeline pushes into
 // (waiting for room when the ring is full: back-pressure, never loss), keeps the host's heartbeat going on
-// its own thread, watches the executor's heartbeat, and turns SIGINT/M112 into an emergency stop and
-// SIGTERM into "finish what is queued". Non-real-time.
+// its own thread, watches the executor's heartbeat, and stops the executor at once on an emergency stop
+// (M112, SIGINT: the command that owns the link calls emergency_stop()). Non-real-time.
 
 #include <atomic>
 #include <cstdint>
@@ -26,9 +26,6 @@ class RecordDiverter {
   virtual Result<bool> divert(const ipc::Record& record) = 0;
 };
 
-// Set by the signal handlers of `rtstep run` (0: none). Read by HostLink. Async-signal safe to store.
-extern std::atomic<int> g_run_signal;
-
 class HostLink final : public stepgen::RecordSink {
  public:
   // `timeout_ns`: the executor is lost when its heartbeat has not moved for this long.
@@ -37,7 +34,7 @@ class HostLink final : public stepgen::RecordSink {
   HostLink(const HostLink&) = delete;
   HostLink& operator=(const HostLink&) = delete;
 
-  // Starts the heartbeat thread (watches the executor and the signals; beats every 5 ms while motion sent is
+  // Starts the heartbeat thread (watches the executor; beats every 5 ms while motion sent is
   // still to run, every fifth of the timeout up to 20 ms while none is).
   void start();
   // Bounded lead (DESIGN.md §2): push() holds a record back until its time is at most `lead_ns` ahead of
@@ -53,19 +50,21 @@ class HostLink final : public stepgen::RecordSink {
   // Records `diverter` takes go to it instead of the ring (null: none). Set before the first push.
   void set_diverter(RecordDiverter* diverter) noexcept { diverter_ = diverter; }
   // Waits until the executor runs (SegmentRing::executor_started): a connected `rtstep rt` may still be
-  // locking memory and opening pins. Errors as push() (it is lost meanwhile, an emergency stop, SIGTERM).
-  Status wait_for_executor() const;
+  // locking memory and opening pins. Errors as push() (it is lost meanwhile, an emergency stop).
+  // `cancel`, when given and set (the controller stops meanwhile), ends the wait with an error too.
+  Status wait_for_executor(const std::atomic<bool>* cancel = nullptr) const;
   // Pushes one record, waiting while the ring is full or the record is beyond the lead. Errors: the executor is lost or has ended, an
-  // emergency stop, or SIGTERM (the host then sends no more motion; end_stream() still works).
+  // emergency stop (the host then sends no more motion; end_stream() still works).
   Status push(const ipc::Record& record) override;
-  // Pushes a soft-PWM command now if the ring has room, without waiting for the lead: its time is now (or the
-  // last record's), so the ring's time order holds even while push() holds a later record back, and the
-  // executor applies a late duty when it reads it. Called on the pushing thread, also from the wait hook.
+  // Pushes a soft-PWM command now if the ring has room, without waiting for the lead: the executor applies a
+  // duty whose time has passed when it reads it, and such records keep only their own output's time order
+  // (executor.hpp), so this works even while push() holds a later record back. Called on the pushing thread,
+  // also from the wait hook.
   // False: the ring is full (try again later). Errors as push().
   Result<bool> push_now(const ipc::Record& record);
   // Publishes the host's horizon in the ring (SegmentRing::set_horizon).
   void set_horizon(int64_t t_ns) override { ring_.set_horizon(t_ns); }
-  // Ends the stream so the executor finishes what is queued (also after SIGTERM). Errors as push().
+  // Ends the stream so the executor finishes what is queued. Errors as push().
   Status end_stream();
   // Asks the executor to stop at once (M112, SIGINT). The first cause is kept; calls from several threads
   // must be serialised by the caller (the controller holds its motion lock).
@@ -77,7 +76,7 @@ class HostLink final : public stepgen::RecordSink {
 
   int64_t last_record_ns() const noexcept { return last_record_ns_.load(std::memory_order_relaxed); }
   uint64_t records() const noexcept { return records_.load(std::memory_order_relaxed); }
-  // Why the host stopped early ("" when it did not): "SIGTERM", "emergency stop (SIGINT)", ...
+  // Why the host stopped early ("" when it did not): "emergency stop (SIGINT)", ...
   std::string stop_reason() const;
   bool executor_lost() const noexcept { return executor_lost_.load(std::memory_order_acquire); }
 
@@ -95,7 +94,6 @@ class HostLink final : public stepgen::RecordSink {
   std::atomic<bool> quit_{false};
   std::atomic<bool> executor_lost_{false};
   std::atomic<bool> emergency_{false};
-  std::atomic<bool> terminating_{false};
   std::atomic<int64_t> lost_after_ns_{0};
   std::atomic<int64_t> last_record_ns_{0};
   std::atomic<int64_t> last_pushed_ns_{0};  // the last record through push() (motion), for the beat's pace

@@ -40,6 +40,10 @@ void HostPipeline::idle() {
     return;
   }
   idled_ = true;
+  // Nothing comes now before the next command, which starts no earlier than earliest_() (resume_after_idle):
+  // promise that far, so the executor writes the last edges of the motion sent without waiting for a record
+  // that covers them (a PWM command does not: executor.hpp).
+  if (earliest_) generator_.on_horizon(std::max(toolhead_.print_time(), earliest_()));
 }
 
 void HostPipeline::stop_short() {

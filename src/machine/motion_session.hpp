@@ -10,6 +10,7 @@
 // (after the executor's threads start, before the heartbeat thread does) and the end of the session puts
 // its scheduling back. Non-real-time; the executor thread it starts is the real-time part.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,6 +26,7 @@
 #include "machine/executor_side.hpp"
 #include "machine/mcu_boards.hpp"
 #include "motion/motion.hpp"
+#include "rt/thread_table.hpp"
 #include "util/result.hpp"
 
 namespace rtstep::machine {
@@ -42,6 +44,13 @@ struct MotionOptions {
   bool mcu = false;
   // With `mcu`: the heater, fan and sensor pins on the boards (ThermalLink::board_pins), configured there too.
   BoardThermalPins board_thermal;
+  std::string trace_path;  // record every pin change of the embedded executor (sim backend); "" = none
+  // Split mode (DESIGN.md §2): the ring of a running `rtstep rt`, attached and claimed by this function, in
+  // place of a ring and executor of this process. Null: embedded.
+  std::function<Result<ipc::SegmentRing>()> connect;
+  std::string who = "rtstep serve";  // names the command in notes ("rtstep run: ...")
+  // Set by another thread to give up waiting for the executor to start (SIGTERM meanwhile). Optional.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // One stepper's steps as the executor wrote them against the plan (sim backend).
@@ -50,6 +59,50 @@ struct StepperCount {
   uint64_t steps = 0, planned_steps = 0;
   int64_t position = 0, planned_position = 0;
   bool ok() const noexcept { return steps == planned_steps && position == planned_position; }
+};
+
+// One stepper at the end of a session, as the executor (or its board) counted it against the plan.
+struct StepperAccount {
+  std::string name;
+  uint64_t steps = 0;          // rising edges written on the step pin (sim backend), or sent to its board
+  uint64_t planned_steps = 0;  // steps the step generator produced, less those past a homing trip
+  uint64_t segments = 0;
+  int64_t position = 0;          // final position (steps) as counted
+  int64_t planned_position = 0;  // floor(q + 0.5) of the final toolhead position
+  int64_t homing_offset = 0;     // count renamed by homing without motion (trip point -> position_endstop)
+  int64_t shortest_interval_ns = 0;  // shortest time between two rising edges as written (0: < 2 steps)
+  int64_t planned_interval_ns = 0;   // the planned time between those same two steps
+  uint32_t max_backlog = 0;          // most further steps already due when one was written late
+  uint32_t bunch_bound = 0;          // the most it may have (lateness guard)
+  std::string mcu;                   // the board that ran it: steps sent to it, position it reported
+  bool count_ok() const noexcept { return position == planned_position && steps == planned_steps; }
+  bool timing_ok() const noexcept { return max_backlog <= bunch_bound; }
+};
+
+// What a session did, once it has ended (MotionSession::finish): `rtstep run`'s summary comes from it.
+struct MotionAccount {
+  std::optional<ipc::ExecutorResult> result;  // the executor's own account; nullopt: lost (lost_reason)
+  std::string lost_reason;
+  std::vector<StepperAccount> steppers;       // filled when the result came
+  std::size_t moves = 0;
+  double print_time_s = 0;
+  std::string stop_reason;      // the host stopped early: emergency stop, SIGTERM, a board's fault ("" none)
+  std::string board_fault;      // a board stopped (shutdown, restart): the root cause of what followed
+  std::string host_thread;      // how the host thread was placed ("rtstep-host SCHED_FIFO 60 on CPUs 0")
+  std::vector<std::string> warnings;
+  uint32_t ring_capacity = 0;
+  bool split = false;           // the ring of `rtstep rt` (MotionOptions::connect)
+  std::optional<rt::ThreadRow> executor_row;  // embedded: the executor's step-edge lateness
+  uint64_t trace_lost = 0;
+  std::string trace_error;      // --trace could not be written
+  std::vector<McuBoardSummary> boards;
+};
+
+// A live look at the session for a progress line. Any thread.
+struct MotionProgress {
+  double planned_s = 0;   // print time of the last record sent
+  double executed_s = 0;  // print time the executor has run (never past planned_s)
+  uint64_t steps = 0;     // steps written so far
 };
 
 class MotionSession {
@@ -89,13 +142,14 @@ class MotionSession {
   // A soft-PWM command (ThermalLink::take_soft_pwm) into the ring now, not behind the lead (HostLink::push_now);
   // also from the wait hook. False: the ring is full. Errors: the session cannot move any more (fault()).
   Result<bool> push_output(const ipc::Record& record);
-  // The times a record pushed now may carry (push_output) and keep the ring in time order: no earlier than the
-  // last record pushed; while motion is being sent, no later either (the step generator may still release
-  // steps from that time on); once idle, any later time.
-  struct OutputWindow {
-    int64_t not_before_ns = 0, not_after_ns = 0;
-  };
-  OutputWindow output_window() const;
+  // The earliest time a soft-PWM record pushed now may carry (push_output): no earlier than the last one
+  // pushed (each output's commands stay in order), than a resting poll of the executor from now (it reads the
+  // record before its time), or than the motion sent, which the executor reads first. A homing move's records
+  // reach far beyond its trip: while one is out, the command is timed by the first two rules only, which the
+  // executor accepts out of the ring's time order (executor.hpp).
+  int64_t output_not_before() const;
+  // The executor keeps the virtual clock: MotionOptions::virtual_clock, or in split mode `rtstep rt`'s.
+  bool virtual_clock() const;
   // On the sim backend, the rising edges so far of an executor pin by signal name (ExecutorSide::rising_edges).
   std::optional<uint64_t> rising_edges(const std::string& signal) const;
   // The boards' heaters, fans and sensors (MotionOptions::board_thermal), for ThermalLink::attach_boards; empty
@@ -103,6 +157,12 @@ class MotionSession {
   std::weak_ptr<BoardThermalIo> thermal_boards() const;
   // Called while a push waits for the lead or for room (HostLink::set_wait_hook).
   void set_wait_hook(std::function<void()> hook);
+
+  // Ends the session: the stream ends (the executor finishes what was sent; after an emergency stop, nothing
+  // more), the boards finish, and the executor's result is taken. Called once; only the destructor after it.
+  MotionAccount finish();
+  // Any thread, while the session lives.
+  MotionProgress progress() const;
 
   // Any thread: stops the executor at once; the session is over.
   void emergency_stop(const std::string& why);

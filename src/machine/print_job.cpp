@@ -1,7 +1,9 @@
 // PrintJob (see print_job.hpp).
 #include "machine/print_job.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +16,7 @@ namespace rtstep::machine {
 namespace fs = std::filesystem;
 
 PrintJob::PrintJob(std::string folder) : folder_(std::move(folder)) {}
+PrintJob::~PrintJob() { close(); }
 
 Status PrintJob::select(const std::string& filename) {
   if (folder_.empty()) return Error{"no [virtual_sdcard] path is configured: there is no folder to print from"};
@@ -22,16 +25,33 @@ Status PrintJob::select(const std::string& filename) {
   if (filename.empty() || relative.is_absolute() || *relative.begin() == "..") {
     return Error{fmt::format("Unable to open file \"{}\": not a file of the virtual_sdcard folder", filename)};
   }
-  std::ifstream file(fs::path(folder_) / relative, std::ios::binary);
-  if (!file) {
-    return Error{fmt::format("Unable to open file \"{}\": {}", filename, std::strerror(errno))};
+  if (auto opened = open((fs::path(folder_) / relative).string(), nullptr); !opened) {
+    return Error{fmt::format("Unable to open file \"{}\": {}", filename, opened.error().message)};
   }
-  std::error_code ec;
-  const auto size = fs::file_size(fs::path(folder_) / relative, ec);
-  file_ = std::move(file);
   filename_ = relative.string();
-  path_ = (fs::path(folder_) / relative).string();
-  size_ = ec ? 0 : static_cast<uint64_t>(size);
+  return Ok{};
+}
+
+Status PrintJob::select_path(const std::string& path, InputWait* wait) {
+  if (printing()) return Error{"SD busy"};
+  if (auto opened = open(path, wait); !opened) {
+    return Error{fmt::format("{}: cannot open G-code file: {}", path, opened.error().message)};
+  }
+  filename_ = path;
+  return Ok{};
+}
+
+Status PrintJob::open(const std::string& path, InputWait* wait) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{std::strerror(errno)};
+  close();
+  fd_ = fd;
+  struct stat st {};
+  regular_ = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  size_ = regular_ ? static_cast<uint64_t>(st.st_size) : 0;
+  input_ = std::make_unique<GcodeInput>(fd, wait);
+  stream_ = std::make_unique<std::istream>(input_.get());
+  path_ = path;
   position_ = 0;
   line_ = 0;
   state_ = "standby";
@@ -42,8 +62,22 @@ Status PrintJob::select(const std::string& filename) {
   return Ok{};
 }
 
+void PrintJob::close() {
+  // While next_line() reads, its InputWait may serve the controller, which may end the job (a shutdown):
+  // the stream it is reading from goes once the read is over.
+  if (reading_) {
+    close_pending_ = true;
+    return;
+  }
+  close_pending_ = false;
+  stream_.reset();
+  input_.reset();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
 Status PrintJob::start(double now_s, double e_mm) {
-  if (!file_.is_open()) return Error{"no file selected: use SDCARD_PRINT_FILE FILENAME=... or M23"};
+  if (!is_open()) return Error{"no file selected: use SDCARD_PRINT_FILE FILENAME=... or M23"};
   if (started_s_ < 0) started_s_ = now_s;
   if (paused_since_s_ >= 0) paused_total_s_ += now_s - paused_since_s_;
   paused_since_s_ = -1;
@@ -64,11 +98,11 @@ void PrintJob::finish(const std::string& state, double now_s, const std::string&
   ended_s_ = now_s;
   state_ = state;
   message_ = message;
-  file_.close();
+  close();
 }
 
 void PrintJob::reset() {
-  file_.close();
+  close();
   filename_.clear();
   path_.clear();
   position_ = size_ = 0;
@@ -82,7 +116,7 @@ void PrintJob::reset() {
 bool PrintJob::cut_short() {
   struct stat st {};
   // Shorter than at the start, or than what was read: the end of the stream is not the end of the file.
-  if (::stat(path_.c_str(), &st) != 0) return false;
+  if (!regular_ || ::stat(path_.c_str(), &st) != 0) return false;
   const auto size = static_cast<uint64_t>(st.st_size);
   if (size >= size_ && size >= position_) return false;
   error_ = fmt::format("{}: the file was cut short while printing (at byte {})", filename_, position_);
@@ -94,13 +128,21 @@ std::optional<std::string> PrintJob::next_line() {
   // is not: the stream's buffer would hide it for a while, so its size is looked at every few lines.
   constexpr uint32_t kSizeCheckLines = 32;
   std::string line;
-  if (!std::getline(file_, line)) {
-    if (file_.bad()) error_ = fmt::format("{}: read error at byte {}", filename_, position_);
-    else (void)cut_short();
+  reading_ = true;
+  const bool read = stream_ && std::getline(*stream_, line);
+  reading_ = false;
+  if (close_pending_) {
+    close();
+    return std::nullopt;
+  }
+  if (!read) {
+    if (!input_) return std::nullopt;
+    if (!input_->error().empty()) error_ = fmt::format("{}: {} at byte {}", filename_, input_->error(), position_);
+    else if (!input_->gave_up()) (void)cut_short();
     return std::nullopt;
   }
   if (line_ % kSizeCheckLines == 0 && cut_short()) return std::nullopt;
-  position_ += line.size() + (file_.eof() ? 0 : 1);
+  position_ += line.size() + (stream_->eof() ? 0 : 1);
   ++line_;
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
@@ -122,7 +164,7 @@ std::vector<std::pair<std::string, uint64_t>> PrintJob::files() const {
 }
 
 std::string PrintJob::progress_report() const {
-  if (!file_.is_open()) return "Not SD printing.";
+  if (!is_open()) return "Not SD printing.";
   return fmt::format("SD printing byte {}/{}", position_, size_);
 }
 

@@ -8,13 +8,15 @@
 // Thread: the controller's owner thread only. Non-real-time.
 
 #include <cstdint>
-#include <fstream>
+#include <istream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "machine/gcode_input.hpp"
 #include "util/result.hpp"
 
 namespace rtstep::machine {
@@ -23,11 +25,17 @@ class PrintJob {
  public:
   // `folder`: the virtual SD card ("" = none: every job command fails and says so).
   explicit PrintJob(std::string folder);
+  ~PrintJob();
+  PrintJob(const PrintJob&) = delete;
+  PrintJob& operator=(const PrintJob&) = delete;
 
   // M23 / SDCARD_PRINT_FILE: opens `filename` (relative to the folder; no "..") and makes it the job, at
   // byte 0, state standby. Errors: no folder, a name outside it, a file that cannot be opened, a job that
   // is printing.
   Status select(const std::string& filename);
+  // `rtstep run`: any path (a file, a pipe, /dev/stdin) as the job, read as it arrives through `wait`
+  // (gcode_input.hpp; null: reads block), named by its path. Errors: a job is printing, it cannot be opened.
+  Status select_path(const std::string& path, InputWait* wait);
   // M24 / the start of SDCARD_PRINT_FILE and RESUME: reads from the current position. `e_mm`: the
   // extruder's position now (filament used counts from here). Errors: nothing selected.
   Status start(double now_s, double e_mm);
@@ -38,10 +46,14 @@ class PrintJob {
   // SDCARD_RESET_FILE: closes the file, state standby.
   void reset();
 
-  // The next line of the file while printing. nullopt at its end, or on a read error (error() says which).
+  // The next line of the file while printing. nullopt at its end, on a read error (error() says which), or
+  // when the InputWait gave up (gave_up()).
   std::optional<std::string> next_line();
   const std::string& error() const noexcept { return error_; }
+  bool gave_up() const noexcept { return input_ && input_->gave_up(); }
+  uint64_t size() const noexcept { return size_; }  // 0: not a regular file
   uint32_t line_number() const noexcept { return line_; }
+  uint64_t position() const noexcept { return position_; }  // bytes of the lines read so far
 
   bool printing() const noexcept { return state_ == "printing"; }
   bool paused() const noexcept { return state_ == "paused"; }
@@ -62,9 +74,16 @@ class PrintJob {
 
  private:
   bool cut_short();  // the file is now shorter than what was read: error() says so
+  Status open(const std::string& path, InputWait* wait);  // the stream below, at byte 0, state standby
+  void close();
+  bool is_open() const noexcept { return fd_ >= 0; }
   std::string folder_;
   std::string filename_, path_;
-  std::ifstream file_;
+  int fd_ = -1;
+  std::unique_ptr<GcodeInput> input_;
+  std::unique_ptr<std::istream> stream_;
+  bool regular_ = false;  // a regular file: its size is known and watched (cut_short)
+  bool reading_ = false, close_pending_ = false;  // close() during a read waits for its end
   uint64_t position_ = 0, size_ = 0;
   uint32_t line_ = 0;
   std::string state_ = "standby";

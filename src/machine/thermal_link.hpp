@@ -50,7 +50,7 @@ class ThermalLink {
   // boards are gone (the session ended), their outputs and readings are dropped.
   void attach_boards(std::weak_ptr<BoardThermalIo> boards);
   // The soft-PWM commands since the last call, latest per output, as ring records (soft_pwm_record) timed
-  // within [not_before_ns, not_after_ns] (MotionSession::output_window: the ring's time order). Records the
+  // within [not_before_ns, not_after_ns] (MotionSession::output_not_before: each output's order). Records the
   // caller could not push (the ring was full) go back with keep_soft_pwm(), to be taken again later, unless a
   // newer command replaced them.
   std::vector<ipc::Record> take_soft_pwm(int64_t not_before_ns, int64_t not_after_ns);

@@ -62,7 +62,7 @@ TEST_F(RunTest, ExampleJobEndsWherePlannedOnTheVirtualClock) {
 }
 
 TEST_F(RunTest, ShortJobOnTheRealClock) {
-  const auto gcode = write("short.gcode", "G28\nG1 X5 Y3 F6000\nG1 X0 Y0\nG1 X2 E0.5\n");
+  const auto gcode = write("short.gcode", "G28\nG1 X5 Y3 F6000\nG1 X0 Y0\nG1 X2\n");
   const RunSummary s = run(gcode, /*virtual_clock=*/false);
   ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
   EXPECT_EQ(s.steppers[0].planned_position, 160);
@@ -166,14 +166,31 @@ TEST_F(RunTest, OutOfRangeMoveIsAnErrorWithTheLine) {
 }
 
 TEST_F(RunTest, UnknownCommandsAreReportedOnceAndTheJobGoesOn) {
-  const auto gcode = write("slicer.gcode", "M73 P0\nG28\nM73 P50\nPRINT_START\nG1 X1 F600\nM104 S200\n");
+  // PRINT_START is the example's macro (it homes); M73 sets the display's progress; the others rtstep does not know.
+  const auto gcode = write("slicer.gcode", "M73 P0\nM486 S0\nPRINT_START\nM486 S1\nFOO_BAR X=1\nG1 X1 F600\nM486 S2\n");
   const RunSummary s = run(gcode);
   ASSERT_EQ(s.exit_code, ExitCode::kOk) << s.error;
-  EXPECT_EQ(s.ignored_commands, (std::vector<std::string>{"M73", "PRINT_START"}));
+  EXPECT_EQ(s.ignored_commands, (std::vector<std::string>{"M486", "FOO_BAR"}));
   const std::string log = log_.str();
-  EXPECT_NE(log.find(gcode + ":1: note: ignoring unknown command M73 (reported once)"), std::string::npos) << log;
-  EXPECT_EQ(log.find(gcode + ":3:"), std::string::npos) << log;
-  EXPECT_NE(log.find("M104 accepted but has no effect"), std::string::npos) << log;
+  EXPECT_NE(log.find(gcode + ":2: note: ignoring unknown command M486 (reported once)"), std::string::npos) << log;
+  EXPECT_NE(log.find(gcode + ":5: note: ignoring unknown command FOO_BAR (reported once)"), std::string::npos) << log;
+  EXPECT_EQ(log.find(gcode + ":4:"), std::string::npos) << log;
+  EXPECT_EQ(log.find(gcode + ":7:"), std::string::npos) << log;
+  EXPECT_EQ(s.steppers[0].planned_position, 80) << "the macro homed X, then the job moved it 1 mm";
+}
+
+TEST_F(RunTest, AColdExtrusionStopsTheJobAtItsLine) {
+  // The example's extruder has a heater (min_extrude_temp 170 C by default): on the real clock, with the sim
+  // heater at room temperature, an extruding move is refused as in Klipper, and the job stops there.
+  const auto gcode = write("cold.gcode", "G28\nG1 X2 F600\nG1 X4 E0.5\nG1 X6\n");
+  const auto cfg = write("guards-off.cfg", "[include " + kExampleConfig + "]\n[rt]\nmax_lateness: 0\nmax_bunch: 0\n");
+  const RunSummary s = run(gcode, /*virtual_clock=*/false, cfg);
+  EXPECT_EQ(s.exit_code, ExitCode::kJobError);
+  EXPECT_EQ(s.error, gcode + ":3: Extrude below minimum temp\nSee the 'min_extrude_temp' config option for details");
+  ASSERT_EQ(s.steppers.size(), 4u);
+  EXPECT_EQ(s.steppers[0].planned_position, 160) << "the moves before the refused line ran";
+  EXPECT_EQ(s.steppers[0].position, 160);
+  EXPECT_EQ(s.steppers[3].planned_steps, 0u);
 }
 
 TEST_F(RunTest, BadConfigIsAUsageErrorNamingTheKey) {

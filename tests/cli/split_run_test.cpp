@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.hpp"
+#include "cold_example.hpp"
 #include "rtstep_process.hpp"
 #include "scratch_dir.hpp"
 
@@ -134,12 +135,31 @@ TEST_F(SplitRun, AMissingRingIsSaidAtOnceAndTheWaitIsShown) {
   EXPECT_TRUE(contains(read_all(out_path("run")), "split executor finished")) << read_all(out_path("run"));
 }
 
-TEST_F(SplitRun, ProgressCountsTheStepsTheRtProcessRuns) {
+// `rtstep rt --virtual-clock` says so in the ring when it starts: the connected host then keeps no time
+// either (no lead, no heater waits), as `run --virtual-clock` does embedded. The example heats before it
+// prints: that would take minutes on the real clock.
+TEST_F(SplitRun, AHostFollowsTheVirtualClockOfRtstepRt) {
   if (!std::filesystem::exists(kRtstep)) GTEST_SKIP() << "needs " << kRtstep;
   const pid_t rt = start_rt({"--virtual-clock"});
   ASSERT_TRUE(wait_until([&] { return ring_exists(); }, std::chrono::seconds(30))) << read_all(err_path("rt"));
-  // About 11 s of motion fed on the real clock: a progress line every 5 s, and the last one at the end.
   const pid_t run = start("run", {"run", "-c", config_, "--connect", ring_, kSource + "/examples/square.gcode", "--json"});
+  ASSERT_EQ(wait_status(run), 0) << read_all(err_path("run"));
+  EXPECT_EQ(wait_status(rt), 0) << read_all(err_path("rt"));
+  EXPECT_TRUE(contains(read_all(err_path("run")), "the virtual clock does not wait for heaters")) << read_all(err_path("run"));
+  const auto summary = nlohmann::json::parse(read_all(out_path("run")));
+  for (const auto& s : summary.at("steppers")) {
+    EXPECT_EQ(s.at("steps"), s.at("planned_steps")) << s.dump();
+    EXPECT_TRUE(s.at("position_ok").get<bool>()) << s.dump();
+  }
+}
+
+TEST_F(SplitRun, ProgressCountsTheStepsTheRtProcessRuns) {
+  if (!std::filesystem::exists(kRtstep)) GTEST_SKIP() << "needs " << kRtstep;
+  // `rtstep rt` on the real clock (on the virtual one the host keeps no time either and the job takes
+  // milliseconds): about 8 s of motion, a progress line every 5 s, and the last one at the end.
+  const pid_t rt = start_rt({});
+  ASSERT_TRUE(wait_until([&] { return ring_exists(); }, std::chrono::seconds(30))) << read_all(err_path("rt"));
+  const pid_t run = start("run", {"run", "-c", config_, "--connect", ring_, test_example::cold_example().job, "--json"});
   ASSERT_EQ(wait_status(run), 0) << read_all(err_path("run"));
   EXPECT_EQ(wait_status(rt), 0) << read_all(err_path("rt"));
 

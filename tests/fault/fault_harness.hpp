@@ -26,6 +26,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../cli/cold_example.hpp"
 #include "trace/trace.hpp"
 
 namespace rtstep::fault {
@@ -33,7 +34,6 @@ namespace rtstep::fault {
 inline const std::string kSource = RTSTEP_SOURCE_DIR;
 inline const std::string kBinary = std::string(RTSTEP_BINARY_DIR) + "/src/cli/rtstep";
 inline const std::string kPrinterCfg = kSource + "/examples/printer.cfg";
-inline const std::string kSquare = kSource + "/examples/square.gcode";
 constexpr int64_t kMs = 1'000'000;
 // Scheduling slop allowed on top of a stated bound on this loaded 2-core VM: the cases check behaviour
 // (it stops, it says why), not latency; benchmarks measure latency.
@@ -109,21 +109,24 @@ class FaultTest : public ::testing::Test {
   void SetUp() override {
     if (!std::filesystem::exists(kBinary)) GTEST_SKIP() << "needs the rtstep binary: " << kBinary;
     ASSERT_TRUE(box_.ok());
+    square_ = box_.path("square.gcode");  // the example's job without its heater waits (cold_example.hpp)
+    std::ofstream(square_) << test_example::cold_job_text(test_example::read_example("square.gcode"));
   }
   void TearDown() override {
     for (const std::string& name : handed_out_shm_names()) shm_unlink(name.c_str());
     handed_out_shm_names().clear();
   }
   Sandbox box_;
+  std::string square_;
 };
 
-// examples/printer.cfg with some [rt] keys set: each `key: value` replaces that key's line, or is added
+// examples/printer.cfg (cold extrusion allowed: cold_example.hpp) with some [rt] keys set: each `key: value` replaces that key's line, or is added
 // right after the [rt] header. The lateness guards are off unless the caller sets them: these cases kill,
 // stop and signal real processes on a loaded machine, where a stall of a few ms is not what they test (the
 // guards have their own tests, tests/executor/guard_test.cpp).
 inline std::string write_config(const Sandbox& box, std::map<std::string, std::string> rt_keys) {
   rt_keys.insert({{"max_lateness", "0"}, {"max_bunch", "0"}});  // keeps a key the caller set
-  std::istringstream in(slurp(kPrinterCfg));
+  std::istringstream in(test_example::cold_config_text(slurp(kPrinterCfg)));
   std::ostringstream out;
   std::string line;
   std::map<std::string, std::string> pending = rt_keys;

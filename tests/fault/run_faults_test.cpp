@@ -48,7 +48,7 @@ class RunFaults : public FaultTest {};
 TEST_F(RunFaults, MinimalRingLosesNoStepEmbedded) {
   // A bounded lead long enough that the ring's capacity, not the lead, holds the host back.
   const std::string config = write_config(box_, {{"ring_capacity", kMinRing}, {"buffer_time", "5"}});
-  Process run(box_, "run", {"run", "--config", config, "--json", "-q", "--trace", box_.path("run.trace"), kSquare});
+  Process run(box_, "run", {"run", "--config", config, "--json", "-q", "--trace", box_.path("run.trace"), square_});
   ASSERT_EQ(run.exit_code(), 0) << run.output();
   const auto summary = summary_of(run);
   expect_exact(summary, run.output());
@@ -62,7 +62,7 @@ TEST_F(RunFaults, MinimalRingLosesNoStepSplit) {
   const std::string config = write_config(box_, {{"ring_capacity", kMinRing}});
   Process rt(box_, "rt", {"rt", "--shm", name, "--config", config, "--once", "--trace", box_.path("rt.trace")});
   ASSERT_TRUE(wait_for([&] { return shm_exists(name); }, 10'000 * kMs)) << rt.output();
-  Process host(box_, "host", {"run", "--config", config, "--connect", name, "--json", "-q", kSquare});
+  Process host(box_, "host", {"run", "--config", config, "--connect", name, "--json", "-q", square_});
   ASSERT_EQ(host.exit_code(), 0) << host.output();
   const auto summary = summary_of(host);
   expect_exact(summary, host.output());
@@ -74,7 +74,7 @@ TEST_F(RunFaults, MinimalRingLosesNoStepSplit) {
 // 8. Disk full while writing the trace: the motion is not affected (every stepper ends where planned), the
 // run says which file failed and why, and exits 6 so a script notices the trace is incomplete.
 TEST_F(RunFaults, TraceOnAFullDiskLeavesTheMotionExactAndSaysSo) {
-  Process run(box_, "run", {"run", "--config", write_config(box_, {}), "--json", "-q", "--trace", "/dev/full", kSquare});
+  Process run(box_, "run", {"run", "--config", write_config(box_, {}), "--json", "-q", "--trace", "/dev/full", square_});
   EXPECT_EQ(run.exit_code(), 6) << run.output();
   const auto summary = summary_of(run);
   expect_exact(summary, run.output());
@@ -88,7 +88,7 @@ TEST_F(RunFaults, TraceOnAFullDiskLeavesTheMotionExactAndSaysSo) {
 TEST_F(RunFaults, TraceOverTheFileSizeLimitLeavesTheMotionExactAndSaysSo) {
   constexpr rlim_t kLimit = 512 * 1024;  // above the embedded ring's shared-memory object (~164 KB)
   const std::string trace = box_.path("run.trace");
-  Process run(box_, "run", {"run", "--config", write_config(box_, {}), "--json", "-q", "--trace", trace, kSquare},
+  Process run(box_, "run", {"run", "--config", write_config(box_, {}), "--json", "-q", "--trace", trace, square_},
               Process::Limits{kLimit});
   const auto status = run.wait(60'000 * kMs);
   ASSERT_TRUE(status);
@@ -117,7 +117,7 @@ TEST_F(RunFaults, SignalsAtRandomMomentsNeverLeaveAPinActive) {
     const std::string tag = "round" + std::to_string(round);
     const std::string trace = box_.path(tag + ".trace");
     SCOPED_TRACE(tag + ": " + strsignal(sig) + " after " + std::to_string(delay) + " ms");
-    Process run(box_, tag, {"run", "--config", write_config(box_, {}), "--json", "-q", "--trace", trace, kSquare});
+    Process run(box_, tag, {"run", "--config", write_config(box_, {}), "--json", "-q", "--trace", trace, square_});
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     run.signal(sig);
     const auto status = run.wait(30'000 * kMs);

@@ -106,7 +106,7 @@ TEST_F(SplitFaults, ExecutorKilledMakesTheHostExitNamingTheCause) {
   EXPECT_TRUE(contains(summary["error"].get<std::string>(), "executor lost: no heartbeat for")) << summary.dump(2);
 
   ASSERT_TRUE(shm_exists(name)) << "kill -9 leaves the ring behind";
-  Process late_host(box_, "late-host", {"run", "--config", config, "--connect", name, "--json", "-q", kSquare});
+  Process late_host(box_, "late-host", {"run", "--config", config, "--connect", name, "--json", "-q", square_});
   EXPECT_EQ(late_host.exit_code(), 3) << late_host.output();
   EXPECT_TRUE(contains(late_host.out(), "is no longer running (left over from a crashed run)")) << late_host.output();
 }
@@ -127,7 +127,7 @@ TEST_F(SplitFaults, StaleRingIsReplacedAndALiveOneIsNot) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   ASSERT_TRUE(shm_exists(name));
 
-  Process host_on_stale(box_, "stale-host", {"run", "--config", config, "--connect", name, "--json", "-q", kSquare});
+  Process host_on_stale(box_, "stale-host", {"run", "--config", config, "--connect", name, "--json", "-q", square_});
   EXPECT_EQ(host_on_stale.exit_code(), 3) << host_on_stale.output();
   EXPECT_TRUE(contains(host_on_stale.out(), "stale: its creator, pid " + std::to_string(crashed))) << host_on_stale.output();
 
@@ -136,7 +136,7 @@ TEST_F(SplitFaults, StaleRingIsReplacedAndALiveOneIsNot) {
   EXPECT_TRUE(contains(rt->err(), "replaced a stale ring left by pid " + std::to_string(crashed) +
                                       ", which is no longer running"))
       << rt->output();
-  Process host(box_, "host", {"run", "--config", config, "--connect", name, "--json", "-q", kSquare});
+  Process host(box_, "host", {"run", "--config", config, "--connect", name, "--json", "-q", square_});
   EXPECT_EQ(host.exit_code(), 0) << host.output();
   EXPECT_EQ(rt->exit_code(), 0) << rt->output();
 
@@ -156,7 +156,7 @@ TEST_F(SplitFaults, SecondHostIsRefusedAndTheFirstFinishes) {
   auto rt = start_rt(box_, name, config);
   auto first = start_host(box_, name, config, write_zigzag(box_, 3), "first");
   ASSERT_TRUE(wait_mid_move(box_)) << rt->output() << first->output();
-  Process second(box_, "second", {"run", "--config", config, "--connect", name, "--json", "-q", kSquare});
+  Process second(box_, "second", {"run", "--config", config, "--connect", name, "--json", "-q", square_});
   EXPECT_EQ(second.exit_code(), 3) << second.output();
   EXPECT_TRUE(contains(second.out(), "the executor is busy: host pid " + std::to_string(first->pid()) + " is attached"))
       << second.output();
@@ -201,14 +201,14 @@ TEST_F(SplitFaults, ForeignOrWidelyWritableSharedMemoryIsRefused) {
   ASSERT_TRUE(ring.ok()) << ring.error().message;
   const std::string path = "/dev/shm" + name;
   ASSERT_EQ(chmod(path.c_str(), 0666), 0);  // ...that every user could write
-  Process wide(box_, "wide", {"run", "--config", config, "--connect", name, "--json", "-q", kSquare});
+  Process wide(box_, "wide", {"run", "--config", config, "--connect", name, "--json", "-q", square_});
   EXPECT_EQ(wide.exit_code(), 3) << wide.output();
   EXPECT_TRUE(contains(wide.out(), "mode 0666 is not 0600")) << wide.output();
 
   ASSERT_EQ(chmod(path.c_str(), 0600), 0);
   if (geteuid() != 0) GTEST_SKIP() << "giving the object to another user needs root";
   ASSERT_EQ(chown(path.c_str(), 4242, 4242), 0);
-  Process foreign(box_, "foreign", {"run", "--config", config, "--connect", name, "--json", "-q", kSquare});
+  Process foreign(box_, "foreign", {"run", "--config", config, "--connect", name, "--json", "-q", square_});
   EXPECT_EQ(foreign.exit_code(), 3) << foreign.output();
   EXPECT_TRUE(contains(foreign.out(), "owned by uid 4242, not by this user")) << foreign.output();
 

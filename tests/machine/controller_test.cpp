@@ -44,7 +44,7 @@ TEST_F(ControllerTest, AConsoleErrorChangesNothing) {
 TEST_F(ControllerTest, ReportsTemperaturesAndRefusesColdExtrusion) {
   // The example's own min_extrude_temp (Klipper's default, 170 C).
   const std::string cold_config = (sdcard_ / "cold.cfg").string();
-  std::ofstream(cold_config) << "[include " RTSTEP_SOURCE_DIR "/tests/data/example-unguarded.cfg]\n";
+  std::ofstream(cold_config) << "[include " RTSTEP_SOURCE_DIR "/examples/printer.cfg]\n[rt]\nmax_lateness: 0\nmax_bunch: 0\n";
   start(cold_config);
   ASSERT_TRUE(reaches("webhooks", "state", "ready")) << log_;
   const ScriptOutcome m105 = run("M104 S60\nM140 S40\nM105");

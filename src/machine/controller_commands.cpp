@@ -149,6 +149,10 @@ LineOutcome Controller::Impl::run_line(std::string_view text, uint32_t number, c
   if (cmd.kind == gcode::CommandKind::kEmpty) return {};
   const std::string name(cmd.name);
   if (state != "ready" && !runs_when_not_ready(name)) return {Error{state_message}, ""};
+  if (name == "M112" && source != "console") {  // in a job: the shutdown names the file and line
+    enter_shutdown(fmt::format("{}:{}: emergency stop (M112)", source, number));
+    return {};
+  }
   if (auto own = run_own_command(name, text, cmd)) return *own;
   if (cmd.kind == gcode::CommandKind::kIgnored || cmd.kind == gcode::CommandKind::kT) {
     // At the console every time, as Klipper answers it; in a job once per command (a slicer's M486 on every
@@ -272,16 +276,20 @@ std::optional<LineOutcome> Controller::Impl::run_own_command(std::string_view na
       if (!wait_for_it || skips_heat_wait(std::string(name))) return ok();
       return wait([&heaters, heater] { return !heaters.heater_busy(heater); }, "wait for " + heater);
     };
-    if (is_word(cmd, CommandKind::kM, 104) || is_word(cmd, CommandKind::kM, 109)) {
+    // A slicer's M104/M140/M106 on a machine without that heater or fan (a test rig, a CNC) go on to the
+    // toolhead, which notes that they have no effect, as Klipper leaves them unknown there.
+    const bool extruder = heaters.heater_index("extruder").has_value(), bed = heaters.heater_index("heater_bed").has_value();
+    const bool fan = heaters.fan_index("fan").has_value();
+    if (extruder && (is_word(cmd, CommandKind::kM, 104) || is_word(cmd, CommandKind::kM, 109))) {
       return set_and_maybe_wait("extruder", cmd.get_or('S', 0.0), cmd.number == 109);
     }
-    if (is_word(cmd, CommandKind::kM, 140) || is_word(cmd, CommandKind::kM, 190)) {
+    if (bed && (is_word(cmd, CommandKind::kM, 140) || is_word(cmd, CommandKind::kM, 190))) {
       return set_and_maybe_wait("heater_bed", cmd.get_or('S', 0.0), cmd.number == 190);
     }
-    if (is_word(cmd, CommandKind::kM, 106)) {
+    if (fan && is_word(cmd, CommandKind::kM, 106)) {
       return from(heaters.set_fan_speed("fan", std::clamp(cmd.get_or('S', 255.0) / 255.0, 0.0, 1.0), now));
     }
-    if (is_word(cmd, CommandKind::kM, 107)) return from(heaters.set_fan_speed("fan", 0, now));
+    if (fan && is_word(cmd, CommandKind::kM, 107)) return from(heaters.set_fan_speed("fan", 0, now));
     if (name == "TURN_OFF_HEATERS") {
       heaters.turn_off_all();
       return ok();

@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "gcode/gcode.hpp"
+
 namespace rtstep::machine {
 namespace fs = std::filesystem;
 
@@ -143,7 +145,19 @@ std::optional<std::string> PrintJob::next_line() {
   }
   if (line_ % kSizeCheckLines == 0 && cut_short()) return std::nullopt;
   position_ += line.size() + (stream_->eof() ? 0 : 1);
+  // A UTF-8 byte order mark (some editors write one) is not part of the first line.
+  if (line_ == 0 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
   ++line_;
+  // As the G-code reader: code past kMaxLineLength is an error; a long comment (a slicer's settings) is not,
+  // and a byte that is not text says more (the parser names it).
+  const bool text = std::none_of(line.begin(), line.end(), [](char c) {
+    return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
+  });
+  if (text && line.size() > gcode::kMaxLineLength && line.find(';') >= gcode::kMaxLineLength) {
+    error_ = fmt::format("{}:{}:{}: line too long ({} bytes, max {})", filename_, line_, gcode::kMaxLineLength + 1,
+                         line.size(), gcode::kMaxLineLength);
+    return std::nullopt;
+  }
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
 }

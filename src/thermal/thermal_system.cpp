@@ -204,19 +204,24 @@ void ThermalSystem::turn_off_all() {
   }
 }
 
-Status ThermalSystem::set_fan_speed(const std::string& fan, double speed, int64_t now_ns) {
+std::optional<uint32_t> ThermalSystem::fan_index(const std::string& fan) const {
   for (uint32_t i = 0; i < fans_.size(); ++i) {
     const FanConfig& c = fans_[i].config();
-    const bool match =
-        (c.kind == FanKind::fan && fan == "fan") || (c.kind == FanKind::fan_generic && short_name_of(c.name) == fan);
-    if (!match) continue;
-    if (shutdown_) return Error{"Fan " + fan + " is at its shutdown speed after shutdown: " + shutdown_->reason};
-    if (auto v = fans_[i].set_speed(now_ns * kNsToS, std::clamp(speed, 0.0, 1.0))) {
-      emit(static_cast<uint32_t>(heaters_.size() + i), now_ns, *v);
+    if ((c.kind == FanKind::fan && fan == "fan") || (c.kind == FanKind::fan_generic && short_name_of(c.name) == fan)) {
+      return i;
     }
-    return Ok{};
   }
-  return Error{"Unknown fan '" + fan + "'"};
+  return std::nullopt;
+}
+
+Status ThermalSystem::set_fan_speed(const std::string& fan, double speed, int64_t now_ns) {
+  const std::optional<uint32_t> i = fan_index(fan);
+  if (!i) return Error{"Unknown fan '" + fan + "'"};
+  if (shutdown_) return Error{"Fan " + fan + " is at its shutdown speed after shutdown: " + shutdown_->reason};
+  if (auto v = fans_[*i].set_speed(now_ns * kNsToS, std::clamp(speed, 0.0, 1.0))) {
+    emit(static_cast<uint32_t>(heaters_.size() + *i), now_ns, *v);
+  }
+  return Ok{};
 }
 
 Status ThermalSystem::check_extrude(const std::string& heater) const {

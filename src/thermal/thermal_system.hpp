@@ -104,6 +104,8 @@ class ThermalSystem {
   size_t sensor_count() const noexcept { return heaters_.size() + sensors_.size(); }
   const Heater& heater(size_t i) const { return heaters_[i]; }
   std::optional<size_t> heater_index(const std::string& short_name) const;
+  // [fan] by "fan", [fan_generic NAME] by NAME; nullopt if there is none.
+  std::optional<uint32_t> fan_index(const std::string& fan) const;
   // Sensor index (for Readings) by full name; nullopt if unknown.
   std::optional<uint32_t> sensor_index(const std::string& name) const;
   // Sensor configs in sensor order (for building a SensorPoller).

@@ -230,7 +230,7 @@ bool StepLoop::validate(const ipc::Record& r) noexcept {
     }
     s.last_queued_ns = r.segment.last_time();
   }
-  if (records_read_ == 0) outcome_.start_time_ns = t;
+  if (outcome_.start_time_ns == 0) outcome_.start_time_ns = t;  // the first record that is not a PWM command
   previous_record_ns_ = t;
   return true;
 }

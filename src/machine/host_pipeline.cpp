@@ -1,6 +1,7 @@
 // HostPipeline: parser -> toolhead -> step generator, for run and plan.
 #include "machine/host_pipeline.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <ostream>

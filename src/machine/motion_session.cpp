@@ -2,7 +2,7 @@
 #include "machine/motion_session.hpp"
 
 #include <algorithm>
-#include <limits>
+#include <climits>
 
 #include "executor/executor.hpp"
 #include "machine/embedded_rings.hpp"

@@ -1,8 +1,9 @@
 #pragma once
-// MotionSession: the motion side of the long-running controller (rtstep serve): a ring of its own, the
-// embedded executor thread consuming it, the host link (heartbeats, bounded lead, emergency stop) and the
-// host pipeline (parser commands -> toolhead -> step generator -> ring) with homing through the executor.
-// It lives until the controller ends it or a FIRMWARE_RESTART replaces it; an emergency stop or an executor
+// MotionSession: the motion side of the controller (rtstep serve, rtstep run): a ring of its own with the
+// embedded executor thread consuming it, or the ring of a running `rtstep rt` (split mode); the host link
+// (heartbeats, bounded lead, emergency stop) and the host pipeline (parser commands -> toolhead -> step
+// generator -> ring) with homing through the executor. It lives until the controller ends it (finish():
+// the account `rtstep run` sums up) or a FIRMWARE_RESTART replaces it; an emergency stop or an executor
 // fault leaves it stopped for good (fault() says why).
 //
 // Thread: one owner thread (the controller's) calls everything, except emergency_stop(), which any thread

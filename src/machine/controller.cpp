@@ -18,7 +18,6 @@
 #include "machine/controller_impl.hpp"
 #include "machine/executor_side.hpp"
 #include "rt/hierarchy_config.hpp"
-#include "rt/thread.hpp"
 #include "util/clock.hpp"
 
 namespace rtstep::machine {
@@ -108,7 +107,6 @@ Controller::~Controller() {
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
-namespace {
 void post_to(Controller::Impl& impl, std::deque<std::function<void()>> Controller::Impl::*queue,
              std::function<void()> work) {
   {
@@ -117,7 +115,6 @@ void post_to(Controller::Impl& impl, std::deque<std::function<void()>> Controlle
   }
   impl.wake.notify_all();
 }
-}  // namespace
 
 void Controller::run_script(std::string script, std::function<void(ScriptOutcome)> done) {
   Impl* self = impl_.get();
@@ -193,46 +190,6 @@ void Controller::register_remote_method(uint64_t id, std::string method, std::fu
   post_to(*impl_, &Impl::queries, [self, id, method = std::move(method), call = std::move(call)] {
     self->remote_methods[method] = {id, call};
   });
-}
-
-void Controller::run_file(std::string path, std::function<void(JobEnd)> done) {
-  Impl* self = impl_.get();
-  post_to(*impl_, &Impl::commands, [self, path = std::move(path), done = std::move(done)]() mutable {
-    if (self->state != "ready") {
-      const JobEnd::Why why = self->state == "error" ? self->startup_failure : JobEnd::Why::kShutdown;
-      done(JobEnd{why, self->state == "error" ? self->state_message : self->motion_fault(), {}, self->backend_name()});
-      return;
-    }
-    self->job_done = std::move(done);
-    if (auto started = self->start_file_job(path); !started) {
-      self->end_job_for_caller(JobEnd::Why::kInput, started.error().message);
-    }
-  });
-}
-
-JobProgress Controller::job_progress() const {
-  JobProgress progress;
-  progress.file_bytes = impl_->job_position.load(std::memory_order_relaxed);
-  progress.file_size = impl_->job_size.load(std::memory_order_relaxed);
-  std::lock_guard lock(impl_->motion_mu);
-  if (impl_->motion) progress.motion = impl_->motion->progress();
-  return progress;
-}
-
-std::optional<MotionAccount> Controller::motion_account() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->stopped ? impl_->account : std::nullopt;
-}
-
-std::string Controller::place_as_log() const {
-  std::optional<rt::Hierarchy> hierarchy;
-  {
-    std::lock_guard lock(impl_->mu);
-    hierarchy = impl_->hierarchy;
-  }
-  if (!hierarchy) return {};
-  auto placed = rt::place_current_thread(rt::thread_spec(rt::Role::kLog, *hierarchy));
-  return placed ? placed->warning : placed.error().message;
 }
 
 void Controller::stop() {
@@ -503,54 +460,6 @@ void Controller::Impl::run_job_line() {
     }
     finish_job("error", message);  // says it with "!! " (unless a run_file() caller reports it)
   }
-}
-
-namespace {
-
-// The input of a run_file() job (gcode_input.hpp): while it pauses, the controller goes on serving (status,
-// heaters, faults), and once the motion sent would run low it runs to a stop. On the virtual clock, whose
-// executor waits for records, it never idles. It gives up when the controller stops or leaves "ready".
-class JobInputWait final : public InputWait {
- public:
-  explicit JobInputWait(Controller::Impl& impl) : impl_(impl) {}
-  int64_t patience_ns() override {
-    if (!impl_.motion || impl_.motion->virtual_clock()) return INT64_MAX;
-    return impl_.motion->patience_ns();
-  }
-  void idle() override {
-    if (impl_.motion) impl_.motion->idle();
-  }
-  bool give_up() override {
-    impl_.serve_background();
-    std::lock_guard lock(impl_.mu);
-    return impl_.stopping || impl_.state != "ready";
-  }
-
- private:
-  Controller::Impl& impl_;
-};
-
-}  // namespace
-
-Status Controller::Impl::start_file_job(const std::string& path) {
-  if (job->printing() || job->paused()) return Error{"SD busy"};
-  if (!input_wait) input_wait = std::make_unique<JobInputWait>(*this);
-  if (auto selected = job->select_path(path, input_wait.get()); !selected) return selected;
-  job_size.store(job->size(), std::memory_order_relaxed);
-  job_position.store(0, std::memory_order_relaxed);
-  job_unknown.clear();
-  pause_state.reset();
-  motion->discard_deferred();
-  if (auto started = job->start(now_s(), motion->toolhead().position()[3]); !started) return started;
-  respond(fmt::format("// Printing {}", job->filename()));
-  return Ok{};
-}
-
-void Controller::Impl::end_job_for_caller(JobEnd::Why why, const std::string& message) {
-  if (!job_done) return;
-  auto done = std::move(job_done);
-  job_done = nullptr;
-  done(JobEnd{why, message, job_unknown, backend_name()});
 }
 
 std::string Controller::Impl::backend_name() const {

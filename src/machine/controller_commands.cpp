@@ -377,6 +377,13 @@ Status Controller::Impl::start_print(const std::string& filename) {
   if (job->printing() || job->paused()) return Error{"SD busy"};
   if (!motion) return Error{state_message};
   if (auto selected = job->select(filename); !selected) return selected;
+  return begin_job();
+}
+
+Status Controller::Impl::begin_job() {
+  job_size.store(job->size(), std::memory_order_relaxed);
+  job_position.store(0, std::memory_order_relaxed);
+  job_unknown.clear();
   pause_state.reset();
   motion->discard_deferred();
   if (auto started = job->start(now_s(), motion->toolhead().position()[3]); !started) return started;

@@ -1,7 +1,7 @@
 #pragma once
 // The controller's inside (controller.hpp), shared by controller.cpp (lifecycle, loop, posting),
-// controller_commands.cpp (the G-code the controller handles itself) and controller_status.cpp (status
-// objects). Not a public header.
+// controller_run.cpp (run_file jobs), controller_commands.cpp (the G-code the controller handles itself)
+// and controller_status.cpp (status objects). Not a public header.
 
 #include <atomic>
 #include <condition_variable>
@@ -171,16 +171,18 @@ struct Controller::Impl {
   void note(const std::string& line);     // the log
   ScriptOutcome run_script(const std::string& script);
   void run_job_line();
-  void end_job_for_caller(JobEnd::Why why, const std::string& message);  // job_done, once
-  std::string motion_fault();
-  std::string backend_name() const;  // "" until chosen  // why the motion stopped ("" while it can move), else the state's message
-  Status start_file_job(const std::string& path);
-  // A heater wait on the virtual clock, whose time is not the heaters': not waited for (noted once).
-  bool skips_heat_wait(const std::string& what);
+  std::string motion_fault();  // why the motion stopped ("" while it can move), else the state's message
+  std::string backend_name() const;  // "" until chosen
   bool job_runnable() const { return job && job->printing() && state == "ready"; }
   double now_s() const;
 
+  // controller_run.cpp
+  Status start_file_job(const std::string& path);
+  void end_job_for_caller(JobEnd::Why why, const std::string& message);  // job_done, once
+
   // controller_commands.cpp
+  // A heater wait on the virtual clock, whose time is not the heaters': not waited for (noted once).
+  bool skips_heat_wait(const std::string& what);
   // `builtin_only`: the line is a renamed built-in's call (rename_existing), so a macro of the same name
   // does not take it.
   LineOutcome run_line(std::string_view text, uint32_t number, const std::string& source, bool builtin_only = false);
@@ -190,6 +192,7 @@ struct Controller::Impl {
   Status resume_print();
   Status cancel_print();
   Status start_print(const std::string& filename);
+  Status begin_job();  // the selected file starts printing (SDCARD_PRINT_FILE, run_file)
   void finish_job(const std::string& state, const std::string& message);
 
   // controller_macros.cpp
@@ -225,5 +228,9 @@ struct Controller::Impl {
   std::vector<std::string> names_of_objects() const;
 };
 
+
+// Queues `work` for the owner thread (commands in order; queries also while a command waits) and wakes it.
+void post_to(Controller::Impl& impl, std::deque<std::function<void()>> Controller::Impl::*queue,
+             std::function<void()> work);
 
 }  // namespace rtstep::machine
